@@ -1,0 +1,73 @@
+import type { ProviderName } from '../providers/types.js'
+
+/**
+ * `vidspec.config.ts` at the project root, and the Vite plugin's options: one shape, so the CLI and
+ * the plugin always compute the same keys and use the same store.
+ */
+export interface VidspecConfigInput {
+  /**
+   * Where the store lives, relative to the project root. Never put it under node_modules: `npm ci`
+   * deletes it, and it holds paid work.
+   * @default '.vidspec'
+   */
+  cacheDir?: string
+  /**
+   * `auto` uses Together when `TOGETHER_API_KEY` is set and the offline preview renderer otherwise.
+   * @default 'auto'
+   */
+  provider?: ProviderName | 'auto'
+  /**
+   * Generations in flight at once.
+   * @default 4
+   */
+  concurrency?: number
+  /**
+   * Globs (relative to the root) that find specs.
+   * @default ['**\/*.video.ts']
+   */
+  include?: string[]
+  /**
+   * Extra globs to skip. node_modules, the cache dir and build outputs (dist, build, .git) are always skipped.
+   * @default []
+   */
+  ignore?: string[]
+  /** Together provider settings. The API key only ever comes from `TOGETHER_API_KEY`. */
+  together?: {
+    /**
+     * Overrides the API base URL (a proxy, or the fake server in tests). `TOGETHER_BASE_URL` wins.
+     * @default 'https://api.together.ai/v2'
+     */
+    baseURL?: string
+    /**
+     * Give up polling a job after this long; the journal keeps it for the next run.
+     * @default 1_800_000 (30 minutes)
+     */
+    jobTimeoutMs?: number
+    /**
+     * First poll interval; it backs off up to `maxPollIntervalMs`.
+     * @default 2000
+     */
+    pollIntervalMs?: number
+    /** @default 15000 */
+    maxPollIntervalMs?: number
+    /**
+     * Per-request timeout for create/poll calls.
+     * @default 60000
+     */
+    requestTimeoutMs?: number
+  }
+  /** Retries of transient failures (429, 5xx, dropped connections). */
+  retry?: {
+    /** @default 5 */
+    retries?: number
+    /** @default 500 */
+    minDelayMs?: number
+    /** @default 30000 */
+    maxDelayMs?: number
+  }
+  /**
+   * What a production build does when it would ship offline previews.
+   * @default 'warn' ('error' when CI=true)
+   */
+  previews?: 'allow' | 'warn' | 'error'
+}
