@@ -161,6 +161,4 @@ export interface JournalRecord {
   jobId: string
   spec: string
   createdAt: string
-  /** Set when a create was sent but its outcome is unknown (connection dropped after sending). */
-  uncertain?: boolean
 }

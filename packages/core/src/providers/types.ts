@@ -1,3 +1,4 @@
+import type { SpecIssue } from '../errors.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 
 /** What a provider sees of a spec: the normalized request and how each media ref resolved. */
@@ -37,7 +38,7 @@ export interface RemoteProvider {
   id: string
   preview: false
   /** Rejects, before any request, what this provider cannot send (issues as in SPEC_INVALID). */
-  check?(req: ProviderRequest): string[]
+  check?(req: ProviderRequest): SpecIssue[]
   create(req: ProviderRequest, ctx: CallContext): Promise<JobState>
   poll(jobId: string, ctx: CallContext): Promise<JobState>
   /** Headers the runner sends when downloading a result URL (none for signed URLs). */
@@ -51,7 +52,7 @@ export interface LocalProvider {
   kind: 'local'
   id: string
   preview: boolean
-  check?(req: ProviderRequest): string[]
+  check?(req: ProviderRequest): SpecIssue[]
   /** Writes the finished clip to `outFile` (a temp path the runner owns). */
   render(req: ProviderRequest, outFile: string, ctx: CallContext): Promise<{ cost?: number }>
 }

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto'
+import type { MediaInput, NormalizedRequest, ResolvedMedia } from '../types.js'
+import { canonicalJson } from './canonical.js'
+
+/**
+ * Bump when the key's recipe changes meaning; every key changes with it, and nothing old is ever
+ * served for a request it was not made from.
+ */
+export const KEY_VERSION = 1
+
+export interface KeyInput {
+  /** The provider's namespace: previews and real generations never share a key. */
+  provider: string
+  request: NormalizedRequest
+  /** Written ref -> resolution; local files enter the key by content, never by path. */
+  media: ReadonlyMap<string, ResolvedMedia>
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** The request as it enters the key: every local file and data URI replaced by its content hash. */
+export function keyedRequest(request: NormalizedRequest, media: ReadonlyMap<string, ResolvedMedia>): NormalizedRequest {
+  if (!request.media) return request
+  return { ...request, media: mapMediaRefs(request.media, (ref) => mediaIdentity(ref, media)) }
+}
+
+export function computeKey(input: KeyInput): string {
+  return sha256Hex(
+    canonicalJson({ v: KEY_VERSION, provider: input.provider, request: keyedRequest(input.request, input.media) }),
+  )
+}
+
+function mediaIdentity(ref: string, media: ReadonlyMap<string, ResolvedMedia>): string {
+  const resolved = media.get(ref)
+  // A remote URL is hashed as given: its content is the provider's to fetch, not ours.
+  if (!resolved || resolved.kind === 'url') return ref
+  return `sha256:${resolved.sha256}`
+}
+
+/** Applies `fn` to every media string of a `media` object, keeping its shape. */
+export function mapMediaRefs(media: MediaInput, fn: (ref: string) => string): MediaInput {
+  const out: MediaInput = {}
+  if (media.frame_images) out.frame_images = media.frame_images.map((f) => ({ ...f, input_image: fn(f.input_image) }))
+  if (media.frame_videos) out.frame_videos = media.frame_videos.map((v) => ({ ...v, video: fn(v.video) }))
+  if (media.reference_images) out.reference_images = media.reference_images.map(fn)
+  if (media.reference_videos) out.reference_videos = media.reference_videos.map((v) => ({ ...v, video: fn(v.video) }))
+  if (media.source_video !== undefined) {
+    out.source_video =
+      typeof media.source_video === 'string'
+        ? fn(media.source_video)
+        : { ...media.source_video, video: fn(media.source_video.video) }
+  }
+  if (media.audio_inputs) {
+    out.audio_inputs = media.audio_inputs.map((a) => (typeof a === 'string' ? fn(a) : { ...a, audio: fn(a.audio) }))
+  }
+  return out
+}

@@ -1,0 +1,281 @@
+import { rm } from 'node:fs/promises'
+import pLimit, { type LimitFunction } from 'p-limit'
+import { VidspecError, isVidspecError } from '../errors.js'
+import type { Logger, VidspecEvent } from '../logger.js'
+import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
+import type { Store } from '../store/index.js'
+import type { Entry, JournalRecord } from '../types.js'
+import { downloadToFile } from './download.js'
+import { sleep, throwIfAborted, withRetry, type RetryPolicy } from './retry.js'
+
+export interface ProbedClip {
+  width: number
+  height: number
+  duration: number
+  fps: number
+  codec: string
+  mime: string
+  ext: string
+}
+
+export type ProbeFn = (file: string, opts?: { signal?: AbortSignal | undefined }) => Promise<ProbedClip>
+
+export interface PollPolicy {
+  intervalMs: number
+  maxIntervalMs: number
+  /** Give up waiting (the journal is kept, so the next run picks the paid job up again). */
+  jobTimeoutMs: number
+}
+
+export interface RunnerOptions {
+  store: Store
+  provider: Provider
+  probe: ProbeFn
+  concurrency: number
+  retry: RetryPolicy
+  poll: PollPolicy
+  logger: Logger
+  /** A lock whose holder stopped refreshing it for this long is taken over. */
+  lockStaleMs?: number
+  fetch?: typeof fetch
+}
+
+export interface RunResult {
+  entry: Entry
+  /** False when the store already had it (here, or made meanwhile by another process). */
+  generated: boolean
+}
+
+export interface RunOptions {
+  signal?: AbortSignal | undefined
+}
+
+/**
+ * Turns a request into a stored clip, paying at most once per key: in-process single-flight, a
+ * cross-process lock per key, and a journal of job ids that a later run resumes instead of creating
+ * a new job. Shared by every provider; providers only translate.
+ */
+export class Runner {
+  readonly #opts: RunnerOptions
+  readonly #limit: LimitFunction
+  readonly #inflight = new Map<string, Promise<RunResult>>()
+
+  constructor(opts: RunnerOptions) {
+    this.#opts = opts
+    this.#limit = pLimit(Math.max(1, opts.concurrency))
+  }
+
+  get provider(): Provider {
+    return this.#opts.provider
+  }
+
+  /** Specs queued or running in this process. */
+  get pending(): number {
+    return this.#inflight.size
+  }
+
+  run(req: ProviderRequest, opts: RunOptions = {}): Promise<RunResult> {
+    const existing = this.#inflight.get(req.key)
+    if (existing) {
+      this.#emit({ type: 'job:waiting', spec: req.spec, key: req.key, reason: 'in-process' })
+      return existing
+    }
+    const promise = this.#run(req, opts).finally(() => this.#inflight.delete(req.key))
+    this.#inflight.set(req.key, promise)
+    return promise
+  }
+
+  async #run(req: ProviderRequest, opts: RunOptions): Promise<RunResult> {
+    const { store } = this.#opts
+    const hit = await store.getEntry(req.key)
+    if (hit) return { entry: hit, generated: false }
+    this.#emit({ type: 'spec:queued', spec: req.spec, key: req.key })
+    return this.#limit(async () => {
+      throwIfAborted(opts.signal)
+      const lock = await store.lock(req.key, {
+        signal: opts.signal,
+        staleMs: this.#opts.lockStaleMs,
+        onWait: () => this.#emit({ type: 'job:waiting', spec: req.spec, key: req.key, reason: 'lock' }),
+      })
+      try {
+        // Another process may have finished it while we waited for the lock.
+        const made = await store.getEntry(req.key)
+        if (made) return { entry: made, generated: false }
+        const provider = this.#opts.provider
+        this.#emit({ type: 'spec:generating', spec: req.spec, key: req.key, provider: provider.id })
+        const entry =
+          provider.kind === 'local' ? await this.#render(provider, req, opts) : await this.#remote(provider, req, opts)
+        return { entry, generated: true }
+      } finally {
+        await lock.release()
+      }
+    })
+  }
+
+  async #render(provider: LocalProvider, req: ProviderRequest, opts: RunOptions): Promise<Entry> {
+    const ext = req.request.output_format === 'WEBM' ? 'webm' : 'mp4'
+    const tmp = this.#opts.store.tempPath(ext)
+    try {
+      const { cost } = await provider.render(req, tmp, { signal: opts.signal })
+      return await this.#commit(req, tmp, { provider: provider.id, preview: provider.preview, cost }, opts)
+    } finally {
+      await rm(tmp, { force: true })
+    }
+  }
+
+  async #remote(provider: RemoteProvider, req: ProviderRequest, opts: RunOptions): Promise<Entry> {
+    const { store } = this.#opts
+    let journal = await store.readJournal(req.key)
+    let job: JobState
+    if (journal && journal.provider === provider.id) {
+      this.#emit({ type: 'job:resumed', spec: req.spec, key: req.key, jobId: journal.jobId })
+      job = await this.#poll(provider, req, journal.jobId, opts)
+    } else {
+      job = await this.#create(provider, req, opts)
+      journal = {
+        version: 1,
+        key: req.key,
+        provider: provider.id,
+        jobId: job.id,
+        spec: req.spec,
+        createdAt: new Date().toISOString(),
+      }
+      await store.writeJournal(journal)
+      this.#emit({ type: 'job:created', spec: req.spec, key: req.key, jobId: job.id })
+    }
+    job = await this.#waitForCompletion(provider, req, job, opts)
+    return this.#downloadAndCommit(provider, req, job, journal, opts)
+  }
+
+  #create(provider: RemoteProvider, req: ProviderRequest, opts: RunOptions): Promise<JobState> {
+    return withRetry(() => provider.create(req, { signal: opts.signal }), this.#opts.retry, {
+      signal: opts.signal,
+      onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs),
+    })
+  }
+
+  #poll(provider: RemoteProvider, req: ProviderRequest, jobId: string, opts: RunOptions): Promise<JobState> {
+    return withRetry(() => provider.poll(jobId, { signal: opts.signal }), this.#opts.retry, {
+      signal: opts.signal,
+      onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs),
+    })
+  }
+
+  async #waitForCompletion(
+    provider: RemoteProvider,
+    req: ProviderRequest,
+    first: JobState,
+    opts: RunOptions,
+  ): Promise<JobState> {
+    const { poll } = this.#opts
+    const started = Date.now()
+    let job = first
+    let interval = poll.intervalMs
+    while (job.status === 'queued' || job.status === 'in_progress') {
+      const elapsedMs = Date.now() - started
+      if (elapsedMs > poll.jobTimeoutMs) {
+        throw new VidspecError(
+          'JOB_TIMEOUT',
+          `${req.spec}: job ${job.id} still ${job.status} after ${Math.round(elapsedMs / 1000)} s; it is kept in the journal and the next build resumes it without paying again`,
+        )
+      }
+      this.#emit({ type: 'job:progress', spec: req.spec, key: req.key, status: job.status, elapsedMs })
+      await sleep(interval, opts.signal)
+      interval = Math.min(poll.maxIntervalMs, Math.round(interval * 1.5))
+      job = await this.#poll(provider, req, job.id, opts)
+    }
+    if (job.status !== 'completed') {
+      // A failed or cancelled job is final: nothing left to resume.
+      await this.#opts.store.deleteJournal(req.key)
+      const reason = job.error ? `${job.error.message}${job.error.code ? ` (${job.error.code})` : ''}` : 'no reason given'
+      throw new VidspecError('JOB_FAILED', `${req.spec}: the provider reports job ${job.id} ${job.status}: ${reason}`)
+    }
+    return job
+  }
+
+  async #downloadAndCommit(
+    provider: RemoteProvider,
+    req: ProviderRequest,
+    completed: JobState,
+    journal: JournalRecord,
+    opts: RunOptions,
+  ): Promise<Entry> {
+    const ext = req.request.output_format === 'WEBM' ? 'webm' : 'mp4'
+    let job = completed
+    const entry = await withRetry(
+      async (attempt) => {
+        // Result URLs expire: after a failed download ask the provider for the job (and a fresh URL) again.
+        if (attempt > 0) job = await this.#poll(provider, req, job.id, opts)
+        if (!job.videoUrl) {
+          throw new VidspecError('JOB_FAILED', `${req.spec}: job ${job.id} completed without a video URL`)
+        }
+        const tmp = this.#opts.store.tempPath(ext)
+        try {
+          await downloadToFile(job.videoUrl, tmp, {
+            signal: opts.signal,
+            headers: provider.downloadHeaders?.(job.videoUrl),
+            ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
+          })
+          return await this.#commit(req, tmp, { provider: provider.id, preview: false, cost: job.cost, jobId: job.id }, opts)
+        } catch (err) {
+          // A download that probes as garbage is as good as truncated: fetch it again.
+          if (isVidspecError(err, 'OUTPUT_INVALID')) {
+            throw new VidspecError('DOWNLOAD_FAILED', err.message, { cause: err, retryable: true })
+          }
+          throw err
+        } finally {
+          await rm(tmp, { force: true })
+        }
+      },
+      this.#opts.retry,
+      { signal: opts.signal, onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs) },
+    )
+    await this.#opts.store.deleteJournal(journal.key)
+    return entry
+  }
+
+  async #commit(
+    req: ProviderRequest,
+    tmp: string,
+    meta: { provider: string; preview: boolean; cost?: number | undefined; jobId?: string | undefined },
+    opts: RunOptions,
+  ): Promise<Entry> {
+    const probed = await this.#opts.probe(tmp, { signal: opts.signal })
+    const wanted = req.request.output_format === 'WEBM' ? 'webm' : 'mp4'
+    if (probed.ext !== wanted) {
+      throw new VidspecError(
+        'OUTPUT_INVALID',
+        `${req.spec}: asked for ${wanted.toUpperCase()} but received a ${probed.ext} file (${probed.codec})`,
+      )
+    }
+    return this.#opts.store.commit(tmp, {
+      key: req.key,
+      ext: probed.ext,
+      mime: probed.mime,
+      width: probed.width,
+      height: probed.height,
+      duration: probed.duration,
+      fps: probed.fps,
+      codec: probed.codec,
+      provider: meta.provider,
+      preview: meta.preview,
+      model: req.request.model,
+      jobId: meta.jobId,
+      cost: meta.cost,
+      seed: req.request.seed,
+      createdAt: new Date().toISOString(),
+      spec: req.spec,
+      request: req.request,
+    })
+  }
+
+  #retried(req: ProviderRequest, err: unknown, attempt: number, delayMs: number): void {
+    const reason = err instanceof Error ? err.message : String(err)
+    this.#emit({ type: 'job:retry', spec: req.spec, key: req.key, attempt, delayMs, reason })
+  }
+
+  #emit(event: VidspecEvent): void {
+    this.#opts.logger.event?.(event)
+  }
+}
+
