@@ -1,0 +1,52 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { VidspecError } from '@vidspec/core'
+
+export type Options = NonNullable<ParseArgsConfig['options']>
+
+/** Flags every command takes. */
+export const commonOptions = {
+  root: { type: 'string' },
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options
+
+/** Parses a command's flags strictly: an unknown flag is a usage error (exit 2), not a silent no-op. */
+export function parse<T extends Options>(command: string, argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true })
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    throw new VidspecError('USAGE', `vidspec ${command}: ${message}. Run "vidspec ${command} --help".`)
+  }
+}
+
+export function intFlag(command: string, name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) {
+    throw new VidspecError('USAGE', `vidspec ${command}: --${name} must be an integer >= ${min} (got ${JSON.stringify(value)})`)
+  }
+  return n
+}
+
+export function providerFlag(command: string, value: string | undefined): 'together' | 'offline' | undefined {
+  if (value === undefined) return undefined
+  if (value !== 'together' && value !== 'offline') {
+    throw new VidspecError('USAGE', `vidspec ${command}: --provider must be "together" or "offline" (got ${JSON.stringify(value)})`)
+  }
+  return value
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 }
+
+/** `500M`, `2GB`, `1048576`. */
+export function sizeFlag(command: string, name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim())
+  const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined
+  if (!m || unit === undefined) {
+    throw new VidspecError('USAGE', `vidspec ${command}: --${name} must be a size like 500M or 2G (got ${JSON.stringify(value)})`)
+  }
+  return Math.round(Number(m[1]) * unit)
+}

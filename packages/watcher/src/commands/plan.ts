@@ -1,0 +1,61 @@
+import { ExitCode, describeChange, type PlanItem } from '@vidspec/core'
+import { commonOptions, parse, providerFlag } from '../args.js'
+import { printJson, type Io } from '../output.js'
+import { openProject } from '../project.js'
+import { Reporter } from '../reporter.js'
+
+export const planHelp = `Usage: vidspec plan [options]
+
+Says, for each spec, what a build would do without doing it: new, changed (with the fields that
+changed since the spec's last build), cached, or invalid. Makes no request and spends nothing.
+
+Options:
+  --root DIR            project root (default: current directory)
+  --config FILE         config file
+  --provider NAME       together | offline (keys differ per provider)
+  --json                print the plan as JSON on stdout
+  -h, --help            show this help
+
+Exit codes: 0 ok, 2 some spec is invalid.`
+
+export async function plan(argv: string[], io: Io): Promise<number> {
+  const { values } = parse('plan', argv, { ...commonOptions, provider: { type: 'string' } })
+  if (values.help) {
+    io.stdout.write(`${planHelp}\n`)
+    return ExitCode.ok
+  }
+  const provider = providerFlag('plan', values.provider)
+  const reporter = new Reporter(io, { quiet: true })
+  const project = await openProject(io, values, reporter, provider ? { provider } : {})
+  const items = await project.plan()
+  if (values.json) printJson(io, { provider: project.provider.id, specs: items.map(planJson) })
+  else io.stdout.write(planText(items))
+  return items.some((i) => i.status === 'invalid') ? ExitCode.badInput : ExitCode.ok
+}
+
+function planJson(item: PlanItem) {
+  return {
+    spec: item.id,
+    name: item.name,
+    status: item.status,
+    key: item.key,
+    changes: item.changes?.map((c) => ({ path: c.path, kind: c.kind, before: c.before, after: c.after })),
+    changedDeps: item.changedDeps,
+    error: item.error ? { code: item.error.code, message: item.error.message, issues: item.error.issues } : undefined,
+  }
+}
+
+export function planText(items: PlanItem[]): string {
+  const lines: string[] = []
+  for (const item of items) {
+    lines.push(`${item.status.padEnd(8)} ${item.id}`)
+    for (const change of item.changes ?? []) lines.push(`           ${describeChange(change)}`)
+    if (item.status === 'changed' && item.changedDeps && item.changedDeps.length > 0) {
+      lines.push(`           changed files: ${item.changedDeps.join(', ')}`)
+    }
+    if (item.error) for (const l of item.error.message.split('\n')) lines.push(`           ${l}`)
+  }
+  const count = (s: string) => items.filter((i) => i.status === s).length
+  lines.push(`${count('new')} new, ${count('changed')} changed, ${count('cached')} cached, ${count('invalid')} invalid`)
+  return `${lines.join('\n')}\n`
+}

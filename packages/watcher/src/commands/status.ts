@@ -1,0 +1,58 @@
+import { ExitCode } from '@vidspec/core'
+import { commonOptions, parse, providerFlag } from '../args.js'
+import { formatBytes, printJson, type Io } from '../output.js'
+import { openProject } from '../project.js'
+import { Reporter } from '../reporter.js'
+
+export const statusHelp = `Usage: vidspec status [options]
+
+Summarizes the project and its store: specs by state, stored clips and their size, previews,
+and paid jobs still in flight in the journal.
+
+Options:
+  --root DIR            project root (default: current directory)
+  --config FILE         config file
+  --provider NAME       together | offline
+  --json                print the status as JSON on stdout
+  -h, --help            show this help`
+
+export async function status(argv: string[], io: Io): Promise<number> {
+  const { values } = parse('status', argv, { ...commonOptions, provider: { type: 'string' } })
+  if (values.help) {
+    io.stdout.write(`${statusHelp}\n`)
+    return ExitCode.ok
+  }
+  const provider = providerFlag('status', values.provider)
+  const project = await openProject(io, values, new Reporter(io, { quiet: true }), provider ? { provider } : {})
+  const [items, entries, journals] = await Promise.all([
+    project.plan(),
+    project.store.listEntries(),
+    project.store.listJournals(),
+  ])
+  const objects = new Map(entries.map((e) => [e.digest, e.size]))
+  const bytes = [...objects.values()].reduce((a, b) => a + b, 0)
+  const specs = { new: 0, changed: 0, cached: 0, invalid: 0 }
+  for (const i of items) specs[i.status]++
+  const result = {
+    root: project.config.root,
+    cacheDir: project.config.cacheDir,
+    provider: project.provider.id,
+    specs,
+    store: { entries: entries.length, objects: objects.size, bytes, previews: entries.filter((e) => e.preview).length },
+    inFlight: journals.map((j) => ({ spec: j.spec, key: j.key, jobId: j.jobId, since: j.createdAt })),
+  }
+  if (values.json) {
+    printJson(io, result)
+    return ExitCode.ok
+  }
+  io.stdout.write(
+    [
+      `project   ${result.root}`,
+      `store     ${result.cacheDir}: ${entries.length} entries, ${objects.size} clips, ${formatBytes(bytes)} (${result.store.previews} previews)`,
+      `provider  ${result.provider}`,
+      `specs     ${specs.cached} cached, ${specs.new} new, ${specs.changed} changed, ${specs.invalid} invalid`,
+      ...result.inFlight.map((j) => `in flight ${j.spec}: job ${j.jobId} since ${j.since} (the next build resumes it)`),
+    ].join('\n') + '\n',
+  )
+  return ExitCode.ok
+}
