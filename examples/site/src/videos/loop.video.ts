@@ -1,0 +1,14 @@
+import { defineVideo } from '@vidspec/core'
+import { brand } from '../brand'
+
+// WebM: smaller for the background loop.
+export default defineVideo({
+  model: 'google/veo-3.0',
+  prompt: `Abstract ink drifting in water, seamless loop, ${brand.look}`,
+  seconds: 2,
+  width: 640,
+  height: 360,
+  fps: 24,
+  output_format: 'WEBM',
+  seed: 3,
+})
