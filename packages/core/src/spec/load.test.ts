@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { isBrandedSpec } from '../define.js'
+import { VidspecError } from '../errors.js'
+import { hashFiles, loadModuleFile, loadSpecFile } from './load.js'
+
+let dir: string
+
+beforeEach(async () => {
+  // realpath: macOS tmpdir is a symlink, and deps are reported as real paths.
+  dir = await realpath(await mkdtemp(join(tmpdir(), 'vidspec-load-test-')))
+})
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function write(rel: string, text: string): Promise<string> {
+  const file = join(dir, rel)
+  await mkdir(join(file, '..'), { recursive: true })
+  await writeFile(file, text)
+  return file
+}
+
+async function loadError(file: string): Promise<VidspecError> {
+  const err: unknown = await loadSpecFile(file).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(VidspecError)
+  return err as VidspecError
+}
+
+describe('loadModuleFile', () => {
+  it('bundles local imports, evaluates the module and lists every local file it read', async () => {
+    const brand = await write('shared/brand.ts', `export const brand: { look: string } = { look: 'warm light' }\n`)
+    const spec = await write(
+      'pages/hero.video.ts',
+      `import { brand } from '../shared/brand'\nexport default { prompt: \`forest, \${brand.look}\`, seconds: 2 as number }\n`,
+    )
+    const { value, deps } = await loadModuleFile(spec)
+    expect(value).toEqual({ prompt: 'forest, warm light', seconds: 2 })
+    expect(deps).toEqual([spec, brand].sort())
+  })
+
+  it('sees the new text of a shared module after it is edited (no stale module cache)', async () => {
+    await write('brand.ts', `export const look = 'first'\n`)
+    const spec = await write('a.video.ts', `import { look } from './brand'\nexport default { look }\n`)
+    expect((await loadModuleFile(spec)).value).toEqual({ look: 'first' })
+    await write('brand.ts', `export const look = 'second'\n`)
+    expect((await loadModuleFile(spec)).value).toEqual({ look: 'second' })
+  })
+
+  it('evaluates again on every load, even when nothing changed', async () => {
+    const spec = await write('a.video.ts', `const g = globalThis as { __vidspecLoads?: number }\ng.__vidspecLoads = (g.__vidspecLoads ?? 0) + 1\nexport default { n: g.__vidspecLoads }\n`)
+    const first = (await loadModuleFile(spec)).value as { n: number }
+    const second = (await loadModuleFile(spec)).value as { n: number }
+    expect(second.n).toBe(first.n + 1)
+  })
+
+  it('gives each file its own import.meta.url, not the temporary bundle', async () => {
+    const shared = await write('lib/where.ts', `export const where = import.meta.url\n`)
+    const spec = await write('a.video.ts', `import { where } from './lib/where'\nexport default { self: import.meta.url, where, dir: import.meta.dirname }\n`)
+    const { value } = await loadModuleFile(spec)
+    expect(value).toEqual({ self: `file://${spec}`, where: `file://${shared}`, dir })
+  })
+
+  it('resolves npm packages from the spec directory and keeps them out of deps', async () => {
+    await write('node_modules/tiny-pkg/package.json', JSON.stringify({ name: 'tiny-pkg', type: 'module', main: 'index.js' }))
+    await write('node_modules/tiny-pkg/index.js', `export const answer = 42\n`)
+    const spec = await write('a.video.ts', `import { answer } from 'tiny-pkg'\nimport { join } from 'node:path'\nexport default { answer, joined: join('a', 'b') }\n`)
+    const { value, deps } = await loadModuleFile(spec)
+    expect(value).toEqual({ answer: 42, joined: 'a/b' })
+    expect(deps).toEqual([spec])
+  })
+
+  it('leaves nothing behind in the temp dir', async () => {
+    const before = (await readdir(tmpdir())).filter((n) => n.startsWith('vidspec-load-') && !n.startsWith('vidspec-load-test-'))
+    const spec = await write('a.video.ts', `export default { a: 1 }\n`)
+    await loadModuleFile(spec)
+    await loadError(await write('b.video.ts', `throw new Error('nope')\n`))
+    const after = (await readdir(tmpdir())).filter((n) => n.startsWith('vidspec-load-') && !n.startsWith('vidspec-load-test-'))
+    expect(after.filter((n) => !before.includes(n))).toEqual([])
+  })
+})
+
+describe('loadSpecFile', () => {
+  it('resolves @vidspec/core without node_modules and brands the spec', async () => {
+    const spec = await write(
+      'hero.video.ts',
+      `import { defineVideo } from '@vidspec/core'\nexport default defineVideo({ model: 'minimax/hailuo-02', prompt: 'a forest', seconds: 1 })\n`,
+    )
+    const { raw, deps } = await loadSpecFile(spec)
+    expect(isBrandedSpec(raw)).toBe(true)
+    expect(raw).toMatchObject({ model: 'minimax/hailuo-02', prompt: 'a forest', seconds: 1 })
+    expect(deps).toEqual([spec])
+  })
+
+  it('accepts a plain object default export (the schema judges it)', async () => {
+    const spec = await write('plain.video.ts', `export default { model: 'x', prompt: 'y' }\n`)
+    const { raw } = await loadSpecFile(spec)
+    expect(raw).toEqual({ model: 'x', prompt: 'y' })
+    expect(isBrandedSpec(raw)).toBe(false)
+  })
+
+  it('reports a syntax error with the file and line', async () => {
+    const spec = await write('broken.video.ts', `export default {\n  prompt: 'a',\n  seconds: ,\n}\n`)
+    const err = await loadError(spec)
+    expect(err.code).toBe('SPEC_LOAD_FAILED')
+    expect(err.file).toBe(spec)
+    expect(err.message).toContain(`${spec}:3:`)
+    expect(err.message).toContain('could not be compiled')
+  })
+
+  it('reports a spec that throws, with the thrown message and the .ts line', async () => {
+    await write('brand.ts', `export function pick(): string {\n  throw new Error('brand palette missing')\n}\n`)
+    const spec = await write('throws.video.ts', `import { pick } from './brand'\nexport default { prompt: pick() }\n`)
+    const err = await loadError(spec)
+    expect(err.code).toBe('SPEC_LOAD_FAILED')
+    expect(err.message).toContain(spec)
+    expect(err.message).toContain('brand palette missing')
+    expect(err.message).toContain(`${join(dir, 'brand.ts')}:2:`)
+    expect((err.cause as Error).message).toContain('brand palette missing')
+  })
+
+  it('reports an unresolvable import as a compile error naming the import', async () => {
+    const spec = await write('a.video.ts', `import { x } from './missing'\nexport default { x }\n`)
+    const err = await loadError(spec)
+    expect(err.code).toBe('SPEC_LOAD_FAILED')
+    expect(err.message).toContain('./missing')
+  })
+
+  it('rejects a spec with no default export and says what to export', async () => {
+    const spec = await write('nodefault.video.ts', `export const spec = { prompt: 'a' }\n`)
+    const err = await loadError(spec)
+    expect(err.code).toBe('SPEC_LOAD_FAILED')
+    expect(err.message).toContain(spec)
+    expect(err.message).toContain('no default export')
+    expect(err.message).toContain('export default defineVideo(')
+  })
+
+  it.each([
+    ['a string', `export default 'a forest'\n`, 'a string ("a forest")'],
+    ['an array', `export default [{ prompt: 'a' }]\n`, 'an array'],
+    ['a function', `export default () => ({ prompt: 'a' })\n`, 'a function'],
+    ['null', `export default null\n`, 'null'],
+  ])('rejects a default export that is %s', async (_kind, text, shown) => {
+    const spec = await write('wrong.video.ts', text)
+    const err = await loadError(spec)
+    expect(err.code).toBe('SPEC_LOAD_FAILED')
+    expect(err.message).toContain(`${spec}: its default export is ${shown}`)
+    expect(err.message).toContain('export default defineVideo(')
+  })
+})
+
+describe('hashFiles', () => {
+  it('hashes every file by content, keyed by the given path', async () => {
+    const files = await Promise.all(Array.from({ length: 40 }, (_, i) => write(`f${i}.txt`, `content ${i}`)))
+    const hashes = await hashFiles(files)
+    expect(Object.keys(hashes).sort()).toEqual([...files].sort())
+    for (const [i, file] of files.entries()) {
+      expect(hashes[file]).toBe(createHash('sha256').update(`content ${i}`).digest('hex'))
+    }
+  })
+
+  it('fails for a missing file', async () => {
+    await expect(hashFiles([join(dir, 'nope.txt')])).rejects.toThrow(/ENOENT/)
+  })
+})
