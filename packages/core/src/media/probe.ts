@@ -1,0 +1,165 @@
+import { stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { VidspecError, isVidspecError } from '../errors.js'
+import { ffprobePath } from './binaries.js'
+import { runTool } from './run.js'
+
+export interface ProbeResult {
+  width: number
+  height: number
+  /** Seconds. */
+  duration: number
+  /** Frames per second, from the stream's average (or nominal) frame rate. */
+  fps: number
+  /** ffprobe's codec name of the video stream: `h264`, `vp9`, `av1`, ... */
+  codec: string
+  /** `mp4`, `webm`, `mov`, `mkv`, or ffprobe's format name for anything else. */
+  container: string
+  /** `video/mp4`, `video/webm`, ... (`application/octet-stream` when unknown). */
+  mime: string
+  /** File extension without the dot: `mp4`, `webm`, ... */
+  ext: string
+  hasAudio: boolean
+  /** Bytes on disk. */
+  size: number
+}
+
+export interface ProbeOptions {
+  signal?: AbortSignal | undefined
+}
+
+interface FfprobeStream {
+  codec_type?: string
+  codec_name?: string
+  width?: number
+  height?: number
+  avg_frame_rate?: string
+  r_frame_rate?: string
+  duration?: string
+  nb_frames?: string
+  nb_read_packets?: string
+  disposition?: { attached_pic?: number }
+}
+
+interface FfprobeOutput {
+  streams?: FfprobeStream[]
+  format?: { format_name?: string; duration?: string; tags?: { major_brand?: string } }
+}
+
+const ENTRIES = [
+  'format=format_name,duration',
+  'format_tags=major_brand',
+  'stream=codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,duration,nb_frames,nb_read_packets',
+  'stream_disposition=attached_pic',
+].join(':')
+
+/**
+ * What demuxers and parsers say when the bytes stop early. A file cut inside its last packet still
+ * counts every packet, so these messages are the only sign of it.
+ */
+const TRUNCATION = /partial file|ended prematurely|invalid nal unit size|truncat|end of file/i
+
+const WEBM_CODECS = new Set(['vp8', 'vp9', 'av1', 'opus', 'vorbis'])
+
+function rate(text: string | undefined): number {
+  const [num, den] = (text ?? '').split('/').map(Number)
+  if (num === undefined || !Number.isFinite(num) || num <= 0) return 0
+  const value = den === undefined ? num : den > 0 ? num / den : 0
+  return Math.round(value * 1000) / 1000
+}
+
+function seconds(text: string | undefined): number {
+  const n = Number(text)
+  return Number.isFinite(n) && n > 0 ? n : 0
+}
+
+function containerOf(out: FfprobeOutput, streams: FfprobeStream[]): { container: string; ext: string; mime: string } {
+  const names = (out.format?.format_name ?? '').split(',')
+  if (names.includes('mp4')) {
+    return out.format?.tags?.major_brand?.trim() === 'qt'
+      ? { container: 'mov', ext: 'mov', mime: 'video/quicktime' }
+      : { container: 'mp4', ext: 'mp4', mime: 'video/mp4' }
+  }
+  if (names.includes('webm')) {
+    // ffprobe names Matroska and WebM alike; WebM is Matroska holding only web codecs.
+    return streams.every((s) => (s.codec_type !== 'video' && s.codec_type !== 'audio') || WEBM_CODECS.has(s.codec_name ?? ''))
+      ? { container: 'webm', ext: 'webm', mime: 'video/webm' }
+      : { container: 'mkv', ext: 'mkv', mime: 'video/x-matroska' }
+  }
+  const name = names[0] || 'unknown'
+  return { container: name, ext: name, mime: 'application/octet-stream' }
+}
+
+function invalid(file: string, why: string, cause?: unknown): VidspecError {
+  return new VidspecError('OUTPUT_INVALID', `${file} is not a playable video: ${why}`, { file, cause })
+}
+
+/**
+ * Probes a clip with ffprobe and reads every packet (no decoding) so that a truncated download is
+ * caught even when the index at the front claims the whole duration. Throws `OUTPUT_INVALID` naming
+ * the file and the reason for anything that is not a complete video.
+ */
+export async function probeVideo(file: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  const path = resolve(file)
+  let size: number
+  try {
+    const st = await stat(path)
+    if (!st.isFile()) throw invalid(file, 'it is not a regular file')
+    size = st.size
+  } catch (err) {
+    if (isVidspecError(err)) throw err
+    throw invalid(file, 'it cannot be read', err)
+  }
+  if (size === 0) throw invalid(file, 'it is empty (0 bytes)')
+
+  let stdout: string
+  let stderr: string
+  try {
+    ;({ stdout, stderr } = await runTool(
+      ffprobePath(),
+      ['-v', 'error', '-print_format', 'json', '-count_packets', '-show_entries', ENTRIES, path],
+      { signal: opts.signal, failCode: 'OUTPUT_INVALID', what: `probing ${file}`, stdout: true },
+    ))
+  } catch (err) {
+    if (isVidspecError(err, 'OUTPUT_INVALID')) throw invalid(file, err.message.slice(`probing ${file}: `.length).replace(/\n/g, ' '), err)
+    throw err
+  }
+
+  let out: FfprobeOutput
+  try {
+    out = JSON.parse(stdout) as FfprobeOutput
+  } catch (err) {
+    throw invalid(file, 'ffprobe printed no readable description', err)
+  }
+  const streams = out.streams ?? []
+  const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic)
+  if (!video) throw invalid(file, 'it has no video stream')
+  const width = video.width ?? 0
+  const height = video.height ?? 0
+  if (width <= 0 || height <= 0) throw invalid(file, `its video stream has no size (${width}x${height})`)
+  const duration = seconds(out.format?.duration) || seconds(video.duration)
+  if (duration <= 0) throw invalid(file, 'it has no duration (a still image or an unfinished file?)')
+  const fps = rate(video.avg_frame_rate) || rate(video.r_frame_rate)
+  if (fps <= 0) throw invalid(file, 'its video stream has no frame rate')
+
+  const tail = stderr ? ` (ffprobe: ${stderr.split('\n').slice(-3).join(' | ')})` : ''
+  if (TRUNCATION.test(stderr)) throw invalid(file, `it is truncated${tail}`)
+  const read = Number(video.nb_read_packets ?? 0)
+  const declared = Number(video.nb_frames ?? 0)
+  if (declared > 0 && read < declared) throw invalid(file, `it is truncated: ${read} of ${declared} frames present${tail}`)
+  const shortfall = duration - read / fps
+  if (shortfall > Math.max(2 / fps, duration * 0.05)) {
+    throw invalid(file, `it is truncated: frames for ${(read / fps).toFixed(2)} s of ${duration.toFixed(2)} s present${tail}`)
+  }
+
+  return {
+    width,
+    height,
+    duration,
+    fps,
+    codec: video.codec_name ?? 'unknown',
+    ...containerOf(out, streams),
+    hasAudio: streams.some((s) => s.codec_type === 'audio'),
+    size,
+  }
+}
