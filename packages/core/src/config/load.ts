@@ -1,0 +1,77 @@
+import { access } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { VidspecError, showValue } from '../errors.js'
+import { ModuleLoadError, loadModuleFile } from '../spec/load.js'
+import { resolveConfig, type ResolvedConfig } from './resolve.js'
+import type { VidspecConfigInput } from './types.js'
+
+/** Looked for at the project root, in this order. */
+export const CONFIG_FILE_NAMES = ['vidspec.config.ts', 'vidspec.config.mts', 'vidspec.config.js', 'vidspec.config.mjs'] as const
+
+const CONFIG_HINT = "export default defineConfig({ ... }) (import { defineConfig } from '@vidspec/core')"
+
+export interface LoadConfigOptions {
+  /** A config file to use instead of looking for one (relative to the root). It must exist. */
+  configFile?: string | undefined
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv | undefined
+  /** CLI flags or Vite plugin options; they win over the file. */
+  overrides?: Partial<VidspecConfigInput> | undefined
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  )
+}
+
+async function findConfigFile(root: string): Promise<string | undefined> {
+  for (const name of CONFIG_FILE_NAMES) {
+    const file = resolve(root, name)
+    if (await exists(file)) return file
+  }
+  return undefined
+}
+
+/**
+ * Finds and evaluates the project's config (or uses the defaults when there is none) and resolves
+ * it. `deps` are the files the config was built from: a change to one means loading it again.
+ */
+export async function loadConfig(
+  root: string,
+  opts: LoadConfigOptions = {},
+): Promise<{ config: ResolvedConfig; deps: string[] }> {
+  const absRoot = resolve(root)
+  const resolveOpts = { root: absRoot, env: opts.env, overrides: opts.overrides }
+  let file: string | undefined
+  if (opts.configFile !== undefined) {
+    file = resolve(absRoot, opts.configFile)
+    if (!(await exists(file))) {
+      throw new VidspecError('CONFIG_INVALID', `${file}: config file not found; check the path given as the config file`, { file })
+    }
+  } else {
+    file = await findConfigFile(absRoot)
+  }
+  if (!file) return { config: resolveConfig({}, resolveOpts), deps: [] }
+
+  let loaded: { value: unknown; deps: string[] }
+  try {
+    loaded = await loadModuleFile(file)
+  } catch (err) {
+    const detail = err instanceof ModuleLoadError ? err.detail : `could not be loaded: ${err instanceof Error ? err.message : showValue(err)}`
+    throw new VidspecError('CONFIG_INVALID', `${file}: ${detail}`, { file, cause: err })
+  }
+  const { value, deps } = loaded
+  if (value === undefined) {
+    throw new VidspecError('CONFIG_INVALID', `${file}: has no default export; a config must ${CONFIG_HINT}`, { file })
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new VidspecError(
+      'CONFIG_INVALID',
+      `${file}: its default export is ${Array.isArray(value) ? 'an array' : typeof value === 'function' ? 'a function' : showValue(value)}, not an object of options; a config must ${CONFIG_HINT}`,
+      { file },
+    )
+  }
+  return { config: resolveConfig(value, { ...resolveOpts, file }), deps }
+}

@@ -1,0 +1,285 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path'
+import { z } from 'zod'
+import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors.js'
+import type { ProviderName } from '../providers/types.js'
+import type { VidspecConfigInput } from './types.js'
+
+/** The config every part of vidspec runs on: every option filled in, paths absolute. */
+export interface ResolvedConfig {
+  /** Absolute project root; spec ids and globs are relative to it. */
+  root: string
+  /** Absolute path of the config file it came from, if any. */
+  configFile?: string | undefined
+  /** Absolute path of the store. */
+  cacheDir: string
+  /** `auto` already decided. */
+  provider: ProviderName
+  concurrency: number
+  include: string[]
+  ignore: string[]
+  together: {
+    baseURL: string
+    jobTimeoutMs: number
+    pollIntervalMs: number
+    maxPollIntervalMs: number
+    requestTimeoutMs: number
+  }
+  retry: {
+    retries: number
+    minDelayMs: number
+    maxDelayMs: number
+  }
+  previews: 'allow' | 'warn' | 'error'
+}
+
+/** The defaults of `VidspecConfigInput`, in one place (`previews` depends on CI, see resolveConfig). */
+export const configDefaults = Object.freeze({
+  cacheDir: '.vidspec',
+  provider: 'auto',
+  concurrency: 4,
+  include: Object.freeze(['**/*.video.ts']),
+  ignore: Object.freeze([] as string[]),
+  together: Object.freeze({
+    baseURL: 'https://api.together.ai/v2',
+    jobTimeoutMs: 1_800_000,
+    pollIntervalMs: 2000,
+    maxPollIntervalMs: 15_000,
+    requestTimeoutMs: 60_000,
+  }),
+  retry: Object.freeze({
+    retries: 5,
+    minDelayMs: 500,
+    maxDelayMs: 30_000,
+  }),
+  previews: 'warn',
+} as const)
+
+interface Rule {
+  schema: z.ZodType
+  /** What is allowed, in words, for error messages. */
+  allowed: string
+}
+
+const rule = (schema: z.ZodType, allowed: string): Rule => ({ schema, allowed })
+const DAY_MS = 86_400_000
+const intIn = (min: number, max: number, unit = ''): Rule =>
+  rule(z.number().int().min(min).max(max), `an integer from ${min} to ${max}${unit}`)
+
+const httpURL = z.string().refine((s) => {
+  try {
+    const u = new URL(s)
+    return u.protocol === 'http:' || u.protocol === 'https:'
+  } catch {
+    return false
+  }
+})
+const HTTP_URL_ALLOWED = 'an http(s) URL, e.g. "https://api.together.ai/v2"'
+
+// The schema and the words used to explain it come from one table, so they cannot drift apart.
+const rules = {
+  cacheDir: rule(z.string().trim().min(1), 'a non-empty folder path, relative to the project root'),
+  provider: rule(z.enum(['auto', 'together', 'offline']), '"auto", "together" or "offline"'),
+  concurrency: intIn(1, 64),
+  include: rule(z.array(z.string().trim().min(1)).min(1), 'a non-empty array of glob strings, e.g. ["**/*.video.ts"]'),
+  ignore: rule(z.array(z.string().trim().min(1)), 'an array of glob strings, e.g. ["drafts/**"]'),
+  together: {
+    baseURL: rule(httpURL, HTTP_URL_ALLOWED),
+    jobTimeoutMs: intIn(1, DAY_MS, ' (milliseconds)'),
+    pollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
+    maxPollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
+    requestTimeoutMs: intIn(1, 600_000, ' (milliseconds)'),
+  },
+  retry: {
+    retries: intIn(0, 20),
+    minDelayMs: intIn(0, 600_000, ' (milliseconds)'),
+    maxDelayMs: intIn(0, 600_000, ' (milliseconds)'),
+  },
+  previews: rule(z.enum(['allow', 'warn', 'error']), '"allow", "warn" or "error"'),
+} satisfies Record<keyof VidspecConfigInput, Rule | Record<string, Rule>>
+
+type RuleTree = { [key: string]: Rule | RuleTree }
+
+function isRule(node: Rule | RuleTree): node is Rule {
+  return 'schema' in node && node.schema instanceof z.ZodType
+}
+
+function schemaOf(tree: RuleTree): z.ZodType {
+  const shape: Record<string, z.ZodType> = {}
+  for (const [key, node] of Object.entries(tree)) {
+    shape[key] = (isRule(node) ? node.schema : schemaOf(node)).optional()
+  }
+  return z.strictObject(shape)
+}
+
+const configSchema = schemaOf(rules)
+
+/** Validates a config object against the schema (unknown keys rejected). */
+function check(input: unknown): { data: VidspecConfigInput; issues: SpecIssue[] } {
+  const result = configSchema.safeParse(input)
+  if (result.success) return { data: result.data as VidspecConfigInput, issues: [] }
+  return { data: {}, issues: result.error.issues.flatMap((issue) => explain(issue, input)) }
+}
+
+function explain(issue: z.core.$ZodIssue, input: unknown): SpecIssue[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
+  if (issue.code === 'unrecognized_keys') {
+    const node = nodeAt(rules, path)
+    const known = node && !isRule(node) ? Object.keys(node) : []
+    return issue.keys.map((key) => ({
+      path: showPath([...path, key]),
+      value: showValue(valueAt(input, [...path, key])),
+      message: `unknown option; the options here are ${known.join(', ')}`,
+    }))
+  }
+  if (path.length === 0) {
+    return [{ path: '', value: showValue(input), message: 'an object of options, e.g. defineConfig({ concurrency: 2 })' }]
+  }
+  const node = nodeAt(rules, path.filter((p) => typeof p === 'string'))
+  const allowed = node && isRule(node) ? node.allowed : node ? 'an object of options' : issue.message
+  return [{ path: showPath(path), value: showValue(valueAt(input, path)), message: allowed }]
+}
+
+function nodeAt(tree: RuleTree, path: Array<string | number>): Rule | RuleTree | undefined {
+  let node: Rule | RuleTree | undefined = tree
+  for (const key of path) {
+    if (!node || isRule(node) || typeof key !== 'string') return node
+    node = node[key]
+  }
+  return node
+}
+
+function valueAt(input: unknown, path: Array<string | number>): unknown {
+  let value = input
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined
+    value = (value as Record<string | number, unknown>)[key]
+  }
+  return value
+}
+
+function showPath(path: Array<string | number>): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')
+}
+
+function invalid(source: string, issues: SpecIssue[], file: string | undefined): VidspecError {
+  return new VidspecError('CONFIG_INVALID', formatIssues(source, issues), { ...(file ? { file } : {}), issues })
+}
+
+/** Drops undefined values, so an unset CLI flag never hides what the config file says. */
+function defined<T extends object>(obj: T | undefined): Partial<T> {
+  if (!obj) return {}
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child)
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel))
+}
+
+function cacheDirIssue(root: string, cacheDirInput: string): SpecIssue | undefined {
+  const cacheDir = resolve(root, cacheDirInput)
+  if (cacheDir.split(/[\\/]/).includes('node_modules')) {
+    return {
+      path: 'cacheDir',
+      value: showValue(cacheDirInput),
+      message:
+        'a folder outside node_modules: `npm ci` and package managers delete node_modules, and the store holds paid, unrepeatable generations (the default is ".vidspec")',
+    }
+  }
+  if (isInside(root, cacheDir)) {
+    return {
+      path: 'cacheDir',
+      value: showValue(cacheDirInput),
+      message: 'a folder of its own inside or beside the project, not the project root or one of its parents (the default is ".vidspec")',
+    }
+  }
+  return undefined
+}
+
+export interface ResolveConfigOptions {
+  /** Project root (made absolute). */
+  root: string
+  /** The config file the input came from, for messages. */
+  file?: string | undefined
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv | undefined
+  /** CLI flags or Vite plugin options; they win over the file. */
+  overrides?: Partial<VidspecConfigInput> | undefined
+}
+
+/**
+ * Validates a config (the file's default export) and fills in every default. Throws CONFIG_INVALID
+ * naming the file (or the overrides), every bad field, its value and what is allowed.
+ */
+export function resolveConfig(input: unknown, opts: ResolveConfigOptions): ResolvedConfig {
+  const root = resolve(opts.root)
+  const env = opts.env ?? process.env
+  const file = opts.file === undefined ? undefined : resolve(root, opts.file)
+  const source = file ?? 'vidspec config'
+
+  const fromFile = check(input ?? {})
+  if (fromFile.issues.length > 0) {
+    // Report a misplaced store in the same round as the schema problems, not after they are fixed.
+    const rawCacheDir = valueAt(input, ['cacheDir'])
+    const more = typeof rawCacheDir === 'string' && rawCacheDir.trim() ? cacheDirIssue(root, rawCacheDir.trim()) : undefined
+    throw invalid(source, more ? [...fromFile.issues, more] : fromFile.issues, file)
+  }
+  const fromOptions = check(opts.overrides ?? {})
+  if (fromOptions.issues.length > 0) {
+    throw invalid('options passed on the command line or to the Vite plugin', fromOptions.issues, undefined)
+  }
+
+  const cfg = fromFile.data
+  const over = defined(fromOptions.data)
+  const together = { ...defined(cfg.together), ...defined(over.together) }
+  const retry = { ...defined(cfg.retry), ...defined(over.retry) }
+  const pick = <K extends keyof VidspecConfigInput>(key: K): VidspecConfigInput[K] => (key in over ? over[key] : cfg[key])
+
+  const envBaseURL = env.TOGETHER_BASE_URL?.trim()
+  if (envBaseURL && !httpURL.safeParse(envBaseURL).success) {
+    throw invalid('environment', [{ path: 'TOGETHER_BASE_URL', value: showValue(envBaseURL), message: HTTP_URL_ALLOWED }], undefined)
+  }
+
+  const issues: SpecIssue[] = []
+  const cacheDirInput = pick('cacheDir') ?? configDefaults.cacheDir
+  const cacheDir = resolve(root, cacheDirInput)
+  const cacheDirProblem = cacheDirIssue(root, cacheDirInput)
+  if (cacheDirProblem) issues.push(cacheDirProblem)
+
+  const pollIntervalMs = together.pollIntervalMs ?? configDefaults.together.pollIntervalMs
+  // An unset ceiling follows a raised first interval; only two explicit values can contradict.
+  const maxPollIntervalMs = together.maxPollIntervalMs ?? Math.max(configDefaults.together.maxPollIntervalMs, pollIntervalMs)
+  if (maxPollIntervalMs < pollIntervalMs) {
+    issues.push({
+      path: 'together.maxPollIntervalMs',
+      value: showValue(maxPollIntervalMs),
+      message: `at least together.pollIntervalMs (${pollIntervalMs})`,
+    })
+  }
+  const minDelayMs = retry.minDelayMs ?? configDefaults.retry.minDelayMs
+  const maxDelayMs = retry.maxDelayMs ?? Math.max(configDefaults.retry.maxDelayMs, minDelayMs)
+  if (maxDelayMs < minDelayMs) {
+    issues.push({ path: 'retry.maxDelayMs', value: showValue(maxDelayMs), message: `at least retry.minDelayMs (${minDelayMs})` })
+  }
+  if (issues.length > 0) throw invalid(source, issues, file)
+
+  const provider = pick('provider') ?? configDefaults.provider
+  return {
+    root,
+    configFile: file,
+    cacheDir,
+    provider: provider === 'auto' ? (env.TOGETHER_API_KEY?.trim() ? 'together' : 'offline') : provider,
+    concurrency: pick('concurrency') ?? configDefaults.concurrency,
+    include: [...(pick('include') ?? configDefaults.include)],
+    ignore: [...(pick('ignore') ?? configDefaults.ignore)],
+    together: {
+      baseURL: envBaseURL || (together.baseURL ?? configDefaults.together.baseURL),
+      jobTimeoutMs: together.jobTimeoutMs ?? configDefaults.together.jobTimeoutMs,
+      pollIntervalMs,
+      maxPollIntervalMs,
+      requestTimeoutMs: together.requestTimeoutMs ?? configDefaults.together.requestTimeoutMs,
+    },
+    retry: { retries: retry.retries ?? configDefaults.retry.retries, minDelayMs, maxDelayMs },
+    previews: pick('previews') ?? (env.CI === 'true' ? 'error' : configDefaults.previews),
+  }
+}
