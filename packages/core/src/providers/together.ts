@@ -1,0 +1,138 @@
+import Together from 'together-ai'
+import { VidspecError, formatIssues } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { mapTogetherError, notSentAwareFetch, scrub, type TogetherOperation } from './together-errors.js'
+import { checkTogetherMedia, togetherCreateBody } from './together-media.js'
+import { estimateTogetherCost } from './together-pricing.js'
+import type { JobState, JobStatusName, RemoteProvider } from './types.js'
+
+/** Together serves video under /v2 while the SDK's default base is /v1. */
+export const TOGETHER_VIDEO_BASE_URL = 'https://api.together.ai/v2'
+
+export interface TogetherProviderOptions {
+  apiKey: string
+  /** Used as given (the SDK then sends `${baseURL}/videos`). @default 'https://api.together.ai/v2' */
+  baseURL?: string | undefined
+  /** Per-request timeout for create and poll. @default 60000 */
+  requestTimeoutMs?: number | undefined
+  fetch?: typeof fetch | undefined
+  /** Told about job statuses this version does not know. */
+  logger?: Logger | undefined
+}
+
+const KNOWN_STATUSES = new Set<string>(['queued', 'in_progress', 'completed', 'failed', 'cancelled'])
+
+export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider {
+  const baseURL = opts.baseURL?.trim() || TOGETHER_VIDEO_BASE_URL
+  const client = new Together({
+    apiKey: opts.apiKey,
+    baseURL,
+    // The runner owns retries: a blind SDK retry of a create can start a second paid job.
+    maxRetries: 0,
+    timeout: opts.requestTimeoutMs ?? 60_000,
+    fetch: notSentAwareFetch(opts.fetch ?? globalThis.fetch),
+  })
+  const warned = new Set<string>()
+  const toJob = (raw: unknown, op: TogetherOperation, fallbackId?: string): JobState =>
+    jobState(raw, op, fallbackId, opts.apiKey, (status) => {
+      if (warned.has(status)) return
+      warned.add(status)
+      opts.logger?.warn(`Together reported an unknown job status ${JSON.stringify(status)}; judging the job by its content`)
+    })
+
+  return {
+    kind: 'remote',
+    id: 'together',
+    preview: false,
+    check: checkTogetherMedia,
+    async create(req, ctx) {
+      const issues = checkTogetherMedia(req)
+      if (issues.length > 0) {
+        throw new VidspecError('SPEC_INVALID', formatIssues(req.spec, issues), { issues, file: req.spec })
+      }
+      const body = await togetherCreateBody(req)
+      const errCtx = { op: 'create' as const, apiKey: opts.apiKey, baseURL, spec: req.spec, signal: ctx.signal }
+      if (ctx.signal?.aborted) throw mapTogetherError(ctx.signal.reason, errCtx)
+      let raw: unknown
+      try {
+        raw = await client.videos.create(body, { signal: ctx.signal })
+      } catch (err) {
+        throw mapTogetherError(err, errCtx)
+      }
+      return toJob(raw, 'create')
+    },
+    async poll(jobId, ctx) {
+      const errCtx = { op: 'poll' as const, apiKey: opts.apiKey, baseURL, jobId, signal: ctx.signal }
+      if (ctx.signal?.aborted) throw mapTogetherError(ctx.signal.reason, errCtx)
+      let raw: unknown
+      try {
+        raw = await client.videos.retrieve(jobId, { signal: ctx.signal })
+      } catch (err) {
+        throw mapTogetherError(err, errCtx)
+      }
+      return toJob(raw, 'poll', jobId)
+    },
+    // Result URLs are pre-signed and live on another host: the API key must never go there.
+    downloadHeaders: () => ({}),
+    estimateCost: (req) => estimateTogetherCost(req.request),
+  }
+}
+
+/**
+ * Reads a VideoJob. An unknown status is judged by what the job carries (a video URL: completed;
+ * an error: failed; neither: still running), so a renamed status can neither lose a paid result nor
+ * end a job early: at worst the runner polls until its job timeout and keeps the journal.
+ */
+function jobState(
+  raw: unknown,
+  op: TogetherOperation,
+  fallbackId: string | undefined,
+  apiKey: string,
+  onUnknown: (status: string) => void,
+): JobState {
+  const job = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : undefined
+  const id = typeof job?.id === 'string' && job.id ? job.id : fallbackId
+  if (!job || !id || typeof job.status !== 'string') {
+    const shown = scrub(JSON.stringify(raw) ?? String(raw), apiKey).slice(0, 200)
+    if (op === 'create') {
+      throw new VidspecError(
+        'PROVIDER_CREATE_UNCERTAIN',
+        `creating the Together video job: Together answered without a job id (${shown}), so a job may have ` +
+          'been started and charged without us knowing its id. vidspec does not retry this on its own, to ' +
+          'avoid paying twice: check your jobs and billing at https://api.together.ai, then run again.',
+      )
+    }
+    throw new VidspecError('PROVIDER_UNAVAILABLE', `polling Together job ${fallbackId}: unexpected response ${shown}`, {
+      retryable: true,
+    })
+  }
+  const outputs = typeof job.outputs === 'object' && job.outputs !== null ? (job.outputs as Record<string, unknown>) : {}
+  const videoUrl = typeof outputs.video_url === 'string' && outputs.video_url ? outputs.video_url : undefined
+  const costNumber = typeof outputs.cost === 'string' ? Number(outputs.cost) : outputs.cost
+  const cost = typeof costNumber === 'number' && Number.isFinite(costNumber) ? costNumber : undefined
+  const error = jobError(job.error)
+  return { id, status: statusOf(job.status, videoUrl, error, onUnknown), videoUrl, cost, error }
+}
+
+function statusOf(
+  raw: string,
+  videoUrl: string | undefined,
+  error: JobState['error'],
+  onUnknown: (status: string) => void,
+): JobStatusName {
+  const status = raw.toLowerCase()
+  if (KNOWN_STATUSES.has(status)) return status as JobStatusName
+  if (status === 'canceled') return 'cancelled'
+  onUnknown(raw)
+  if (videoUrl) return 'completed'
+  if (error) return 'failed'
+  return 'in_progress'
+}
+
+function jobError(raw: unknown): JobState['error'] {
+  if (typeof raw === 'string' && raw) return { message: raw }
+  if (typeof raw !== 'object' || raw === null) return undefined
+  const { message, code } = raw as { message?: unknown; code?: unknown }
+  if (typeof message !== 'string' || !message) return undefined
+  return { message, code: typeof code === 'string' && code ? code : undefined }
+}
