@@ -1,0 +1,41 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path'
+import fg from 'fast-glob'
+import type { ResolvedConfig } from '../config/resolve.js'
+
+/** Never searched, whatever the config says: dependencies, build outputs and VCS internals. */
+export const ALWAYS_IGNORED = ['**/node_modules/**', '**/dist/**', '**/build/**', '**/.git/**'] as const
+
+/** The cache dir as an ignore glob, when it lies inside the root (outside, the globs cannot reach it). */
+function cacheDirGlob(root: string, cacheDir: string): string | undefined {
+  const rel = relative(root, cacheDir)
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined
+  return `${fg.escapePath(rel.split(sep).join('/'))}/**`
+}
+
+/** Absolute paths of every spec under the root that the config's globs match, sorted. */
+export async function discoverSpecs(config: Pick<ResolvedConfig, 'root' | 'cacheDir' | 'include' | 'ignore'>): Promise<string[]> {
+  const root = resolve(config.root)
+  const cache = cacheDirGlob(root, resolve(root, config.cacheDir))
+  const files = await fg(config.include, {
+    cwd: root,
+    absolute: true,
+    onlyFiles: true,
+    ignore: [...ALWAYS_IGNORED, ...(cache ? [cache] : []), ...config.ignore],
+    // Not following symlinked folders at all: a link into node_modules (or a link cycle) would
+    // otherwise be walked under an innocent-looking path that the ignore globs do not match.
+    followSymbolicLinks: false,
+  })
+  return files.map((f) => resolve(f)).sort()
+}
+
+/** A spec's project-relative posix path, e.g. `pages/hero.video.ts`: stable across machines. */
+export function specId(root: string, file: string): string {
+  return relative(resolve(root), resolve(root, file)).split(sep).join('/')
+}
+
+const SPEC_SUFFIX = /\.video\.(?:ts|mts|js|mjs)$/
+
+/** The spec id without its `.video.ts` suffix, e.g. `pages/hero`: the clip's name in outputs. */
+export function specName(root: string, file: string): string {
+  return specId(root, file).replace(SPEC_SUFFIX, '')
+}
