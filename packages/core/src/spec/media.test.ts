@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto'
+import * as fs from 'node:fs'
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { NormalizedRequest } from '../types.js'
+import { AUDIO_MAX_BYTES, collectMediaRefs, resolveMedia } from './media.js'
+
+// Counts file reads, to prove each file is read once however often it is referenced.
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>()
+  return { ...real, createReadStream: vi.fn(real.createReadStream) }
+})
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex')
+
+let dir: string
+let spec: string
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vidspec-media-'))
+  spec = path.join(dir, 'pages', 'hero.video.ts')
+  await mkdir(path.join(dir, 'pages', 'img'), { recursive: true })
+  await writeFile(spec, 'export default {}')
+})
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+beforeEach(() => {
+  vi.mocked(fs.createReadStream).mockClear()
+})
+
+const request = (media: NormalizedRequest['media']): NormalizedRequest => ({ model: 'm', prompt: 'p', media })
+
+describe('collectMediaRefs', () => {
+  it('lists every media string with its field path and kind', () => {
+    const refs = collectMediaRefs(
+      request({
+        frame_images: [{ input_image: 'a.png', frame: 'first' }, { input_image: 'b.png' }],
+        frame_videos: [{ video: 'c.mp4' }],
+        reference_images: ['d.png'],
+        reference_videos: [{ video: 'e.mp4' }],
+        source_video: { video: 'f.mp4' },
+        audio_inputs: ['g.mp3', { audio: 'h.wav' }],
+      }),
+    )
+    expect(refs).toEqual([
+      { path: 'media.frame_images[0].input_image', ref: 'a.png', kind: 'image' },
+      { path: 'media.frame_images[1].input_image', ref: 'b.png', kind: 'image' },
+      { path: 'media.frame_videos[0].video', ref: 'c.mp4', kind: 'video' },
+      { path: 'media.reference_images[0]', ref: 'd.png', kind: 'image' },
+      { path: 'media.reference_videos[0].video', ref: 'e.mp4', kind: 'video' },
+      { path: 'media.source_video.video', ref: 'f.mp4', kind: 'video' },
+      { path: 'media.audio_inputs[0]', ref: 'g.mp3', kind: 'audio' },
+      { path: 'media.audio_inputs[1].audio', ref: 'h.wav', kind: 'audio' },
+    ])
+    expect(collectMediaRefs(request({ source_video: 's.mp4' }))).toEqual([{ path: 'media.source_video', ref: 's.mp4', kind: 'video' }])
+    expect(collectMediaRefs({ model: 'm' })).toEqual([])
+  })
+})
+
+describe('resolveMedia', () => {
+  it('hashes a URL as written', async () => {
+    const url = 'https://example.com/start.png?v=2'
+    const { media, issues } = await resolveMedia(request({ frame_images: [{ input_image: url }] }), spec)
+    expect(issues).toEqual([])
+    expect(media.get(url)).toEqual({ kind: 'url', ref: url, sha256: sha256(url), mime: 'image/png' })
+    expect(fs.createReadStream).not.toHaveBeenCalled()
+  })
+
+  it('hashes a data: URI as written, with its MIME type and size', async () => {
+    const uri = `data:image/png;base64,${Buffer.from('0123456789').toString('base64')}`
+    const { media, issues } = await resolveMedia(request({ reference_images: [uri] }), spec)
+    expect(issues).toEqual([])
+    expect(media.get(uri)).toEqual({ kind: 'data', ref: uri, sha256: sha256(uri), mime: 'image/png', size: 10 })
+  })
+
+  it('refuses a data: URI of the wrong kind', async () => {
+    const uri = 'data:text/plain,hello'
+    const { media, issues } = await resolveMedia(request({ reference_images: [uri] }), spec)
+    expect(media.size).toBe(0)
+    expect(issues).toEqual([
+      { path: 'media.reference_images[0]', value: JSON.stringify(uri), message: 'an image file: .png, .jpg, .jpeg, .webp or .gif' },
+    ])
+  })
+
+  it('reads a local file relative to the spec and hashes its bytes', async () => {
+    const bytes = Buffer.from('not really a png, but bytes are bytes')
+    await writeFile(path.join(dir, 'pages', 'img', 'first.png'), bytes)
+    const { media, issues } = await resolveMedia(request({ frame_images: [{ input_image: './img/first.png' }] }), spec)
+    expect(issues).toEqual([])
+    expect(media.get('./img/first.png')).toEqual({
+      kind: 'file',
+      ref: './img/first.png',
+      path: path.join(dir, 'pages', 'img', 'first.png'),
+      sha256: sha256(bytes),
+      mime: 'image/png',
+      size: bytes.length,
+    })
+  })
+
+  it('changes the hash when one byte changes', async () => {
+    const file = path.join(dir, 'pages', 'img', 'edit.jpg')
+    const ref = { frame_images: [{ input_image: 'img/edit.jpg' }] }
+    await writeFile(file, Buffer.from([1, 2, 3, 4]))
+    const before = (await resolveMedia(request(ref), spec)).media.get('img/edit.jpg')?.sha256
+    await writeFile(file, Buffer.from([1, 2, 3, 5]))
+    const after = (await resolveMedia(request(ref), spec)).media.get('img/edit.jpg')?.sha256
+    expect(before).toMatch(/^[0-9a-f]{64}$/)
+    expect(after).toMatch(/^[0-9a-f]{64}$/)
+    expect(after).not.toBe(before)
+  })
+
+  it('reads a file once, whatever spellings and fields name it', async () => {
+    const file = path.join(dir, 'pages', 'img', 'same.webp')
+    await writeFile(file, 'webp bytes')
+    const { media, issues } = await resolveMedia(
+      request({
+        frame_images: [{ input_image: 'img/same.webp' }],
+        reference_images: ['./img/same.webp', file, pathToFileURL(file).href],
+      }),
+      spec,
+    )
+    expect(issues).toEqual([])
+    expect(media.size).toBe(4)
+    expect(new Set([...media.values()].map((m) => m.sha256))).toEqual(new Set([sha256('webp bytes')]))
+    expect([...media.values()].every((m) => m.kind === 'file' && m.path === file)).toBe(true)
+    expect(fs.createReadStream).toHaveBeenCalledTimes(1)
+  })
+
+  it('reports a missing file with the path it looked at', async () => {
+    const { media, issues } = await resolveMedia(request({ frame_images: [{ input_image: './missing.png' }] }), spec)
+    expect(media.size).toBe(0)
+    expect(issues).toEqual([
+      {
+        path: 'media.frame_images[0].input_image',
+        value: '"./missing.png"',
+        message: `an existing file; ${path.join(dir, 'pages', 'missing.png')} does not exist (paths are relative to the spec file)`,
+      },
+    ])
+  })
+
+  it('reports a directory where a file should be', async () => {
+    await mkdir(path.join(dir, 'pages', 'clip.mp4'), { recursive: true })
+    const { issues } = await resolveMedia(request({ source_video: 'clip.mp4' }), spec)
+    expect(issues).toEqual([
+      { path: 'media.source_video', value: '"clip.mp4"', message: `a file; ${path.join(dir, 'pages', 'clip.mp4')} is not one` },
+    ])
+  })
+
+  it('refuses audio over 15 MB and takes audio at the limit', async () => {
+    const big = path.join(dir, 'pages', 'big.mp3')
+    const ok = path.join(dir, 'pages', 'ok.wav')
+    await writeFile(big, '')
+    await truncate(big, AUDIO_MAX_BYTES + 1)
+    await writeFile(ok, '')
+    await truncate(ok, AUDIO_MAX_BYTES)
+    const { media, issues } = await resolveMedia(request({ audio_inputs: ['big.mp3', { audio: 'ok.wav' }] }), spec)
+    expect(issues).toEqual([
+      { path: 'media.audio_inputs[0]', value: '"big.mp3"', message: 'an audio file of at most 15 MB (this one is 15.0 MB)' },
+    ])
+    expect(media.get('ok.wav')).toMatchObject({ kind: 'file', mime: 'audio/wav', size: AUDIO_MAX_BYTES })
+  })
+
+  it.each([
+    [{ frame_images: [{ input_image: 'first.bmp' }] }, 'media.frame_images[0].input_image', 'an image file: .png, .jpg, .jpeg, .webp or .gif'],
+    [{ reference_images: ['ref'] }, 'media.reference_images[0]', 'an image file: .png, .jpg, .jpeg, .webp or .gif'],
+    [{ audio_inputs: ['voice.ogg'] }, 'media.audio_inputs[0]', 'an audio file: .wav or .mp3'],
+    [{ frame_videos: [{ video: 'clip.avi' }] }, 'media.frame_videos[0].video', 'a video file: .mp4, .webm or .mov'],
+    [{ source_video: 'clip.png' }, 'media.source_video', 'a video file: .mp4, .webm or .mov'],
+  ])('refuses a wrong extension: %j', async (media, at, message) => {
+    const { issues } = await resolveMedia(request(media), spec)
+    expect(issues.map((i) => [i.path, i.message])).toEqual([[at, message]])
+    expect(fs.createReadStream).not.toHaveBeenCalled()
+  })
+
+  it('accepts extensions in any case', async () => {
+    await writeFile(path.join(dir, 'pages', 'UPPER.MOV'), 'mov bytes')
+    const { media, issues } = await resolveMedia(request({ reference_videos: [{ video: 'UPPER.MOV' }] }), spec)
+    expect(issues).toEqual([])
+    expect(media.get('UPPER.MOV')?.mime).toBe('video/quicktime')
+  })
+
+  it('refuses URL schemes it cannot read', async () => {
+    const { issues } = await resolveMedia(request({ reference_images: ['ftp://example.com/a.png'] }), spec)
+    expect(issues.map((i) => i.message)).toEqual(['a local file path, an http(s) URL or a data: URI'])
+  })
+
+  it('reports every problem, in field order', async () => {
+    const { issues } = await resolveMedia(
+      request({ frame_images: [{ input_image: 'nope.png' }], reference_images: ['x.bmp'], audio_inputs: ['gone.mp3'] }),
+      spec,
+    )
+    expect(issues.map((i) => i.path)).toEqual(['media.frame_images[0].input_image', 'media.reference_images[0]', 'media.audio_inputs[0]'])
+  })
+})

@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { showValue } from '../errors.js'
+import type { SpecIssue } from '../errors.js'
+import type { NormalizedRequest, ResolvedMedia } from '../types.js'
+
+export type MediaKind = 'image' | 'video' | 'audio'
+
+export interface MediaRef {
+  /** Field path, e.g. `media.frame_images[0].input_image`. */
+  path: string
+  /** The string the spec wrote. */
+  ref: string
+  kind: MediaKind
+}
+
+/** The formats the provider takes, by extension. */
+const FORMATS: Record<MediaKind, Readonly<Record<string, string>>> = {
+  image: { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif' },
+  video: { mp4: 'video/mp4', webm: 'video/webm', mov: 'video/quicktime' },
+  audio: { wav: 'audio/wav', mp3: 'audio/mpeg' },
+}
+const KIND_WORD: Record<MediaKind, string> = { image: 'an image', video: 'a video', audio: 'an audio' }
+/** The docs' limit for audio inputs ("up to 15 MB"). */
+export const AUDIO_MAX_BYTES = 15_000_000
+
+/** Every media string of a request, with the field it sits in and what kind of media it must be. */
+export function collectMediaRefs(request: NormalizedRequest): MediaRef[] {
+  const media = request.media
+  if (!media) return []
+  const refs: MediaRef[] = []
+  media.frame_images?.forEach((f, i) => refs.push({ path: `media.frame_images[${i}].input_image`, ref: f.input_image, kind: 'image' }))
+  media.frame_videos?.forEach((v, i) => refs.push({ path: `media.frame_videos[${i}].video`, ref: v.video, kind: 'video' }))
+  media.reference_images?.forEach((r, i) => refs.push({ path: `media.reference_images[${i}]`, ref: r, kind: 'image' }))
+  media.reference_videos?.forEach((v, i) => refs.push({ path: `media.reference_videos[${i}].video`, ref: v.video, kind: 'video' }))
+  const source = media.source_video
+  if (typeof source === 'string') refs.push({ path: 'media.source_video', ref: source, kind: 'video' })
+  else if (source) refs.push({ path: 'media.source_video.video', ref: source.video, kind: 'video' })
+  media.audio_inputs?.forEach((a, i) => {
+    if (typeof a === 'string') refs.push({ path: `media.audio_inputs[${i}]`, ref: a, kind: 'audio' })
+    else refs.push({ path: `media.audio_inputs[${i}].audio`, ref: a.audio, kind: 'audio' })
+  })
+  return refs
+}
+
+export interface MediaResolution {
+  /** Written ref -> its resolution (refs that failed to resolve are absent and have an issue). */
+  media: Map<string, ResolvedMedia>
+  issues: SpecIssue[]
+}
+
+/**
+ * Resolves every media ref of a request: remote URLs and data: URIs enter the key as written, local
+ * files (relative to the spec's folder) by the sha256 of their bytes, so editing a keyframe image
+ * regenerates the clip and moving it does not. Problems come back as issues, not exceptions, so the
+ * caller can report them with the spec's other mistakes.
+ */
+export async function resolveMedia(request: NormalizedRequest, specFile: string): Promise<MediaResolution> {
+  const specDir = path.dirname(path.resolve(specFile))
+  const media = new Map<string, ResolvedMedia>()
+  // Issues in the order of the fields, whatever order the reads finish in.
+  const issuesByRef: SpecIssue[][] = []
+  // One read per file however often, and under however many spellings, the spec names it.
+  const files = new Map<string, Promise<FileInfo | FileProblem>>()
+
+  await Promise.all(
+    collectMediaRefs(request).map(async ({ path: at, ref, kind }, index) => {
+      const issue = (message: string): void => {
+        issuesByRef[index] = [...(issuesByRef[index] ?? []), { path: at, value: showValue(ref), message }]
+      }
+      if (/^https?:\/\//i.test(ref)) {
+        const resolved: ResolvedMedia = { kind: 'url', ref, sha256: sha256(ref) }
+        const mime = mimeOfUrl(ref, kind)
+        if (mime !== undefined) resolved.mime = mime
+        media.set(ref, resolved)
+        return
+      }
+      if (/^data:/i.test(ref)) {
+        const data = parseDataUri(ref)
+        if (!data) return issue('a data: URI of the form data:<type>;base64,<data>')
+        const problem = checkFormat(kind, { mime: data.mime, size: data.size })
+        if (problem) return issue(problem)
+        media.set(ref, { kind: 'data', ref, sha256: sha256(ref), mime: data.mime, size: data.size })
+        return
+      }
+      const file = localPath(ref, specDir)
+      if (file === undefined) return issue('a local file path, an http(s) URL or a data: URI')
+      const ext = path.extname(file).slice(1).toLowerCase()
+      const mime = FORMATS[kind][ext]
+      if (mime === undefined) return issue(`${KIND_WORD[kind]} file: ${extensionList(kind)}`)
+      let pending = files.get(file)
+      if (!pending) {
+        pending = readFileInfo(file)
+        files.set(file, pending)
+      }
+      const info = await pending
+      if ('problem' in info) return issue(info.problem)
+      const problem = checkFormat(kind, { mime, size: info.size })
+      if (problem) return issue(problem)
+      media.set(ref, { kind: 'file', ref, path: file, sha256: info.sha256, mime, size: info.size })
+    }),
+  )
+  return { media, issues: issuesByRef.flat() }
+}
+
+interface FileInfo {
+  sha256: string
+  size: number
+}
+interface FileProblem {
+  problem: string
+}
+
+async function readFileInfo(file: string): Promise<FileInfo | FileProblem> {
+  try {
+    const stats = await stat(file)
+    if (!stats.isFile()) return { problem: `a file; ${file} is not one` }
+    const hash = createHash('sha256')
+    let size = 0
+    for await (const chunk of createReadStream(file)) {
+      hash.update(chunk as Buffer)
+      size += (chunk as Buffer).length
+    }
+    return { sha256: hash.digest('hex'), size }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { problem: `an existing file; ${file} does not exist (paths are relative to the spec file)` }
+    return { problem: `a readable file; ${file} cannot be read (${code ?? String(err)})` }
+  }
+}
+
+/** The absolute path a ref names, or undefined when it is a URL of a scheme we cannot read. */
+function localPath(ref: string, specDir: string): string | undefined {
+  if (/^file:/i.test(ref)) {
+    try {
+      return fileURLToPath(ref)
+    } catch {
+      return undefined
+    }
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(ref)) return undefined
+  return path.resolve(specDir, ref)
+}
+
+function checkFormat(kind: MediaKind, file: { mime: string; size: number }): string | undefined {
+  if (!Object.values(FORMATS[kind]).includes(file.mime)) return `${KIND_WORD[kind]} file: ${extensionList(kind)}`
+  if (kind === 'audio' && file.size > AUDIO_MAX_BYTES) {
+    return `an audio file of at most 15 MB (this one is ${(file.size / 1_000_000).toFixed(1)} MB)`
+  }
+  return undefined
+}
+
+function extensionList(kind: MediaKind): string {
+  const exts = Object.keys(FORMATS[kind]).map((e) => `.${e}`)
+  return `${exts.slice(0, -1).join(', ')} or ${exts.at(-1)}`
+}
+
+function parseDataUri(ref: string): { mime: string; size: number } | undefined {
+  const match = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/is.exec(ref)
+  if (!match) return undefined
+  const mime = (match[1] || 'text/plain').toLowerCase()
+  const payload = match[3] ?? ''
+  const base64 = /;base64$/i.test(match[2] ?? '')
+  const size = base64 ? Buffer.byteLength(payload, 'base64') : Buffer.byteLength(decodeURIComponentSafe(payload))
+  return { mime, size }
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
+/** A URL's MIME type guessed from its extension; providers may use it, nothing is checked against it. */
+function mimeOfUrl(ref: string, kind: MediaKind): string | undefined {
+  try {
+    const ext = path.posix.extname(new URL(ref).pathname).slice(1).toLowerCase()
+    return FORMATS[kind][ext]
+  } catch {
+    return undefined
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
