@@ -1,0 +1,73 @@
+export interface InvalidParam {
+  param: string
+  message: string
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v)
+const isUrl = (v: unknown) => typeof v === 'string' && /^https?:\/\/\S+$/i.test(v)
+/** Images may also come inline: a data URI or bare base64. */
+const isImage = (v: unknown) =>
+  isUrl(v) || (typeof v === 'string' && (/^data:image\/[\w.+-]+;base64,[A-Za-z0-9+/=]+$/.test(v) || /^[A-Za-z0-9+/]{16,}={0,2}$/.test(v)))
+
+/**
+ * The checks the real API makes at create time (schema-level; no per-model rules). Returns the
+ * first problem, as Together reports one at a time.
+ */
+export function validateCreateBody(body: unknown): InvalidParam | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { param: '', message: 'The request body must be a JSON object.' }
+  }
+  const b = body as Record<string, unknown>
+  if (typeof b.model !== 'string' || !b.model) return { param: 'model', message: 'model is required and must be a string.' }
+  if (b.prompt !== undefined) {
+    if (typeof b.prompt !== 'string') return { param: 'prompt', message: 'prompt must be a string.' }
+    if (b.prompt.length < 1 || b.prompt.length > 32000) {
+      return { param: 'prompt', message: `prompt length must be between 1 and 32000 characters (got ${b.prompt.length}).` }
+    }
+  }
+  if (b.steps !== undefined && !(isInt(b.steps) && b.steps >= 10 && b.steps <= 50)) {
+    return { param: 'steps', message: `steps must be an integer between 10 and 50 (got ${JSON.stringify(b.steps)}).` }
+  }
+  if (b.output_format !== undefined && b.output_format !== 'MP4' && b.output_format !== 'WEBM') {
+    return { param: 'output_format', message: `output_format must be one of MP4, WEBM (got ${JSON.stringify(b.output_format)}).` }
+  }
+  // The API types seconds as a string; docs examples also send numbers, so both pass.
+  if (b.seconds !== undefined) {
+    const n = typeof b.seconds === 'string' || typeof b.seconds === 'number' ? Number(b.seconds) : NaN
+    if (!Number.isFinite(n) || n <= 0) {
+      return { param: 'seconds', message: `seconds must be a positive number as a string (got ${JSON.stringify(b.seconds)}).` }
+    }
+  }
+  for (const field of ['width', 'height', 'fps', 'seed', 'output_quality'] as const) {
+    if (b[field] !== undefined && !isInt(b[field])) return { param: field, message: `${field} must be an integer.` }
+  }
+  if (b.guidance_scale !== undefined && typeof b.guidance_scale !== 'number') {
+    return { param: 'guidance_scale', message: 'guidance_scale must be a number.' }
+  }
+  return validateMedia(b.media)
+}
+
+function validateMedia(media: unknown): InvalidParam | undefined {
+  if (media === undefined) return undefined
+  if (typeof media !== 'object' || media === null) return { param: 'media', message: 'media must be an object.' }
+  const m = media as Record<string, unknown>
+  const list = (name: string) => (Array.isArray(m[name]) ? (m[name] as unknown[]) : m[name] === undefined ? [] : null)
+  const checks: Array<[string, (v: unknown) => boolean, string]> = [
+    ['frame_images', (v) => isImage((v as { input_image?: unknown })?.input_image), 'input_image must be an image URL or base64 data'],
+    ['reference_images', isImage, 'must be an image URL or base64 data'],
+    ['frame_videos', (v) => isUrl((v as { video?: unknown })?.video), 'video must be a URL'],
+    ['reference_videos', (v) => isUrl((v as { video?: unknown })?.video), 'video must be a URL'],
+    ['audio_inputs', (v) => isUrl(typeof v === 'string' ? v : (v as { audio?: unknown })?.audio), 'must be an audio URL'],
+  ]
+  for (const [name, ok, what] of checks) {
+    const items = list(name)
+    if (items === null) return { param: `media.${name}`, message: `media.${name} must be an array.` }
+    const bad = items.findIndex((v) => !ok(v))
+    if (bad >= 0) return { param: `media.${name}[${bad}]`, message: `media.${name}[${bad}]: ${what}.` }
+  }
+  const source = m.source_video
+  if (source !== undefined && !isUrl(typeof source === 'string' ? source : (source as { video?: unknown })?.video)) {
+    return { param: 'media.source_video', message: 'media.source_video must be a URL or { video: URL }.' }
+  }
+  return undefined
+}
