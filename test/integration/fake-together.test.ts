@@ -91,7 +91,7 @@ describe('the API contract', () => {
   })
 
   it('answers a bad key with the 401 envelope', async () => {
-    for (const headers of [{ authorization: 'Bearer nope' }, {}]) {
+    for (const headers of [{ authorization: 'Bearer nope' }, {}] as Array<Record<string, string>>) {
       const { res, json } = await create({ model: 'm' }, '/v2', headers)
       expect(res.status).toBe(401)
       expect(json.error).toMatchObject({ code: 'invalid_api_key', type: 'invalid_request_error', param: null })
@@ -154,7 +154,7 @@ describe('the API contract', () => {
     const iso = await startFakeTogether({ isoTimestamps: true })
     try {
       const res = await fetch(`${iso.baseURL}/videos`, { method: 'POST', headers: auth, body: '{"model":"m"}' })
-      expect((await res.json()).created_at).toMatch(/^\d{4}-\d\d-\d\dT/)
+      expect(((await res.json()) as { created_at: unknown }).created_at).toMatch(/^\d{4}-\d\d-\d\dT/)
     } finally {
       await iso.close()
     }
