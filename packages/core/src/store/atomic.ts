@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { randomId } from './layout.js'
+
+export function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined
+}
+
+/** Makes a rename or unlink durable. Best effort: some platforms cannot open a directory. */
+export async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const fd = await open(dir, 'r')
+    try {
+      await fd.sync()
+    } finally {
+      await fd.close()
+    }
+  } catch {
+    // EISDIR/EPERM on Windows; the rename itself is still atomic.
+  }
+}
+
+export async function fsyncFile(path: string): Promise<void> {
+  const fd = await open(path, 'r+')
+  try {
+    await fd.sync()
+  } finally {
+    await fd.close()
+  }
+}
+
+/**
+ * Temp file in `tmpDir` (same filesystem, so the rename is atomic), fsync, rename over `target`,
+ * fsync the directory. A reader sees the old file or the new one, never a partial one.
+ */
+export async function writeFileAtomic(tmpDir: string, target: string, data: string | Uint8Array): Promise<void> {
+  const tmp = join(tmpDir, `${basename(target)}.${randomId()}.tmp`)
+  try {
+    await writeAndSync(tmp, data)
+    await rename(tmp, target)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    if (errorCode(err) !== 'ENOENT') throw err
+    // The store directory was removed under us (or never initialised): recreate and try once more.
+    await mkdir(tmpDir, { recursive: true })
+    await mkdir(dirname(target), { recursive: true })
+    try {
+      await writeAndSync(tmp, data)
+      await rename(tmp, target)
+    } catch (again) {
+      await rm(tmp, { force: true })
+      throw again
+    }
+  }
+  await fsyncDir(dirname(target))
+}
+
+export function writeJsonAtomic(tmpDir: string, target: string, value: unknown): Promise<void> {
+  return writeFileAtomic(tmpDir, target, `${JSON.stringify(value, null, 2)}\n`)
+}
+
+async function writeAndSync(path: string, data: string | Uint8Array): Promise<void> {
+  const fd = await open(path, 'wx')
+  try {
+    await fd.writeFile(data)
+    await fd.sync()
+  } finally {
+    await fd.close()
+  }
+}
+
+export type JsonRead = { ok: true; value: unknown } | { ok: false; reason: 'missing' | 'unparsable' }
+
+/** Reads a JSON file; a missing or garbled file is a result, not an exception. */
+export async function readJson(path: string): Promise<JsonRead> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT' || errorCode(err) === 'EISDIR') return { ok: false, reason: 'missing' }
+    throw err
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown }
+  } catch {
+    return { ok: false, reason: 'unparsable' }
+  }
+}
+
+/** sha256 and size of a file, streamed: clips are too big to hold in memory twice. */
+export async function hashFile(path: string): Promise<{ digest: string; size: number }> {
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer
+    size += buf.length
+    hash.update(buf)
+  }
+  return { digest: hash.digest('hex'), size }
+}
+
+/** Removes a file; true when it was there. */
+export async function removeFile(path: string): Promise<boolean> {
+  try {
+    await rm(path)
+    return true
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false
+    throw err
+  }
+}

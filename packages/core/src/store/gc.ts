@@ -1,0 +1,98 @@
+import { basename } from 'node:path'
+import type { Entry } from '../types.js'
+import { fsyncDir, removeFile } from './atomic.js'
+import type { StoreLayout } from './layout.js'
+import { isLockLive } from './lock.js'
+import { scanEntries, scanObjects } from './records.js'
+import { ABANDONED_AFTER_MS, sweepTemps } from './sweep.js'
+import type { GcOptions, GcReport } from './types.js'
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Removes entries no kept key needs, with their objects, plus orphan objects and abandoned temp
+ * files. Never removes an object any remaining entry references, an entry whose key is locked by a
+ * live build, a journal (the only record of a paid job) or a lock.
+ */
+export async function runGc(layout: StoreLayout, opts: GcOptions): Promise<GcReport> {
+  const now = (opts.now ?? new Date()).getTime()
+  const dryRun = opts.dryRun ?? false
+  const files = await scanEntries(layout)
+  const entries = files.flatMap((f) => (f.entry ? [f.entry] : []))
+  const objects = await scanObjects(layout)
+
+  // Which entries still use each object. A malformed entry that names a digest still protects it:
+  // its object may be the only copy of a paid clip someone can recover by hand.
+  const users = new Map<string, Set<string>>()
+  const use = (path: string, key: string): void => {
+    const set = users.get(path) ?? new Set<string>()
+    set.add(key)
+    users.set(path, set)
+  }
+  for (const e of entries) use(layout.objectPath(e.digest, e.ext), e.key)
+  const protectedDigests = new Set(files.flatMap((f) => (!f.entry && f.claimedDigest ? [f.claimedDigest] : [])))
+
+  let total = objects.reduce((sum, o) => sum + o.size, 0)
+  const doomed = new Map<string, number>()
+  const doom = (path: string, size: number): void => {
+    doomed.set(path, size)
+    total -= size
+  }
+  for (const o of objects) {
+    const orphan = !users.has(o.path) && !protectedDigests.has(o.digest)
+    if (orphan && now - o.mtimeMs > ABANDONED_AFTER_MS) doom(o.path, o.size)
+  }
+
+  const sizes = new Map(objects.map((o) => [o.path, o.size]))
+  const removedEntries: string[] = []
+  for (const e of await candidates(layout, entries, opts, now)) {
+    if (opts.maxSizeBytes !== undefined && total <= opts.maxSizeBytes) break
+    removedEntries.push(e.key)
+    const path = layout.objectPath(e.digest, e.ext)
+    const left = users.get(path)
+    left?.delete(e.key)
+    const size = sizes.get(path)
+    if (left?.size === 0 && size !== undefined && !protectedDigests.has(e.digest)) doom(path, size)
+  }
+
+  if (!dryRun) await remove(layout, removedEntries, doomed)
+  const temps = await sweepTemps(layout, now, dryRun)
+  const removedObjects = [...doomed.keys()]
+  return {
+    removedEntries,
+    removedObjects,
+    freedBytes: [...doomed.values()].reduce((a, b) => a + b, 0) + temps.bytes,
+    kept: entries.length - removedEntries.length,
+  }
+}
+
+/** Entries gc may remove, oldest first (the order `maxSizeBytes` removes them in). */
+async function candidates(layout: StoreLayout, entries: Entry[], opts: GcOptions, now: number): Promise<Entry[]> {
+  const out: Entry[] = []
+  for (const e of entries) {
+    if (opts.keep.has(e.key)) continue
+    const created = Date.parse(e.createdAt)
+    // An unreadable date never makes an entry look old enough to go.
+    if (opts.keepDays !== undefined && !(now - created > opts.keepDays * DAY_MS)) continue
+    // A live lock means a build is writing this key right now.
+    if (await isLockLive(layout, e.key)) continue
+    out.push(e)
+  }
+  return out.sort((a, b) => (Date.parse(a.createdAt) || 0) - (Date.parse(b.createdAt) || 0) || a.key.localeCompare(b.key))
+}
+
+async function remove(layout: StoreLayout, keys: string[], doomed: Map<string, number>): Promise<void> {
+  // Entries first: at worst an object outlives its entry, never the other way round.
+  for (const key of keys) await removeFile(layout.entryPath(key))
+  await fsyncDir(layout.entries)
+  // An entry written since the scan (same bytes under a new key) may use an object we meant to drop.
+  for (const file of await scanEntries(layout)) {
+    const digest = file.entry?.digest ?? file.claimedDigest
+    if (!digest) continue
+    for (const path of doomed.keys()) if (basename(path).startsWith(`${digest}.`)) doomed.delete(path)
+  }
+  for (const path of doomed.keys()) {
+    if (!(await removeFile(path))) doomed.delete(path)
+  }
+  await fsyncDir(layout.objects)
+}

@@ -1,0 +1,2 @@
+export { Store } from './store.js'
+export type { GcOptions, GcReport, LockOptions, SpecState, StoreLock, VerifyProblem, VerifyReport } from './types.js'

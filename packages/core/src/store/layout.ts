@@ -1,0 +1,82 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { VidspecError } from '../errors.js'
+
+// Keys and digests become file names: anything else could escape the store or collide.
+const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
+const DIGEST_RE = /^[0-9a-f]{64}$/
+const EXT_RE = /^[a-z0-9]{1,10}$/
+const OBJECT_NAME_RE = /^([0-9a-f]{64})\.([a-z0-9]{1,10})$/
+
+export const isKey = (value: unknown): value is string => typeof value === 'string' && KEY_RE.test(value)
+export const isDigest = (value: unknown): value is string => typeof value === 'string' && DIGEST_RE.test(value)
+export const isExt = (value: unknown): value is string => typeof value === 'string' && EXT_RE.test(value)
+
+/** `<digest>.<ext>` of a file in objects/, or undefined for a name the store never writes. */
+export function parseObjectName(name: string): { digest: string; ext: string } | undefined {
+  const m = OBJECT_NAME_RE.exec(name)
+  return m?.[1] && m[2] ? { digest: m[1], ext: m[2] } : undefined
+}
+
+export function randomId(): string {
+  return `${Date.now().toString(36)}-${process.pid}-${randomBytes(6).toString('hex')}`
+}
+
+/** Where everything lives under the store directory. */
+export class StoreLayout {
+  readonly objects: string
+  readonly entries: string
+  readonly jobs: string
+  readonly locks: string
+  readonly specs: string
+  readonly tmp: string
+
+  constructor(readonly dir: string) {
+    this.objects = join(dir, 'objects')
+    this.entries = join(dir, 'entries')
+    this.jobs = join(dir, 'jobs')
+    this.locks = join(dir, 'locks')
+    this.specs = join(dir, 'specs')
+    this.tmp = join(dir, 'tmp')
+  }
+
+  get all(): string[] {
+    return [this.objects, this.entries, this.jobs, this.locks, this.specs, this.tmp]
+  }
+
+  objectPath(digest: string, ext: string): string {
+    if (!isDigest(digest)) throw internal(`not a sha256 digest: ${JSON.stringify(digest)}`)
+    if (!isExt(ext)) throw internal(`not a file extension: ${JSON.stringify(ext)}`)
+    return join(this.objects, `${digest}.${ext}`)
+  }
+
+  entryPath(key: string): string {
+    return join(this.entries, `${checkKey(key)}.json`)
+  }
+
+  journalPath(key: string): string {
+    return join(this.jobs, `${checkKey(key)}.json`)
+  }
+
+  lockPath(key: string): string {
+    return join(this.locks, `${checkKey(key)}.lock`)
+  }
+
+  /** Spec ids are paths; hashing them gives a flat, safe file name. */
+  specStatePath(specId: string): string {
+    return join(this.specs, `${createHash('sha256').update(specId).digest('hex')}.json`)
+  }
+
+  tempPath(suffix: string): string {
+    return join(this.tmp, `${randomId()}.${suffix}`)
+  }
+}
+
+function checkKey(key: string): string {
+  if (!isKey(key)) throw internal(`not a cache key: ${JSON.stringify(key)}`)
+  return key
+}
+
+function internal(message: string): VidspecError {
+  return new VidspecError('INTERNAL', `store: ${message}`)
+}

@@ -1,0 +1,300 @@
+import { randomBytes } from 'node:crypto'
+import { link, mkdir, open, rename, rm, utimes } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { dirname, join } from 'node:path'
+import { VidspecError } from '../errors.js'
+import { errorCode } from './atomic.js'
+import * as mutex from './key-mutex.js'
+import type { StoreLayout } from './layout.js'
+import type { LockOptions, StoreLock } from './types.js'
+
+export const DEFAULT_STALE_MS = 30_000
+const DEFAULT_POLL_MS = 100
+
+interface LockInfo {
+  pid: number
+  hostname: string
+  createdAt: string
+  token: string
+}
+
+/** A lock file as read at one moment: its identity (inode + bytes), owner and age. */
+interface Observed {
+  ino: number
+  raw: string
+  mtimeMs: number
+  info: LockInfo | undefined
+}
+
+/** Waits until the lock for `key` is ours, or the signal aborts (VidspecError `ABORTED`). */
+export async function acquireLock(layout: StoreLayout, key: string, opts: LockOptions = {}): Promise<StoreLock> {
+  const path = layout.lockPath(key)
+  const staleMs = opts.staleMs ?? DEFAULT_STALE_MS
+  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
+  const { signal } = opts
+  if (signal?.aborted) throw aborted(key, signal)
+  let waited = false
+  const onWait = (): void => {
+    if (waited) return
+    waited = true
+    opts.onWait?.()
+  }
+  try {
+    await mutex.acquire(path, signal, onWait)
+  } catch {
+    throw aborted(key, signal)
+  }
+  try {
+    for (;;) {
+      const lock = await attempt(layout, key, path, staleMs)
+      if (lock) return lock
+      onWait()
+      await sleep(pollMs, signal, key)
+    }
+  } catch (err) {
+    mutex.release(path)
+    throw err
+  }
+}
+
+/** One attempt, no waiting: the lock, or undefined when someone else holds it. */
+export async function tryAcquireLock(
+  layout: StoreLayout,
+  key: string,
+  opts: { staleMs?: number | undefined } = {},
+): Promise<StoreLock | undefined> {
+  const path = layout.lockPath(key)
+  if (!mutex.tryAcquire(path)) return undefined
+  try {
+    const lock = await attempt(layout, key, path, opts.staleMs ?? DEFAULT_STALE_MS)
+    if (!lock) mutex.release(path)
+    return lock
+  } catch (err) {
+    mutex.release(path)
+    throw err
+  }
+}
+
+/** True when a live holder has the lock for `key` right now (gc leaves such keys alone). */
+export async function isLockLive(layout: StoreLayout, key: string, staleMs = DEFAULT_STALE_MS): Promise<boolean> {
+  const seen = await observe(layout.lockPath(key))
+  return seen !== undefined && !isStale(seen, staleMs)
+}
+
+async function attempt(layout: StoreLayout, key: string, path: string, staleMs: number): Promise<FileLock | undefined> {
+  // Twice: once as is, once more right after clearing away a stale lock.
+  for (let round = 0; round < 2; round++) {
+    const info = newInfo()
+    if (await createExclusive(path, info)) return new FileLock(key, path, info.token, layout.tmp, staleMs)
+    const seen = await observe(path)
+    if (seen === undefined) continue
+    if (!isStale(seen, staleMs)) return undefined
+    await takeOver(layout, path, staleMs)
+  }
+  return undefined
+}
+
+/**
+ * Clears away a stale lock. A second file (`.takeover`, created exclusively) admits one process at
+ * a time, so two waiters cannot both judge the same lock stale and then remove each other's fresh one.
+ */
+async function takeOver(layout: StoreLayout, path: string, staleMs: number): Promise<void> {
+  const guardPath = `${path}.takeover`
+  const guard = newInfo()
+  if (!(await createExclusive(guardPath, guard))) {
+    // A guard is held for milliseconds; one that lingers belongs to a process that died mid-takeover.
+    const seen = await observe(guardPath)
+    if (seen && isStale(seen, Math.max(staleMs, 2_000))) await removeIfSame(guardPath, layout.tmp, seen)
+    return
+  }
+  try {
+    const seen = await observe(path)
+    if (seen && isStale(seen, staleMs)) await removeIfSame(path, layout.tmp, seen)
+  } finally {
+    const mine = await observe(guardPath)
+    if (mine?.info?.token === guard.token) await removeIfSame(guardPath, layout.tmp, mine)
+  }
+}
+
+/**
+ * Removes `path` only if it is still the file seen in `expected`: rename it aside (atomic), check
+ * what was moved, and put it back with link() (which never overwrites) if it was a different file.
+ */
+async function removeIfSame(path: string, tmpDir: string, expected: Observed): Promise<boolean> {
+  const aside = join(tmpDir, `${randomBytes(8).toString('hex')}.lock-aside`)
+  // Without tmp/ the rename would fail with ENOENT, indistinguishable from the lock being gone.
+  await mkdir(tmpDir, { recursive: true })
+  try {
+    await rename(path, aside)
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false
+    throw err
+  }
+  try {
+    const moved = await observe(aside)
+    if (moved && moved.ino === expected.ino && moved.raw === expected.raw) return true
+    try {
+      await link(aside, path)
+    } catch (err) {
+      // Someone created a new lock in the instant it was gone; its holder's heartbeat notices.
+      if (errorCode(err) !== 'EEXIST') throw err
+    }
+    return false
+  } finally {
+    await rm(aside, { force: true })
+  }
+}
+
+class FileLock implements StoreLock {
+  #held = true
+  #released = false
+  #beating = false
+  readonly #timer: NodeJS.Timeout
+
+  constructor(
+    readonly key: string,
+    readonly path: string,
+    readonly token: string,
+    readonly tmpDir: string,
+    staleMs: number,
+  ) {
+    this.#timer = setInterval(() => void this.#beat(), Math.max(1, Math.floor(staleMs / 3)))
+    this.#timer.unref()
+  }
+
+  get held(): boolean {
+    return this.#held
+  }
+
+  async release(): Promise<void> {
+    if (this.#released) return
+    this.#released = true
+    clearInterval(this.#timer)
+    try {
+      const seen = await observe(this.path)
+      if (seen?.info?.token === this.token) await removeIfSame(this.path, this.tmpDir, seen)
+    } finally {
+      this.#held = false
+      mutex.release(this.path)
+    }
+  }
+
+  /** Keeps the file's mtime fresh so others see a live holder; notices a takeover. */
+  async #beat(): Promise<void> {
+    if (this.#beating || this.#released) return
+    this.#beating = true
+    try {
+      const seen = await observe(this.path)
+      if (seen?.info?.token !== this.token) {
+        this.#held = false
+        clearInterval(this.#timer)
+        return
+      }
+      const now = new Date()
+      await utimes(this.path, now, now)
+    } catch {
+      // A failed refresh is retried on the next beat; staleness needs several misses in a row.
+    } finally {
+      this.#beating = false
+    }
+  }
+}
+
+function newInfo(): LockInfo {
+  return { pid: process.pid, hostname: hostname(), createdAt: new Date().toISOString(), token: randomBytes(16).toString('hex') }
+}
+
+/** O_EXCL create: true when the file is now ours, false when it already existed. */
+async function createExclusive(path: string, info: LockInfo): Promise<boolean> {
+  let fd
+  try {
+    fd = await open(path, 'wx')
+  } catch (err) {
+    if (errorCode(err) === 'EEXIST') return false
+    if (errorCode(err) !== 'ENOENT') throw err
+    await mkdir(dirname(path), { recursive: true })
+    return createExclusive(path, info)
+  }
+  try {
+    await fd.writeFile(`${JSON.stringify(info)}\n`)
+  } catch (err) {
+    await fd.close()
+    await rm(path, { force: true })
+    throw err
+  }
+  await fd.close()
+  return true
+}
+
+async function observe(path: string): Promise<Observed | undefined> {
+  let fd
+  try {
+    fd = await open(path, 'r')
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined
+    throw err
+  }
+  try {
+    const st = await fd.stat()
+    const raw = await fd.readFile('utf8')
+    return { ino: st.ino, raw, mtimeMs: st.mtimeMs, info: parseInfo(raw) }
+  } finally {
+    await fd.close()
+  }
+}
+
+function parseInfo(raw: string): LockInfo | undefined {
+  try {
+    const v = JSON.parse(raw) as Partial<LockInfo> | null
+    if (
+      v &&
+      Number.isSafeInteger(v.pid) &&
+      (v.pid as number) > 0 &&
+      typeof v.hostname === 'string' &&
+      typeof v.createdAt === 'string' &&
+      typeof v.token === 'string'
+    ) {
+      return v as LockInfo
+    }
+  } catch {
+    // A lock file caught between its creation and its first write: judged by age alone.
+  }
+  return undefined
+}
+
+function isStale(seen: Observed, staleMs: number): boolean {
+  if (Date.now() - seen.mtimeMs > staleMs) return true
+  const { info } = seen
+  return info !== undefined && info.hostname === hostname() && info.pid !== process.pid && !pidAlive(info.pid)
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: alive, just not ours to signal.
+    return errorCode(err) !== 'ESRCH'
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, key: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(aborted(key, signal))
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(aborted(key, signal))
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+function aborted(key: string, signal: AbortSignal | undefined): VidspecError {
+  return new VidspecError('ABORTED', `stopped waiting for the lock on ${key.slice(0, 12)}: the build was cancelled`, {
+    cause: signal?.reason,
+  })
+}

@@ -1,0 +1,198 @@
+import { copyFile, mkdir, rename, rm, utimes } from 'node:fs/promises'
+import { isAbsolute } from 'node:path'
+import { VidspecError } from '../errors.js'
+import type { Entry, JournalRecord } from '../types.js'
+import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
+import { runGc } from './gc.js'
+import { StoreLayout, isKey } from './layout.js'
+import { acquireLock, tryAcquireLock } from './lock.js'
+import { names, objectSize, readEntryFile, scanEntries } from './records.js'
+import { isEntry, isJournalRecord, isSpecState } from './shape.js'
+import type { GcOptions, GcReport, LockOptions, SpecState, StoreLock, VerifyReport } from './types.js'
+import { runVerify } from './verify.js'
+
+/**
+ * The content-addressed store. It holds paid, unrepeatable work, so: every write is atomic and
+ * durable, a record that does not check out is a miss (never a served file), and nothing here
+ * deletes an object a usable entry points at except `verify` proving its bytes wrong.
+ */
+export class Store {
+  readonly dir: string
+  readonly #layout: StoreLayout
+  #ready: Promise<void> | undefined
+
+  constructor(dir: string) {
+    if (!isAbsolute(dir)) throw new VidspecError('INTERNAL', `store: the directory must be absolute, got ${dir}`)
+    this.dir = dir
+    this.#layout = new StoreLayout(dir)
+  }
+
+  init(): Promise<void> {
+    this.#ready ??= Promise.all(this.#layout.all.map((d) => mkdir(d, { recursive: true }))).then(
+      () => undefined,
+      (err: unknown) => {
+        this.#ready = undefined
+        throw err
+      },
+    )
+    return this.#ready
+  }
+
+  objectPath(digest: string, ext: string): string {
+    return this.#layout.objectPath(digest, ext)
+  }
+
+  tempPath(ext: string): string {
+    return this.#layout.tempPath(ext)
+  }
+
+  async getEntry(key: string): Promise<Entry | undefined> {
+    const { entry } = await readEntryFile(this.#layout, key)
+    if (!entry) return undefined
+    const size = await objectSize(this.objectPath(entry.digest, entry.ext))
+    return size === entry.size ? entry : undefined
+  }
+
+  async commit(tmpFile: string, meta: Omit<Entry, 'digest' | 'size' | 'version'>): Promise<Entry> {
+    await this.init()
+    const { digest, size } = await hashFile(tmpFile)
+    const { key, ext, ...rest } = meta
+    // Field order kept readable on disk; the computed fields win over anything stray in `meta`.
+    const entry: Entry = { version: 1, key, digest, ext, size, ...rest }
+    Object.assign(entry, { version: 1, digest, size })
+    assertShape(isEntry(entry), `entry for ${meta.key}`)
+    const target = this.objectPath(digest, entry.ext)
+    await fsyncFile(tmpFile)
+    if (await isWhole(target, digest, size)) {
+      // Same bytes already stored. Refresh the mtime so gc's grace for fresh objects covers it,
+      // and keep our copy until the entry is written and the object is seen still there.
+      await touch(target)
+      await this.#writeEntry(entry)
+      if ((await objectSize(target)) === size) await rm(tmpFile, { force: true })
+      else await this.#place(tmpFile, target, entry.ext)
+      return entry
+    }
+    // Object first, entry second: a crash in between leaves an orphan, never an entry pointing nowhere.
+    await this.#place(tmpFile, target, entry.ext)
+    await this.#writeEntry(entry)
+    return entry
+  }
+
+  async putEntry(entry: Entry): Promise<void> {
+    assertShape(isEntry(entry), `entry for ${String((entry as Partial<Entry>).key)}`)
+    const path = this.objectPath(entry.digest, entry.ext)
+    const size = await objectSize(path)
+    if (size !== entry.size) {
+      throw new VidspecError(
+        'CACHE_CORRUPT',
+        `store: cannot record key ${entry.key}: its object ${path} is ${size === undefined ? 'missing' : `${size} bytes, not ${entry.size}`}`,
+      )
+    }
+    await touch(path)
+    await this.#writeEntry(entry)
+  }
+
+  async listEntries(): Promise<Entry[]> {
+    return (await scanEntries(this.#layout)).flatMap((f) => (f.entry ? [f.entry] : []))
+  }
+
+  async removeEntry(key: string): Promise<void> {
+    if (await removeFile(this.#layout.entryPath(key))) await fsyncDir(this.#layout.entries)
+  }
+
+  async readJournal(key: string): Promise<JournalRecord | undefined> {
+    const read = await readJson(this.#layout.journalPath(key))
+    return read.ok && isJournalRecord(read.value) && read.value.key === key ? read.value : undefined
+  }
+
+  async writeJournal(rec: JournalRecord): Promise<void> {
+    assertShape(isJournalRecord(rec), `journal record for ${String((rec as Partial<JournalRecord>).key)}`)
+    await writeJsonAtomic(this.#layout.tmp, this.#layout.journalPath(rec.key), rec)
+  }
+
+  async deleteJournal(key: string): Promise<void> {
+    if (await removeFile(this.#layout.journalPath(key))) await fsyncDir(this.#layout.jobs)
+  }
+
+  async listJournals(): Promise<JournalRecord[]> {
+    const keys = (await names(this.#layout.jobs))
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => n.slice(0, -'.json'.length))
+      .filter(isKey)
+    const records = await Promise.all(keys.map((k) => this.readJournal(k)))
+    return records.filter((r): r is JournalRecord => r !== undefined)
+  }
+
+  async readSpecState(specId: string): Promise<SpecState | undefined> {
+    const read = await readJson(this.#layout.specStatePath(specId))
+    return read.ok && isSpecState(read.value) && read.value.spec === specId ? read.value : undefined
+  }
+
+  async writeSpecState(state: SpecState): Promise<void> {
+    assertShape(isSpecState(state), `build record for ${String((state as Partial<SpecState>).spec)}`)
+    await writeJsonAtomic(this.#layout.tmp, this.#layout.specStatePath(state.spec), state)
+  }
+
+  lock(key: string, opts?: LockOptions): Promise<StoreLock> {
+    return acquireLock(this.#layout, key, opts)
+  }
+
+  tryLock(key: string, opts?: { staleMs?: number }): Promise<StoreLock | undefined> {
+    return tryAcquireLock(this.#layout, key, opts)
+  }
+
+  verify(opts: { repair?: boolean } = {}): Promise<VerifyReport> {
+    return runVerify(this.#layout, { repair: opts.repair ?? false })
+  }
+
+  gc(opts: GcOptions): Promise<GcReport> {
+    return runGc(this.#layout, opts)
+  }
+
+  #writeEntry(entry: Entry): Promise<void> {
+    return writeJsonAtomic(this.#layout.tmp, this.#layout.entryPath(entry.key), entry)
+  }
+
+  /** Moves a finished file to its object path, durably. */
+  async #place(file: string, target: string, ext: string): Promise<void> {
+    try {
+      await rename(file, target)
+    } catch (err) {
+      if (errorCode(err) !== 'EXDEV') throw err
+      // Made on another filesystem: copy next to the store first so the final step is still a rename.
+      const staged = this.#layout.tempPath(ext)
+      try {
+        await copyFile(file, staged)
+        await fsyncFile(staged)
+        await rename(staged, target)
+      } catch (copyErr) {
+        await rm(staged, { force: true })
+        throw copyErr
+      }
+      await rm(file, { force: true })
+    }
+    await touch(target)
+    await fsyncDir(this.#layout.objects)
+  }
+}
+
+/** True when `path` holds exactly the bytes with this digest (hashes only when the size matches). */
+async function isWhole(path: string, digest: string, size: number): Promise<boolean> {
+  if ((await objectSize(path)) !== size) return false
+  try {
+    return (await hashFile(path)).digest === digest
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false
+    throw err
+  }
+}
+
+/** Marks an object as just used: gc spares young orphans, which covers a commit in progress. */
+async function touch(path: string): Promise<void> {
+  const now = new Date()
+  await utimes(path, now, now)
+}
+
+function assertShape(ok: boolean, what: string): void {
+  if (!ok) throw new VidspecError('INTERNAL', `store: refusing to write a malformed ${what}`)
+}

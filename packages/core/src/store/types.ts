@@ -1,0 +1,75 @@
+import type { NormalizedRequest } from '../types.js'
+
+/** The last successful build of one spec (`specs/<sha256 of spec id>.json`); `plan` diffs against it. */
+export interface SpecState {
+  /** Project-relative spec id. */
+  spec: string
+  key: string
+  request: NormalizedRequest
+  /** Written media ref -> sha256 of its content. */
+  media: Record<string, string>
+  /** Project-relative dependency file -> sha256 of its content. */
+  deps: Record<string, string>
+  builtAt: string
+}
+
+export interface StoreLock {
+  readonly key: string
+  release(): Promise<void>
+  /** False after release, or once another process took the lock over. */
+  readonly held: boolean
+}
+
+export interface LockOptions {
+  signal?: AbortSignal | undefined
+  /** A lock whose file was not refreshed for this long is abandoned. @default 30_000 */
+  staleMs?: number | undefined
+  /** @default 100 */
+  pollMs?: number | undefined
+  /** Called once, when the lock is busy and the caller has to wait. */
+  onWait?: (() => void) | undefined
+}
+
+export interface VerifyProblem {
+  /** The entry concerned; absent for an object no entry points at. */
+  key?: string | undefined
+  /** The object's digest; absent for an entry file that cannot be read at all. */
+  digest?: string | undefined
+  path: string
+  reason: string
+}
+
+export interface VerifyReport {
+  /** Objects re-hashed. */
+  checked: number
+  /** Objects whose bytes match their digest. */
+  ok: number
+  /** Objects whose bytes do not match, entries that disagree with their object, unreadable entry files. */
+  corrupt: VerifyProblem[]
+  /** Entries whose object is not there. */
+  missing: Array<{ key: string; digest: string; path: string }>
+  /** Sound objects no entry points at (gc removes them). */
+  orphans: Array<{ digest: string; path: string; size: number }>
+  /** What repair removed (empty without `repair`). */
+  removed: string[]
+}
+
+export interface GcOptions {
+  /** Keys in use: their entries and every object they reference are never removed. */
+  keep: Set<string>
+  dryRun?: boolean | undefined
+  /** Only remove unused entries created more than this many days ago. */
+  keepDays?: number | undefined
+  /** Only remove unused entries, oldest first, until the objects total at most this many bytes. */
+  maxSizeBytes?: number | undefined
+  now?: Date | undefined
+}
+
+export interface GcReport {
+  removedEntries: string[]
+  /** Paths of removed objects. */
+  removedObjects: string[]
+  freedBytes: number
+  /** Entries left in the store. */
+  kept: number
+}

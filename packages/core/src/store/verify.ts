@@ -1,0 +1,99 @@
+import { errorCode, fsyncDir, hashFile, removeFile } from './atomic.js'
+import type { StoreLayout } from './layout.js'
+import { objectSize, readEntryFile, scanEntries, scanObjects, type EntryFile } from './records.js'
+import { sweepTemps } from './sweep.js'
+import type { VerifyReport } from './types.js'
+
+type Hashed = { state: 'ok'; size: number } | { state: 'corrupt'; reason: string } | { state: 'unreadable'; reason: string }
+type Checked = Hashed & { digest: string }
+
+/**
+ * Re-hashes every object and checks every entry against its object. Repair evicts record and object
+ * together: a corrupt object and every entry pointing at it, every entry whose object is missing or
+ * of the wrong size. An object that merely cannot be read (I/O error) is reported but kept: it may
+ * be fine once the disk is, and it is paid work.
+ */
+export async function runVerify(layout: StoreLayout, opts: { repair: boolean }): Promise<VerifyReport> {
+  const report: VerifyReport = { checked: 0, ok: 0, corrupt: [], missing: [], orphans: [], removed: [] }
+  const hashed = new Map<string, Checked>()
+  for (const obj of await scanObjects(layout)) {
+    const result = await checkObject(obj.path, obj.digest)
+    if (!result) continue
+    hashed.set(obj.path, { ...result, digest: obj.digest })
+    report.checked++
+    if (result.state === 'ok') report.ok++
+  }
+
+  const referenced = new Set<string>()
+  const evict: EntryFile[] = []
+  for (const file of await scanEntries(layout)) {
+    const { entry, key } = file
+    if (!entry) {
+      report.corrupt.push({ key, path: file.path, reason: `entry file is ${file.problem ?? 'unusable'}` })
+      evict.push(file)
+      continue
+    }
+    const path = layout.objectPath(entry.digest, entry.ext)
+    const { digest } = entry
+    referenced.add(path)
+    const h = hashed.get(path) ?? (await checkObject(path, digest))
+    if (!h) {
+      report.missing.push({ key, digest, path })
+      evict.push(file)
+    } else if (h.state !== 'ok') {
+      report.corrupt.push({ key, digest, path, reason: h.reason })
+      if (h.state === 'corrupt') evict.push(file)
+    } else if (h.size !== entry.size) {
+      report.corrupt.push({ key, digest, path, reason: `the object is ${h.size} bytes, the entry says ${entry.size}` })
+      evict.push(file)
+    }
+  }
+  for (const [path, h] of hashed) {
+    if (referenced.has(path)) continue
+    if (h.state === 'ok') report.orphans.push({ digest: h.digest, path, size: h.size })
+    else report.corrupt.push({ digest: h.digest, path, reason: h.reason })
+  }
+
+  if (opts.repair) await repair(layout, report, evict, hashed)
+  return report
+}
+
+async function repair(
+  layout: StoreLayout,
+  report: VerifyReport,
+  evict: EntryFile[],
+  hashed: Map<string, Checked>,
+): Promise<void> {
+  // Entries first: for a moment an object without its entry, never an entry without its object.
+  for (const file of evict) {
+    // A build may have rewritten the entry since the scan; remove only what was judged.
+    const now = await readEntryFile(layout, file.key)
+    if (now.entry?.digest !== file.entry?.digest || now.problem !== file.problem) continue
+    if (await removeFile(file.path)) report.removed.push(file.path)
+  }
+  await fsyncDir(layout.entries)
+  for (const [path, h] of hashed) {
+    if (h.state !== 'corrupt') continue
+    // A commit of the same bytes may have replaced the bad copy with a good one meanwhile.
+    const again = await checkObject(path, h.digest)
+    if (again?.state === 'corrupt' && (await removeFile(path))) report.removed.push(path)
+  }
+  await fsyncDir(layout.objects)
+  report.removed.push(...(await sweepTemps(layout, Date.now(), false)).removed)
+}
+
+/** undefined when the object is not there. */
+async function checkObject(path: string, digest: string): Promise<Hashed | undefined> {
+  try {
+    const actual = await hashFile(path)
+    if (actual.digest === digest) return { state: 'ok', size: actual.size }
+    return { state: 'corrupt', reason: `its bytes hash to ${actual.digest.slice(0, 12)}…, not to its name (${actual.size} bytes)` }
+  } catch (err) {
+    const code = errorCode(err)
+    if (code === 'ENOENT') return undefined
+    if (code === 'EISDIR') return { state: 'corrupt', reason: 'it is a directory, not a file' }
+    // Size is all getEntry checks; tell the user the object exists but could not be read.
+    const size = await objectSize(path).catch(() => undefined)
+    return { state: 'unreadable', reason: `could not be read (${code ?? String(err)}${size === undefined ? '' : `, ${size} bytes`})` }
+  }
+}
