@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto'
+import { access, readFile, readdir, truncate, unlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { isVidspecError } from '../errors.js'
+import type { JournalRecord } from '../types.js'
+import { Store } from './store.js'
+import { KEY_A, KEY_B, commitBytes, meta, tempStore } from './test-helpers.js'
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex')
+const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false)
+
+describe('Store commit / getEntry', () => {
+  it('round-trips a committed clip and moves the temp file into objects/', async () => {
+    const store = await tempStore()
+    const tmp = store.tempPath('mp4')
+    await writeFile(tmp, 'clip bytes')
+    const entry = await store.commit(tmp, meta(KEY_A, { jobId: 'job-1', cost: 0.5 }))
+
+    expect(entry).toMatchObject({ version: 1, key: KEY_A, digest: sha('clip bytes'), size: 10, ext: 'mp4', jobId: 'job-1' })
+    expect(await store.getEntry(KEY_A)).toEqual(entry)
+    expect(await readFile(store.objectPath(entry.digest, 'mp4'), 'utf8')).toBe('clip bytes')
+    expect(await exists(tmp)).toBe(false)
+    const text = await readFile(join(store.dir, 'entries', `${KEY_A}.json`), 'utf8')
+    expect(text).toBe(`${JSON.stringify(entry, null, 2)}\n`)
+    expect(await readdir(join(store.dir, 'tmp'))).toEqual([])
+  })
+
+  it('is a miss for an unknown key', async () => {
+    const store = await tempStore()
+    expect(await store.getEntry(KEY_A)).toBeUndefined()
+  })
+
+  it('is a miss when the object was truncated', async () => {
+    const store = await tempStore()
+    const entry = await commitBytes(store, KEY_A, 'twelve bytes')
+    await truncate(store.objectPath(entry.digest, entry.ext), 5)
+    expect(await store.getEntry(KEY_A)).toBeUndefined()
+  })
+
+  it('is a miss when the object is missing', async () => {
+    const store = await tempStore()
+    const entry = await commitBytes(store, KEY_A, 'bytes')
+    await unlink(store.objectPath(entry.digest, entry.ext))
+    expect(await store.getEntry(KEY_A)).toBeUndefined()
+  })
+
+  it('is a miss, not an error, for a garbage, malformed or misfiled entry', async () => {
+    const store = await tempStore()
+    const entry = await commitBytes(store, KEY_A, 'bytes')
+    const file = join(store.dir, 'entries', `${KEY_A}.json`)
+
+    await writeFile(file, '{"version": 1, "key": ')
+    expect(await store.getEntry(KEY_A)).toBeUndefined()
+    await writeFile(file, JSON.stringify({ ...entry, size: 'five' }))
+    expect(await store.getEntry(KEY_A)).toBeUndefined()
+    await writeFile(file, JSON.stringify({ ...entry, digest: '../../etc/passwd' }))
+    expect(await store.getEntry(KEY_A)).toBeUndefined()
+    await writeFile(join(store.dir, 'entries', `${KEY_B}.json`), JSON.stringify(entry))
+    expect(await store.getEntry(KEY_B)).toBeUndefined()
+    expect(await store.listEntries()).toEqual([])
+  })
+
+  it('stores identical bytes from two keys as one object', async () => {
+    const store = await tempStore()
+    const a = await commitBytes(store, KEY_A, 'same bytes')
+    const b = await commitBytes(store, KEY_B, 'same bytes')
+    expect(a.digest).toBe(b.digest)
+    expect(await readdir(join(store.dir, 'objects'))).toEqual([`${a.digest}.mp4`])
+    expect(await store.getEntry(KEY_A)).toEqual(a)
+    expect(await store.getEntry(KEY_B)).toEqual(b)
+    expect(await readdir(join(store.dir, 'tmp'))).toEqual([])
+  })
+
+  it('replaces a damaged object of the right size instead of trusting it', async () => {
+    const store = await tempStore()
+    const a = await commitBytes(store, KEY_A, 'good bytes')
+    const path = store.objectPath(a.digest, a.ext)
+    await writeFile(path, 'evil bytes')
+    await commitBytes(store, KEY_B, 'good bytes')
+    expect(await readFile(path, 'utf8')).toBe('good bytes')
+  })
+
+  it('refuses keys that are not safe file names', async () => {
+    const store = await tempStore()
+    const err = await store.getEntry('../escape').catch((e: unknown) => e)
+    expect(isVidspecError(err, 'INTERNAL')).toBe(true)
+    expect(() => store.objectPath('../x', 'mp4')).toThrow(/digest/)
+  })
+
+  it('requires an absolute directory', () => {
+    expect(() => new Store('relative/.vidspec')).toThrow(/absolute/)
+  })
+})
+
+describe('Store putEntry / listEntries / removeEntry', () => {
+  it('records a second key for an object already stored', async () => {
+    const store = await tempStore()
+    const a = await commitBytes(store, KEY_A, 'bytes')
+    await store.putEntry({ ...a, key: KEY_B })
+    expect(await store.getEntry(KEY_B)).toEqual({ ...a, key: KEY_B })
+    expect((await store.listEntries()).map((e) => e.key).sort()).toEqual([KEY_A, KEY_B])
+  })
+
+  it('refuses an entry whose object is missing or of another size', async () => {
+    const store = await tempStore()
+    const a = await commitBytes(store, KEY_A, 'bytes')
+    const wrongSize = await store.putEntry({ ...a, key: KEY_B, size: 99 }).catch((e: unknown) => e)
+    expect(isVidspecError(wrongSize, 'CACHE_CORRUPT')).toBe(true)
+    const missing = await store.putEntry({ ...a, key: KEY_B, digest: sha('other') }).catch((e: unknown) => e)
+    expect(isVidspecError(missing, 'CACHE_CORRUPT')).toBe(true)
+    expect(await store.getEntry(KEY_B)).toBeUndefined()
+  })
+
+  it('removes an entry and leaves its object for gc', async () => {
+    const store = await tempStore()
+    const a = await commitBytes(store, KEY_A, 'bytes')
+    await store.removeEntry(KEY_A)
+    await store.removeEntry(KEY_A)
+    expect(await store.getEntry(KEY_A)).toBeUndefined()
+    expect(await exists(store.objectPath(a.digest, a.ext))).toBe(true)
+  })
+})
+
+describe('Store journal and spec state', () => {
+  const rec: JournalRecord = {
+    version: 1,
+    key: KEY_A,
+    provider: 'together',
+    jobId: 'job-123',
+    spec: 'src/hero.video.ts',
+    createdAt: '2025-01-01T00:00:00.000Z',
+  }
+
+  it('round-trips, lists and deletes journal records', async () => {
+    const store = await tempStore()
+    expect(await store.readJournal(KEY_A)).toBeUndefined()
+    await store.writeJournal(rec)
+    expect(await store.readJournal(KEY_A)).toEqual(rec)
+    expect(await readFile(join(store.dir, 'jobs', `${KEY_A}.json`), 'utf8')).toBe(`${JSON.stringify(rec, null, 2)}\n`)
+    expect(await store.listJournals()).toEqual([rec])
+    await store.deleteJournal(KEY_A)
+    expect(await store.readJournal(KEY_A)).toBeUndefined()
+    expect(await store.listJournals()).toEqual([])
+  })
+
+  it('treats a garbled journal as absent and refuses to write a malformed one', async () => {
+    const store = await tempStore()
+    await writeFile(join(store.dir, 'jobs', `${KEY_A}.json`), 'not json')
+    expect(await store.readJournal(KEY_A)).toBeUndefined()
+    const err = await store.writeJournal({ ...rec, jobId: '' }).catch((e: unknown) => e)
+    expect(isVidspecError(err, 'INTERNAL')).toBe(true)
+  })
+
+  it('round-trips the last build of a spec', async () => {
+    const store = await tempStore()
+    const state = {
+      spec: 'src/pages/hero.video.ts',
+      key: KEY_A,
+      request: { model: 'minimax/hailuo-02', prompt: 'a forest' },
+      media: { './first.png': sha('png') },
+      deps: { 'src/brand.ts': sha('brand') },
+      builtAt: '2025-01-01T00:00:00.000Z',
+    }
+    expect(await store.readSpecState(state.spec)).toBeUndefined()
+    await store.writeSpecState(state)
+    expect(await store.readSpecState(state.spec)).toEqual(state)
+    expect(await store.readSpecState('src/other.video.ts')).toBeUndefined()
+  })
+
+  it('writes even when the store directory was never initialised', async () => {
+    const store = new Store(join((await tempStore()).dir, 'nested', '.vidspec'))
+    await store.writeJournal(rec)
+    expect(await store.readJournal(KEY_A)).toEqual(rec)
+  })
+})
