@@ -129,7 +129,13 @@ export class Runner {
     let job: JobState
     if (journal && journal.provider === provider.id) {
       this.#emit({ type: 'job:resumed', spec: req.spec, key: req.key, jobId: journal.jobId })
-      job = await this.#poll(provider, req, journal.jobId, opts)
+      try {
+        job = await this.#poll(provider, req, journal.jobId, opts)
+      } catch (err) {
+        // The server does not know the job: nothing paid is left to resume, so the next run may create.
+        if (isVidspecError(err) && err.status === 404) await store.deleteJournal(req.key)
+        throw err
+      }
     } else {
       job = await this.#create(provider, req, opts)
       journal = {
@@ -142,16 +148,25 @@ export class Runner {
       }
       await store.writeJournal(journal)
       this.#emit({ type: 'job:created', spec: req.spec, key: req.key, jobId: job.id })
+      throwIfAborted(opts.signal)
     }
     job = await this.#waitForCompletion(provider, req, job, opts)
     return this.#downloadAndCommit(provider, req, job, journal, opts)
   }
 
+  /**
+   * A create, once sent, is never aborted half-way: the job it may have started must reach the
+   * journal first. Cancellation is honoured before sending and right after the journal is written.
+   */
   #create(provider: RemoteProvider, req: ProviderRequest, opts: RunOptions): Promise<JobState> {
-    return withRetry(() => provider.create(req, { signal: opts.signal }), this.#opts.retry, {
-      signal: opts.signal,
-      onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs),
-    })
+    return withRetry(
+      () => {
+        throwIfAborted(opts.signal)
+        return provider.create(req, {})
+      },
+      this.#opts.retry,
+      { signal: opts.signal, onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs) },
+    )
   }
 
   #poll(provider: RemoteProvider, req: ProviderRequest, jobId: string, opts: RunOptions): Promise<JobState> {
