@@ -205,15 +205,15 @@ function newInfo(): LockInfo {
 }
 
 /** O_EXCL create: true when the file is now ours, false when it already existed. */
-async function createExclusive(path: string, info: LockInfo): Promise<boolean> {
+async function createExclusive(path: string, info: LockInfo, retry = true): Promise<boolean> {
   let fd
   try {
     fd = await open(path, 'wx')
   } catch (err) {
     if (errorCode(err) === 'EEXIST') return false
-    if (errorCode(err) !== 'ENOENT') throw err
+    if (errorCode(err) !== 'ENOENT' || !retry) throw err
     await mkdir(dirname(path), { recursive: true })
-    return createExclusive(path, info)
+    return createExclusive(path, info, false)
   }
   try {
     await fd.writeFile(`${JSON.stringify(info)}\n`)

@@ -34,6 +34,20 @@ export async function names(dir: string): Promise<string[]> {
   }
 }
 
+/** Like Promise.all over `items`, a few at a time: a big store must not run out of file handles. */
+export async function mapLimited<T, R>(items: T[], fn: (item: T) => Promise<R>, limit = 16): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i] as T)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
+}
+
 /** Reads one entry file; the problem says why it cannot be used. */
 export async function readEntryFile(layout: StoreLayout, key: string): Promise<EntryFile> {
   const path = layout.entryPath(key)
@@ -55,7 +69,7 @@ export async function scanEntries(layout: StoreLayout): Promise<EntryFile[]> {
     .filter((n) => n.endsWith('.json'))
     .map((n) => n.slice(0, -'.json'.length))
     .filter(isKey)
-  const files = await Promise.all(keys.map((key) => readEntryFile(layout, key)))
+  const files = await mapLimited(keys, (key) => readEntryFile(layout, key))
   return files.filter((f) => f.problem !== 'missing')
 }
 

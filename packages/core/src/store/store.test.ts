@@ -86,6 +86,7 @@ describe('Store commit / getEntry', () => {
     const err = await store.getEntry('../escape').catch((e: unknown) => e)
     expect(isVidspecError(err, 'INTERNAL')).toBe(true)
     expect(() => store.objectPath('../x', 'mp4')).toThrow(/digest/)
+    expect(() => store.tempPath('../mp4')).toThrow(/extension/)
   })
 
   it('requires an absolute directory', () => {

@@ -4,9 +4,9 @@ import { VidspecError } from '../errors.js'
 import type { Entry, JournalRecord } from '../types.js'
 import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
 import { runGc } from './gc.js'
-import { StoreLayout, isKey } from './layout.js'
+import { StoreLayout, isExt, isKey } from './layout.js'
 import { acquireLock, tryAcquireLock } from './lock.js'
-import { names, objectSize, readEntryFile, scanEntries } from './records.js'
+import { mapLimited, names, objectSize, readEntryFile, scanEntries } from './records.js'
 import { isEntry, isJournalRecord, isSpecState } from './shape.js'
 import type { GcOptions, GcReport, LockOptions, SpecState, StoreLock, VerifyReport } from './types.js'
 import { runVerify } from './verify.js'
@@ -43,6 +43,7 @@ export class Store {
   }
 
   tempPath(ext: string): string {
+    if (!isExt(ext)) throw new VidspecError('INTERNAL', `store: not a file extension: ${JSON.stringify(ext)}`)
     return this.#layout.tempPath(ext)
   }
 
@@ -119,7 +120,7 @@ export class Store {
       .filter((n) => n.endsWith('.json'))
       .map((n) => n.slice(0, -'.json'.length))
       .filter(isKey)
-    const records = await Promise.all(keys.map((k) => this.readJournal(k)))
+    const records = await mapLimited(keys, (k) => this.readJournal(k))
     return records.filter((r): r is JournalRecord => r !== undefined)
   }
 
