@@ -1,1 +1,6 @@
-export {}
+import { vidspec } from './plugin.js'
+
+export { vidspec }
+export type { VidspecPluginOptions } from './options.js'
+export type { VideoAsset } from '@vidspec/core'
+export default vidspec

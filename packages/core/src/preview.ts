@@ -1,0 +1,67 @@
+import { computeKey } from './key/key.js'
+import { probeVideo } from './media/ffmpeg.js'
+import type { LoadedSpec, Vidspec } from './project.js'
+import { offlineProvider } from './providers/offline.js'
+import type { ProviderRequest } from './providers/types.js'
+import { Runner } from './runner/runner.js'
+import type { Entry } from './types.js'
+
+const OFFLINE = offlineProvider()
+
+/** The key a spec's offline preview is stored under: the offline provider's own namespace. */
+export function previewKey(spec: Pick<LoadedSpec, 'request' | 'media'>): string {
+  return computeKey({ provider: OFFLINE.id, request: spec.request, media: spec.media })
+}
+
+// One preview runner per project, so previews of the same spec are rendered once (single-flight)
+// and never take more than the project's concurrency.
+const runners = new WeakMap<Vidspec, Runner>()
+
+function previewRunner(project: Vidspec): Runner {
+  let runner = runners.get(project)
+  if (!runner) {
+    const { config, logger } = project
+    runner = new Runner({
+      store: project.store,
+      provider: OFFLINE,
+      probe: probeVideo,
+      concurrency: config.concurrency,
+      retry: config.retry,
+      poll: {
+        intervalMs: config.together.pollIntervalMs,
+        maxIntervalMs: config.together.maxPollIntervalMs,
+        jobTimeoutMs: config.together.jobTimeoutMs,
+      },
+      // Preview renders are not the spec's build: keep them out of the event stream adapters show.
+      logger: {
+        debug: (m) => logger.debug(m),
+        info: (m) => logger.info(m),
+        warn: (m) => logger.warn(m),
+        error: (m) => logger.error(m),
+      },
+    })
+    runners.set(project, runner)
+  }
+  return runner
+}
+
+/**
+ * The offline preview of a spec, rendered into the project's store if it is not there yet: a free,
+ * local stand-in (right length, size, frame rate and format) to show while the real clip is being
+ * generated. When the project itself runs the offline provider the preview is the spec's own clip,
+ * so it goes through the project's runner and is shared with a build of the same key.
+ */
+export async function ensurePreview(
+  project: Vidspec,
+  spec: LoadedSpec,
+  opts: { signal?: AbortSignal | undefined } = {},
+): Promise<Entry> {
+  if (project.provider.id === OFFLINE.id) {
+    return (await project.runner.run(project.providerRequest(spec), opts)).entry
+  }
+  const key = previewKey(spec)
+  const hit = await project.store.getEntry(key)
+  if (hit) return hit
+  const req: ProviderRequest = { key, request: spec.request, media: spec.media, spec: spec.id }
+  return (await previewRunner(project).run(req, opts)).entry
+}

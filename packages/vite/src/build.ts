@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import type { Entry, LoadedSpec, Vidspec } from '@vidspec/core'
+import type { Rolldown } from 'vite'
+import { buildModuleCode, expr, json } from './asset-code.js'
+import type { Posters } from './posters.js'
+import type { Reporter } from './reporter.js'
+
+type EmitContext = Pick<Rolldown.PluginContext, 'emitFile'>
+
+const fileUrl = (ref: string) => expr(`import.meta.ROLLUP_FILE_URL_${ref}`)
+
+/**
+ * One environment's `vite build`: every imported spec is generated if missing (the runner bounds
+ * concurrency), its clip and first-frame poster are emitted as hashed assets (never inlined: a clip
+ * is never small enough to belong in JS), and shipping offline previews is warned about or refused.
+ */
+export class BuildSession {
+  readonly #project: Vidspec
+  readonly #reporter: Reporter
+  readonly #posters: Posters
+  /** Clip digest -> emitted reference ids, so a clip two specs share is emitted once. */
+  readonly #emitted = new Map<string, Promise<{ clip: string; poster: string }>>()
+  /** Specs whose clip is an offline preview. */
+  readonly previews = new Set<string>()
+  /** Specs left out because `previews: 'error'` forbids shipping their preview. */
+  readonly refused = new Set<string>()
+
+  constructor(project: Vidspec, reporter: Reporter, posters: Posters) {
+    this.#project = project
+    this.#reporter = reporter
+    this.#posters = posters
+  }
+
+  async load(ctx: EmitContext, spec: LoadedSpec): Promise<string> {
+    const project = this.#project
+    let entry = await project.store.getEntry(spec.key)
+    const wouldBePreview = entry ? entry.preview : project.provider.preview
+    if (wouldBePreview && project.config.previews === 'error') {
+      // Nothing is rendered for a build that is going to fail anyway; buildEnd names every such spec.
+      this.refused.add(spec.id)
+      return buildModuleCode({})
+    }
+    if (!entry) {
+      const result = await project.generate(spec)
+      entry = result.entry
+      this.#reporter.done(spec.id, spec.key, result.generated)
+    }
+    if (entry.preview) this.previews.add(spec.id)
+    const refs = await this.#emit(ctx, spec, entry)
+    return buildModuleCode({
+      src: fileUrl(refs.clip),
+      type: json(entry.mime),
+      width: json(entry.width),
+      height: json(entry.height),
+      duration: json(entry.duration),
+      fps: json(entry.fps),
+      poster: fileUrl(refs.poster),
+      pending: json(false),
+      preview: json(entry.preview),
+      key: json(entry.key),
+    })
+  }
+
+  /** What to say at the end of the build; an error message means the build must fail. */
+  verdict(): { error?: string; warning?: string; info?: string } {
+    const policy = this.#project.config.previews
+    if (this.refused.size > 0) {
+      return {
+        error:
+          `this production build would ship offline previews instead of generated videos, and previews is 'error'` +
+          ` (the default when CI=true):\n${list(this.refused)}\n` +
+          `The project's provider is "${this.#project.provider.id}". Set TOGETHER_API_KEY so the clips are generated,` +
+          ` or set the plugin option previews: 'warn' to ship the previews knowingly.`,
+      }
+    }
+    if (this.previews.size === 0) return {}
+    if (policy === 'allow') return { info: `shipping ${this.previews.size} offline preview(s) (previews: 'allow')` }
+    return {
+      warning:
+        `\n${'!'.repeat(72)}\n` +
+        `THIS BUILD SHIPS ${this.previews.size} OFFLINE PREVIEW(S), NOT GENERATED VIDEOS:\n${list(this.previews)}\n` +
+        `They are placeholders rendered on this machine. Set TOGETHER_API_KEY and build again to generate the\n` +
+        `real clips; set previews: 'error' to fail such a build, or 'allow' to accept it quietly.\n` +
+        `${'!'.repeat(72)}`,
+    }
+  }
+
+  #emit(ctx: EmitContext, spec: LoadedSpec, entry: Entry): Promise<{ clip: string; poster: string }> {
+    let refs = this.#emitted.get(entry.digest)
+    if (!refs) {
+      refs = this.#emitClipAndPoster(ctx, basename(spec.name), entry)
+      this.#emitted.set(entry.digest, refs)
+    }
+    return refs
+  }
+
+  async #emitClipAndPoster(ctx: EmitContext, name: string, entry: Entry): Promise<{ clip: string; poster: string }> {
+    const videoPath = this.#project.objectPath(entry)
+    const clip = ctx.emitFile({ type: 'asset', name: `${name}.${entry.ext}`, source: await readFile(videoPath) })
+    const posterPath = await this.#posters.get(entry.digest, videoPath)
+    const poster = ctx.emitFile({ type: 'asset', name: `${name}.jpg`, source: await readFile(posterPath) })
+    return { clip, poster }
+  }
+}
+
+function list(ids: Set<string>): string {
+  return [...ids]
+    .sort()
+    .map((id) => `  - ${id}`)
+    .join('\n')
+}

@@ -1,0 +1,61 @@
+/** The id pages never write: the generated dev modules import it. */
+export const HMR_RUNTIME_ID = 'virtual:vidspec/hmr'
+export const RESOLVED_HMR_RUNTIME_ID = '\0vidspec:hmr'
+
+/**
+ * Browser side of a spec module in dev. A page imported the asset object once and keeps it, so an
+ * update rewrites that same object in place (the new module instance returns it), points every
+ * `<video>`/`<source>` still showing the old clip at the new one, and tells the page through a
+ * `vidspec:update` window event, all without reloading.
+ *
+ * Kept as source text: it is served to the browser as is, and it must stay plain ES2020.
+ */
+export const HMR_RUNTIME_SOURCE = `
+const abs = (url) => (url ? new URL(url, location.href).href : '')
+
+function swap(before, after) {
+  if (typeof document === 'undefined') return
+  const oldSrc = abs(before.src)
+  const oldPoster = abs(before.poster)
+  for (const video of document.querySelectorAll('video')) {
+    let changed = false
+    if (video.getAttribute('src') && abs(video.getAttribute('src')) === oldSrc) {
+      video.setAttribute('src', after.src)
+      changed = true
+    }
+    for (const source of video.querySelectorAll('source')) {
+      if (source.getAttribute('src') && abs(source.getAttribute('src')) === oldSrc) {
+        source.setAttribute('src', after.src)
+        if (after.type) source.setAttribute('type', after.type)
+        changed = true
+      }
+    }
+    if (oldPoster && video.getAttribute('poster') && abs(video.getAttribute('poster')) === oldPoster) {
+      if (after.poster) video.setAttribute('poster', after.poster)
+      else video.removeAttribute('poster')
+    }
+    if (changed) {
+      const playing = !video.paused
+      video.load()
+      if (playing) video.play().catch(() => {})
+    }
+  }
+}
+
+export function track(hot, fresh) {
+  if (!hot) return fresh
+  const current = hot.data.asset
+  if (!current) {
+    hot.data.asset = fresh
+    return fresh
+  }
+  const before = { ...current }
+  for (const k of Object.keys(current)) delete current[k]
+  Object.assign(current, fresh)
+  if (before.src !== current.src || before.poster !== current.poster) swap(before, current)
+  if (typeof window !== 'undefined' && typeof CustomEvent === 'function') {
+    window.dispatchEvent(new CustomEvent('vidspec:update', { detail: { asset: current, previous: before } }))
+  }
+  return current
+}
+`

@@ -1,0 +1,153 @@
+import { isAbsolute, join, resolve } from 'node:path'
+import { Vidspec, VidspecError, type LoadedSpec } from '@vidspec/core'
+import type { Plugin, ResolvedConfig, Rolldown } from 'vite'
+import { BuildSession } from './build.js'
+import { DevSession } from './dev.js'
+import { HMR_RUNTIME_ID, HMR_RUNTIME_SOURCE, RESOLVED_HMR_RUNTIME_ID } from './hmr-runtime.js'
+import { openOptions, type VidspecPluginOptions } from './options.js'
+import { Posters } from './posters.js'
+import { Reporter } from './reporter.js'
+
+/** What a page imports: `./hero.video` or `./hero.video.ts`. */
+const SPEC_IMPORT_RE = /\.video(?:\.ts)?$/
+const SPEC_FILE_RE = /\.video\.ts$/
+const HMR_RUNTIME_RE = /^virtual:vidspec\/hmr$/
+const RESOLVED_HMR_RUNTIME_RE = /^\0vidspec:hmr$/
+/** Resolved during Vite's dependency scan: external, so the scan never crawls a spec into core. */
+const SCAN_PREFIX = '\0vidspec-scan:'
+
+const cleanUrl = (id: string) => id.replace(/[?#].*$/, '')
+const escapeGlob = (path: string) => path.replace(/\\/g, '/').replace(/[()[\]{}*?!+@]/g, '\\$&')
+
+/**
+ * The vidspec Vite plugin: `import hero from './hero.video'` gives the page a `VideoAsset`. In dev
+ * the import never waits for a generation and the clip arrives by HMR; `vite build` generates what
+ * is missing and emits clips and posters as hashed assets. The spec itself never reaches the
+ * browser: the plugin claims `.video.ts` modules before Vite's TypeScript transform sees them.
+ */
+export function vidspec(options: VidspecPluginOptions = {}): Plugin {
+  const reporter = new Reporter()
+  let project: Vidspec | undefined
+  let config: ResolvedConfig | undefined
+  let posters: Posters | undefined
+  const devSessions: DevSession[] = []
+  const builds = new Map<string, BuildSession>()
+
+  const ready = () => {
+    if (!project || !config || !posters) throw new Error('vidspec: the plugin was used before Vite resolved its config')
+    return { project, config, posters }
+  }
+
+  async function loadSpec(ctx: Rolldown.PluginContext, file: string): Promise<LoadedSpec> {
+    try {
+      const spec = await ready().project.load(file)
+      // The spec's own imports and local media re-key it: watch them, so an edit updates the page.
+      for (const dep of spec.deps) if (dep !== file) ctx.addWatchFile(dep)
+      for (const m of spec.media.values()) if (m.kind === 'file' && m.path) ctx.addWatchFile(m.path)
+      return spec
+    } catch (err) {
+      if (err instanceof VidspecError) ctx.error(err.message)
+      throw err
+    }
+  }
+
+  return {
+    name: 'vidspec',
+    enforce: 'pre',
+
+    async config(user) {
+      const viteRoot = resolve(user.root ?? process.cwd())
+      project = await Vidspec.open({ ...openOptions(options, viteRoot), logger: reporter })
+      // The store changes all the time during dev and is never a source file.
+      return { server: { watch: { ignored: [`${escapeGlob(project.config.cacheDir)}/**`] } } }
+    },
+
+    configResolved(resolved) {
+      config = resolved
+      posters = new Posters(join(resolved.cacheDir, 'vidspec', 'posters'))
+      reporter.attach(resolved.logger, {
+        onStarted: (key) => {
+          for (const session of devSessions) session.jobs.started(key)
+        },
+      })
+    },
+
+    configureServer(server) {
+      const { project: p, posters: pst } = ready()
+      devSessions.push(new DevSession(server, p, reporter, pst))
+      // A changed vidspec.config.ts can change every key: start over with it.
+      if (p.configDeps.length > 0) {
+        server.watcher.add(p.configDeps)
+        server.watcher.on('change', (file) => {
+          if (p.configDeps.includes(resolve(file))) void server.restart()
+        })
+      }
+    },
+
+    buildStart() {
+      if (config?.command === 'build') {
+        const { project: p, posters: pst } = ready()
+        builds.set(this.environment.name, new BuildSession(p, reporter, pst))
+      }
+    },
+
+    resolveId: {
+      filter: { id: [SPEC_IMPORT_RE, HMR_RUNTIME_RE] },
+      async handler(source, importer, opts) {
+        if (source === HMR_RUNTIME_ID) return RESOLVED_HMR_RUNTIME_ID
+        if (source.startsWith('\0')) return null
+        const target = source.endsWith('.ts') ? source : `${source}.ts`
+        const resolved = await this.resolve(target, importer, { ...opts, skipSelf: true })
+        if (!resolved || resolved.external) return null
+        const file = cleanUrl(resolved.id)
+        if (!SPEC_FILE_RE.test(file) || !isAbsolute(file)) return null
+        if ((opts as { scan?: boolean }).scan) return { id: `${SCAN_PREFIX}${file}`, external: true }
+        return file
+      },
+    },
+
+    load: {
+      filter: { id: [SPEC_FILE_RE, RESOLVED_HMR_RUNTIME_RE] },
+      async handler(id) {
+        if (id === RESOLVED_HMR_RUNTIME_ID) return { code: HMR_RUNTIME_SOURCE, moduleType: 'js' }
+        if (!isAbsolute(id)) return null
+        const spec = await loadSpec(this, id)
+        if (ready().config.command === 'build') {
+          const session = builds.get(this.environment.name)
+          if (!session) throw new Error(`vidspec: no build in progress for environment ${this.environment.name}`)
+          return { code: await session.load(this, spec), moduleType: 'js' }
+        }
+        const session = devSessions.at(-1)
+        if (!session) throw new Error('vidspec: a spec was loaded in dev before the dev server was configured')
+        return { code: await session.load(id, spec), moduleType: 'js' }
+      },
+    },
+
+    hotUpdate(update) {
+      if (update.type === 'delete' && SPEC_FILE_RE.test(update.file)) {
+        for (const session of devSessions) if (session.server === update.server) session.forget(update.file)
+      }
+    },
+
+    buildEnd(error) {
+      if (config?.command !== 'build' || error) return
+      const session = builds.get(this.environment.name)
+      if (!session) return
+      const { error: message, warning, info } = session.verdict()
+      if (message) this.error(message)
+      if (warning) config.logger.warn(`[vidspec] ${warning}`)
+      if (info) config.logger.info(`[vidspec] ${info}`)
+    },
+
+    async closeBundle() {
+      if (config?.command !== 'serve') return
+      // Called once per environment when a dev server closes: stop that server's jobs.
+      for (const session of [...devSessions]) {
+        if (Object.values(session.server.environments).some((env) => env === this.environment)) {
+          devSessions.splice(devSessions.indexOf(session), 1)
+          await session.close()
+        }
+      }
+    },
+  }
+}

@@ -1,0 +1,102 @@
+import type { Logger as CoreLogger, VidspecEvent } from '@vidspec/core'
+import type { Logger as ViteLogger } from 'vite'
+
+const PROGRESS_EVERY_MS = 10_000
+
+export interface ReporterOptions {
+  /** Called when the provider starts on a key (it may cost money from then on). */
+  onStarted?: ((key: string) => void) | undefined
+}
+
+/**
+ * Core's logger for the plugin: plain messages go to Vite's logger, and job events become short
+ * progress lines in the terminal. Until Vite's logger exists (the project is opened in the `config`
+ * hook) messages go to stderr.
+ */
+export class Reporter implements CoreLogger {
+  #vite: ViteLogger | undefined
+  #onStarted: ((key: string) => void) | undefined
+  readonly #lastProgress = new Map<string, number>()
+  readonly #startedAt = new Map<string, number>()
+  #generated = 0
+  #started = 0
+
+  attach(vite: ViteLogger, opts: ReporterOptions = {}): void {
+    this.#vite = vite
+    this.#onStarted = opts.onStarted
+  }
+
+  debug(message: string): void {
+    if (process.env.VIDSPEC_DEBUG) this.#line('info', message)
+  }
+
+  info(message: string): void {
+    this.#line('info', message)
+  }
+
+  warn(message: string): void {
+    this.#line('warn', message)
+  }
+
+  error(message: string): void {
+    this.#line('error', message)
+  }
+
+  event(e: VidspecEvent): void {
+    switch (e.type) {
+      case 'spec:generating':
+        this.#started++
+        this.#startedAt.set(e.key, Date.now())
+        this.#onStarted?.(e.key)
+        this.info(`generating ${e.spec} with ${e.provider} (${this.#started} started)`)
+        break
+      case 'job:created':
+        this.#onStarted?.(e.key)
+        this.info(`${e.spec}: job ${e.jobId} created`)
+        break
+      case 'job:resumed':
+        this.#onStarted?.(e.key)
+        this.info(`${e.spec}: resuming job ${e.jobId} from the journal (already paid for)`)
+        break
+      case 'job:waiting':
+        if (e.reason === 'lock') this.info(`${e.spec}: another process is generating it; waiting for its result`)
+        break
+      case 'job:progress': {
+        const last = this.#lastProgress.get(e.key) ?? 0
+        if (Date.now() - last >= PROGRESS_EVERY_MS) {
+          this.#lastProgress.set(e.key, Date.now())
+          this.info(`${e.spec}: ${e.status.replace('_', ' ')} (${Math.round(e.elapsedMs / 1000)} s)`)
+        }
+        break
+      }
+      case 'job:retry':
+        this.warn(`${e.spec}: retry ${e.attempt} in ${Math.round(e.delayMs / 100) / 10} s: ${e.reason}`)
+        break
+      case 'spec:failed':
+        this.error(`${e.spec}: ${e.error.message}`)
+        break
+      case 'spec:invalid':
+        this.error(e.error.message)
+        break
+      default:
+        break
+    }
+  }
+
+  /** A clip of `spec` landed in the store; `generated` false when it was made by someone else. */
+  done(spec: string, key: string, generated: boolean): void {
+    if (!generated) return
+    this.#generated++
+    const started = this.#startedAt.get(key)
+    this.#startedAt.delete(key)
+    this.#lastProgress.delete(key)
+    const took = started === undefined ? '' : ` in ${((Date.now() - started) / 1000).toFixed(1)} s`
+    this.info(`${spec} ready${took} (${this.#generated} of ${this.#started} generated)`)
+  }
+
+  #line(level: 'info' | 'warn' | 'error', message: string): void {
+    const text = `[vidspec] ${message}`
+    if (this.#vite) this.#vite[level](text, { timestamp: true })
+    else process.stderr.write(`${text}\n`)
+  }
+}
