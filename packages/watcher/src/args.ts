@@ -3,6 +3,10 @@ import { VidspecError } from '@vidspec/core'
 
 export type Options = NonNullable<ParseArgsConfig['options']>
 
+type Parsed<T extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true }>
+>
+
 /** Flags every command takes. */
 export const commonOptions = {
   root: { type: 'string' },
@@ -12,7 +16,7 @@ export const commonOptions = {
 } as const satisfies Options
 
 /** Parses a command's flags strictly: an unknown flag is a usage error (exit 2), not a silent no-op. */
-export function parse<T extends Options>(command: string, argv: string[], options: T) {
+export function parse<T extends Options>(command: string, argv: string[], options: T): Parsed<T> {
   try {
     return parseArgs({ args: argv, options, allowPositionals: false, strict: true })
   } catch (err) {
