@@ -79,7 +79,8 @@ export default dv({ model: 'minimax/hailuo-02', prompt: subject, seconds: howLon
     ['the seed', base.replace('seed: 1', 'seed: 2')],
     ['seconds', base.replace('seconds: 6', 'seconds: 5')],
     ['the model', base.replace('minimax/hailuo-02', 'minimax/video-01-director')],
-    ['the frame position', base.replace("frame: 'first'", "frame: 'last'")],
+    ['a negative prompt', base.replace("prompt: 'a forest'", "prompt: 'a forest', negative_prompt: 'blur'")],
+    ['the keyframe image ref kind', base.replace("'./frame.png'", "'https://example.com/frame.png'")],
     ['an explicit default', base.replace('seed: 1', "seed: 1, output_format: 'MP4'")],
   ])('changes with %s', async (_name, source) => {
     expect(await keyOf(source)).not.toBe(await keyOf(base))
