@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Vidspec, type BuildItem, type Logger, type VidspecConfigInput, type VidspecEvent } from '@vidspec/core'
 import { TINY_CLIP, clip } from '../fake-together/clips.js'
 import { startFakeTogether, type Fault, type FakeTogether } from '../fake-together/server.js'
-import { FAST, journals, soundStore, togetherProject, waitFor } from '../helpers/together.js'
+import { FAST, journals, soundStore, togetherProject, togetherSpec, waitFor } from '../helpers/together.js'
 import type { TempProject } from '../helpers/project.js'
 
 // Each fault family against the real runner, engine and Together provider, over real HTTP. For every
@@ -27,6 +27,7 @@ afterEach(async () => {
   fake.reset()
   fake.options.jobDurationMs = JOB_MS
   fake.options.maxConcurrentJobs = Infinity
+  fake.options.largeResultBytes = undefined
 })
 
 interface Setup {
@@ -104,6 +105,16 @@ describe('happy path', () => {
     const again = await (await s.reopen()).build()
     expect(again.items.map((i) => i.status)).toEqual(Array(5).fill('cached'))
     expect(fake.creates).toBe(5)
+  })
+
+  it('a WEBM spec is stored as WebM', async () => {
+    const s = await setup(0)
+    await s.project.write('loop.video.ts', togetherSpec('loop').replace('height: 768', "height: 768, output_format: 'WEBM'"))
+    const [item] = await s.build()
+    expect(item?.status, item?.error?.message).toBe('generated')
+    expect(item?.entry).toMatchObject({ ext: 'webm', mime: 'video/webm' })
+    expect(fake.jobs[0]?.format).toBe('WEBM')
+    await expectStore(s.vs, { entries: 1, journals: 0 })
   })
 
   it('two specs with the same request share one job (in-process single-flight)', async () => {
@@ -387,6 +398,17 @@ describe('download: a broken transfer is fetched again, never stored', () => {
     expect(retries(s.events)).toHaveLength(2)
     // The stored object is the whole clip: the bytes the fake serves without a fault.
     expect(item?.entry?.digest).toBe(createHash('sha256').update(await clip(TINY_CLIP, 'MP4')).digest('hex'))
+    await expectStore(s.vs, { entries: 1, journals: 0 })
+  })
+
+  it('a body cut inside trailing padding (which ffprobe does not notice) is caught by Content-Length', async () => {
+    fake.options.largeResultBytes = 256 * 1024
+    const s = await setup(1)
+    fake.fault({ kind: 'download-wrong-length', delta: -100 })
+    const [item] = await s.build()
+    expect(item?.status, item?.error?.message).toBe('generated')
+    expect(fake.downloads).toBe(2)
+    expect(item?.entry?.size).toBe(256 * 1024)
     await expectStore(s.vs, { entries: 1, journals: 0 })
   })
 

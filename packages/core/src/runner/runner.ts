@@ -5,6 +5,7 @@ import type { Logger, VidspecEvent } from '../logger.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
 import type { Store } from '../store/index.js'
 import type { Entry, JournalRecord } from '../types.js'
+import { containerOverrun } from './container-length.js'
 import { downloadToFile } from './download.js'
 import { sleep, throwIfAborted, withRetry, type RetryPolicy } from './retry.js'
 
@@ -263,6 +264,8 @@ export class Runner {
         `${req.spec}: asked for ${wanted.toUpperCase()} but received a ${probed.ext} file (${probed.codec})`,
       )
     }
+    const overrun = await containerOverrun(tmp, probed.ext)
+    if (overrun) throw new VidspecError('OUTPUT_INVALID', `${req.spec}: the clip is incomplete: ${overrun}`)
     return this.#opts.store.commit(tmp, {
       key: req.key,
       ext: probed.ext,
