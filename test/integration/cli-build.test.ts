@@ -91,6 +91,14 @@ describe('vidspec build (offline) end to end', () => {
     expect(r.json.counts).toEqual({ generated: 0, cached: 5, failed: 0, invalid: 0 })
     const { bySpec } = await plan()
     expect(Object.values(bySpec).every((s) => s.status === 'cached')).toBe(true)
+    const status = await runCli(['status', '--json'], { cwd: project.root, env })
+    expect(status.code).toBe(0)
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      provider: 'offline',
+      specs: { cached: 5, new: 0, changed: 0, invalid: 0 },
+      store: { entries: 5, objects: 5, previews: 5 },
+      inFlight: [],
+    })
   })
 
   it('regenerates exactly the edited spec, and plan names the changed field', async () => {
