@@ -110,7 +110,8 @@ function jobState(
   const videoUrl = typeof outputs.video_url === 'string' && outputs.video_url ? outputs.video_url : undefined
   const costNumber = typeof outputs.cost === 'string' ? Number(outputs.cost) : outputs.cost
   const cost = typeof costNumber === 'number' && Number.isFinite(costNumber) ? costNumber : undefined
-  const error = jobError(job.error)
+  // A job's error text is the server's to write; like any other server text it must not carry the key.
+  const error = jobError(job.error, apiKey)
   return { id, status: statusOf(job.status, videoUrl, error, onUnknown), videoUrl, cost, error }
 }
 
@@ -129,10 +130,10 @@ function statusOf(
   return 'in_progress'
 }
 
-function jobError(raw: unknown): JobState['error'] {
-  if (typeof raw === 'string' && raw) return { message: raw }
+function jobError(raw: unknown, apiKey: string): JobState['error'] {
+  if (typeof raw === 'string' && raw) return { message: scrub(raw, apiKey) }
   if (typeof raw !== 'object' || raw === null) return undefined
   const { message, code } = raw as { message?: unknown; code?: unknown }
   if (typeof message !== 'string' || !message) return undefined
-  return { message, code: typeof code === 'string' && code ? code : undefined }
+  return { message: scrub(message, apiKey), code: typeof code === 'string' && code ? scrub(code, apiKey) : undefined }
 }
