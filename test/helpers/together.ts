@@ -98,9 +98,15 @@ export interface CliChild {
   stop(): Promise<CliResult>
 }
 
-/** Starts the real `vidspec` bin without waiting for it, so a test can signal it mid-run. */
-export function spawnCli(args: string[], opts: { cwd: string; env?: Record<string, string | undefined> }): CliChild {
-  const child = spawn(process.execPath, [cliPath, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: 'pipe' })
+/**
+ * Starts the real `vidspec` bin without waiting for it, so a test can signal it mid-run. `entry`
+ * replaces the bin with a script that imports it (to observe the process from inside).
+ */
+export function spawnCli(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string | undefined>; entry?: string },
+): CliChild {
+  const child = spawn(process.execPath, [opts.entry ?? cliPath, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: 'pipe' })
   child.stdin.end()
   let stdout = ''
   let stderr = ''
