@@ -11,22 +11,38 @@ export interface DownloadResult {
   contentType: string | undefined
 }
 
+export interface DownloadOptions {
+  signal?: AbortSignal | undefined
+  headers?: Record<string, string> | undefined
+  fetch?: typeof fetch | undefined
+  /**
+   * Give up when no byte arrives for this long. An idle limit rather than a total one: a large clip
+   * on a slow link may take any time while it makes progress, but a stalled transfer must end.
+   * @default 60000
+   */
+  idleTimeoutMs?: number | undefined
+}
+
 /**
  * Streams a result URL to `file` (memory stays flat whatever the clip's size) and checks the byte
  * count against Content-Length. Any failure removes the partial file and is retryable: the caller
  * decides whether the URL is still good or must be fetched afresh.
  */
-export async function downloadToFile(
-  url: string,
-  file: string,
-  opts: { signal?: AbortSignal | undefined; headers?: Record<string, string>; fetch?: typeof fetch; timeoutMs?: number } = {},
-): Promise<DownloadResult> {
+export async function downloadToFile(url: string, file: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
   const fetchImpl = opts.fetch ?? fetch
-  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 10 * 60_000)
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout
+  const idleMs = opts.idleTimeoutMs ?? 60_000
+  const idle = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const alive = (): void => {
+    clearTimeout(timer)
+    timer = setTimeout(() => idle.abort(), idleMs)
+  }
+  const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal
   let bytes = 0
+  alive()
   try {
     const res = await fetchImpl(url, { headers: opts.headers ?? {}, redirect: 'follow', signal })
+    alive()
     if (!res.ok || !res.body) {
       await res.body?.cancel().catch(() => {})
       throw new VidspecError('DOWNLOAD_FAILED', `downloading the result failed: HTTP ${res.status} from ${redactUrl(url)}`, {
@@ -38,6 +54,7 @@ export async function downloadToFile(
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         bytes += chunk.length
+        alive()
         cb(null, chunk)
       },
     })
@@ -54,11 +71,17 @@ export async function downloadToFile(
     await rm(file, { force: true })
     if (opts.signal?.aborted) throw abortError(opts.signal)
     if (err instanceof VidspecError) throw err
-    const reason = timeout.aborted ? 'timed out' : err instanceof Error ? err.message : String(err)
+    const reason = idle.signal.aborted
+      ? `no data for ${Math.round(idleMs / 1000)} s`
+      : err instanceof Error
+        ? err.message
+        : String(err)
     throw new VidspecError('DOWNLOAD_FAILED', `downloading the result failed after ${bytes} bytes: ${reason}`, {
       cause: err,
       retryable: true,
     })
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -38,6 +38,8 @@ export interface RunnerOptions {
   logger: Logger
   /** A lock whose holder stopped refreshing it for this long is taken over. */
   lockStaleMs?: number
+  /** A result download with no byte for this long is abandoned and tried again. @default 60000 */
+  downloadIdleTimeoutMs?: number
   fetch?: typeof fetch
 }
 
@@ -230,7 +232,8 @@ export class Runner {
           await downloadToFile(job.videoUrl, tmp, {
             signal: opts.signal,
             headers: provider.downloadHeaders?.(job.videoUrl),
-            ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
+            fetch: this.#opts.fetch,
+            idleTimeoutMs: this.#opts.downloadIdleTimeoutMs,
           })
           return await this.#commit(req, tmp, { provider: provider.id, preview: false, cost: job.cost, jobId: job.id }, opts)
         } catch (err) {
