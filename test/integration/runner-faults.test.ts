@@ -493,6 +493,26 @@ describe('cancellation', () => {
     expect(fake.creates).toBe(1)
   })
 
+  it('one caller cancelling does not cancel the same clip for another caller in the process', async () => {
+    fake.options.jobDurationMs = 400
+    const s = await setup(1)
+    const spec = await s.vs.load(s.project.path('clip-0.video.ts'))
+    const controller = new AbortController()
+    const quitter = s.vs.generate(spec, { signal: controller.signal }).then(
+      () => 'finished',
+      (err: { code?: string }) => err.code,
+    )
+    const stayer = s.vs.generate(spec, { signal: new AbortController().signal })
+    await waitFor('the job to be created', () => fake.creates === 1)
+    controller.abort()
+    expect(await quitter).toBe('ABORTED')
+    const { entry, generated } = await stayer
+    expect(generated).toBe(true)
+    expect(entry.jobId).toBe(fake.jobs[0]?.id)
+    expect(fake.creates).toBe(1)
+    await expectStore(s.vs, { entries: 1, journals: 0 })
+  })
+
   it('an abort before anything started sends nothing', async () => {
     const s = await setup(2)
     const [a, b] = await s.build({ signal: AbortSignal.abort() })

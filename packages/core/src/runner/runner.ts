@@ -7,6 +7,7 @@ import type { Store } from '../store/index.js'
 import type { Entry, JournalRecord } from '../types.js'
 import { containerOverrun } from './container-length.js'
 import { downloadToFile } from './download.js'
+import { Flight } from './flight.js'
 import { sleep, throwIfAborted, withRetry, type RetryPolicy } from './retry.js'
 
 export interface ProbedClip {
@@ -61,7 +62,7 @@ export interface RunOptions {
 export class Runner {
   readonly #opts: RunnerOptions
   readonly #limit: LimitFunction
-  readonly #inflight = new Map<string, Promise<RunResult>>()
+  readonly #inflight = new Map<string, Flight<RunResult>>()
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts
@@ -77,15 +78,25 @@ export class Runner {
     return this.#inflight.size
   }
 
+  /**
+   * Callers asking for a key already in flight here join that run. Each may cancel its own wait; the
+   * run itself stops only when no caller is left.
+   */
   run(req: ProviderRequest, opts: RunOptions = {}): Promise<RunResult> {
     const existing = this.#inflight.get(req.key)
-    if (existing) {
+    if (existing && !existing.cancelled) {
       this.#emit({ type: 'job:waiting', spec: req.spec, key: req.key, reason: 'in-process' })
-      return existing
+      return existing.join(opts.signal)
     }
-    const promise = this.#run(req, opts).finally(() => this.#inflight.delete(req.key))
-    this.#inflight.set(req.key, promise)
-    return promise
+    // A cancelled run may still be unwinding; the new one waits for its lock, then resumes its journal.
+    const flight = new Flight((signal) => this.#run(req, { signal }))
+    this.#inflight.set(req.key, flight)
+    flight.promise
+      .finally(() => {
+        if (this.#inflight.get(req.key) === flight) this.#inflight.delete(req.key)
+      })
+      .catch(() => {})
+    return flight.join(opts.signal)
   }
 
   async #run(req: ProviderRequest, opts: RunOptions): Promise<RunResult> {
