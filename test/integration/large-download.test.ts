@@ -12,7 +12,7 @@ import { spawnCli, togetherProject, togetherSpec, type CliChild } from '../helpe
 // `vidspec build` process (VmHWM), read just before it exits. A bound, not a timing.
 
 const API_KEY = 'tg-large-download-0a1b2c3d4e5f'
-const LARGE = 640 * 1024 * 1024
+const LARGE = 768 * 1024 * 1024
 const MiB = 1024 * 1024
 const canMeasure = existsSync('/proc/self/status')
 
