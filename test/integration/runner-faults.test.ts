@@ -182,6 +182,25 @@ describe('create: transient failures are retried', () => {
     expect(fake.creates).toBe(1)
   })
 
+  it('a server that refuses connections: retried (nothing was sent), then PROVIDER_UNAVAILABLE', async () => {
+    const down = await startFakeTogether({ apiKey: API_KEY })
+    const deadURL = down.baseURL
+    await down.close()
+    const s = await setup(1)
+    const vs = await Vidspec.open({
+      root: s.project.root,
+      env: { TOGETHER_API_KEY: API_KEY, TOGETHER_BASE_URL: deadURL },
+      overrides: FAST,
+      logger: { debug() {}, info() {}, warn() {}, error() {}, event: (e) => void s.events.push(e) },
+    })
+    const [item] = (await vs.build()).items
+    const { code, message } = failure(item)
+    expect(code).toBe('PROVIDER_UNAVAILABLE')
+    expect(message).toMatch(/ECONNREFUSED.*trying again is safe/)
+    expect(retries(s.events)).toHaveLength(FAST.retry.retries)
+    await expectStore(vs, { entries: 0, journals: 0 })
+  })
+
   it('gives up after the configured retries with PROVIDER_RATE_LIMITED, having paid nothing', async () => {
     fake.fault({ kind: 'rate-limit', retryAfterMs: 1, times: 5 })
     const s = await setup(1)
