@@ -54,6 +54,8 @@ export interface StoreShape {
   entries: string[]
   objects: string[]
   journals: string[]
+  /** Markers of creates whose answer never came (a paid job may exist without its id). */
+  uncertain: string[]
   locks: string[]
   tmp: string[]
 }
@@ -65,7 +67,8 @@ export async function storeShape(storeDir: string): Promise<StoreShape> {
   return {
     entries: under('entries'),
     objects: under('objects'),
-    journals: under('jobs'),
+    journals: under('jobs').filter((f) => !f.endsWith('.uncertain.json')),
+    uncertain: under('jobs').filter((f) => f.endsWith('.uncertain.json')),
     locks: under('locks'),
     tmp: under('tmp'),
   }

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Runner, Vidspec, probeVideo, silentLogger, type BuildItem, type Logger, type VidspecConfigInput, type VidspecEvent } from '@vidspec/core'
 import { TINY_CLIP, clip } from '../fake-together/clips.js'
 import { startFakeTogether, type Fault, type FakeTogether } from '../fake-together/server.js'
-import { FAST, journals, soundStore, togetherProject, togetherSpec, waitFor } from '../helpers/together.js'
+import { FAST, journals, soundStore, storeShape, togetherProject, togetherSpec, waitFor } from '../helpers/together.js'
 import type { TempProject } from '../helpers/project.js'
 
 // Each fault family against the real runner, engine and Together provider, over real HTTP. For every
@@ -276,6 +276,31 @@ describe('create: an answer lost after the request was sent is never retried bli
     // The fake made (and billed) a job for the *-after-create and malformed kinds, none for the others.
     expect(fake.creates).toBe(kind === 'drop' || kind === 'hang' ? 0 : 1)
     await expectStore(s.vs, { entries: 0, journals: 0 })
+    expect((await storeShape(s.vs.store.dir)).uncertain).toHaveLength(1)
+  })
+
+  it('blocks later creates of an uncertain key until someone says --retry-uncertain', async () => {
+    fake.fault({ kind: 'drop-after-create' })
+    const s = await setup(1, { together: { requestTimeoutMs: 300 } })
+    expect(failure((await s.build())[0]).code).toBe('PROVIDER_CREATE_UNCERTAIN')
+    const key = (await s.vs.loadAll())[0]?.spec?.key ?? ''
+    expect(await s.vs.store.readUncertain(key)).toMatchObject({ key, provider: 'together' })
+    // A later run (or a process that waited on the lock) does not pay again blindly.
+    await s.reopen()
+    const again = failure((await s.build())[0])
+    expect(again.code).toBe('PROVIDER_CREATE_UNCERTAIN')
+    expect(again.message).toMatch(/--retry-uncertain/)
+    expect(fake.creates).toBe(1)
+    const retried = await Vidspec.open({
+      root: s.project.root,
+      env: { TOGETHER_API_KEY: API_KEY, TOGETHER_BASE_URL: fake.baseURL },
+      overrides: FAST,
+      retryUncertain: true,
+    })
+    const [item] = (await retried.build()).items
+    expect(item?.status, item?.error?.message).toBe('generated')
+    expect(fake.creates).toBe(2)
+    expect(await retried.store.readUncertain(key)).toBeUndefined()
   })
 })
 

@@ -76,6 +76,8 @@ export interface OpenOptions {
   logger?: Logger
   /** Tests and embedders may supply their own provider. */
   provider?: Provider
+  /** Create again for keys whose earlier create may have started an unknown job (see Runner). */
+  retryUncertain?: boolean
 }
 
 /**
@@ -91,7 +93,13 @@ export class Vidspec {
   /** Files the config itself was loaded from (a change means reopening). */
   readonly configDeps: string[]
 
-  private constructor(config: ResolvedConfig, configDeps: string[], provider: Provider, logger: Logger) {
+  private constructor(
+    config: ResolvedConfig,
+    configDeps: string[],
+    provider: Provider,
+    logger: Logger,
+    runnerOptions: { retryUncertain?: boolean | undefined } = {},
+  ) {
     this.config = config
     this.configDeps = configDeps
     this.store = new Store(config.cacheDir)
@@ -109,6 +117,7 @@ export class Vidspec {
         jobTimeoutMs: config.together.jobTimeoutMs,
       },
       logger,
+      retryUncertain: runnerOptions.retryUncertain ?? false,
     })
   }
 
@@ -120,7 +129,9 @@ export class Vidspec {
       ...(opts.overrides ? { overrides: opts.overrides } : {}),
     })
     const provider = opts.provider ?? createProvider(config, env)
-    const project = new Vidspec(config, deps, provider, opts.logger ?? silentLogger)
+    const project = new Vidspec(config, deps, provider, opts.logger ?? silentLogger, {
+      retryUncertain: opts.retryUncertain,
+    })
     await project.store.init()
     return project
   }

@@ -162,3 +162,16 @@ export interface JournalRecord {
   spec: string
   createdAt: string
 }
+
+/**
+ * A create that was sent but whose answer never came (`jobs/<key>.uncertain.json`): a paid job may
+ * exist without its id. Until someone decides, no process creates that key again.
+ */
+export interface UncertainCreate {
+  version: 1
+  key: string
+  provider: string
+  spec: string
+  at: string
+  reason: string
+}

@@ -41,6 +41,11 @@ export interface RunnerOptions {
   lockStaleMs?: number
   /** A result download with no byte for this long is abandoned and tried again. @default 60000 */
   downloadIdleTimeoutMs?: number
+  /**
+   * Create again for keys whose earlier create may have started a job we never heard of. Off by
+   * default: that decision can cost money, so a person makes it (`vidspec build --retry-uncertain`).
+   */
+  retryUncertain?: boolean
   fetch?: typeof fetch
 }
 
@@ -172,15 +177,41 @@ export class Runner {
    * A create, once sent, is never aborted half-way: the job it may have started must reach the
    * journal first. Cancellation is honoured before sending and right after the journal is written.
    */
-  #create(provider: RemoteProvider, req: ProviderRequest, opts: RunOptions): Promise<JobState> {
-    return withRetry(
-      () => {
-        throwIfAborted(opts.signal)
-        return provider.create(req, {})
-      },
-      this.#opts.retry,
-      { signal: opts.signal, onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs) },
-    )
+  async #create(provider: RemoteProvider, req: ProviderRequest, opts: RunOptions): Promise<JobState> {
+    const { store } = this.#opts
+    const earlier = await store.readUncertain(req.key)
+    if (earlier && !this.#opts.retryUncertain) {
+      throw new VidspecError(
+        'PROVIDER_CREATE_UNCERTAIN',
+        `${req.spec}: an earlier create (${earlier.at}) may have started a paid job whose id never arrived (${earlier.reason}). ` +
+          'Check the provider dashboard; if no job ran, build again with --retry-uncertain to create one.',
+      )
+    }
+    try {
+      const job = await withRetry(
+        () => {
+          throwIfAborted(opts.signal)
+          return provider.create(req, {})
+        },
+        this.#opts.retry,
+        { signal: opts.signal, onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs) },
+      )
+      if (earlier) await store.clearUncertain(req.key)
+      return job
+    } catch (err) {
+      // Recorded before the error surfaces, so no process (a lock waiter, the next run) pays again blindly.
+      if (isVidspecError(err, 'PROVIDER_CREATE_UNCERTAIN')) {
+        await store.markUncertain({
+          version: 1,
+          key: req.key,
+          provider: provider.id,
+          spec: req.spec,
+          at: new Date().toISOString(),
+          reason: err.message,
+        })
+      }
+      throw err
+    }
   }
 
   #poll(provider: RemoteProvider, req: ProviderRequest, jobId: string, opts: RunOptions): Promise<JobState> {

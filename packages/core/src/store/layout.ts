@@ -58,6 +58,10 @@ export class StoreLayout {
     return join(this.jobs, `${checkKey(key)}.json`)
   }
 
+  uncertainPath(key: string): string {
+    return join(this.jobs, `${checkKey(key)}.uncertain.json`)
+  }
+
   lockPath(key: string): string {
     return join(this.locks, `${checkKey(key)}.lock`)
   }

@@ -1,4 +1,4 @@
-import type { Entry, JournalRecord } from '../types.js'
+import type { Entry, JournalRecord, UncertainCreate } from '../types.js'
 import { isDigest, isExt, isKey } from './layout.js'
 import type { SpecState } from './types.js'
 
@@ -52,6 +52,10 @@ export function isJournalRecord(v: unknown): v is JournalRecord {
     isStr(v.spec) &&
     isStr(v.createdAt)
   )
+}
+
+export function isUncertainCreate(v: unknown): v is UncertainCreate {
+  return isObj(v) && v.version === 1 && isKey(v.key) && isStr(v.provider) && isStr(v.spec) && isStr(v.at) && isStr(v.reason)
 }
 
 export function isSpecState(v: unknown): v is SpecState {

@@ -1,13 +1,13 @@
 import { copyFile, mkdir, rename, rm, utimes } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
 import { VidspecError } from '../errors.js'
-import type { Entry, JournalRecord } from '../types.js'
+import type { Entry, JournalRecord, UncertainCreate } from '../types.js'
 import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
 import { runGc } from './gc.js'
 import { StoreLayout, isExt, isKey } from './layout.js'
 import { acquireLock, tryAcquireLock } from './lock.js'
 import { mapLimited, names, objectSize, readEntryFile, scanEntries } from './records.js'
-import { isEntry, isJournalRecord, isSpecState } from './shape.js'
+import { isEntry, isJournalRecord, isSpecState, isUncertainCreate } from './shape.js'
 import type { GcOptions, GcReport, LockOptions, SpecState, StoreLock, VerifyReport } from './types.js'
 import { runVerify } from './verify.js'
 
@@ -122,6 +122,21 @@ export class Store {
       .filter(isKey)
     const records = await mapLimited(keys, (k) => this.readJournal(k))
     return records.filter((r): r is JournalRecord => r !== undefined)
+  }
+
+  async readUncertain(key: string): Promise<UncertainCreate | undefined> {
+    const read = await readJson(this.#layout.uncertainPath(key))
+    return read.ok && isUncertainCreate(read.value) && read.value.key === key ? read.value : undefined
+  }
+
+  /** Written before an uncertain create's error surfaces: it is the only trace of a job that may be paid for. */
+  async markUncertain(rec: UncertainCreate): Promise<void> {
+    assertShape(isUncertainCreate(rec), `uncertain-create record for ${String((rec as Partial<UncertainCreate>).key)}`)
+    await writeJsonAtomic(this.#layout.tmp, this.#layout.uncertainPath(rec.key), rec)
+  }
+
+  async clearUncertain(key: string): Promise<void> {
+    if (await removeFile(this.#layout.uncertainPath(key))) await fsyncDir(this.#layout.jobs)
   }
 
   async readSpecState(specId: string): Promise<SpecState | undefined> {
