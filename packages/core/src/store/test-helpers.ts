@@ -1,12 +1,14 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { onTestFinished } from 'vitest'
 import type { Entry } from '../types.js'
 import { Store } from './store.js'
 
-/** A fresh, initialised store in its own temp directory. */
+/** A fresh, initialised store in its own temp directory, removed when the test ends. */
 export async function tempStore(): Promise<Store> {
   const store = new Store(join(await mkdtemp(join(tmpdir(), 'vidspec-store-')), '.vidspec'))
+  onTestFinished(() => rm(dirname(store.dir), { recursive: true, force: true }))
   await store.init()
   return store
 }
