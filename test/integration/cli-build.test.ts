@@ -55,7 +55,7 @@ describe('vidspec build (offline) end to end', () => {
   it('builds five valid clips, and --out writes them with a manifest', async () => {
     const r = await build('--out', 'out')
     expect(r.code, r.stderr).toBe(0)
-    expect(r.json.counts).toEqual({ generated: 5, cached: 0, failed: 0, invalid: 0 })
+    expect(r.json.counts).toEqual({ generated: 5, cached: 0, failed: 0, invalid: 0, blocked: 0 })
     expect(r.renders).toBe(5)
     const manifest = JSON.parse(await project.read('out/manifest.json'))
     expect(manifest.clips.map((c: { file: string }) => c.file).sort()).toEqual([
@@ -88,7 +88,7 @@ describe('vidspec build (offline) end to end', () => {
     const r = await build()
     expect(r.code).toBe(0)
     expect(r.renders).toBe(0)
-    expect(r.json.counts).toEqual({ generated: 0, cached: 5, failed: 0, invalid: 0 })
+    expect(r.json.counts).toEqual({ generated: 0, cached: 5, failed: 0, invalid: 0, blocked: 0 })
     const { bySpec } = await plan()
     expect(Object.values(bySpec).every((s) => s.status === 'cached')).toBe(true)
     const status = await runCli(['status', '--json'], { cwd: project.root, env })

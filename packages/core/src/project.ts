@@ -1,9 +1,12 @@
+import { access } from 'node:fs/promises'
 import { relative } from 'node:path'
 import pLimit from 'p-limit'
 import { loadConfig } from './config/load.js'
 import type { ResolvedConfig } from './config/resolve.js'
 import type { VidspecConfigInput } from './config/types.js'
 import { VidspecError, formatIssues, isVidspecError, type SpecIssue } from './errors.js'
+import { checkSpend, type Miss, type SpendLimits } from './guards.js'
+import { lockedClip, readLockfile, writeLockfile, type LockedClip, type Lockfile } from './lockfile.js'
 import { computeKey } from './key/key.js'
 import { silentLogger, type Logger } from './logger.js'
 import { probeVideo } from './media/ffmpeg.js'
@@ -43,13 +46,17 @@ export interface PlanItem {
   key?: string
   /** For `changed`: what differs from the spec's last build. */
   changes?: FieldChange[]
-  /** For `changed`: the spec's own file is unchanged, so an imported module caused it. */
+  /** For `changed`: project-relative files (the spec or modules it imports) that differ since then. */
   changedDeps?: string[]
+  /** For `changed`: what the comparison is against: the approved clip in the lockfile, or the last build. */
+  basis?: 'lockfile' | 'last build'
+  /** For `cached`: the clip is not in the store yet but the lockfile's approved object is, and will be used. */
+  restorable?: boolean
   error?: VidspecError
   spec?: LoadedSpec
 }
 
-export type BuildStatus = 'cached' | 'generated' | 'failed' | 'invalid'
+export type BuildStatus = 'cached' | 'generated' | 'failed' | 'invalid' | 'blocked'
 
 export interface BuildItem {
   id: string
@@ -65,6 +72,17 @@ export interface BuildItem {
 export interface BuildResult {
   items: BuildItem[]
   counts: Record<BuildStatus, number>
+  /** Set when --frozen / --max-jobs / --max-cost stopped the run before any request. */
+  blocked?: VidspecError
+  lockfileUpdated?: boolean
+}
+
+export interface BuildOptions extends SpendLimits {
+  /** Only these spec files (the lockfile then keeps every other spec as it was). */
+  files?: string[]
+  signal?: AbortSignal
+  /** Write vidspec.lock.json. @default true */
+  lockfile?: boolean
 }
 
 export interface OpenOptions {
@@ -188,13 +206,19 @@ export class Vidspec {
   }
 
   async plan(files?: string[]): Promise<PlanItem[]> {
-    const loaded = await this.loadAll(files)
+    const [loaded, lock] = await Promise.all([this.loadAll(files), readLockfile(this.config.root)])
     return Promise.all(
       loaded.map(async ({ file, spec, error }): Promise<PlanItem> => {
         const base = { id: specId(this.config.root, file), name: specName(this.config.root, file), file }
         if (!spec) return { ...base, status: 'invalid', ...(error ? { error } : {}) }
         if (await this.store.getEntry(spec.key)) return { ...base, status: 'cached', key: spec.key, spec }
-        const last = await this.store.readSpecState(spec.id)
+        const locked = lock.specs[spec.id]
+        if (locked?.key === spec.key && (await this.#lockedObjectPresent(locked))) {
+          return { ...base, status: 'cached', key: spec.key, spec, restorable: true }
+        }
+        // What was approved (the lockfile) wins over what this machine last built.
+        const state = await this.store.readSpecState(spec.id)
+        const last = locked ?? state
         if (!last) return { ...base, status: 'new', key: spec.key, spec }
         const changes = diffRequests(last, spec)
         const depHashes = await hashFiles(spec.deps)
@@ -202,7 +226,8 @@ export class Vidspec {
           .map(([abs, hash]) => [relative(this.config.root, abs).split('\\').join('/'), hash] as const)
           .filter(([rel, hash]) => last.deps[rel] !== hash)
           .map(([rel]) => rel)
-        return { ...base, status: 'changed', key: spec.key, spec, changes, changedDeps }
+        const basis = locked ? 'lockfile' : 'last build'
+        return { ...base, status: 'changed', key: spec.key, spec, changes, changedDeps, basis }
       }),
     )
   }
@@ -219,8 +244,26 @@ export class Vidspec {
     return result
   }
 
-  async build(opts: { files?: string[]; signal?: AbortSignal } = {}): Promise<BuildResult> {
-    const loaded = await this.loadAll(opts.files)
+  async build(opts: BuildOptions = {}): Promise<BuildResult> {
+    const [loaded, lock] = await Promise.all([this.loadAll(opts.files), readLockfile(this.config.root)])
+    const misses: Miss[] = []
+    for (const { spec } of loaded) {
+      if (!spec || (await this.store.getEntry(spec.key))) continue
+      const locked = lock.specs[spec.id]
+      if (locked?.key === spec.key && (await this.#restoreLocked(spec, locked))) continue
+      const note =
+        locked?.key === spec.key
+          ? `the approved clip ${locked.digest.slice(0, 12)} (vidspec.lock.json) is not in the cache; a new generation will differ from it`
+          : undefined
+      if (note) this.logger.warn(`${spec.id}: ${note}`)
+      misses.push({ spec: spec.id, request: this.providerRequest(spec), note })
+    }
+    try {
+      checkSpend(this.provider, misses, opts, await this.#history(opts))
+    } catch (err) {
+      if (!(err instanceof VidspecError)) throw err
+      return this.#blocked(loaded, new Set(misses.map((m) => m.spec)), err)
+    }
     const items = await Promise.all(
       loaded.map(async ({ file, spec, error }): Promise<BuildItem> => {
         const id = specId(this.config.root, file)
@@ -248,9 +291,100 @@ export class Vidspec {
         }
       }),
     )
-    const counts: Record<BuildStatus, number> = { cached: 0, generated: 0, failed: 0, invalid: 0 }
-    for (const item of items) counts[item.status]++
-    return { items, counts }
+    const lockfileUpdated = opts.lockfile === false ? false : await this.#updateLockfile(lock, loaded, items, !opts.files)
+    return { items, counts: countItems(items), lockfileUpdated }
+  }
+
+  /** Records each built spec's clip in vidspec.lock.json; drops specs that no longer exist. */
+  async #updateLockfile(
+    lock: Lockfile,
+    loaded: Array<{ file: string; spec?: LoadedSpec }>,
+    items: BuildItem[],
+    complete: boolean,
+  ): Promise<boolean> {
+    const specs: Record<string, LockedClip> = complete
+      ? Object.fromEntries(loaded.flatMap(({ file }) => {
+          const id = specId(this.config.root, file)
+          const kept = lock.specs[id]
+          return kept ? [[id, kept] as const] : []
+        }))
+      : { ...lock.specs }
+    const byId = new Map(loaded.flatMap(({ spec }) => (spec ? [[spec.id, spec] as const] : [])))
+    for (const item of items) {
+      const spec = byId.get(item.id)
+      // Previews are placeholders, not approvals: the lockfile pins paid clips only.
+      if (!item.entry || !spec || item.entry.preview) continue
+      if (specs[item.id]?.key === item.entry.key && specs[item.id]?.digest === item.entry.digest) continue
+      const { media, deps } = await this.#provenance(spec)
+      specs[item.id] = lockedClip(item.entry, media, deps)
+    }
+    return writeLockfile(this.config.root, { version: 1, specs })
+  }
+
+  #blocked(loaded: Array<{ file: string; spec?: LoadedSpec; error?: VidspecError }>, missed: Set<string>, err: VidspecError): BuildResult {
+    const items = loaded.map(({ file, spec, error }): BuildItem => {
+      const id = specId(this.config.root, file)
+      const name = specName(this.config.root, file)
+      if (!spec) return { id, name, file, status: 'invalid', ...(error ? { error } : {}), durationMs: 0 }
+      if (missed.has(spec.id)) return { id, name, file, status: 'blocked', key: spec.key, error: err, durationMs: 0 }
+      return { id, name, file, status: 'cached', key: spec.key, durationMs: 0 }
+    })
+    this.logger.error(err.message)
+    return { items, counts: countItems(items), blocked: err }
+  }
+
+  async #history(limits: SpendLimits): Promise<Entry[]> {
+    return limits.maxCost === undefined ? [] : this.store.listEntries()
+  }
+
+  async #lockedObjectPresent(locked: LockedClip): Promise<boolean> {
+    try {
+      await access(this.store.objectPath(locked.digest, locked.ext))
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * A teammate's approved clip whose bytes are in this store (a shared or restored cache dir) but
+   * whose entry is not: probe it, check it is the approved object, and record it, instead of paying
+   * for a different clip.
+   */
+  async #restoreLocked(spec: LoadedSpec, locked: LockedClip): Promise<Entry | undefined> {
+    if (!(await this.#lockedObjectPresent(locked))) return undefined
+    const path = this.store.objectPath(locked.digest, locked.ext)
+    try {
+      const probed = await probeVideo(path)
+      const entry: Entry = {
+        version: 1,
+        key: spec.key,
+        digest: locked.digest,
+        ext: locked.ext,
+        size: locked.size,
+        mime: locked.mime,
+        width: probed.width,
+        height: probed.height,
+        duration: probed.duration,
+        fps: probed.fps,
+        codec: probed.codec,
+        provider: locked.provider,
+        preview: locked.preview,
+        model: locked.model,
+        jobId: locked.jobId,
+        cost: locked.cost,
+        seed: locked.seed,
+        createdAt: new Date().toISOString(),
+        spec: spec.id,
+        request: spec.request,
+      }
+      await this.store.putEntry(entry)
+      this.logger.info(`${spec.id}: restored the approved clip from vidspec.lock.json`)
+      return entry
+    } catch (err) {
+      this.logger.warn(`${spec.id}: the approved clip in the cache could not be used: ${(err as Error).message}`)
+      return undefined
+    }
   }
 
   objectPath(entry: Entry): string {
@@ -267,11 +401,7 @@ export class Vidspec {
   }
 
   async #recordBuild(spec: LoadedSpec): Promise<void> {
-    const depHashes = await hashFiles(spec.deps)
-    const deps: Record<string, string> = {}
-    for (const [abs, hash] of Object.entries(depHashes)) deps[relative(this.config.root, abs).split('\\').join('/')] = hash
-    const media: Record<string, string> = {}
-    for (const [ref, m] of spec.media) if (m.kind !== 'url') media[ref] = m.sha256
+    const { media, deps } = await this.#provenance(spec)
     await this.store.writeSpecState({
       spec: spec.id,
       key: spec.key,
@@ -281,6 +411,23 @@ export class Vidspec {
       builtAt: new Date().toISOString(),
     })
   }
+
+  /** Content hashes of what a spec was made from: its local media and the files it imported. */
+  async #provenance(spec: LoadedSpec): Promise<{ media: Record<string, string>; deps: Record<string, string> }> {
+    const depHashes = await hashFiles(spec.deps)
+    const deps: Record<string, string> = {}
+    for (const [abs, hash] of Object.entries(depHashes)) deps[relative(this.config.root, abs).split('\\').join('/')] = hash
+    const media: Record<string, string> = {}
+    for (const [ref, m] of spec.media) if (m.kind !== 'url') media[ref] = m.sha256
+    return { media, deps }
+  }
+
+}
+
+function countItems(items: BuildItem[]): Record<BuildStatus, number> {
+  const counts: Record<BuildStatus, number> = { cached: 0, generated: 0, failed: 0, invalid: 0, blocked: 0 }
+  for (const item of items) counts[item.status]++
+  return counts
 }
 
 function asSpecError(err: unknown, id: string): VidspecError {

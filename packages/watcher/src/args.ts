@@ -4,7 +4,7 @@ import { VidspecError } from '@vidspec/core'
 export type Options = NonNullable<ParseArgsConfig['options']>
 
 type Parsed<T extends Options> = ReturnType<
-  typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true }>
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true; allowNegative: true }>
 >
 
 /** Flags every command takes. */
@@ -18,7 +18,7 @@ export const commonOptions = {
 /** Parses a command's flags strictly: an unknown flag is a usage error (exit 2), not a silent no-op. */
 export function parse<T extends Options>(command: string, argv: string[], options: T): Parsed<T> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: false, strict: true })
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true, allowNegative: true })
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     throw new VidspecError('USAGE', `vidspec ${command}: ${message}. Run "vidspec ${command} --help".`)
@@ -53,4 +53,14 @@ export function sizeFlag(command: string, name: string, value: string | undefine
     throw new VidspecError('USAGE', `vidspec ${command}: --${name} must be a size like 500M or 2G (got ${JSON.stringify(value)})`)
   }
   return Math.round(Number(m[1]) * unit)
+}
+
+/** A non-negative amount of dollars, e.g. `--max-cost 5` or `--max-cost 0.50`. */
+export function moneyFlag(command: string, name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value.replace(/^\$/, ''))
+  if (!/^\$?\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n)) {
+    throw new VidspecError('USAGE', `vidspec ${command}: --${name} must be an amount of dollars like 5 or 0.50 (got ${JSON.stringify(value)})`)
+  }
+  return n
 }

@@ -7,6 +7,7 @@ export function openProject(
   values: { root?: string | undefined; config?: string | undefined },
   logger: Logger,
   overrides: Partial<VidspecConfigInput> = {},
+  extra: { retryUncertain?: boolean } = {},
 ): Promise<Vidspec> {
   const root = resolve(io.cwd, values.root ?? '.')
   return Vidspec.open({
@@ -15,5 +16,6 @@ export function openProject(
     env: io.env,
     overrides,
     logger,
+    ...extra,
   })
 }

@@ -21,6 +21,11 @@ export class Flight<T> {
     return this.#controller.signal.aborted
   }
 
+  /** Stops the run for every caller (the runner only allows it before paid work starts). */
+  cancel(reason: unknown): void {
+    this.#controller.abort(reason)
+  }
+
   join(signal?: AbortSignal): Promise<T> {
     this.#waiters++
     // A caller that cannot cancel keeps the run alive for good.

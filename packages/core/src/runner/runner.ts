@@ -68,6 +68,7 @@ export class Runner {
   readonly #opts: RunnerOptions
   readonly #limit: LimitFunction
   readonly #inflight = new Map<string, Flight<RunResult>>()
+  readonly #started = new Set<string>()
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts
@@ -120,15 +121,30 @@ export class Runner {
         // Another process may have finished it while we waited for the lock.
         const made = await store.getEntry(req.key)
         if (made) return { entry: made, generated: false }
+        // The last point where a superseded run may stop: from here on work (and money) is spent.
+        throwIfAborted(opts.signal)
+        this.#started.add(req.key)
         const provider = this.#opts.provider
         this.#emit({ type: 'spec:generating', spec: req.spec, key: req.key, provider: provider.id })
         const entry =
           provider.kind === 'local' ? await this.#render(provider, req, opts) : await this.#remote(provider, req, opts)
         return { entry, generated: true }
       } finally {
+        this.#started.delete(req.key)
         await lock.release()
       }
     })
+  }
+
+  /**
+   * Drops a run that has not started generating yet (a spec edited again while its job was queued).
+   * A run already generating is left alone: it may be paid for, and its clip is kept.
+   */
+  cancelQueued(key: string): boolean {
+    const flight = this.#inflight.get(key)
+    if (!flight || flight.cancelled || this.#started.has(key)) return false
+    flight.cancel(new VidspecError('ABORTED', 'superseded by a newer edit before it started'))
+    return true
   }
 
   async #render(provider: LocalProvider, req: ProviderRequest, opts: RunOptions): Promise<Entry> {

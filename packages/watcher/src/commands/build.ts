@@ -1,6 +1,7 @@
+import { writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { ExitCode, writeOutputs, type BuildResult } from '@vidspec/core'
-import { commonOptions, intFlag, parse, providerFlag } from '../args.js'
+import { commonOptions, intFlag, moneyFlag, parse, providerFlag } from '../args.js'
 import { printJson, formatMs, type Io } from '../output.js'
 import { openProject } from '../project.js'
 import { Reporter } from '../reporter.js'
@@ -8,6 +9,7 @@ import { Reporter } from '../reporter.js'
 export const buildHelp = `Usage: vidspec build [options]
 
 Generates every new or changed *.video.ts spec and stores it in the cache; cached specs cost nothing.
+Paid clips are recorded in vidspec.lock.json (commit it): teammates and CI then use the approved clip.
 
 Options:
   --root DIR            project root (default: current directory)
@@ -15,10 +17,16 @@ Options:
   --provider NAME       together | offline (default: together when TOGETHER_API_KEY is set, else offline)
   --concurrency N       generations in flight at once (default: 4)
   --out DIR             also copy each clip to DIR/<spec name>.<ext> and write DIR/manifest.json
+  --frozen              forbid paid generation: a spec with no cached clip stops the run (exit 3)
+                        before any request (default when CI=true; --no-frozen to allow)
+  --max-jobs N          refuse (exit 3, nothing started) when more than N paid generations are needed
+  --max-cost DOLLARS    refuse (exit 3, nothing started) when the estimated cost exceeds DOLLARS
+  --report FILE         write a JSON report (per spec: key, status, duration, cost, error)
+  --retry-uncertain     create again for specs whose earlier create may have started an unknown job
   --json                print the result as JSON on stdout
   -h, --help            show this help
 
-Exit codes: 0 ok, 1 a generation failed, 2 bad spec/config/usage.`
+Exit codes: 0 ok, 1 a generation failed, 2 bad spec/config/usage, 3 --frozen/--max-* refused.`
 
 export async function build(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
   const { values } = parse('build', argv, {
@@ -26,6 +34,11 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
     provider: { type: 'string' },
     concurrency: { type: 'string' },
     out: { type: 'string' },
+    frozen: { type: 'boolean' },
+    'max-jobs': { type: 'string' },
+    'max-cost': { type: 'string' },
+    report: { type: 'string' },
+    'retry-uncertain': { type: 'boolean' },
   })
   if (values.help) {
     io.stdout.write(`${buildHelp}\n`)
@@ -33,21 +46,29 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
   }
   const provider = providerFlag('build', values.provider)
   const concurrency = intFlag('build', 'concurrency', values.concurrency, 1)
+  const maxJobs = intFlag('build', 'max-jobs', values['max-jobs'], 0)
+  const maxCost = moneyFlag('build', 'max-cost', values['max-cost'])
+  const frozen = values.frozen ?? io.env.CI === 'true'
   const reporter = new Reporter(io)
   try {
-    const project = await openProject(io, values, reporter, {
-      ...(provider ? { provider } : {}),
-      ...(concurrency ? { concurrency } : {}),
-    })
+    const project = await openProject(
+      io,
+      values,
+      reporter,
+      { ...(provider ? { provider } : {}), ...(concurrency ? { concurrency } : {}) },
+      { retryUncertain: Boolean(values['retry-uncertain']) },
+    )
     const started = performance.now()
-    const result = await project.build({ signal })
+    const result = await project.build({ signal, frozen, maxJobs, maxCost })
     reporter.close()
     let manifestPath: string | undefined
-    if (values.out) {
+    if (values.out && !result.blocked) {
       const ok = result.items.flatMap((i) => (i.entry ? [{ id: i.id, name: i.name, entry: i.entry }] : []))
       manifestPath = (await writeOutputs(project.store, resolve(io.cwd, values.out), ok)).manifestPath
     }
-    if (values.json) printJson(io, buildJson(result, project.provider.id, manifestPath))
+    const json = buildJson(result, project.provider.id, manifestPath)
+    if (values.report) await writeFile(resolve(io.cwd, values.report), `${JSON.stringify(json, null, 2)}\n`)
+    if (values.json) printJson(io, json)
     else io.stderr.write(`${summary(result)} in ${formatMs(performance.now() - started)}\n`)
     return buildExitCode(result)
   } finally {
@@ -57,24 +78,30 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
 
 export function buildExitCode(result: BuildResult): number {
   if (result.counts.invalid > 0) return ExitCode.badInput
+  if (result.blocked) return ExitCode.frozenMiss
   if (result.counts.failed > 0) return ExitCode.generationFailed
   return ExitCode.ok
 }
 
 function summary(result: BuildResult): string {
   const c = result.counts
-  return `vidspec: ${c.generated} generated, ${c.cached} cached, ${c.failed} failed, ${c.invalid} invalid`
+  const blocked = c.blocked > 0 ? `, ${c.blocked} blocked (nothing was started)` : ''
+  return `vidspec: ${c.generated} generated, ${c.cached} cached, ${c.failed} failed, ${c.invalid} invalid${blocked}`
 }
 
 function buildJson(result: BuildResult, provider: string, manifest: string | undefined) {
   return {
     provider,
     counts: result.counts,
+    blocked: result.blocked ? { code: result.blocked.code, message: result.blocked.message } : undefined,
+    lockfileUpdated: result.lockfileUpdated,
     manifest,
     specs: result.items.map((i) => ({
       spec: i.id,
       name: i.name,
       status: i.status,
+      cached: i.status === 'cached',
+      generated: i.status === 'generated',
       key: i.key,
       durationMs: Math.round(i.durationMs),
       cost: i.entry?.cost,

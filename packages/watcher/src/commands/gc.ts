@@ -1,4 +1,4 @@
-import { ExitCode } from '@vidspec/core'
+import { ExitCode, readLockfile } from '@vidspec/core'
 import { commonOptions, intFlag, parse, sizeFlag } from '../args.js'
 import { formatBytes, printJson, type Io } from '../output.js'
 import { openProject } from '../project.js'
@@ -6,8 +6,9 @@ import { Reporter } from '../reporter.js'
 
 export const gcHelp = `Usage: vidspec gc [options]
 
-Removes stored clips that no current spec uses. Never removes a clip a current spec uses, nor the
-last build of a spec that fails to load right now, nor a paid job still in the journal.
+Removes stored clips that no current spec uses. Never removes a clip a current spec uses, a clip
+vidspec.lock.json approves, the last build of a spec that fails to load right now, nor a paid job
+still in the journal.
 
 Options:
   --root DIR            project root (default: current directory)
@@ -39,6 +40,8 @@ export async function gc(argv: string[], io: Io): Promise<number> {
     const last = await project.store.readSpecState(project.specId(item.file))
     if (last && !item.spec) keep.add(last.key)
   }
+  // Approved clips stay whatever the specs say now: a branch switch must not cost a paid clip.
+  for (const clip of Object.values((await readLockfile(project.config.root)).specs)) keep.add(clip.key)
   const report = await project.store.gc({
     keep,
     dryRun: Boolean(values['dry-run']),

@@ -1,4 +1,4 @@
-import { ExitCode, describeChange, type PlanItem } from '@vidspec/core'
+import { ExitCode, describeChange, explainPlan, type PlanItem } from '@vidspec/core'
 import { commonOptions, parse, providerFlag } from '../args.js'
 import { printJson, type Io } from '../output.js'
 import { openProject } from '../project.js'
@@ -13,13 +13,15 @@ Options:
   --root DIR            project root (default: current directory)
   --config FILE         config file
   --provider NAME       together | offline (keys differ per provider)
+  --explain             for each changed spec, every field that differs from the approved (lockfile)
+                        or last-built request, and whether the spec or a shared module caused it
   --json                print the plan as JSON on stdout
   -h, --help            show this help
 
 Exit codes: 0 ok, 2 some spec is invalid.`
 
 export async function plan(argv: string[], io: Io): Promise<number> {
-  const { values } = parse('plan', argv, { ...commonOptions, provider: { type: 'string' } })
+  const { values } = parse('plan', argv, { ...commonOptions, provider: { type: 'string' }, explain: { type: 'boolean' } })
   if (values.help) {
     io.stdout.write(`${planHelp}\n`)
     return ExitCode.ok
@@ -29,7 +31,7 @@ export async function plan(argv: string[], io: Io): Promise<number> {
   const project = await openProject(io, values, reporter, provider ? { provider } : {})
   const items = await project.plan()
   if (values.json) printJson(io, { provider: project.provider.id, specs: items.map(planJson) })
-  else io.stdout.write(planText(items))
+  else io.stdout.write(values.explain ? explainPlan(items) : planText(items))
   return items.some((i) => i.status === 'invalid') ? ExitCode.badInput : ExitCode.ok
 }
 
@@ -41,6 +43,8 @@ function planJson(item: PlanItem) {
     key: item.key,
     changes: item.changes?.map((c) => ({ path: c.path, kind: c.kind, before: c.before, after: c.after })),
     changedDeps: item.changedDeps,
+    basis: item.basis,
+    restorable: item.restorable,
     error: item.error ? { code: item.error.code, message: item.error.message, issues: item.error.issues } : undefined,
   }
 }

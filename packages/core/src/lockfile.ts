@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { VidspecError } from './errors.js'
+import { canonicalJson } from './key/canonical.js'
+import { writeFileAtomic } from './store/atomic.js'
+import type { Entry, NormalizedRequest } from './types.js'
+
+export const LOCKFILE_NAME = 'vidspec.lock.json'
+
+/** One approved clip: what a teammate or CI needs to get exactly this clip, not a new one. */
+export interface LockedClip {
+  key: string
+  digest: string
+  ext: string
+  size: number
+  mime: string
+  provider: string
+  preview: boolean
+  model: string
+  jobId?: string | undefined
+  cost?: number | undefined
+  seed?: number | undefined
+  /** The request it was made from, so `plan --explain` can say what changed since approval. */
+  request: NormalizedRequest
+  /** Local media refs -> sha256 at approval time. */
+  media: Record<string, string>
+  /** Project-relative files the spec imported -> sha256, to tell a spec edit from a shared-module edit. */
+  deps: Record<string, string>
+}
+
+export interface Lockfile {
+  version: 1
+  specs: Record<string, LockedClip>
+}
+
+export function lockfilePath(root: string): string {
+  return join(root, LOCKFILE_NAME)
+}
+
+export async function readLockfile(root: string): Promise<Lockfile> {
+  const path = lockfilePath(root)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, specs: {} }
+    throw err
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    throw new VidspecError(
+      'CONFIG_INVALID',
+      `${LOCKFILE_NAME}: not valid JSON (${(err as Error).message}); resolve the merge conflict or restore it from git`,
+      { file: path, cause: err },
+    )
+  }
+  const lock = parsed as Partial<Lockfile>
+  if (lock.version !== 1 || typeof lock.specs !== 'object' || lock.specs === null) {
+    throw new VidspecError('CONFIG_INVALID', `${LOCKFILE_NAME}: expected { "version": 1, "specs": {...} }`, { file: path })
+  }
+  return { version: 1, specs: lock.specs as Record<string, LockedClip> }
+}
+
+export function lockedClip(entry: Entry, media: Record<string, string>, deps: Record<string, string>): LockedClip {
+  return {
+    key: entry.key,
+    digest: entry.digest,
+    ext: entry.ext,
+    size: entry.size,
+    mime: entry.mime,
+    provider: entry.provider,
+    preview: entry.preview,
+    model: entry.model,
+    jobId: entry.jobId,
+    cost: entry.cost,
+    seed: entry.seed ?? entry.request.seed,
+    request: entry.request,
+    media,
+    deps,
+  }
+}
+
+/**
+ * Writes the lockfile with sorted keys and one clip per spec, so it diffs and merges well in
+ * review. Only rewritten when something changed: a no-op build leaves the file (and git) alone.
+ */
+export async function writeLockfile(root: string, lock: Lockfile): Promise<boolean> {
+  const path = lockfilePath(root)
+  const text = `${JSON.stringify(JSON.parse(canonicalJson(lock)), null, 2)}\n`
+  const before = await readFile(path, 'utf8').catch(() => undefined)
+  // A project with nothing approved yet (previews only) gets no lockfile to commit.
+  if (before === text || (before === undefined && Object.keys(lock.specs).length === 0)) return false
+  await writeFileAtomic(dirname(path), path, text)
+  return true
+}
