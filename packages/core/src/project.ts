@@ -110,6 +110,7 @@ export class Vidspec {
   readonly logger: Logger
   /** Files the config itself was loaded from (a change means reopening). */
   readonly configDeps: string[]
+  readonly #warned = new Set<string>()
 
   private constructor(
     config: ResolvedConfig,
@@ -184,7 +185,12 @@ export class Vidspec {
       throw new VidspecError('SPEC_INVALID', formatIssues(id, issues), { file: id, issues })
     }
     spec.key = computeKey({ provider: this.provider.id, request, media })
-    for (const w of warnings) this.logger.warn(w)
+    // Said once per process: watch mode and the dev server reload specs on every edit.
+    for (const w of warnings) {
+      if (this.#warned.has(w)) continue
+      this.#warned.add(w)
+      this.logger.warn(w)
+    }
     return spec
   }
 

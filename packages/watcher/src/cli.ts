@@ -4,6 +4,7 @@ import { gc, gcHelp } from './commands/gc.js'
 import { plan, planHelp } from './commands/plan.js'
 import { status, statusHelp } from './commands/status.js'
 import { verify, verifyHelp } from './commands/verify.js'
+import { watchCommand, watchHelp } from './commands/watch.js'
 import { defaultIo, type Io } from './output.js'
 
 type Command = (argv: string[], io: Io, signal: AbortSignal) => Promise<number>
@@ -14,6 +15,7 @@ const commands: Record<string, { run: Command; help: string; summary: string }> 
   status: { run: status, help: statusHelp, summary: 'summarize specs, the store and in-flight jobs' },
   verify: { run: verify, help: verifyHelp, summary: 're-hash the store; remove corrupt clips' },
   gc: { run: gc, help: gcHelp, summary: 'remove clips no current spec uses' },
+  watch: { run: watchCommand, help: watchHelp, summary: 'keep clips up to date as files change' },
 }
 
 export function registerCommand(name: string, run: Command, help: string, summary: string): void {

@@ -24,8 +24,9 @@ export class Reporter implements Logger {
   debug(message: string): void {
     if (this.#io.env.VIDSPEC_DEBUG) this.#line(`debug ${message}`)
   }
-  info(message: string): void {
-    if (!this.#quiet) this.#line(message)
+  /** `always` prints even in quiet mode (watch decisions are the point of watch's output). */
+  info(message: string, always = false): void {
+    if (always || !this.#quiet) this.#line(message)
   }
   warn(message: string): void {
     this.#line(`warning: ${message}`)

@@ -1,0 +1,67 @@
+import { ExitCode, ProjectWatcher, type WatchDecision } from '@vidspec/core'
+import { commonOptions, intFlag, parse, providerFlag } from '../args.js'
+import type { Io } from '../output.js'
+import { openProject } from '../project.js'
+import { Reporter } from '../reporter.js'
+
+export const watchHelp = `Usage: vidspec watch [options]
+
+Keeps every spec's clip up to date while you work: an edit of a spec, or of any module or media file
+it uses, re-evaluates exactly the specs it affects, and only a changed key starts a generation.
+A spec edited again while its generation is still queued drops the queued one; a generation already
+started (and paid for) is finished and kept. Ctrl-C stops; paid jobs stay in the journal and resume
+on the next run.
+
+Options:
+  --root DIR            project root (default: current directory)
+  --config FILE         config file
+  --provider NAME       together | offline
+  --concurrency N       generations in flight at once (default: 4)
+  --debounce MS         quiet time after the last file event before acting (default: 100)
+  -h, --help            show this help
+
+Output: one line per decision (added, unchanged, cached, queued, superseded, invalid, removed, done,
+failed) with the time it took after the debounce; a live view per spec on a terminal.`
+
+export async function watchCommand(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
+  const { values } = parse('watch', argv, {
+    ...commonOptions,
+    provider: { type: 'string' },
+    concurrency: { type: 'string' },
+    debounce: { type: 'string' },
+  })
+  if (values.help) {
+    io.stdout.write(`${watchHelp}\n`)
+    return ExitCode.ok
+  }
+  const provider = providerFlag('watch', values.provider)
+  const concurrency = intFlag('watch', 'concurrency', values.concurrency, 1)
+  const debounceMs = intFlag('watch', 'debounce', values.debounce, 0) ?? 100
+  const reporter = new Reporter(io, { quiet: true })
+  const project = await openProject(io, values, reporter, {
+    ...(provider ? { provider } : {}),
+    ...(concurrency ? { concurrency } : {}),
+  })
+  const watcher = new ProjectWatcher(project, {
+    debounceMs,
+    onDecision: (d) => reporter.info(decisionLine(d), true),
+    onNotice: (m) => reporter.warn(m),
+  })
+  await watcher.start()
+  reporter.info(`watching ${project.config.root} (provider ${project.provider.id}, debounce ${debounceMs} ms); Ctrl-C to stop`, true)
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+  await watcher.close()
+  reporter.close()
+  io.stderr.write('vidspec watch: stopped; paid jobs in flight stay in the journal\n')
+  return ExitCode.ok
+}
+
+export function decisionLine(d: WatchDecision): string {
+  const key = d.key ? ` key ${d.key.slice(0, 12)}` : ''
+  const latency = d.latencyMs !== undefined ? ` (${d.latencyMs.toFixed(1)} ms)` : ''
+  const error = d.error ? `: ${d.error.message}` : ''
+  return `${d.kind.padEnd(10)} ${d.spec}${key}${latency}${error}`
+}
