@@ -320,7 +320,8 @@ export class Vidspec {
       const spec = byId.get(item.id)
       // Previews are placeholders, not approvals: the lockfile pins paid clips only.
       if (!item.entry || !spec || item.entry.preview) continue
-      if (specs[item.id]?.key === item.entry.key && specs[item.id]?.digest === item.entry.digest) continue
+      const pinned = specs[item.id]
+      if (pinned?.key === item.entry.key && pinned.digest === item.entry.digest && pinned.jobId === item.entry.jobId) continue
       const { media, deps } = await this.#provenance(spec)
       specs[item.id] = lockedClip(item.entry, media, deps)
     }
