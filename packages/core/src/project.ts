@@ -16,6 +16,7 @@ import type { Provider, ProviderRequest } from './providers/types.js'
 import { Runner, type RunResult } from './runner/runner.js'
 import { discoverSpecs, specId, specName } from './spec/discover.js'
 import { hashFiles, loadSpecFile } from './spec/load.js'
+import { SpecMemo, type MemoizedSpec } from './spec/memo.js'
 import { resolveMedia } from './spec/media.js'
 import { validateSpec } from './spec/validate.js'
 import { Store } from './store/index.js'
@@ -194,22 +195,63 @@ export class Vidspec {
     return spec
   }
 
-  /** Loads every spec (or the given files); a broken spec is reported, never fatal to the others. */
+  /**
+   * Loads every spec (or the given files); a broken spec is reported, never fatal to the others.
+   * Specs whose files all hash as they did last time come from the memo without being evaluated.
+   */
   async loadAll(files?: string[]): Promise<Array<{ file: string; spec?: LoadedSpec; error?: VidspecError }>> {
     const list = files ?? (await this.discover())
+    const ids = list.map((file) => specId(this.config.root, file))
+    const memo = process.env.VIDSPEC_NO_MEMO ? undefined : await SpecMemo.open(this.config.cacheDir, this.provider.id)
+    const known = memo ? await memo.valid(ids) : new Map<string, MemoizedSpec>()
     const limit = pLimit(8)
-    return Promise.all(
-      list.map((file) =>
+    const results = await Promise.all(
+      list.map((file, i) =>
         limit(async () => {
+          const id = ids[i] ?? specId(this.config.root, file)
+          const memoized = known.get(id)
+          if (memoized) return { file, spec: this.#fromMemo(file, id, memoized) }
           try {
-            return { file, spec: await this.load(file) }
+            const spec = await this.load(file)
+            await memo?.remember(id, {
+              deps: spec.deps,
+              request: spec.request,
+              media: [...spec.media],
+              key: spec.key,
+              warnings: spec.warnings,
+            })
+            return { file, spec }
           } catch (err) {
-            return { file, error: asSpecError(err, specId(this.config.root, file)) }
+            return { file, error: asSpecError(err, id) }
           }
         }),
       ),
     )
+    await memo?.save(files ? undefined : new Set(ids)).catch((err: unknown) => {
+      this.logger.debug(`could not save the spec memo: ${(err as Error).message}`)
+    })
+    return results
   }
+
+  #fromMemo(file: string, id: string, m: MemoizedSpec): LoadedSpec {
+    for (const w of m.warnings) {
+      if (this.#warned.has(w)) continue
+      this.#warned.add(w)
+      this.logger.warn(w)
+    }
+    return {
+      file,
+      id,
+      name: specName(this.config.root, file),
+      deps: m.deps,
+      request: m.request,
+      media: new Map(m.media),
+      key: m.key,
+      provider: this.provider.id,
+      warnings: m.warnings,
+    }
+  }
+
 
   async plan(files?: string[]): Promise<PlanItem[]> {
     const [loaded, lock] = await Promise.all([this.loadAll(files), readLockfile(this.config.root)])

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 import { tmpdir } from 'node:os'
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path'
@@ -280,14 +280,22 @@ const HASH_CONCURRENCY = 16
 /** sha256 (hex) of each file's bytes, keyed by the path as given. Streams, so large media is fine. */
 export async function hashFiles(files: string[]): Promise<Record<string, string>> {
   const limit = pLimit(HASH_CONCURRENCY)
-  const pairs = await Promise.all(
-    files.map((file) =>
-      limit(async () => {
-        const hash = createHash('sha256')
-        await pipeline(createReadStream(file), hash)
-        return [file, hash.digest('hex')] as const
-      }),
-    ),
-  )
+  const pairs = await Promise.all(files.map((file) => limit(async () => [file, await hashFile(file)] as const)))
   return Object.fromEntries(pairs)
 }
+
+/** Small files (specs, modules, images) in one read; big ones (reference videos) streamed. */
+async function hashFile(file: string): Promise<string> {
+  const handle = await open(file, 'r')
+  try {
+    const { size } = await handle.stat()
+    const hash = createHash('sha256')
+    if (size <= SMALL_FILE_BYTES) return hash.update(await handle.readFile()).digest('hex')
+    await pipeline(handle.createReadStream({ autoClose: false }), hash)
+    return hash.digest('hex')
+  } finally {
+    await handle.close()
+  }
+}
+
+const SMALL_FILE_BYTES = 4 * 1024 * 1024

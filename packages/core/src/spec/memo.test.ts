@@ -1,0 +1,93 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Vidspec } from '../project.js'
+
+let root: string
+
+// Each evaluation of a spec appends a line to a log: the memo's whole point is that a hit does not.
+const spec = (prompt: string, extra = '') => `import { appendFileSync } from 'node:fs'
+import { defineVideo } from '@vidspec/core'
+import { look } from './shared'
+appendFileSync(${JSON.stringify(join('LOG_DIR', 'evals.log'))}.replace('LOG_DIR', process.env.MEMO_TEST_DIR ?? ''), 'x\\n')
+export default defineVideo({ model: 'minimax/hailuo-02', prompt: \`${prompt} \${look}\`, seconds: 1, width: 160, height: 90${extra} })
+`
+
+async function evaluations(): Promise<number> {
+  const text = await readFile(join(root, 'evals.log'), 'utf8').catch(() => '')
+  return text.split('\n').filter(Boolean).length
+}
+
+async function keys(provider: 'offline' | 'together' = 'offline'): Promise<Record<string, string>> {
+  const env = provider === 'together' ? { TOGETHER_API_KEY: 'k' } : {}
+  const vs = await Vidspec.open({ root, env, overrides: { provider } })
+  const loaded = await vs.loadAll()
+  return Object.fromEntries(loaded.map((l) => [l.file.slice(root.length + 1), l.spec?.key ?? `error: ${l.error?.message}`]))
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'vidspec-memo-'))
+  process.env.MEMO_TEST_DIR = root
+  await writeFile(join(root, 'shared.ts'), `export const look = 'teal'\n`)
+  await writeFile(join(root, 'frame.png'), 'frame bytes')
+  await writeFile(join(root, 'a.video.ts'), spec('alpha'))
+  await writeFile(join(root, 'b.video.ts'), spec('beta', ", media: { frame_images: [{ input_image: './frame.png', frame: 'first' }] }"))
+})
+
+afterEach(async () => {
+  delete process.env.MEMO_TEST_DIR
+  await rm(root, { recursive: true, force: true })
+})
+
+describe('the spec memo', () => {
+  it('evaluates each spec once, then serves unchanged specs from the memo with the same keys', async () => {
+    const first = await keys()
+    expect(await evaluations()).toBe(2)
+    expect(await keys()).toEqual(first)
+    expect(await evaluations()).toBe(2)
+  })
+
+  it('re-evaluates exactly the edited spec', async () => {
+    const first = await keys()
+    await writeFile(join(root, 'a.video.ts'), spec('alpha two'))
+    const second = await keys()
+    expect(await evaluations()).toBe(3)
+    expect(second['a.video.ts']).not.toBe(first['a.video.ts'])
+    expect(second['b.video.ts']).toBe(first['b.video.ts'])
+  })
+
+  it('re-evaluates every spec importing an edited module', async () => {
+    const first = await keys()
+    await writeFile(join(root, 'shared.ts'), `export const look = 'amber'\n`)
+    const second = await keys()
+    expect(await evaluations()).toBe(4)
+    expect(second['a.video.ts']).not.toBe(first['a.video.ts'])
+    expect(second['b.video.ts']).not.toBe(first['b.video.ts'])
+  })
+
+  it('misses when one byte of a referenced image changes', async () => {
+    const first = await keys()
+    await writeFile(join(root, 'frame.png'), 'frame bytez')
+    const second = await keys()
+    expect(second['b.video.ts']).not.toBe(first['b.video.ts'])
+    expect(second['a.video.ts']).toBe(first['a.video.ts'])
+    expect(await evaluations()).toBe(3)
+  })
+
+  it('keeps providers apart', async () => {
+    const offline = await keys('offline')
+    const together = await keys('together')
+    expect(together['a.video.ts']).not.toBe(offline['a.video.ts'])
+    expect(await evaluations()).toBe(4)
+    expect(await keys('offline')).toEqual(offline)
+    expect(await evaluations()).toBe(4)
+  })
+
+  it('reports a referenced file that disappeared instead of serving the old key', async () => {
+    await keys()
+    await rm(join(root, 'frame.png'))
+    const after = await keys()
+    expect(after['b.video.ts']).toMatch(/^error: [\s\S]*frame\.png/)
+  })
+})

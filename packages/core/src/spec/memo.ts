@@ -1,0 +1,108 @@
+import { join } from 'node:path'
+import { KEY_VERSION } from '../key/key.js'
+import { readJson, writeJsonAtomic } from '../store/atomic.js'
+import type { NormalizedRequest, ResolvedMedia } from '../types.js'
+import { hashFiles } from './load.js'
+
+/** What loading a spec produced, minus what can be recomputed cheaply. */
+export interface MemoizedSpec {
+  deps: string[]
+  request: NormalizedRequest
+  media: Array<[string, ResolvedMedia]>
+  key: string
+  warnings: string[]
+}
+
+interface MemoRecord {
+  /** Absolute path -> sha256 of every file the result depends on: the spec, its imports, local media. */
+  inputs: Record<string, string>
+  spec: MemoizedSpec
+}
+
+interface MemoFile {
+  version: 1
+  keyVersion: number
+  provider: string
+  specs: Record<string, MemoRecord>
+}
+
+/**
+ * Remembers each spec's evaluated request and key by the content hashes of every file it came from,
+ * so an unchanged spec is not bundled and evaluated again. A record is used only when every one of
+ * those files still hashes the same; anything else (an edit, a new import, one byte of an image, a
+ * different provider or key format) is a miss and a fresh evaluation. Specs must be deterministic
+ * functions of their files; `VIDSPEC_NO_MEMO=1` turns the memo off.
+ */
+export class SpecMemo {
+  readonly #path: string
+  readonly #tmp: string
+  readonly #provider: string
+  #specs: Record<string, MemoRecord> = {}
+  #dirty = false
+
+  private constructor(cacheDir: string, provider: string) {
+    this.#path = join(cacheDir, 'memo', `specs-${provider}.json`)
+    this.#tmp = join(cacheDir, 'tmp')
+    this.#provider = provider
+  }
+
+  static async open(cacheDir: string, provider: string): Promise<SpecMemo> {
+    const memo = new SpecMemo(cacheDir, provider)
+    const read = await readJson(memo.#path)
+    const file = read.ok ? (read.value as Partial<MemoFile>) : undefined
+    if (file?.version === 1 && file.keyVersion === KEY_VERSION && file.provider === provider && file.specs) {
+      memo.#specs = file.specs
+    }
+    return memo
+  }
+
+  /** For each id with a record whose inputs all still hash the same, the memoized result. */
+  async valid(ids: string[]): Promise<Map<string, MemoizedSpec>> {
+    const records = ids.flatMap((id) => {
+      const rec = this.#specs[id]
+      return rec ? [[id, rec] as const] : []
+    })
+    // The shared module of a thousand specs is hashed once.
+    const inputs = [...new Set(records.flatMap(([, rec]) => Object.keys(rec.inputs)))]
+    const hashes = await hashFiles(inputs).catch(() => this.#hashEach(inputs))
+    const out = new Map<string, MemoizedSpec>()
+    for (const [id, rec] of records) {
+      if (Object.entries(rec.inputs).every(([path, sha]) => hashes[path] === sha)) out.set(id, rec.spec)
+    }
+    return out
+  }
+
+  async remember(id: string, spec: MemoizedSpec): Promise<void> {
+    const files = [...new Set([...spec.deps, ...spec.media.flatMap(([, m]) => (m.kind === 'file' && m.path ? [m.path] : []))])]
+    this.#specs[id] = { inputs: await hashFiles(files), spec }
+    this.#dirty = true
+  }
+
+  /** Forgets specs that no longer exist, and writes the memo if anything changed. */
+  async save(existing?: Set<string>): Promise<void> {
+    if (existing) {
+      for (const id of Object.keys(this.#specs)) {
+        if (!existing.has(id)) {
+          delete this.#specs[id]
+          this.#dirty = true
+        }
+      }
+    }
+    if (!this.#dirty) return
+    const file: MemoFile = { version: 1, keyVersion: KEY_VERSION, provider: this.#provider, specs: this.#specs }
+    await writeJsonAtomic(this.#tmp, this.#path, file)
+    this.#dirty = false
+  }
+
+  /** A deleted input makes only its own specs misses, not the whole batch. */
+  async #hashEach(files: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {}
+    await Promise.all(
+      files.map(async (f) => {
+        const h = await hashFiles([f]).catch(() => ({}) as Record<string, string>)
+        if (h[f]) out[f] = h[f]
+      }),
+    )
+    return out
+  }
+}
