@@ -1,0 +1,229 @@
+import { readFile } from 'node:fs/promises'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ffmpegPath, probeVideo, Store } from '@vidspec/core'
+import { tempProject, type TempProject } from '../helpers/project.js'
+import { fetchAsset, recordingFfmpeg, specSource, startDev, until, type DevServer } from '../helpers/vite.js'
+
+// Tiny clips: what is under test is the plugin, not the renderer.
+const spec = (prompt: string, extra = '') =>
+  specSource(`{ model: 'minimax/hailuo-02', prompt: ${prompt}, seconds: 1, width: 160, height: 90, fps: 10${extra} }`)
+const brand = `export const look = 'teal'\n`
+
+const CLIP_URL = /^\/@vidspec\/([0-9a-f]{64})\.mp4$/
+
+let project: TempProject
+let ffmpeg: Awaited<ReturnType<typeof recordingFfmpeg>>
+let dev: DevServer | undefined
+const savedFfmpeg = process.env.VIDSPEC_FFMPEG
+
+beforeAll(async () => {
+  project = await tempProject({
+    'brand.ts': brand,
+    'a.video.ts': spec("`alpha ${look}`", '').replace("from '@vidspec/core'\n", "from '@vidspec/core'\nimport { look } from './brand'\n"),
+    'b.video.ts': spec("`beta ${look}`").replace("from '@vidspec/core'\n", "from '@vidspec/core'\nimport { look } from './brand'\n"),
+    'c.video.ts': spec("'gamma'"),
+    'index.html': '<!doctype html><script type="module" src="/main.ts"></script>',
+  })
+  ffmpeg = await recordingFfmpeg(project.root, ffmpegPath(), {})
+  process.env.VIDSPEC_FFMPEG = ffmpeg.path
+})
+afterAll(async () => {
+  if (savedFfmpeg === undefined) delete process.env.VIDSPEC_FFMPEG
+  else process.env.VIDSPEC_FFMPEG = savedFfmpeg
+  await project.dispose()
+})
+
+describe('vite dev', () => {
+  afterEach(async () => {
+    await ffmpeg.release()
+    await dev?.close()
+    dev = undefined
+  })
+
+  it('answers a spec import at once with a pending stand-in, then sends the clip by HMR', async () => {
+    await ffmpeg.hold()
+    dev = await startDev(project.root, { provider: 'offline', concurrency: 1 })
+    const pending = await fetchAsset(`${dev.url}/c.video.ts`)
+    expect(pending).toMatchObject({ pending: true, width: 160, height: 90, duration: 1, fps: 10, type: 'video/mp4' })
+    expect(pending.src).toMatch(/^\/@vidspec\/pending\/[A-Za-z0-9_-]+\.mp4$/)
+    // The module came back while the render it started is held.
+    const store = new Store(project.path('.vidspec'))
+    expect(await store.getEntry(pending.key!)).toBeUndefined()
+    await ffmpeg.release()
+
+    await until('an HMR update of c.video.ts', () => dev!.updatedPaths().includes('/c.video.ts'))
+    expect(dev.hmr.some((p) => p.type === 'full-reload')).toBe(false)
+    const ready = await fetchAsset(`${dev.url}/c.video.ts`)
+    expect(ready).toMatchObject({ pending: false, preview: true, key: pending.key, width: 160, height: 90 })
+    expect(ready.src).toMatch(CLIP_URL)
+    expect(ready.poster).toMatch(/^\/@vidspec\/poster\/[0-9a-f]{64}\.jpg$/)
+
+    const clip = await fetch(`${dev.url}${ready.src}`)
+    expect(clip.status).toBe(200)
+    expect(clip.headers.get('content-type')).toBe('video/mp4')
+    const poster = await fetch(`${dev.url}${ready.poster}`)
+    expect(poster.headers.get('content-type')).toBe('image/jpeg')
+    expect([...new Uint8Array(await poster.arrayBuffer()).slice(0, 2)]).toEqual([0xff, 0xd8])
+  })
+
+  it('re-keys only what an edit changes, and an edit that supersedes a job not yet started cancels it', async () => {
+    const rendersAtStart = await ffmpeg.renders()
+    await ffmpeg.hold()
+    dev = await startDev(project.root, { provider: 'offline', concurrency: 1 })
+    // a is taken first and held mid-render; b waits behind it (one job at a time).
+    const a0 = await fetchAsset(`${dev.url}/a.video.ts`)
+    await until('a rendering', async () => (await ffmpeg.renders()) > rendersAtStart)
+    const before = { a: a0, b: await fetchAsset(`${dev.url}/b.video.ts`) }
+    expect(before.a.pending).toBe(true)
+    expect(before.b.pending).toBe(true)
+
+    // Edit b while a renders and b waits for its turn: b's old key must never be rendered.
+    await project.write('b.video.ts', (await project.read('b.video.ts')).replace('beta', 'beta two'))
+    await until('b re-keyed', async () => {
+      const now = await fetchAsset(`${dev!.url}/b.video.ts`)
+      return now.key !== before.b?.key && now
+    })
+    await ffmpeg.release()
+    await until('a and the new b landed', async () => {
+      const a = await fetchAsset(`${dev!.url}/a.video.ts`)
+      const b = await fetchAsset(`${dev!.url}/b.video.ts`)
+      return !a.pending && !b.pending
+    })
+    const store = new Store(project.path('.vidspec'))
+    expect(await store.getEntry(before.b!.key!)).toBeUndefined()
+    expect((await ffmpeg.renders()) - rendersAtStart, dev.logger.text()).toBe(2)
+
+    // The shared module re-keys a and b, not c.
+    await until('c stored', async () => !(await fetchAsset(`${dev!.url}/c.video.ts`)).pending)
+    const [a1, b1, c] = await Promise.all(['a', 'b', 'c'].map((n) => fetchAsset(`${dev!.url}/${n}.video.ts`)))
+    const rendersBefore = await ffmpeg.renders()
+    const updatesBefore = dev.updatedPaths().length
+    await project.write('brand.ts', `export const look = 'amber'\n`)
+    await until('a and b regenerated under new keys', async () => {
+      const a = await fetchAsset(`${dev!.url}/a.video.ts`)
+      const b = await fetchAsset(`${dev!.url}/b.video.ts`)
+      return a.key !== a1!.key && b.key !== b1!.key && !a.pending && !b.pending
+    })
+    await new Promise((r) => setTimeout(r, 300))
+    expect((await ffmpeg.renders()) - rendersBefore).toBe(2)
+    expect(await fetchAsset(`${dev.url}/c.video.ts`)).toEqual(c)
+    expect(dev.updatedPaths().slice(updatesBefore)).not.toContain('/c.video.ts')
+  })
+})
+
+describe('dev middleware: Range', () => {
+  let src: string
+  let bytes: Buffer
+  let etag: string
+
+  beforeAll(async () => {
+    dev = await startDev(project.root, { provider: 'offline' })
+    const asset = await until('a stored clip', async () => {
+      const a = await fetchAsset(`${dev!.url}/c.video.ts`)
+      return !a.pending && a
+    })
+    src = `${dev.url}${asset.src}`
+    const digest = CLIP_URL.exec(asset.src)![1]!
+    etag = `"${digest}"`
+    const store = new Store(project.path('.vidspec'))
+    bytes = await readFile(store.objectPath(digest, 'mp4'))
+    expect(bytes.length).toBeGreaterThan(1000)
+    expect((await probeVideo(store.objectPath(digest, 'mp4'))).duration).toBeCloseTo(1, 1)
+  })
+  afterAll(async () => {
+    await dev?.close()
+    dev = undefined
+  })
+  const get = (headers: Record<string, string> = {}, method = 'GET') => fetch(src, { headers, method })
+  const body = async (res: Response) => Buffer.from(await res.arrayBuffer())
+  const common = (res: Response) => {
+    expect(res.headers.get('content-type')).toBe('video/mp4')
+    expect(res.headers.get('accept-ranges')).toBe('bytes')
+    expect(res.headers.get('etag')).toBe(etag)
+    expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+  }
+
+  it('full body', async () => {
+    const res = await get()
+    expect(res.status).toBe(200)
+    common(res)
+    expect(res.headers.get('content-length')).toBe(String(bytes.length))
+    expect(res.headers.get('content-range')).toBeNull()
+    expect((await body(res)).equals(bytes)).toBe(true)
+  })
+
+  it('bytes=a-b', async () => {
+    const res = await get({ range: 'bytes=10-109' })
+    expect(res.status).toBe(206)
+    common(res)
+    expect(res.headers.get('content-range')).toBe(`bytes 10-109/${bytes.length}`)
+    expect(res.headers.get('content-length')).toBe('100')
+    expect((await body(res)).equals(bytes.subarray(10, 110))).toBe(true)
+  })
+
+  it('open range bytes=a-', async () => {
+    const start = bytes.length - 333
+    const res = await get({ range: `bytes=${start}-` })
+    expect(res.status).toBe(206)
+    expect(res.headers.get('content-range')).toBe(`bytes ${start}-${bytes.length - 1}/${bytes.length}`)
+    expect(res.headers.get('content-length')).toBe('333')
+    expect((await body(res)).equals(bytes.subarray(start))).toBe(true)
+  })
+
+  it('suffix range bytes=-N, and one longer than the file', async () => {
+    const res = await get({ range: 'bytes=-500' })
+    expect(res.status).toBe(206)
+    expect(res.headers.get('content-range')).toBe(`bytes ${bytes.length - 500}-${bytes.length - 1}/${bytes.length}`)
+    expect((await body(res)).equals(bytes.subarray(bytes.length - 500))).toBe(true)
+    const all = await get({ range: `bytes=-${bytes.length + 10}` })
+    expect(all.status).toBe(206)
+    expect(all.headers.get('content-range')).toBe(`bytes 0-${bytes.length - 1}/${bytes.length}`)
+    expect((await body(all)).equals(bytes)).toBe(true)
+  })
+
+  it('an end past the file is clipped to it', async () => {
+    const res = await get({ range: `bytes=5-${bytes.length + 1000}` })
+    expect(res.status).toBe(206)
+    expect(res.headers.get('content-range')).toBe(`bytes 5-${bytes.length - 1}/${bytes.length}`)
+    expect((await body(res)).equals(bytes.subarray(5))).toBe(true)
+  })
+
+  it('416 when unsatisfiable', async () => {
+    for (const range of [`bytes=${bytes.length}-`, `bytes=${bytes.length + 5}-${bytes.length + 9}`, 'bytes=-0']) {
+      const res = await get({ range })
+      expect(res.status, range).toBe(416)
+      expect(res.headers.get('content-range')).toBe(`bytes */${bytes.length}`)
+      expect((await body(res)).length).toBe(0)
+    }
+  })
+
+  it('HEAD, conditional requests and If-Range', async () => {
+    const head = await get({ range: 'bytes=0-9' }, 'HEAD')
+    expect(head.status).toBe(206)
+    expect(head.headers.get('content-length')).toBe('10')
+    expect((await body(head)).length).toBe(0)
+    expect((await get({ 'if-none-match': etag })).status).toBe(304)
+    // A Range for another version of the file gets the whole current one.
+    const stale = await get({ range: 'bytes=0-9', 'if-range': '"0000"' })
+    expect(stale.status).toBe(200)
+    expect((await body(stale)).equals(bytes)).toBe(true)
+    const fresh = await get({ range: 'bytes=0-9', 'if-range': etag })
+    expect(fresh.status).toBe(206)
+  })
+
+  it('unknown URLs are 404, other methods 405, never an error page', async () => {
+    for (const path of [
+      '/@vidspec/' + '0'.repeat(64) + '.mp4',
+      '/@vidspec/poster/' + '1'.repeat(64) + '.jpg',
+      '/@vidspec/pending/nokey.mp4',
+      '/@vidspec/..%2f..%2fetc%2fpasswd',
+      '/@vidspec/whatever',
+    ]) {
+      const res = await fetch(`${dev!.url}${path}`)
+      expect(res.status, path).toBe(404)
+      expect(await res.text()).toMatch(/^vidspec: /)
+    }
+    expect((await fetch(src, { method: 'POST' })).status).toBe(405)
+    expect(dev!.logger.text()).not.toMatch(/serving .*:/)
+  })
+})
