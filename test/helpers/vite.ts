@@ -89,12 +89,14 @@ export async function fetchAsset(url: string): Promise<VideoAsset> {
   return new Function(`return ${m[1]}`)() as VideoAsset
 }
 
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>
+
 /** Polls `check` until it returns something truthy; fails naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<Truthy<T>> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const value = await check()
-    if (value) return value as NonNullable<T>
+    if (value) return value as Truthy<T>
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await sleep(25)
   }
