@@ -16,8 +16,10 @@ export function captureLogger(): Logger & { lines: string[]; text(): string } {
   const base = createLogger('info', { allowClearScreen: false })
   const lines: string[] = []
   // Strip colours so assertions read plain text.
-  // eslint-disable-next-line no-control-regex
-  const keep = (msg: string) => lines.push(msg.replace(/\x1b\[[0-9;]*m/g, ''))
+  const keep = (msg: string): void => {
+    // eslint-disable-next-line no-control-regex
+    lines.push(msg.replace(/\x1b\[[0-9;]*m/g, ''))
+  }
   return {
     ...base,
     lines,

@@ -85,13 +85,13 @@ export class Reporter implements CoreLogger {
 
   /** A clip of `spec` landed in the store; `generated` false when it was made by someone else. */
   done(spec: string, key: string, generated: boolean): void {
-    if (!generated) return
-    this.#generated++
     const started = this.#startedAt.get(key)
+    // Specs sharing a key share one generation: it is reported (and counted) for the first only.
+    if (!generated || started === undefined) return
+    this.#generated++
     this.#startedAt.delete(key)
     this.#lastProgress.delete(key)
-    const took = started === undefined ? '' : ` in ${((Date.now() - started) / 1000).toFixed(1)} s`
-    this.info(`${spec} ready${took} (${this.#generated} of ${this.#started} generated)`)
+    this.info(`${spec} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${this.#generated} of ${this.#started} generated)`)
   }
 
   #line(level: 'info' | 'warn' | 'error', message: string): void {

@@ -1,0 +1,155 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { build, type InlineConfig } from 'vite'
+import vidspec, { type VidspecPluginOptions } from '@vidspec/vite'
+import { ffmpegPath, probeVideo } from '@vidspec/core'
+import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
+import { tempProject, type TempProject } from '../helpers/project.js'
+import { FAST, togetherProject } from '../helpers/together.js'
+import { captureLogger, recordingFfmpeg, specSource } from '../helpers/vite.js'
+
+const spec = (prompt: string, extra = '') =>
+  specSource(`{ model: 'minimax/hailuo-02', prompt: '${prompt}', seconds: 1, width: 160, height: 90, fps: 10${extra} }`)
+const main = `import hero from './hero.video'
+import loop from './loop.video.ts'
+import again from './hero-again.video'
+document.body.dataset.clips = JSON.stringify([hero, loop, again])
+`
+
+async function viteBuild(root: string, options: VidspecPluginOptions, extra: InlineConfig = {}) {
+  const logger = captureLogger()
+  await build({
+    root,
+    configFile: false,
+    logLevel: 'info',
+    customLogger: logger,
+    plugins: [vidspec(options)],
+    build: { outDir: 'dist', emptyOutDir: true },
+    ...extra,
+  })
+  const files = await readdir(join(root, 'dist', extra.build?.assetsDir ?? 'assets'))
+  const js = await readFile(join(root, 'dist', extra.build?.assetsDir ?? 'assets', files.find((f) => f.endsWith('.js'))!), 'utf8')
+  return { logger, files, js }
+}
+
+describe('vite build with the offline provider', () => {
+  let project: TempProject
+  let ffmpeg: Awaited<ReturnType<typeof recordingFfmpeg>>
+  const saved = process.env.VIDSPEC_FFMPEG
+
+  beforeAll(async () => {
+    project = await tempProject({
+      'index.html': '<!doctype html><body><script type="module" src="/main.ts"></script></body>',
+      'main.ts': main,
+      'hero.video.ts': spec('hero'),
+      // Same request, so the same key and clip: emitted once.
+      'hero-again.video.ts': spec('hero'),
+      'loop.video.ts': spec('loop', ", output_format: 'WEBM'"),
+    })
+    ffmpeg = await recordingFfmpeg(project.root, ffmpegPath())
+    process.env.VIDSPEC_FFMPEG = ffmpeg.path
+  })
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.VIDSPEC_FFMPEG
+    else process.env.VIDSPEC_FFMPEG = saved
+    await project.dispose()
+  })
+
+  it("refuses to ship previews with previews: 'error', naming each spec, before rendering anything", async () => {
+    await expect(viteBuild(project.root, { previews: 'error', provider: 'offline' })).rejects.toThrow(
+      /would ship offline previews[\s\S]*hero\.video\.ts[\s\S]*loop\.video\.ts/,
+    )
+    expect(await ffmpeg.renders()).toBe(0)
+  })
+
+  it("previews: 'error' is the default when CI=true", async () => {
+    const ci = process.env.CI
+    process.env.CI = 'true'
+    try {
+      await expect(viteBuild(project.root, { provider: 'offline' })).rejects.toThrow(/previews is 'error'/)
+    } finally {
+      if (ci === undefined) delete process.env.CI
+      else process.env.CI = ci
+    }
+    expect(await ffmpeg.renders()).toBe(0)
+  })
+
+  it('generates what is missing and emits hashed clips and posters, never inlined, under base', async () => {
+    const { logger, files, js } = await viteBuild(project.root, { provider: 'offline', previews: 'warn' }, { base: '/sub/' })
+    expect(await ffmpeg.renders()).toBe(2)
+    expect(logger.text()).toMatch(/THIS BUILD SHIPS 3 OFFLINE PREVIEW\(S\)/)
+    expect(logger.text()).toMatch(/\(2 of 2 generated\)/)
+    expect(logger.text()).not.toMatch(/\(3 of/)
+
+    const clips = files.filter((f) => /\.(mp4|webm)$/.test(f)).sort()
+    expect(clips).toEqual([expect.stringMatching(/^hero(-again)?-[\w-]{8}\.mp4$/), expect.stringMatching(/^loop-[\w-]{8}\.webm$/)])
+    expect(files.filter((f) => f.endsWith('.jpg'))).toHaveLength(2)
+    expect(js).not.toMatch(/data:video/)
+    for (const f of [...clips, ...files.filter((f) => f.endsWith('.jpg'))]) expect(js).toContain(`/sub/assets/${f}`)
+
+    // The emitted clip is the stored object, byte for byte, and plays as the spec says.
+    const heroFile = project.path('dist/assets', clips[0]!)
+    const stored = (await readdir(project.path('.vidspec/objects'))).find((o) => o.endsWith('.mp4'))!
+    expect((await readFile(heroFile)).equals(await readFile(project.path('.vidspec/objects', stored)))).toBe(true)
+    expect(await probeVideo(heroFile)).toMatchObject({ width: 160, height: 90, codec: 'h264' })
+    const poster = await readFile(project.path('dist/assets', files.find((f) => f.startsWith('hero') && f.endsWith('.jpg'))!))
+    expect([...poster.subarray(0, 2)]).toEqual([0xff, 0xd8])
+
+    // The page gets the asset objects: sizes and durations from the clip, URLs from the bundler.
+    expect(js).toMatch(/"?width"?:\s*160/)
+    expect(js).toMatch(/"?duration"?:\s*1\b/)
+  })
+
+  it('a second build renders nothing, and assetsDir is respected', async () => {
+    const before = await ffmpeg.renders()
+    const { files, js } = await viteBuild(project.root, { provider: 'offline', previews: 'allow' }, { build: { outDir: 'dist', assetsDir: 'media', emptyOutDir: true } })
+    expect(await ffmpeg.renders()).toBe(before)
+    const clip = files.find((f) => f.endsWith('.mp4'))!
+    expect(js).toContain(`/media/${clip}`)
+  })
+})
+
+describe('vite build with Together', () => {
+  const KEY = 'tg-build-0123456789abcdef'
+  const saved = { key: process.env.TOGETHER_API_KEY, url: process.env.TOGETHER_BASE_URL }
+  let fake: FakeTogether
+  let project: TempProject
+
+  beforeAll(async () => {
+    fake = await startFakeTogether({ apiKey: KEY, jobDurationMs: 200, maxConcurrentJobs: 2 })
+    process.env.TOGETHER_API_KEY = KEY
+    process.env.TOGETHER_BASE_URL = fake.baseURL
+    project = await togetherProject(4, { ...FAST, concurrency: 2 })
+    await project.write('index.html', '<!doctype html><script type="module" src="/main.ts"></script>')
+    await project.write(
+      'main.ts',
+      [0, 1, 2, 3].map((i) => `import c${i} from './clip-${i}.video'`).join('\n') + '\nconsole.log(c0, c1, c2, c3)\n',
+    )
+  })
+  afterAll(async () => {
+    for (const [name, value] of [
+      ['TOGETHER_API_KEY', saved.key],
+      ['TOGETHER_BASE_URL', saved.url],
+    ] as const) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+    await fake.close()
+    await project.dispose()
+  })
+
+  it('generates each missing clip once within the concurrency limit, passes previews: error, and pays nothing the second time', async () => {
+    const first = await viteBuild(project.root, { previews: 'error' })
+    expect(fake.creates).toBe(4)
+    expect([...fake.createsByPrompt.values()]).toEqual([1, 1, 1, 1])
+    expect(fake.maxInFlight).toBeLessThanOrEqual(2)
+    // Four keys, four stored entries; the fake serves one clip, so one emitted file.
+    expect((await readdir(project.path('.vidspec/entries'))).filter((f) => f.endsWith('.json'))).toHaveLength(4)
+    expect(first.files.filter((f) => f.endsWith('.mp4'))).toHaveLength(1)
+    expect(first.logger.text()).not.toMatch(/OFFLINE PREVIEW/)
+
+    await viteBuild(project.root, { previews: 'error' })
+    expect(fake.creates).toBe(4)
+  })
+})
