@@ -110,6 +110,19 @@ describe('vite build with the offline provider', () => {
   })
 })
 
+it('a build importing an invalid spec fails naming the file, the field, the value and what is allowed', async () => {
+  await using project = await tempProject({
+    'index.html': '<!doctype html><script type="module" src="/main.ts"></script>',
+    'main.ts': "import bad from './bad.video'\nconsole.log(bad)\n",
+    'bad.video.ts': specSource("{ model: 'minimax/hailuo-02', prompt: 'x', seconds: 1, width: 160, height: 90, ratio: '2:1' }"),
+  })
+  const err = await viteBuild(project.root, { provider: 'offline', previews: 'allow' }).then(
+    () => new Error('the build passed'),
+    (e: Error) => e,
+  )
+  expect(err.message).toMatch(/bad\.video\.ts: 1 problem\s+- ratio: one of "16:9", "9:16", "1:1", "4:3", "3:4" \(got "2:1"\)/)
+})
+
 describe('vite build with Together', () => {
   const KEY = 'tg-build-0123456789abcdef'
   const saved = { key: process.env.TOGETHER_API_KEY, url: process.env.TOGETHER_BASE_URL }

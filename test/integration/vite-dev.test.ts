@@ -111,6 +111,35 @@ describe('vite dev', () => {
   })
 })
 
+describe('vite dev with a broken spec', () => {
+  afterEach(async () => {
+    await dev?.close()
+    dev = undefined
+  })
+
+  it('answers the import with an error naming the file, field and value, keeps serving, and recovers when fixed', async () => {
+    await project.write('bad.video.ts', spec("'bad'", ', steps: 99'))
+    dev = await startDev(project.root, { provider: 'offline' })
+    const res = await fetch(`${dev.url}/bad.video.ts`)
+    expect(res.status).toBe(500)
+    const text = await res.text()
+    expect(text).toMatch(/bad\.video\.ts/)
+    expect(text).toMatch(/steps/)
+    expect(text).toMatch(/99/)
+    // The server is still up, and a good spec still loads.
+    expect((await fetchAsset(`${dev.url}/c.video.ts`)).width).toBe(160)
+    await project.write('bad.video.ts', spec("'bad'", ', steps: 30'))
+    const fixed = await until('the fixed spec loads', async () => {
+      try {
+        return await fetchAsset(`${dev!.url}/bad.video.ts`)
+      } catch {
+        return undefined
+      }
+    })
+    expect(fixed.width).toBe(160)
+  })
+})
+
 describe('dev middleware: Range', () => {
   let src: string
   let bytes: Buffer
