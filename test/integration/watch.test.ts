@@ -97,7 +97,9 @@ describe('vidspec watch', () => {
     expect(w.child.exitCode).toBeNull()
 
     await p.write('b.video.ts', spec('beta fixed'))
-    await waitFor('b rebuilt after the fix', () => count(w, 'done', 'b.video.ts') === 2)
+    await waitFor('b rebuilt after the fix', () => count(w, 'done', 'b.video.ts') === 2).catch((err: Error) => {
+      throw new Error(`${err.message}\n${w.output().stderr}`)
+    })
 
     await p.write('new.video.ts', spec('newcomer', false))
     await waitFor('new spec built', () => count(w, 'done', 'new.video.ts') === 1).catch((err: Error) => {
