@@ -1,7 +1,7 @@
 import { readFile, rm, stat, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ffmpegPath, probeVideo } from '@vidspec/core'
+import { ffmpegPath, probeVideo, Store } from '@vidspec/core'
 import { countingFfmpeg, runCli, tempProject, type TempProject } from '../helpers/project.js'
 
 // Tiny clips keep the suite fast; the example site renders the realistic sizes.
@@ -188,5 +188,22 @@ describe('vidspec CLI usage', () => {
     } finally {
       await dir.dispose()
     }
+  })
+})
+
+describe('vidspec status', () => {
+  it('lists creates whose answer was lost, with what to do about them', async () => {
+    await using dir = await tempProject()
+    const store = new Store(dir.path('.vidspec'))
+    await store.init()
+    const key = 'd'.repeat(64)
+    await store.markUncertain({ version: 1, key, provider: 'together', spec: 'hero.video.ts', at: '2026-11-25T08:00:00.000Z', reason: 'connection dropped after the request was sent' })
+    const json = await runCli(['status', '--json'], { cwd: dir.root })
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.stdout).uncertain).toEqual([
+      { spec: 'hero.video.ts', key, at: '2026-11-25T08:00:00.000Z', reason: 'connection dropped after the request was sent' },
+    ])
+    const text = await runCli(['status'], { cwd: dir.root })
+    expect(text.stdout).toMatch(/uncertain hero\.video\.ts: .*check the provider's dashboard, then build --retry-uncertain/)
   })
 })

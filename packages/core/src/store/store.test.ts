@@ -175,3 +175,18 @@ describe('Store journal and spec state', () => {
     expect(await store.readJournal(KEY_A)).toEqual(rec)
   })
 })
+
+describe('Store uncertain creates', () => {
+  it('lists markers, ignores garbage beside them, and forgets a cleared one', async () => {
+    const store = await tempStore()
+    const rec = (key: string) => ({ version: 1 as const, key, provider: 'together', spec: `${key.slice(0, 4)}.video.ts`, at: '2026-01-01T00:00:00Z', reason: 'connection dropped' })
+    await store.markUncertain(rec(KEY_A))
+    await store.markUncertain(rec(KEY_B))
+    await writeFile(join(store.dir, 'jobs', `${'c'.repeat(64)}.uncertain.json`), '{ not json')
+    expect((await store.listUncertain()).map((u) => u.key).sort()).toEqual([KEY_A, KEY_B].sort())
+    await store.clearUncertain(KEY_A)
+    expect((await store.listUncertain()).map((u) => u.key)).toEqual([KEY_B])
+    // Journals and markers share jobs/ without being mistaken for each other.
+    expect(await store.listJournals()).toEqual([])
+  })
+})

@@ -124,6 +124,16 @@ export class Store {
     return records.filter((r): r is JournalRecord => r !== undefined)
   }
 
+  /** Creates whose answer was lost: each may be a paid job nobody is polling. */
+  async listUncertain(): Promise<UncertainCreate[]> {
+    const keys = (await names(this.#layout.jobs))
+      .filter((n) => n.endsWith('.uncertain.json'))
+      .map((n) => n.slice(0, -'.uncertain.json'.length))
+      .filter(isKey)
+    const records = await mapLimited(keys, (k) => this.readUncertain(k))
+    return records.filter((r): r is UncertainCreate => r !== undefined)
+  }
+
   async readUncertain(key: string): Promise<UncertainCreate | undefined> {
     const read = await readJson(this.#layout.uncertainPath(key))
     return read.ok && isUncertainCreate(read.value) && read.value.key === key ? read.value : undefined

@@ -7,7 +7,7 @@ import { Reporter } from '../reporter.js'
 export const statusHelp = `Usage: vidspec status [options]
 
 Summarizes the project and its store: specs by state, stored clips and their size, previews,
-and paid jobs still in flight in the journal.
+paid jobs still in flight in the journal, and creates whose answer was lost (uncertain).
 
 Options:
   --root DIR            project root (default: current directory)
@@ -24,10 +24,11 @@ export async function status(argv: string[], io: Io): Promise<number> {
   }
   const provider = providerFlag('status', values.provider)
   const project = await openProject(io, values, new Reporter(io, { quiet: true }), provider ? { provider } : {})
-  const [items, entries, journals] = await Promise.all([
+  const [items, entries, journals, uncertain] = await Promise.all([
     project.plan(),
     project.store.listEntries(),
     project.store.listJournals(),
+    project.store.listUncertain(),
   ])
   const objects = new Map(entries.map((e) => [e.digest, e.size]))
   const bytes = [...objects.values()].reduce((a, b) => a + b, 0)
@@ -40,6 +41,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
     specs,
     store: { entries: entries.length, objects: objects.size, bytes, previews: entries.filter((e) => e.preview).length },
     inFlight: journals.map((j) => ({ spec: j.spec, key: j.key, jobId: j.jobId, since: j.createdAt })),
+    uncertain: uncertain.map((u) => ({ spec: u.spec, key: u.key, at: u.at, reason: u.reason })),
   }
   if (values.json) {
     printJson(io, result)
@@ -52,6 +54,10 @@ export async function status(argv: string[], io: Io): Promise<number> {
       `provider  ${result.provider}`,
       `specs     ${specs.cached} cached, ${specs.new} new, ${specs.changed} changed, ${specs.invalid} invalid`,
       ...result.inFlight.map((j) => `in flight ${j.spec}: job ${j.jobId} since ${j.since} (the next build resumes it)`),
+      ...result.uncertain.map(
+        (u) =>
+          `uncertain ${u.spec}: a create at ${u.at} lost its answer (${u.reason}); check the provider's dashboard, then build --retry-uncertain`,
+      ),
     ].join('\n') + '\n',
   )
   return ExitCode.ok
