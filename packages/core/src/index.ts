@@ -31,7 +31,6 @@ export { probeVideo, extractPoster, ffmpegPath, ffprobePath } from './media/ffmp
 export { outputGeometry } from './media/geometry.js'
 export { discoverSpecs, specId, specName } from './spec/discover.js'
 export { loadSpecFile, hashFiles } from './spec/load.js'
-export { validateSpec } from './spec/validate.js'
 export { resolveMedia } from './spec/media.js'
 export { ensurePreview, previewKey } from './preview.js'
 export { ProjectWatcher } from './watch/watcher.js'

@@ -18,7 +18,6 @@ import { discoverSpecs, specId, specName } from './spec/discover.js'
 import { hashFiles, loadSpecFile } from './spec/load.js'
 import { SpecMemo, type MemoizedSpec } from './spec/memo.js'
 import { resolveMedia } from './spec/media.js'
-import { validateSpec } from './spec/validate.js'
 import { Store } from './store/index.js'
 import type { Entry, NormalizedRequest, ResolvedMedia } from './types.js'
 
@@ -168,6 +167,8 @@ export class Vidspec {
   async load(file: string): Promise<LoadedSpec> {
     const id = specId(this.config.root, file)
     const { raw, deps } = await loadSpecFile(file)
+    // The schema (zod) loads with the first spec that must be evaluated, not with every command.
+    const { validateSpec } = await import('./spec/validate.js')
     const { request, warnings } = validateSpec(raw, id)
     const { media, issues } = await resolveMedia(request, file)
     const spec: LoadedSpec = {

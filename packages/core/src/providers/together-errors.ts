@@ -1,5 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'together-ai'
 import { VidspecError } from '../errors.js'
+import { scrub } from './scrub.js'
 
 export type TogetherOperation = 'create' | 'poll'
 
@@ -103,10 +104,7 @@ export function serverMessage(err: APIError): string | undefined {
   return text && !/status code \(no body\)/.test(text) ? text.slice(0, 500) : undefined
 }
 
-/** Never let the key reach a message, even if a server or a proxy echoes it. */
-export function scrub(text: string, apiKey: string): string {
-  return apiKey.length >= 4 ? text.split(apiKey).join('***') : text
-}
+export { scrub }
 
 /**
  * Turns whatever the SDK threw into a `VidspecError`. `retryable` is only set where trying again is

@@ -1,7 +1,8 @@
-import Together from 'together-ai'
+import type Together from 'together-ai'
 import { VidspecError, formatIssues } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { mapTogetherError, notSentAwareFetch, scrub, type TogetherOperation } from './together-errors.js'
+import { scrub } from './scrub.js'
+import type { TogetherErrorContext, TogetherOperation } from './together-errors.js'
 import { checkTogetherMedia, togetherCreateBody } from './together-media.js'
 import { estimateTogetherCost } from './together-pricing.js'
 import type { JobState, JobStatusName, RemoteProvider } from './types.js'
@@ -24,14 +25,21 @@ const KNOWN_STATUSES = new Set<string>(['queued', 'in_progress', 'completed', 'f
 
 export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider {
   const baseURL = opts.baseURL?.trim() || TOGETHER_VIDEO_BASE_URL
-  const client = new Together({
-    apiKey: opts.apiKey,
-    baseURL,
-    // The runner owns retries: a blind SDK retry of a create can start a second paid job.
-    maxRetries: 0,
-    timeout: opts.requestTimeoutMs ?? 60_000,
-    fetch: notSentAwareFetch(opts.fetch ?? globalThis.fetch),
-  })
+  // The SDK (and its error classes) load on the first request: a plan or a cached build never pays
+  // for importing them.
+  let sdk: Promise<{ client: Together; mapError: (err: unknown, ctx: TogetherErrorContext) => VidspecError }> | undefined
+  const load = () =>
+    (sdk ??= Promise.all([import('together-ai'), import('./together-errors.js')]).then(([{ default: Sdk }, errors]) => ({
+      client: new Sdk({
+        apiKey: opts.apiKey,
+        baseURL,
+        // The runner owns retries: a blind SDK retry of a create can start a second paid job.
+        maxRetries: 0,
+        timeout: opts.requestTimeoutMs ?? 60_000,
+        fetch: errors.notSentAwareFetch(opts.fetch ?? globalThis.fetch),
+      }),
+      mapError: errors.mapTogetherError,
+    })))
   const warned = new Set<string>()
   const toJob = (raw: unknown, op: TogetherOperation, fallbackId?: string): JobState =>
     jobState(raw, op, fallbackId, opts.apiKey, (status) => {
@@ -52,23 +60,25 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
       }
       const body = await togetherCreateBody(req)
       const errCtx = { op: 'create' as const, apiKey: opts.apiKey, baseURL, spec: req.spec, signal: ctx.signal }
-      if (ctx.signal?.aborted) throw mapTogetherError(ctx.signal.reason, errCtx)
+      const { client, mapError } = await load()
+      if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
       let raw: unknown
       try {
         raw = await client.videos.create(body, { signal: ctx.signal })
       } catch (err) {
-        throw mapTogetherError(err, errCtx)
+        throw mapError(err, errCtx)
       }
       return toJob(raw, 'create')
     },
     async poll(jobId, ctx) {
       const errCtx = { op: 'poll' as const, apiKey: opts.apiKey, baseURL, jobId, signal: ctx.signal }
-      if (ctx.signal?.aborted) throw mapTogetherError(ctx.signal.reason, errCtx)
+      const { client, mapError } = await load()
+      if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
       let raw: unknown
       try {
         raw = await client.videos.retrieve(jobId, { signal: ctx.signal })
       } catch (err) {
-        throw mapTogetherError(err, errCtx)
+        throw mapError(err, errCtx)
       }
       return toJob(raw, 'poll', jobId)
     },

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build, transform, type BuildFailure, type Loader, type Message, type Plugin } from 'esbuild'
+import type { BuildFailure, Loader, Message, Plugin } from 'esbuild'
 import pLimit from 'p-limit'
 import { VidspecError, showValue } from '../errors.js'
 
@@ -118,6 +118,7 @@ function importMetaPlugin(): Plugin {
         if (!loader || inNodeModules(args.path)) return undefined
         const text = await readFile(args.path, 'utf8')
         if (!text.includes('import.meta')) return undefined
+        const { transform } = await esbuild()
         const out = await transform(text, {
           loader,
           sourcefile: args.path,
@@ -138,6 +139,11 @@ function importMetaPlugin(): Plugin {
 function inNodeModules(file: string): boolean {
   return file.split(/[\\/]/).includes('node_modules')
 }
+
+// Loaded on the first spec that must be evaluated: a plan whose specs all come from the memo never
+// pays for importing esbuild or starting its service.
+let esbuildModule: Promise<typeof import('esbuild')> | undefined
+const esbuild = () => (esbuildModule ??= import('esbuild'))
 
 function isBuildFailure(err: unknown): err is BuildFailure {
   return err instanceof Error && Array.isArray((err as Partial<BuildFailure>).errors)
@@ -163,6 +169,7 @@ function withAbsoluteMap(code: string, mapText: string, cwd: string): string {
 async function bundle(file: string, definePath: string): Promise<{ code: string; deps: string[] }> {
   const cwd = dirname(file)
   try {
+    const { build } = await esbuild()
     const result = await build({
       entryPoints: [file],
       absWorkingDir: cwd,

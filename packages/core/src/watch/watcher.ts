@@ -1,5 +1,5 @@
 import { resolve, sep } from 'node:path'
-import { watch, type FSWatcher } from 'chokidar'
+import type { FSWatcher } from 'chokidar'
 import { isVidspecError } from '../errors.js'
 import type { LoadedSpec, Vidspec } from '../project.js'
 
@@ -63,6 +63,8 @@ export class ProjectWatcher {
   async start(): Promise<void> {
     const { root, cacheDir } = this.#project.config
     const ignoredDirs = ['node_modules', '.git', 'dist', 'build'].map((d) => `${sep}${d}`)
+    // Imported here: only `watch` needs it, and every other command starts faster without it.
+    const { watch } = await import('chokidar')
     const fs = watch(root, {
       ignoreInitial: true,
       ignored: (path: string) =>
