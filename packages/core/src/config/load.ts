@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { VidspecError, showValue } from '../errors.js'
 import { ModuleLoadError, loadModuleFile } from '../spec/load.js'
+import { ConfigMemo } from './memo.js'
 import { resolveConfig, type ResolvedConfig } from './resolve.js'
 import type { VidspecConfigInput } from './types.js'
 
@@ -55,9 +56,13 @@ export async function loadConfig(
   }
   if (!file) return { config: resolveConfig({}, resolveOpts), deps: [] }
 
-  let loaded: { value: unknown; deps: string[] }
+  const memo = process.env.VIDSPEC_NO_MEMO ? undefined : new ConfigMemo(absRoot)
+  let loaded: { value: unknown; deps: string[] } | undefined = await memo?.get(file)
   try {
-    loaded = await loadModuleFile(file)
+    if (!loaded) {
+      loaded = await loadModuleFile(file)
+      await memo?.set(file, loaded.value, loaded.deps)
+    }
   } catch (err) {
     const detail = err instanceof ModuleLoadError ? err.detail : `could not be loaded: ${err instanceof Error ? err.message : showValue(err)}`
     throw new VidspecError('CONFIG_INVALID', `${file}: ${detail}`, { file, cause: err })

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 import { tmpdir } from 'node:os'
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path'
@@ -282,27 +282,33 @@ export async function loadSpecFile(file: string): Promise<{ raw: unknown; deps: 
   return { raw: value, deps }
 }
 
-const HASH_CONCURRENCY = 16
+const HASH_CONCURRENCY = 4
+/** Synchronous work between two yields to the event loop (a dev server must stay responsive). */
+const SYNC_BATCH = 256
 
-/** sha256 (hex) of each file's bytes, keyed by the path as given. Streams, so large media is fine. */
+/**
+ * sha256 (hex) of each file's bytes, keyed by the path as given. Specs, modules and images are read
+ * synchronously, in batches: for files of a few KB the promise API's round trips cost several times
+ * the read itself, and a no-op plan hashes every spec. Big files (reference videos) are streamed.
+ */
 export async function hashFiles(files: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  const big: string[] = []
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i] as string
+    if (statSync(file).size <= SMALL_FILE_BYTES) out[file] = createHash('sha256').update(readFileSync(file)).digest('hex')
+    else big.push(file)
+    if (i % SYNC_BATCH === SYNC_BATCH - 1) await new Promise((r) => setImmediate(r))
+  }
   const limit = pLimit(HASH_CONCURRENCY)
-  const pairs = await Promise.all(files.map((file) => limit(async () => [file, await hashFile(file)] as const)))
-  return Object.fromEntries(pairs)
+  await Promise.all(big.map((file) => limit(async () => (out[file] = await hashStream(file)))))
+  return out
 }
 
-/** Small files (specs, modules, images) in one read; big ones (reference videos) streamed. */
-async function hashFile(file: string): Promise<string> {
-  const handle = await open(file, 'r')
-  try {
-    const { size } = await handle.stat()
-    const hash = createHash('sha256')
-    if (size <= SMALL_FILE_BYTES) return hash.update(await handle.readFile()).digest('hex')
-    await pipeline(handle.createReadStream({ autoClose: false }), hash)
-    return hash.digest('hex')
-  } finally {
-    await handle.close()
-  }
+async function hashStream(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  await pipeline(createReadStream(file), hash)
+  return hash.digest('hex')
 }
 
 const SMALL_FILE_BYTES = 4 * 1024 * 1024
