@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises'
-import pLimit, { type LimitFunction } from 'p-limit'
 import { VidspecError, isVidspecError } from '../errors.js'
 import type { Logger, VidspecEvent } from '../logger.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
@@ -9,6 +8,7 @@ import { containerOverrun } from './container-length.js'
 import { downloadToFile } from './download.js'
 import { Flight } from './flight.js'
 import { sleep, throwIfAborted, withRetry, type RetryPolicy } from './retry.js'
+import { Slots } from './slots.js'
 
 export interface ProbedClip {
   width: number
@@ -59,6 +59,11 @@ export interface RunOptions {
   signal?: AbortSignal | undefined
 }
 
+interface RunContext extends RunOptions {
+  /** Gives the provider slot back: the job is done on the provider's side. */
+  releaseSlot(): void
+}
+
 /**
  * Turns a request into a stored clip, paying at most once per key: in-process single-flight, a
  * cross-process lock per key, and a journal of job ids that a later run resumes instead of creating
@@ -66,13 +71,17 @@ export interface RunOptions {
  */
 export class Runner {
   readonly #opts: RunnerOptions
-  readonly #limit: LimitFunction
+  /** Jobs the provider works on at once: `concurrency`. */
+  readonly #slots: Slots
+  /** Finished jobs downloading and being checked at once, so downloads never pile up unbounded. */
+  readonly #finishing: Slots
   readonly #inflight = new Map<string, Flight<RunResult>>()
   readonly #started = new Set<string>()
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts
-    this.#limit = pLimit(Math.max(1, opts.concurrency))
+    this.#slots = new Slots(opts.concurrency)
+    this.#finishing = new Slots(opts.concurrency)
   }
 
   get provider(): Provider {
@@ -110,7 +119,8 @@ export class Runner {
     const hit = await store.getEntry(req.key)
     if (hit) return { entry: hit, generated: false }
     this.#emit({ type: 'spec:queued', spec: req.spec, key: req.key })
-    return this.#limit(async () => {
+    const release = await this.#slots.take(opts.signal)
+    try {
       throwIfAborted(opts.signal)
       const lock = await store.lock(req.key, {
         signal: opts.signal,
@@ -126,14 +136,17 @@ export class Runner {
         this.#started.add(req.key)
         const provider = this.#opts.provider
         this.#emit({ type: 'spec:generating', spec: req.spec, key: req.key, provider: provider.id })
+        const ctx: RunContext = { ...opts, releaseSlot: release }
         const entry =
-          provider.kind === 'local' ? await this.#render(provider, req, opts) : await this.#remote(provider, req, opts)
+          provider.kind === 'local' ? await this.#render(provider, req, ctx) : await this.#remote(provider, req, ctx)
         return { entry, generated: true }
       } finally {
         this.#started.delete(req.key)
         await lock.release()
       }
-    })
+    } finally {
+      release()
+    }
   }
 
   /**
@@ -158,7 +171,7 @@ export class Runner {
     }
   }
 
-  async #remote(provider: RemoteProvider, req: ProviderRequest, opts: RunOptions): Promise<Entry> {
+  async #remote(provider: RemoteProvider, req: ProviderRequest, opts: RunContext): Promise<Entry> {
     const { store } = this.#opts
     let journal = await store.readJournal(req.key)
     let job: JobState
@@ -186,7 +199,14 @@ export class Runner {
       throwIfAborted(opts.signal)
     }
     job = await this.#waitForCompletion(provider, req, job, opts)
-    return this.#downloadAndCommit(provider, req, job, journal, opts)
+    // The provider is done with it: the next job may start while this one downloads.
+    opts.releaseSlot()
+    const done = await this.#finishing.take()
+    try {
+      return await this.#downloadAndCommit(provider, req, job, journal, opts)
+    } finally {
+      done()
+    }
   }
 
   /**
