@@ -77,8 +77,12 @@ export class ProjectWatcher {
     })
     fs.on('error', (err) => this.#opts.onNotice?.(`watcher error: ${(err as Error).message}`))
     await new Promise<void>((ready) => fs.once('ready', () => ready()))
-    const files = await this.#project.discover()
-    this.#enqueueWork(() => Promise.all(files.map((f) => this.#evaluate(f, 'added', performance.now()))).then(() => {}))
+    // The first pass goes through the spec memo: specs unchanged since the last run are not evaluated.
+    this.#enqueueWork(async () => {
+      const since = performance.now()
+      const loaded = await this.#project.loadAll()
+      await Promise.all(loaded.map(({ file, spec, error }) => this.#decideLoaded(file, 'added', since, spec ? { spec } : { error })))
+    })
   }
 
   /** Resolves once every decision so far is made and every job started so far has settled. */
@@ -153,18 +157,31 @@ export class ProjectWatcher {
   }
 
   async #evaluate(file: string, first: WatchDecisionKind, since: number): Promise<void> {
+    let loaded: { spec: LoadedSpec } | { error: unknown }
+    try {
+      loaded = { spec: await this.#project.load(file) }
+    } catch (error) {
+      loaded = { error }
+    }
+    await this.#decideLoaded(file, first, since, loaded)
+  }
+
+  async #decideLoaded(
+    file: string,
+    first: WatchDecisionKind,
+    since: number,
+    loaded: { spec: LoadedSpec } | { error: unknown },
+  ): Promise<void> {
     const id = this.#project.specId(file)
     const before = this.#specs.get(file)
-    let spec: LoadedSpec
-    try {
-      spec = await this.#project.load(file)
-    } catch (err) {
+    if (!('spec' in loaded)) {
       // Keep watching the spec and what it imported last time it loaded, so a fix is picked up.
       this.#specs.set(file, { key: undefined, deps: before?.deps ?? [file] })
       this.#index(file, before?.deps ?? [], before?.deps ?? [file])
-      this.#decide({ kind: 'invalid', spec: id, error: err as Error }, since)
+      this.#decide({ kind: 'invalid', spec: id, error: loaded.error as Error }, since)
       return
     }
+    const { spec } = loaded
     this.#specs.set(file, { key: spec.key, deps: spec.deps })
     this.#index(file, before?.deps ?? [], spec.deps)
     if (first === 'added') this.#decide({ kind: 'added', spec: id, key: spec.key }, since)
