@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const cliPath = join(repoRoot, 'packages/watcher/bin/vidspec.js')
+
+export interface Run {
+  ms: number
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs a command to completion and times it from spawn to exit (a whole process, startup included). */
+export function timed(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
+  return new Promise((done, fail) => {
+    const start = performance.now()
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? benchEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('error', fail)
+    child.on('close', (code) => done({ ms: performance.now() - start, code, stdout, stderr }))
+  })
+}
+
+/** The environment of measured processes: no API key, no CI switches, nothing inherited by accident. */
+export function benchEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' }
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v
+  return env
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+/** Alternates a and b `rounds` times (so drift hits both alike) and returns each one's run times. */
+export async function interleave(rounds: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number[], number[]]> {
+  const as: number[] = []
+  const bs: number[] = []
+  for (let i = 0; i < rounds; i++) {
+    as.push(await a())
+    bs.push(await b())
+  }
+  return [as, bs]
+}
+
+export const fmt = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`
+export const ratio = (x: number, base: number) => `${(x / base).toFixed(2)}×`
+
+/** One line per figure, aligned, so the output reads as a table. */
+export function report(title: string, rows: Array<[string, string]>): void {
+  const width = Math.max(...rows.map(([k]) => k.length))
+  console.log(`\n${title}`)
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`)
+}
+
+export function fail(message: string): never {
+  console.error(message)
+  process.exit(1)
+}

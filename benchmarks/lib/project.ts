@@ -1,0 +1,62 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { Vidspec } from '@vidspec/core'
+
+export interface BenchProject {
+  root: string
+  specFiles: string[]
+  shared: string
+  dispose(): Promise<void>
+}
+
+/**
+ * `count` specs, each importing one shared module, in folders of 100 like a real site's pages.
+ * Every spec differs (its prompt and seed), so every spec has its own key.
+ */
+export async function generateProject(count: number, config = `export default { provider: 'offline', include: ['src/**/*.video.ts'] }\n`): Promise<BenchProject> {
+  const root = await mkdtemp(join(tmpdir(), `vidspec-bench-${count}-`))
+  const shared = join(root, 'src/shared/brand.ts')
+  await mkdir(dirname(shared), { recursive: true })
+  await writeFile(shared, `export const brand = { look: 'soft teal light, film grain', steps: 20, fps: 8 }\n`)
+  await writeFile(join(root, 'vidspec.config.ts'), config)
+  const specFiles: string[] = []
+  for (let i = 0; i < count; i++) {
+    const dir = join(root, 'src/pages', `p${Math.floor(i / 100)}`)
+    if (i % 100 === 0) await mkdir(dir, { recursive: true })
+    const file = join(dir, `clip-${i}.video.ts`)
+    specFiles.push(file)
+    await writeFile(file, specSource(i, '../../shared/brand'))
+  }
+  return { root, specFiles, shared, dispose: () => rm(root, { recursive: true, force: true }) }
+}
+
+export function specSource(i: number, brandImport: string, extra = ''): string {
+  return `import { defineVideo } from '@vidspec/core'
+import { brand } from '${brandImport}'
+
+export default defineVideo({
+  model: 'minimax/hailuo-02',
+  prompt: \`Shot ${i}: a slow pan across a quiet harbour, \${brand.look}\`,
+  seconds: 1,
+  width: 1366,
+  height: 768,
+  fps: brand.fps,
+  steps: brand.steps,
+  seed: ${i},${extra}
+})
+`
+}
+
+/** One tiny rendered clip, recorded under every spec's key: a store full of hits, made in seconds. */
+export async function fillStore(root: string): Promise<void> {
+  const project = await Vidspec.open({ root })
+  const loaded = await project.loadAll()
+  const specs = loaded.flatMap((l) => (l.spec ? [l.spec] : []))
+  const first = specs[0]
+  if (!first) throw new Error('no spec loaded')
+  const { entry } = await project.generate(first)
+  for (const spec of specs.slice(1)) {
+    await project.store.putEntry({ ...entry, key: spec.key, request: spec.request, spec: spec.id })
+  }
+}
