@@ -203,7 +203,7 @@ export class Vidspec {
   async loadAll(files?: string[]): Promise<Array<{ file: string; spec?: LoadedSpec; error?: VidspecError }>> {
     const list = files ?? (await this.discover())
     const ids = list.map((file) => specId(this.config.root, file))
-    const memo = process.env.VIDSPEC_NO_MEMO ? undefined : await SpecMemo.open(this.config.cacheDir, this.provider.id)
+    const memo = await this.#specMemo()
     const known = memo ? await memo.valid(ids) : new Map<string, MemoizedSpec>()
     const limit = pLimit(8)
     const results = await Promise.all(
@@ -232,6 +232,23 @@ export class Vidspec {
       this.logger.debug(`could not save the spec memo: ${(err as Error).message}`)
     })
     return results
+  }
+
+  /**
+   * Loads one spec the way `loadAll` does: from the memo when none of its files changed. The Vite
+   * plugin loads specs one by one, and evaluating each would cost a bundle per spec per build.
+   */
+  async loadMemoized(file: string): Promise<LoadedSpec> {
+    const [result] = await this.loadAll([file])
+    if (result?.spec) return result.spec
+    throw result?.error ?? new VidspecError('INTERNAL', `${file}: loading it gave no result`)
+  }
+
+  #memo: Promise<SpecMemo | undefined> | undefined
+  /** One memo per project for its lifetime: a dev server asks for specs one at a time, all day. */
+  #specMemo(): Promise<SpecMemo | undefined> {
+    if (process.env.VIDSPEC_NO_MEMO) return Promise.resolve(undefined)
+    return (this.#memo ??= SpecMemo.open(this.config.cacheDir, this.provider.id).catch(() => undefined))
   }
 
   #fromMemo(file: string, id: string, m: MemoizedSpec): LoadedSpec {

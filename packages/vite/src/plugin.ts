@@ -40,7 +40,7 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
 
   async function loadSpec(ctx: Rolldown.PluginContext, file: string): Promise<LoadedSpec> {
     try {
-      const spec = await ready().project.load(file)
+      const spec = await ready().project.loadMemoized(file)
       // The spec's own imports and local media re-key it: watch them, so an edit updates the page.
       for (const dep of spec.deps) if (dep !== file) ctx.addWatchFile(dep)
       for (const m of spec.media.values()) if (m.kind === 'file' && m.path) ctx.addWatchFile(m.path)

@@ -58,11 +58,9 @@ export async function loadConfig(
 
   const memo = process.env.VIDSPEC_NO_MEMO ? undefined : new ConfigMemo(absRoot)
   let loaded: { value: unknown; deps: string[] } | undefined = await memo?.get(file)
+  const remembered = loaded !== undefined
   try {
-    if (!loaded) {
-      loaded = await loadModuleFile(file)
-      await memo?.set(file, loaded.value, loaded.deps)
-    }
+    loaded ??= await loadModuleFile(file)
   } catch (err) {
     const detail = err instanceof ModuleLoadError ? err.detail : `could not be loaded: ${err instanceof Error ? err.message : showValue(err)}`
     throw new VidspecError('CONFIG_INVALID', `${file}: ${detail}`, { file, cause: err })
@@ -78,5 +76,8 @@ export async function loadConfig(
       { file },
     )
   }
-  return { config: resolveConfig(value, { ...resolveOpts, file }), deps }
+  const config = resolveConfig(value, { ...resolveOpts, file, checked: remembered })
+  // Remembered only once it passed the check, so a memo hit may skip it.
+  if (!remembered) await memo?.set(file, value, deps)
+  return { config, deps }
 }

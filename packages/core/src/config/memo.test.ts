@@ -54,5 +54,7 @@ describe('config memo', () => {
     await loadConfig(root)
     await writeFile(join(root, 'vidspec.config.ts'), 'export default { concurrency: 0 }\n')
     await expect(loadConfig(root)).rejects.toThrow(/concurrency/)
+    // A config that failed its check is never remembered as checked.
+    await expect(loadConfig(root)).rejects.toThrow(/concurrency/)
   })
 })

@@ -6,8 +6,11 @@ import { hashFiles } from '../spec/load.js'
 
 const ENV_READ = /\bprocess\s*\.\s*(env|argv|cwd)\b|\bimport\.meta\.env\b/
 
+/** Bump when the config schema changes: a remembered config skips the check. */
+const MEMO_VERSION = 1
+
 interface ConfigMemoFile {
-  version: 1
+  version: typeof MEMO_VERSION
   file: string
   /** Absolute path -> sha256 of the config file and everything it imported. */
   inputs: Record<string, string>
@@ -18,7 +21,8 @@ interface ConfigMemoFile {
  * The evaluated default export of `vidspec.config.ts`, remembered by the content hashes of the file
  * and its imports, so a run whose config did not change skips bundling and evaluating it (starting
  * esbuild costs more than the rest of a no-op plan). Only plain JSON values are remembered; a config
- * holding anything else, or reading the environment, is evaluated every time. It lives under `node_modules/.cache/vidspec`, where
+ * holding anything else, or reading the environment, is evaluated every time. Only a config that
+ * passed the schema is remembered, so a hit skips that check too. It lives under `node_modules/.cache/vidspec`, where
  * build tools keep such caches, because the store's location is itself a config option.
  */
 export class ConfigMemo {
@@ -34,7 +38,7 @@ export class ConfigMemo {
   async get(file: string): Promise<{ value: unknown; deps: string[] } | undefined> {
     const read = await readJson(this.#path).catch(() => undefined)
     const memo = read?.ok ? (read.value as Partial<ConfigMemoFile>) : undefined
-    if (memo?.version !== 1 || memo.file !== file || !memo.inputs || !(file in memo.inputs)) return undefined
+    if (memo?.version !== MEMO_VERSION || memo.file !== file || !memo.inputs || !(file in memo.inputs)) return undefined
     const inputs = memo.inputs
     const now = await hashFiles(Object.keys(inputs)).catch(() => undefined)
     if (!now || Object.entries(inputs).some(([path, sha]) => now[path] !== sha)) return undefined
@@ -56,7 +60,7 @@ export class ConfigMemo {
     if (!isDeepStrictEqual(plain, value)) return
     try {
       const inputs = await hashFiles(files)
-      const memo: ConfigMemoFile = { version: 1, file, inputs, value: plain }
+      const memo: ConfigMemoFile = { version: MEMO_VERSION, file, inputs, value: plain }
       await writeJsonAtomic(this.#tmp, this.#path, memo)
     } catch {
       // Not worth failing a build over.

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
-import { z } from 'zod'
+import type * as Zod from 'zod'
 import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors.js'
 import type { ProviderName } from '../providers/types.js'
 import type { VidspecConfigInput } from './types.js'
@@ -54,76 +55,95 @@ export const configDefaults = Object.freeze({
   previews: 'warn',
 } as const)
 
+// zod is loaded the first time a config must be checked: a run whose config comes from the memo
+// (already checked) and that passes no options never pays for importing it.
+let zodModule: typeof Zod | undefined
+const zod = (): typeof Zod => (zodModule ??= createRequire(import.meta.url)('zod') as typeof Zod)
+
 interface Rule {
-  schema: z.ZodType
+  schema: Zod.ZodType
   /** What is allowed, in words, for error messages. */
   allowed: string
 }
 
-const rule = (schema: z.ZodType, allowed: string): Rule => ({ schema, allowed })
 const DAY_MS = 86_400_000
-const intIn = (min: number, max: number, unit = ''): Rule =>
-  rule(z.number().int().min(min).max(max), `an integer from ${min} to ${max}${unit}`)
 
-const httpURL = z.string().refine((s) => {
+function isHttpURL(s: string): boolean {
   try {
     const u = new URL(s)
     return u.protocol === 'http:' || u.protocol === 'https:'
   } catch {
     return false
   }
-})
+}
 const HTTP_URL_ALLOWED = 'an http(s) URL, e.g. "https://api.together.ai/v2"'
 
 // The schema and the words used to explain it come from one table, so they cannot drift apart.
-const rules = {
-  cacheDir: rule(z.string().trim().min(1), 'a non-empty folder path, relative to the project root'),
-  provider: rule(z.enum(['auto', 'together', 'offline']), '"auto", "together" or "offline"'),
-  concurrency: intIn(1, 64),
-  include: rule(z.array(z.string().trim().min(1)).min(1), 'a non-empty array of glob strings, e.g. ["**/*.video.ts"]'),
-  ignore: rule(z.array(z.string().trim().min(1)), 'an array of glob strings, e.g. ["drafts/**"]'),
-  together: {
-    baseURL: rule(httpURL, HTTP_URL_ALLOWED),
-    jobTimeoutMs: intIn(1, DAY_MS, ' (milliseconds)'),
-    pollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
-    maxPollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
-    requestTimeoutMs: intIn(1, 600_000, ' (milliseconds)'),
-  },
-  retry: {
-    retries: intIn(0, 20),
-    minDelayMs: intIn(0, 600_000, ' (milliseconds)'),
-    maxDelayMs: intIn(0, 600_000, ' (milliseconds)'),
-  },
-  previews: rule(z.enum(['allow', 'warn', 'error']), '"allow", "warn" or "error"'),
-} satisfies Record<keyof VidspecConfigInput, Rule | Record<string, Rule>>
+function buildRules(z: typeof Zod) {
+  const rule = (schema: Zod.ZodType, allowed: string): Rule => ({ schema, allowed })
+  const intIn = (min: number, max: number, unit = ''): Rule =>
+    rule(z.number().int().min(min).max(max), `an integer from ${min} to ${max}${unit}`)
+  const httpURL = z.string().refine(isHttpURL)
+  return {
+    cacheDir: rule(z.string().trim().min(1), 'a non-empty folder path, relative to the project root'),
+    provider: rule(z.enum(['auto', 'together', 'offline']), '"auto", "together" or "offline"'),
+    concurrency: intIn(1, 64),
+    include: rule(z.array(z.string().trim().min(1)).min(1), 'a non-empty array of glob strings, e.g. ["**/*.video.ts"]'),
+    ignore: rule(z.array(z.string().trim().min(1)), 'an array of glob strings, e.g. ["drafts/**"]'),
+    together: {
+      baseURL: rule(httpURL, HTTP_URL_ALLOWED),
+      jobTimeoutMs: intIn(1, DAY_MS, ' (milliseconds)'),
+      pollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
+      maxPollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
+      requestTimeoutMs: intIn(1, 600_000, ' (milliseconds)'),
+    },
+    retry: {
+      retries: intIn(0, 20),
+      minDelayMs: intIn(0, 600_000, ' (milliseconds)'),
+      maxDelayMs: intIn(0, 600_000, ' (milliseconds)'),
+    },
+    previews: rule(z.enum(['allow', 'warn', 'error']), '"allow", "warn" or "error"'),
+  } satisfies Record<keyof VidspecConfigInput, Rule | Record<string, Rule>>
+}
+
+let built: { rules: RuleTree; schema: Zod.ZodType } | undefined
+function schema(): { rules: RuleTree; schema: Zod.ZodType } {
+  if (!built) {
+    const rules = buildRules(zod())
+    built = { rules, schema: schemaOf(rules) }
+  }
+  return built
+}
 
 type RuleTree = { [key: string]: Rule | RuleTree }
 
 function isRule(node: Rule | RuleTree): node is Rule {
-  return 'schema' in node && node.schema instanceof z.ZodType
+  return 'schema' in node && node.schema instanceof zod().ZodType
 }
 
-function schemaOf(tree: RuleTree): z.ZodType {
-  const shape: Record<string, z.ZodType> = {}
+function schemaOf(tree: RuleTree): Zod.ZodType {
+  const shape: Record<string, Zod.ZodType> = {}
   for (const [key, node] of Object.entries(tree)) {
     shape[key] = (isRule(node) ? node.schema : schemaOf(node)).optional()
   }
-  return z.strictObject(shape)
+  return zod().strictObject(shape)
 }
-
-const configSchema = schemaOf(rules)
 
 /** Validates a config object against the schema (unknown keys rejected). */
 function check(input: unknown): { data: VidspecConfigInput; issues: SpecIssue[] } {
-  const result = configSchema.safeParse(input)
+  // Nothing to check in an empty object (no options given), and no reason to load zod for it.
+  if (typeof input === 'object' && input !== null && !Array.isArray(input) && Object.keys(input).length === 0) {
+    return { data: {}, issues: [] }
+  }
+  const result = schema().schema.safeParse(input)
   if (result.success) return { data: result.data as VidspecConfigInput, issues: [] }
   return { data: {}, issues: result.error.issues.flatMap((issue) => explain(issue, input)) }
 }
 
-function explain(issue: z.core.$ZodIssue, input: unknown): SpecIssue[] {
+function explain(issue: Zod.core.$ZodIssue, input: unknown): SpecIssue[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
   if (issue.code === 'unrecognized_keys') {
-    const node = nodeAt(rules, path)
+    const node = nodeAt(schema().rules, path)
     const known = node && !isRule(node) ? Object.keys(node) : []
     return issue.keys.map((key) => ({
       path: showPath([...path, key]),
@@ -134,7 +154,7 @@ function explain(issue: z.core.$ZodIssue, input: unknown): SpecIssue[] {
   if (path.length === 0) {
     return [{ path: '', value: showValue(input), message: 'an object of options, e.g. defineConfig({ concurrency: 2 })' }]
   }
-  const node = nodeAt(rules, path.filter((p) => typeof p === 'string'))
+  const node = nodeAt(schema().rules, path.filter((p) => typeof p === 'string'))
   const allowed = node && isRule(node) ? node.allowed : node ? 'an object of options' : issue.message
   return [{ path: showPath(path), value: showValue(valueAt(input, path)), message: allowed }]
 }
@@ -205,6 +225,8 @@ export interface ResolveConfigOptions {
   env?: NodeJS.ProcessEnv | undefined
   /** CLI flags or Vite plugin options; they win over the file. */
   overrides?: Partial<VidspecConfigInput> | undefined
+  /** The input passed this check before and has not changed since (the config memo says so). */
+  checked?: boolean | undefined
 }
 
 /**
@@ -217,7 +239,7 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   const file = opts.file === undefined ? undefined : resolve(root, opts.file)
   const source = file ?? 'vidspec config'
 
-  const fromFile = check(input ?? {})
+  const fromFile = opts.checked ? { data: (input ?? {}) as VidspecConfigInput, issues: [] } : check(input ?? {})
   if (fromFile.issues.length > 0) {
     // Report a misplaced store in the same round as the schema problems, not after they are fixed.
     const rawCacheDir = valueAt(input, ['cacheDir'])
@@ -236,7 +258,7 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   const pick = <K extends keyof VidspecConfigInput>(key: K): VidspecConfigInput[K] => (key in over ? over[key] : cfg[key])
 
   const envBaseURL = env.TOGETHER_BASE_URL?.trim()
-  if (envBaseURL && !httpURL.safeParse(envBaseURL).success) {
+  if (envBaseURL && !isHttpURL(envBaseURL)) {
     throw invalid('environment', [{ path: 'TOGETHER_BASE_URL', value: showValue(envBaseURL), message: HTTP_URL_ALLOWED }], undefined)
   }
 

@@ -1,21 +1,22 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path'
-import fg from 'fast-glob'
 import type { ResolvedConfig } from '../config/resolve.js'
 
 /** Never searched, whatever the config says: dependencies, build outputs and VCS internals. */
 export const ALWAYS_IGNORED = ['**/node_modules/**', '**/dist/**', '**/build/**', '**/.git/**'] as const
 
 /** The cache dir as an ignore glob, when it lies inside the root (outside, the globs cannot reach it). */
-function cacheDirGlob(root: string, cacheDir: string): string | undefined {
+function cacheDirGlob(root: string, cacheDir: string, escapePath: (p: string) => string): string | undefined {
   const rel = relative(root, cacheDir)
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined
-  return `${fg.escapePath(rel.split(sep).join('/'))}/**`
+  return `${escapePath(rel.split(sep).join('/'))}/**`
 }
 
 /** Absolute paths of every spec under the root that the config's globs match, sorted. */
 export async function discoverSpecs(config: Pick<ResolvedConfig, 'root' | 'cacheDir' | 'include' | 'ignore'>): Promise<string[]> {
+  // Imported here, not with the module: the Vite plugin and a memo-only run never glob.
+  const { default: fg } = await import('fast-glob')
   const root = resolve(config.root)
-  const cache = cacheDirGlob(root, resolve(root, config.cacheDir))
+  const cache = cacheDirGlob(root, resolve(root, config.cacheDir), fg.escapePath)
   const files = await fg(config.include, {
     cwd: root,
     absolute: true,

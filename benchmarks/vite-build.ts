@@ -1,0 +1,63 @@
+// Benchmark 6: `vite build` of a site importing 50 cached clips through @vidspec/vite, against the
+// same site importing the very same files as plain `.mp4` assets (Vite's own asset handling, never
+// inlined either). Both in fresh processes, interleaved, after one warm-up build each (the plugin's
+// warm-up extracts the posters, which later builds reuse). Target: ≤ 1.3× the plain build.
+// Usage: tsx benchmarks/vite-build.ts [clips, default 50] [--rounds N]
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { benchEnv, cliPath, fail, fmt, interleave, median, ratio, report, timed } from './lib/measure.js'
+import { generateProject } from './lib/project.js'
+
+const CLIPS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 50)
+const roundsAt = process.argv.indexOf('--rounds')
+const rounds = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 5
+const require = createRequire(import.meta.url)
+const viteBin = join(require.resolve('vite/package.json'), '..', 'bin', 'vite.js')
+const pluginUrl = pathToFileURL(require.resolve('@vidspec/vite')).href
+
+const project = await generateProject(CLIPS, `export default { provider: 'offline', include: ['src/**/*.video.ts'], previews: 'allow' }\n`)
+const env = benchEnv()
+try {
+  // The store and the plain files: one offline render per spec, then --out copies the clips.
+  const made = await timed(process.execPath, [cliPath, 'build', '--json', '--out', 'clips'], { cwd: project.root, env })
+  if (made.code !== 0) fail(`vidspec build failed:\n${made.stderr}`)
+  const names = project.specFiles.map((f) => f.slice(project.root.length + 1).replace(/\.video\.ts$/, ''))
+  const manifest = JSON.parse(await readFile(join(project.root, 'clips/manifest.json'), 'utf8')) as { clips: Array<{ spec: string; file: string }> }
+  const fileOf = new Map(manifest.clips.map((m) => [m.spec, m.file]))
+
+  const sites = { plugin: join(project.root, 'site-plugin'), plain: join(project.root, 'site-plain') }
+  for (const [kind, dir] of Object.entries(sites)) {
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, 'index.html'), '<!doctype html><main id="app"></main><script type="module" src="./main.js"></script>\n')
+    const imports = names.map((n, i) =>
+      kind === 'plugin' ? `import c${i} from '../${n}.video'` : `import c${i} from '../clips/${fileOf.get(`${n}.video.ts`) ?? fail(`no clip for ${n} in the manifest`)}'`,
+    )
+    const use = kind === 'plugin' ? names.map((_, i) => `c${i}.src`) : names.map((_, i) => `c${i}`)
+    await writeFile(join(dir, 'main.js'), `${imports.join('\n')}\ndocument.querySelector('#app').dataset.clips = [${use.join(', ')}].join(' ')\n`)
+    await writeFile(
+      join(dir, 'vite.config.mjs'),
+      kind === 'plugin'
+        ? `import vidspec from ${JSON.stringify(pluginUrl)}\nexport default { logLevel: 'warn', plugins: [vidspec({ root: '..' })], build: { assetsInlineLimit: 0 } }\n`
+        : `export default { logLevel: 'warn', build: { assetsInlineLimit: 0 } }\n`,
+    )
+  }
+  const build = async (dir: string) => {
+    const run = await timed(process.execPath, [viteBin, 'build'], { cwd: dir, env })
+    if (run.code !== 0) fail(`vite build in ${dir} failed:\n${run.stderr}\n${run.stdout}`)
+    return run.ms
+  }
+  const warmPlugin = await build(sites.plugin)
+  const warmPlain = await build(sites.plain)
+  const [plugin, plain] = await interleave(rounds, () => build(sites.plugin), () => build(sites.plain))
+  const p = median(plugin)
+  const b = median(plain)
+  report(`Vite build: ${CLIPS} cached clips (median of ${rounds} fresh processes each, interleaved)`, [
+    ['plain .mp4 imports (Vite asset handling)', fmt(b)],
+    ['through @vidspec/vite', `${fmt(p)}  = ${ratio(p, b)} the plain build (target ≤ 1.3×)`],
+    ['first builds (plugin extracts posters)', `plugin ${fmt(warmPlugin)}, plain ${fmt(warmPlain)}`],
+  ])
+} finally {
+  await project.dispose()
+}
