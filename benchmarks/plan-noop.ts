@@ -42,9 +42,15 @@ for (const size of sizes) {
   }
 }
 report(`No-op plan (median of ${rounds} fresh processes each, interleaved)`, rows)
+// Per spec at each size, and the marginal cost of each added spec between two sizes: the fixed cost
+// of starting a process weighs on small projects; what must stay flat is the marginal cost.
 report(
   'Scale: no-op plan per spec',
-  perSpec.map(([n, ms]) => [`${n} specs`, `${(ms * 1000).toFixed(1)} µs/spec (${ratio(ms, perSpec[0]![1])} the smallest size's)`]),
+  perSpec.map(([n, ms], i) => {
+    const prev = perSpec[i - 1]
+    const marginal = prev ? `; marginal from ${prev[0]}: ${(((ms * n - prev[1] * prev[0]) / (n - prev[0])) * 1000).toFixed(0)} µs/spec` : ''
+    return [`${n} specs`, `${(ms * 1000).toFixed(0)} µs/spec overall${marginal}`]
+  }),
 )
 
 function countOf(values: string[]): Record<string, number> {

@@ -25,12 +25,16 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   dir = await mkdtemp(join(tmpdir(), 'download-test-'))
-  routes.set('/ok', (res) => res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': BODY.length }).end(BODY))
+  routes.set('/ok', (res) => {
+    res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': BODY.length }).end(BODY)
+  })
   routes.set('/short', (res) => {
     res.writeHead(200, { 'content-length': BODY.length, connection: 'close' })
     res.end(BODY.subarray(0, 1000))
   })
-  routes.set('/denied', (res) => res.writeHead(403).end('expired'))
+  routes.set('/denied', (res) => {
+    res.writeHead(403).end('expired')
+  })
   routes.set('/stall', (res) => {
     res.writeHead(200, { 'content-length': BODY.length })
     res.write(BODY.subarray(0, 1000))
