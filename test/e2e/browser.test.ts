@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { setEnv } from '../helpers/env.js'
 import { repoRoot } from '../helpers/project.js'
 import { until } from '../helpers/vite.js'
 
@@ -68,7 +69,7 @@ async function expectPlayable(page: Page, seconds: Record<string, number>): Prom
 let root: string
 let browser: Browser
 let seconds: Record<string, number>
-const savedCi = process.env.CI
+let restoreEnv = () => {}
 
 beforeAll(async () => {
   // A copy of the example, so its store and build output stay out of the repository.
@@ -80,11 +81,11 @@ beforeAll(async () => {
   await symlink(join(EXAMPLE, 'node_modules'), join(root, 'node_modules'), 'dir')
   seconds = await specSeconds(root)
   // The example ships offline previews on this machine; CI=true would (rightly) refuse that build.
-  delete process.env.CI
+  restoreEnv = setEnv({ CI: undefined })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] })
 })
 afterAll(async () => {
-  if (savedCi !== undefined) process.env.CI = savedCi
+  restoreEnv()
   await browser?.close()
   await rm(root, { recursive: true, force: true })
 })

@@ -5,6 +5,7 @@ import { build, type InlineConfig } from 'vite'
 import vidspec, { type VidspecPluginOptions } from '@vidspec/vite'
 import { ffmpegPath, probeVideo } from '@vidspec/core'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
+import { setEnv } from '../helpers/env.js'
 import { tempProject, type TempProject } from '../helpers/project.js'
 import { FAST, togetherProject } from '../helpers/together.js'
 import { captureLogger, recordingFfmpeg, specSource } from '../helpers/vite.js'
@@ -36,7 +37,7 @@ async function viteBuild(root: string, options: VidspecPluginOptions, extra: Inl
 describe('vite build with the offline provider', () => {
   let project: TempProject
   let ffmpeg: Awaited<ReturnType<typeof recordingFfmpeg>>
-  const saved = process.env.VIDSPEC_FFMPEG
+  let restoreEnv = () => {}
 
   beforeAll(async () => {
     project = await tempProject({
@@ -48,11 +49,10 @@ describe('vite build with the offline provider', () => {
       'loop.video.ts': spec('loop', ", output_format: 'WEBM'"),
     })
     ffmpeg = await recordingFfmpeg(project.root, ffmpegPath())
-    process.env.VIDSPEC_FFMPEG = ffmpeg.path
+    restoreEnv = setEnv({ VIDSPEC_FFMPEG: ffmpeg.path })
   })
   afterAll(async () => {
-    if (saved === undefined) delete process.env.VIDSPEC_FFMPEG
-    else process.env.VIDSPEC_FFMPEG = saved
+    restoreEnv()
     await project.dispose()
   })
 
@@ -64,13 +64,11 @@ describe('vite build with the offline provider', () => {
   })
 
   it("previews: 'error' is the default when CI=true", async () => {
-    const ci = process.env.CI
-    process.env.CI = 'true'
+    const restoreCi = setEnv({ CI: 'true' })
     try {
       await expect(viteBuild(project.root, { provider: 'offline' })).rejects.toThrow(/previews is 'error'/)
     } finally {
-      if (ci === undefined) delete process.env.CI
-      else process.env.CI = ci
+      restoreCi()
     }
     expect(await ffmpeg.renders()).toBe(0)
   })
@@ -125,14 +123,13 @@ it('a build importing an invalid spec fails naming the file, the field, the valu
 
 describe('vite build with Together', () => {
   const KEY = 'tg-build-0123456789abcdef'
-  const saved = { key: process.env.TOGETHER_API_KEY, url: process.env.TOGETHER_BASE_URL }
+  let restoreEnv = () => {}
   let fake: FakeTogether
   let project: TempProject
 
   beforeAll(async () => {
     fake = await startFakeTogether({ apiKey: KEY, jobDurationMs: 200, maxConcurrentJobs: 2 })
-    process.env.TOGETHER_API_KEY = KEY
-    process.env.TOGETHER_BASE_URL = fake.baseURL
+    restoreEnv = setEnv({ TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: fake.baseURL })
     project = await togetherProject(4, { ...FAST, concurrency: 2 })
     await project.write('index.html', '<!doctype html><script type="module" src="/main.ts"></script>')
     await project.write(
@@ -141,13 +138,7 @@ describe('vite build with Together', () => {
     )
   })
   afterAll(async () => {
-    for (const [name, value] of [
-      ['TOGETHER_API_KEY', saved.key],
-      ['TOGETHER_BASE_URL', saved.url],
-    ] as const) {
-      if (value === undefined) delete process.env[name]
-      else process.env[name] = value
-    }
+    restoreEnv()
     await fake.close()
     await project.dispose()
   })

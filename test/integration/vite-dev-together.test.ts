@@ -1,13 +1,14 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { Store } from '@vidspec/core'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
+import { setEnv } from '../helpers/env.js'
 import type { TempProject } from '../helpers/project.js'
 import { FAST, spawnCli, togetherProject, togetherSpec, type CliChild } from '../helpers/together.js'
 import { fetchAsset, startDev, until, type DevServer } from '../helpers/vite.js'
 
 // The dev server runs in this process, so the provider reads its key and URL from this environment.
 const KEY = 'tg-dev-0123456789abcdef'
-const saved = { key: process.env.TOGETHER_API_KEY, url: process.env.TOGETHER_BASE_URL }
+let restoreEnv = () => {}
 
 let fake: FakeTogether
 let project: TempProject | undefined
@@ -16,8 +17,7 @@ let watcher: CliChild | undefined
 
 beforeAll(async () => {
   fake = await startFakeTogether({ apiKey: KEY, jobDurationMs: 1_200 })
-  process.env.TOGETHER_API_KEY = KEY
-  process.env.TOGETHER_BASE_URL = fake.baseURL
+  restoreEnv = setEnv({ TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: fake.baseURL })
 })
 afterEach(async () => {
   await dev?.close()
@@ -27,13 +27,7 @@ afterEach(async () => {
   fake.reset()
 })
 afterAll(async () => {
-  for (const [name, value] of [
-    ['TOGETHER_API_KEY', saved.key],
-    ['TOGETHER_BASE_URL', saved.url],
-  ] as const) {
-    if (value === undefined) delete process.env[name]
-    else process.env[name] = value
-  }
+  restoreEnv()
   await fake.close()
 })
 

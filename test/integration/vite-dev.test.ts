@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ffmpegPath, probeVideo, Store } from '@vidspec/core'
+import { setEnv } from '../helpers/env.js'
 import { tempProject, type TempProject } from '../helpers/project.js'
 import { fetchAsset, recordingFfmpeg, specSource, startDev, until, type DevServer } from '../helpers/vite.js'
 
@@ -14,7 +15,7 @@ const CLIP_URL = /^\/@vidspec\/([0-9a-f]{64})\.mp4$/
 let project: TempProject
 let ffmpeg: Awaited<ReturnType<typeof recordingFfmpeg>>
 let dev: DevServer | undefined
-const savedFfmpeg = process.env.VIDSPEC_FFMPEG
+let restoreEnv = () => {}
 
 beforeAll(async () => {
   project = await tempProject({
@@ -25,11 +26,10 @@ beforeAll(async () => {
     'index.html': '<!doctype html><script type="module" src="/main.ts"></script>',
   })
   ffmpeg = await recordingFfmpeg(project.root, ffmpegPath(), {})
-  process.env.VIDSPEC_FFMPEG = ffmpeg.path
+  restoreEnv = setEnv({ VIDSPEC_FFMPEG: ffmpeg.path })
 })
 afterAll(async () => {
-  if (savedFfmpeg === undefined) delete process.env.VIDSPEC_FFMPEG
-  else process.env.VIDSPEC_FFMPEG = savedFfmpeg
+  restoreEnv()
   await project.dispose()
 })
 
