@@ -13,6 +13,7 @@ import { probeVideo } from './media/ffmpeg.js'
 import { describeChange, diffRequests, type FieldChange } from './plan/diff.js'
 import { createProvider } from './providers/create.js'
 import type { Provider, ProviderRequest } from './providers/types.js'
+import { RemoteCache } from './remote/cache.js'
 import { Runner, type RunResult } from './runner/runner.js'
 import { discoverSpecs, specId, specName } from './spec/discover.js'
 import { hashFiles, loadSpecFile } from './spec/load.js'
@@ -108,6 +109,8 @@ export class Vidspec {
   readonly provider: Provider
   readonly runner: Runner
   readonly logger: Logger
+  /** The shared cache in a bucket (`remote` in the config), unless none is configured or it is off. */
+  readonly remote: RemoteCache | undefined
   /** Files the config itself was loaded from (a change means reopening). */
   readonly configDeps: string[]
   readonly #warned = new Set<string>()
@@ -124,6 +127,15 @@ export class Vidspec {
     this.store = new Store(config.cacheDir)
     this.provider = provider
     this.logger = logger
+    this.remote = config.remote
+      ? new RemoteCache({
+          remote: config.remote,
+          store: this.store,
+          logger,
+          jobTimeoutMs: config.together.jobTimeoutMs,
+          poll: { intervalMs: config.together.pollIntervalMs, maxIntervalMs: config.together.maxPollIntervalMs },
+        })
+      : undefined
     this.runner = new Runner({
       store: this.store,
       provider,
@@ -137,6 +149,7 @@ export class Vidspec {
       },
       logger,
       retryUncertain: runnerOptions.retryUncertain ?? false,
+      remote: this.remote,
     })
   }
 
@@ -313,15 +326,25 @@ export class Vidspec {
   async build(opts: BuildOptions = {}): Promise<BuildResult> {
     const [loaded, lock] = await Promise.all([this.loadAll(opts.files), readLockfile(this.config.root)])
     const misses: Miss[] = []
+    const local: LoadedSpec[] = []
     for (const { spec } of loaded) {
       if (!spec || (await this.store.getEntry(spec.key))) continue
       const locked = lock.specs[spec.id]
       if (locked?.key === spec.key && (await this.#restoreLocked(spec, locked))) continue
-      const note =
+      local.push(spec)
+    }
+    // A clip in the shared cache is not a miss: fetched before --frozen and the spend limits decide.
+    const fetched = await this.#readThrough(local, opts.signal)
+    for (const spec of local) {
+      if (fetched.has(spec.key)) continue
+      const locked = lock.specs[spec.id]
+      const approved =
         locked?.key === spec.key
           ? `the approved clip ${locked.digest.slice(0, 12)} (vidspec.lock.json) is not in the cache; a new generation will differ from it`
           : undefined
-      if (note) this.logger.warn(`${spec.id}: ${note}`)
+      if (approved) this.logger.warn(`${spec.id}: ${approved}`)
+      const unreachable = this.remote?.failure ? `the remote cache could not be used (${this.remote.failure})` : undefined
+      const note = [approved, unreachable].filter(Boolean).join('; ') || undefined
       misses.push({ spec: spec.id, request: this.providerRequest(spec), note })
     }
     try {
@@ -398,6 +421,23 @@ export class Vidspec {
     })
     this.logger.error(err.message)
     return { items, counts: countItems(items), blocked: err }
+  }
+
+  /** Fetches local misses from the remote cache; the keys it had. */
+  async #readThrough(specs: LoadedSpec[], signal: AbortSignal | undefined): Promise<Set<string>> {
+    const remote = this.remote
+    const found = new Set<string>()
+    if (!remote || specs.length === 0) return found
+    const byKey = new Map(specs.map((s) => [s.key, s] as const))
+    const limit = pLimit(8)
+    await Promise.all(
+      [...byKey.values()].map((spec) =>
+        limit(async () => {
+          if (await remote.fetch(spec.key, spec.id, signal)) found.add(spec.key)
+        }),
+      ),
+    )
+    return found
   }
 
   async #history(limits: SpendLimits): Promise<Entry[]> {

@@ -64,3 +64,15 @@ export function moneyFlag(command: string, name: string, value: string | undefin
   }
   return n
 }
+
+/** `--shard i/n`: this job's part of the specs, 1 ≤ i ≤ n. */
+export function shardFlag(command: string, value: string | undefined): { index: number; count: number } | undefined {
+  if (value === undefined) return undefined
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim())
+  const index = Number(m?.[1])
+  const count = Number(m?.[2])
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new VidspecError('USAGE', `vidspec ${command}: --shard must be i/n with 1 <= i <= n, e.g. 2/3 (got ${JSON.stringify(value)})`)
+  }
+  return { index, count }
+}

@@ -3,6 +3,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path'
 import type * as Zod from 'zod'
 import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors.js'
 import type { ProviderName } from '../providers/types.js'
+import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
 import type { VidspecConfigInput } from './types.js'
 
 /** The config every part of vidspec runs on: every option filled in, paths absolute. */
@@ -31,6 +32,8 @@ export interface ResolvedConfig {
     maxDelayMs: number
   }
   previews: 'allow' | 'warn' | 'error'
+  /** The shared S3 cache; undefined when none is configured or its mode is off. */
+  remote?: ResolvedRemote | undefined
 }
 
 /** The defaults of `VidspecConfigInput`, in one place (`previews` depends on CI, see resolveConfig). */
@@ -103,7 +106,17 @@ function buildRules(z: typeof Zod) {
       maxDelayMs: intIn(0, 600_000, ' (milliseconds)'),
     },
     previews: rule(z.enum(['allow', 'warn', 'error']), '"allow", "warn" or "error"'),
-  } satisfies Record<keyof VidspecConfigInput, Rule | Record<string, Rule>>
+    remote: {
+      mode: rule(z.enum(['read-write', 'read-only', 'off']), REMOTE_MODE_ALLOWED),
+      s3: {
+        bucket: rule(z.string().regex(BUCKET_RE), 'an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens'),
+        prefix: rule(z.string(), 'a key prefix inside the bucket, e.g. "vidspec/site"'),
+        region: rule(z.string().trim().min(1), 'a region name, e.g. "eu-west-1" ("auto" for Cloudflare R2)'),
+        endpoint: rule(httpURL, 'an http(s) URL of an S3-compatible endpoint, e.g. "https://<account>.r2.cloudflarestorage.com"'),
+        forcePathStyle: rule(z.boolean(), 'true or false'),
+      },
+    },
+  } satisfies Record<keyof VidspecConfigInput, Rule | RuleTree>
 }
 
 let built: { rules: RuleTree; schema: Zod.ZodType } | undefined
@@ -239,6 +252,8 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   const file = opts.file === undefined ? undefined : resolve(root, opts.file)
   const source = file ?? 'vidspec config'
 
+  const leaked = credentialIssues(input)
+  if (leaked.length > 0) throw invalid(source, leaked, file)
   const fromFile = opts.checked ? { data: (input ?? {}) as VidspecConfigInput, issues: [] } : check(input ?? {})
   if (fromFile.issues.length > 0) {
     // Report a misplaced store in the same round as the schema problems, not after they are fixed.
@@ -283,6 +298,9 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   if (maxDelayMs < minDelayMs) {
     issues.push({ path: 'retry.maxDelayMs', value: showValue(maxDelayMs), message: `at least retry.minDelayMs (${minDelayMs})` })
   }
+  const remote = resolveRemote(pick('remote'), env)
+  if (remote.envIssues.length > 0) throw invalid('environment', remote.envIssues, undefined)
+  issues.push(...remote.issues)
   if (issues.length > 0) throw invalid(source, issues, file)
 
   const provider = pick('provider') ?? configDefaults.provider
@@ -303,5 +321,6 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
     },
     retry: { retries: retry.retries ?? configDefaults.retry.retries, minDelayMs, maxDelayMs },
     previews: pick('previews') ?? (env.CI === 'true' ? 'error' : configDefaults.previews),
+    remote: remote.remote,
   }
 }

@@ -70,4 +70,32 @@ export interface VidspecConfigInput {
    * @default 'warn' ('error' when CI=true)
    */
   previews?: 'allow' | 'warn' | 'error'
+  /**
+   * A cache shared through an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO): a clip generated
+   * once, anywhere, is fetched everywhere else. Credentials come from the standard AWS chain only.
+   */
+  remote?: RemoteConfigInput
+}
+
+/** `VIDSPEC_REMOTE_MODE` overrides it (e.g. read-only for CI on pull requests from forks). */
+export type RemoteMode = 'read-write' | 'read-only' | 'off'
+
+export interface RemoteConfigInput {
+  /**
+   * `read-only` fetches but never writes: use it where the code being built is not trusted, so a
+   * pull request cannot poison the cache everyone else ships from.
+   * @default 'read-write'
+   */
+  mode?: RemoteMode
+  s3: {
+    bucket: string
+    /** Key prefix inside the bucket, e.g. `'vidspec/site'`. @default '' */
+    prefix?: string
+    /** @default AWS_REGION, else 'us-east-1' ('auto' for Cloudflare R2) */
+    region?: string
+    /** An S3-compatible endpoint (R2, MinIO). @default AWS S3 */
+    endpoint?: string
+    /** @default true when `endpoint` is set */
+    forcePathStyle?: boolean
+  }
 }

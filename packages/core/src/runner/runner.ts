@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises'
 import { VidspecError, isVidspecError } from '../errors.js'
 import type { Logger, VidspecEvent } from '../logger.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
+import type { RemoteCache } from '../remote/cache.js'
 import type { Store } from '../store/index.js'
 import type { Entry, JournalRecord } from '../types.js'
 import { containerOverrun } from './container-length.js'
@@ -47,6 +48,8 @@ export interface RunnerOptions {
    */
   retryUncertain?: boolean
   fetch?: typeof fetch
+  /** A shared cache in a bucket: read-through on a local miss, write-back after a generation, claims before paying. */
+  remote?: RemoteCache | undefined
 }
 
 export interface RunResult {
@@ -118,6 +121,8 @@ export class Runner {
     const { store } = this.#opts
     const hit = await store.getEntry(req.key)
     if (hit) return { entry: hit, generated: false }
+    const fetched = await this.#opts.remote?.fetch(req.key, req.spec, opts.signal)
+    if (fetched) return { entry: fetched, generated: false }
     this.#emit({ type: 'spec:queued', spec: req.spec, key: req.key })
     const release = await this.#slots.take(opts.signal)
     try {
@@ -133,13 +138,20 @@ export class Runner {
         if (made) return { entry: made, generated: false }
         // The last point where a superseded run may stop: from here on work (and money) is spent.
         throwIfAborted(opts.signal)
-        this.#started.add(req.key)
         const provider = this.#opts.provider
-        this.#emit({ type: 'spec:generating', spec: req.spec, key: req.key, provider: provider.id })
-        const ctx: RunContext = { ...opts, releaseSlot: release }
-        const entry =
-          provider.kind === 'local' ? await this.#render(provider, req, ctx) : await this.#remote(provider, req, ctx)
-        return { entry, generated: true }
+        const claim = provider.kind === 'remote' ? await this.#claim(provider, req, opts) : undefined
+        if (claim?.kind === 'made') return { entry: claim.entry, generated: false }
+        this.#started.add(req.key)
+        try {
+          this.#emit({ type: 'spec:generating', spec: req.spec, key: req.key, provider: provider.id })
+          const ctx: RunContext = { ...opts, releaseSlot: release }
+          const entry =
+            provider.kind === 'local' ? await this.#render(provider, req, ctx) : await this.#remote(provider, req, ctx)
+          await this.#opts.remote?.writeBack(entry)
+          return { entry, generated: true }
+        } finally {
+          if (claim?.kind === 'owned') await this.#releaseClaim(req.key, claim.release)
+        }
       } finally {
         this.#started.delete(req.key)
         await lock.release()
@@ -147,6 +159,27 @@ export class Runner {
     } finally {
       release()
     }
+  }
+
+  /**
+   * Claims the key in the shared bucket before a create. Not when this machine already holds the job
+   * (a journal to resume) or is barred from creating (an uncertain create): the claim is for paying.
+   */
+  async #claim(provider: RemoteProvider, req: ProviderRequest, opts: RunOptions) {
+    const remote = this.#opts.remote
+    if (!remote) return undefined
+    const { store } = this.#opts
+    const journal = await store.readJournal(req.key)
+    if (journal?.provider === provider.id) return undefined
+    if (!this.#opts.retryUncertain && (await store.readUncertain(req.key))) return undefined
+    return remote.claim(req.key, req.spec, opts.signal)
+  }
+
+  /** A paid job may still be running (journal kept) or unknown (uncertain): then the claim stays until it expires. */
+  async #releaseClaim(key: string, release: () => Promise<void>): Promise<void> {
+    const { store } = this.#opts
+    if ((await store.readJournal(key)) || (await store.readUncertain(key))) return
+    await release()
   }
 
   /**

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { ExitCode, writeOutputs, type BuildResult } from '@vidspec/core'
-import { commonOptions, intFlag, moneyFlag, parse, providerFlag } from '../args.js'
+import { ExitCode, specShard, writeOutputs, type BuildResult } from '@vidspec/core'
+import { commonOptions, intFlag, moneyFlag, parse, providerFlag, shardFlag } from '../args.js'
 import { printJson, formatMs, type Io } from '../output.js'
 import { openProject } from '../project.js'
 import { Reporter } from '../reporter.js'
@@ -23,6 +23,8 @@ Options:
   --max-cost DOLLARS    refuse (exit 3, nothing started) when the estimated cost exceeds DOLLARS
   --report FILE         write a JSON report (per spec: key, status, duration, cost, error)
   --retry-uncertain     create again for specs whose earlier create may have started an unknown job
+  --shard I/N           build only part I of N (1 <= I <= N) of the specs, split by a hash of each
+                        spec's path: N CI jobs with I = 1..N cover every spec exactly once
   --json                print the result as JSON on stdout
   -h, --help            show this help
 
@@ -39,6 +41,7 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
     'max-cost': { type: 'string' },
     report: { type: 'string' },
     'retry-uncertain': { type: 'boolean' },
+    shard: { type: 'string' },
   })
   if (values.help) {
     io.stdout.write(`${buildHelp}\n`)
@@ -49,6 +52,7 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
   const maxJobs = intFlag('build', 'max-jobs', values['max-jobs'], 0)
   const maxCost = moneyFlag('build', 'max-cost', values['max-cost'])
   const frozen = values.frozen ?? io.env.CI === 'true'
+  const shard = shardFlag('build', values.shard)
   const reporter = new Reporter(io)
   try {
     const project = await openProject(
@@ -59,7 +63,10 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
       { retryUncertain: Boolean(values['retry-uncertain']) },
     )
     const started = performance.now()
-    const result = await project.build({ signal, frozen, maxJobs, maxCost })
+    const files = shard
+      ? (await project.discover()).filter((f) => specShard(project.specId(f), shard.count) === shard.index - 1)
+      : undefined
+    const result = await project.build({ signal, frozen, maxJobs, maxCost, ...(files ? { files } : {}) })
     reporter.close()
     let manifestPath: string | undefined
     if (values.out && !result.blocked) {
