@@ -2,6 +2,8 @@ import { ExitCode, VidspecError, exitCodeFor } from '@vidspec/core'
 import { build, buildHelp } from './commands/build.js'
 import { gc, gcHelp } from './commands/gc.js'
 import { plan, planHelp } from './commands/plan.js'
+import { pull, pullHelp } from './commands/pull.js'
+import { push, pushHelp } from './commands/push.js'
 import { status, statusHelp } from './commands/status.js'
 import { verify, verifyHelp } from './commands/verify.js'
 import { watchCommand, watchHelp } from './commands/watch.js'
@@ -16,6 +18,8 @@ const commands: Record<string, { run: Command; help: string; summary: string }> 
   verify: { run: verify, help: verifyHelp, summary: 're-hash the store; remove corrupt clips' },
   gc: { run: gc, help: gcHelp, summary: 'remove clips no current spec uses' },
   watch: { run: watchCommand, help: watchHelp, summary: 'keep clips up to date as files change' },
+  push: { run: push, help: pushHelp, summary: 'upload local clips the remote cache (S3) lacks' },
+  pull: { run: pull, help: pullHelp, summary: "download current specs' clips from the remote cache (S3)" },
 }
 
 export function registerCommand(name: string, run: Command, help: string, summary: string): void {

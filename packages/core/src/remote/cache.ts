@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js'
 import { sleep } from '../runner/retry.js'
 import { hashFile } from '../store/atomic.js'
 import type { Store } from '../store/index.js'
+import { isKey } from '../store/layout.js'
 import { isEntry } from '../store/shape.js'
 import type { Entry } from '../types.js'
 import type { ResolvedRemote } from './config.js'
@@ -85,6 +86,7 @@ export class RemoteCache {
     const raw = await this.bucket.getJson(remotePaths.entry(key))
     if (raw === undefined) return { status: 'absent' }
     if (!isEntry(raw) || raw.key !== key) return this.#reject(spec, key, 'its remote entry is malformed')
+    await store.init()
     const tmp = store.tempPath(raw.ext)
     try {
       const got = await this.bucket.download(remotePaths.object(raw.digest, raw.ext), tmp, signal)
@@ -113,6 +115,16 @@ export class RemoteCache {
     } catch (err) {
       this.#degrade(err)
     }
+  }
+
+  /** Every key the remote has an entry for. Throws RemoteError. */
+  async keys(): Promise<string[]> {
+    const names = await this.bucket.list('entries')
+    // Only names the store itself could write: a key becomes a local file name.
+    return names.flatMap((n) => {
+      const key = n.endsWith('.json') ? n.slice(0, -'.json'.length) : ''
+      return isKey(key) ? [key] : []
+    })
   }
 
   /** True when the remote has an entry for the key. Throws RemoteError. */

@@ -93,6 +93,8 @@ export class S3Bucket {
       })
       await pipeline(body, createWriteStream(file), signal ? { signal } : {})
     } catch (err) {
+      // A full or unwritable local disk is this machine's problem, not the remote's.
+      if (isLocalFileError(err)) throw err
       throw this.#fail(`download ${path}`, err, signal)
     }
     return { digest: hash.digest('hex'), size }
@@ -227,4 +229,9 @@ function statusOf(err: unknown): number | undefined {
 function isMissing(err: unknown): boolean {
   const name = (err as { name?: string } | undefined)?.name
   return statusOf(err) === 404 || name === 'NoSuchKey' || name === 'NotFound'
+}
+
+function isLocalFileError(err: unknown): boolean {
+  const syscall = (err as { syscall?: unknown } | undefined)?.syscall
+  return syscall === 'open' || syscall === 'write' || syscall === 'close'
 }

@@ -1,0 +1,113 @@
+import { ExitCode, type RemoteCache, type Vidspec } from '@vidspec/core'
+import { commonOptions, parse } from '../args.js'
+import { printJson, type Io } from '../output.js'
+import { openProject } from '../project.js'
+import { Reporter } from '../reporter.js'
+import { eachLimited, requireRemote } from './push.js'
+
+export const pullHelp = `Usage: vidspec pull [options]
+
+Downloads from the remote cache (remote.s3 in vidspec.config.ts) the clips of the current specs that
+the local cache does not have. Every object is checked against its entry's sha256 before it is
+stored; one that does not match is reported and left out. Works in read-only mode too.
+
+Options:
+  --root DIR            project root (default: current directory)
+  --config FILE         config file
+  --all                 every clip in the remote cache, not only those of current specs
+  --dry-run             list what would be downloaded, download nothing
+  --json                print the result as JSON on stdout
+  -h, --help            show this help
+
+Exit codes: 0 ok, 1 a remote clip was rejected or the remote could not be reached, 2 no remote configured.`
+
+type Outcome = 'fetched' | 'absent' | 'rejected'
+
+interface Wanted {
+  key: string
+  /** The spec's id, or for --all the key itself until its entry says which spec made it. */
+  spec: string
+}
+
+interface Pulled extends Wanted {
+  outcome: Outcome
+  reason?: string
+}
+
+export async function pull(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
+  const { values } = parse('pull', argv, { ...commonOptions, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' } })
+  if (values.help) {
+    io.stdout.write(`${pullHelp}\n`)
+    return ExitCode.ok
+  }
+  const project = await openProject(io, values, new Reporter(io, { quiet: true }))
+  const remote = requireRemote(project, 'pull')
+  const dryRun = Boolean(values['dry-run'])
+  const results: Pulled[] = []
+  let cached = 0
+  let invalid = 0
+  try {
+    const wanted = values.all ? await everyRemoteKey(project, remote) : await currentSpecs(project)
+    cached = wanted.cached
+    invalid = wanted.invalid
+    await eachLimited(wanted.missing, 4, async ({ key, spec }) => {
+      if (dryRun) {
+        results.push({ spec, key, outcome: (await remote.has(key)) ? 'fetched' : 'absent' })
+        return
+      }
+      const got = await remote.pull(key, spec, signal)
+      results.push({
+        spec: got.status === 'fetched' && values.all ? got.entry.spec : spec,
+        key,
+        outcome: got.status,
+        ...(got.status === 'rejected' ? { reason: got.reason } : {}),
+      })
+    })
+  } finally {
+    remote.close()
+  }
+  results.sort((a, b) => a.spec.localeCompare(b.spec) || a.key.localeCompare(b.key))
+  const of = (o: Outcome) => results.filter((r) => r.outcome === o)
+  if (values.json) {
+    printJson(io, {
+      remote: remote.where,
+      dryRun,
+      fetched: of('fetched').map(({ spec, key }) => ({ spec, key })),
+      absent: of('absent').map(({ spec, key }) => ({ spec, key })),
+      rejected: of('rejected').map(({ spec, key, reason }) => ({ spec, key, reason })),
+      cached,
+      invalid,
+    })
+  } else {
+    for (const r of of('fetched')) io.stdout.write(`${dryRun ? 'would pull' : 'pulled'}  ${r.spec}  ${r.key.slice(0, 12)}\n`)
+    for (const r of of('rejected')) io.stdout.write(`rejected  ${r.spec}: ${r.reason ?? ''}\n`)
+    io.stderr.write(
+      `vidspec: ${of('fetched').length} ${dryRun ? 'to pull' : 'pulled'}, ${of('absent').length} not in ${remote.where}, ` +
+        `${of('rejected').length} rejected, ${cached} already cached${invalid ? `, ${invalid} invalid specs skipped` : ''}\n`,
+    )
+  }
+  return of('rejected').length > 0 ? ExitCode.generationFailed : ExitCode.ok
+}
+
+/** The current specs' keys that the local cache lacks (invalid specs are counted, not fatal). */
+async function currentSpecs(project: Vidspec): Promise<{ missing: Wanted[]; cached: number; invalid: number }> {
+  const loaded = await project.loadAll()
+  const missing = new Map<string, Wanted>()
+  let cached = 0
+  for (const { spec } of loaded) {
+    if (!spec || missing.has(spec.key)) continue
+    if (await project.store.getEntry(spec.key)) cached++
+    else missing.set(spec.key, { key: spec.key, spec: spec.id })
+  }
+  return { missing: [...missing.values()], cached, invalid: loaded.filter((l) => !l.spec).length }
+}
+
+async function everyRemoteKey(project: Vidspec, remote: RemoteCache): Promise<{ missing: Wanted[]; cached: number; invalid: number }> {
+  const missing: Wanted[] = []
+  let cached = 0
+  for (const key of await remote.keys()) {
+    if (await project.store.getEntry(key)) cached++
+    else missing.push({ key, spec: key.slice(0, 12) })
+  }
+  return { missing, cached, invalid: 0 }
+}
