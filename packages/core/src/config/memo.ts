@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { readJson, writeJsonAtomic } from '../store/atomic.js'
 import { hashFiles } from '../spec/load.js'
-
-const ENV_READ = /\bprocess\s*\.\s*(env|argv|cwd)\b|\bimport\.meta\.env\b/
+import { readsEnvironment } from '../spec/purity.js'
 
 /** Bump when the config schema changes: a remembered config skips the check. */
 const MEMO_VERSION = 1
@@ -49,8 +47,7 @@ export class ConfigMemo {
   async set(file: string, value: unknown, deps: string[]): Promise<void> {
     const files = [...new Set([file, ...deps])]
     // A config that reads the environment is not a function of its files alone.
-    const texts = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => 'process.env')))
-    if (texts.some((t) => ENV_READ.test(t))) return
+    if (await readsEnvironment(files)) return
     let plain: unknown
     try {
       plain = JSON.parse(JSON.stringify(value)) as unknown

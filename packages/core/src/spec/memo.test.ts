@@ -10,7 +10,7 @@ let root: string
 const spec = (prompt: string, extra = '') => `import { appendFileSync } from 'node:fs'
 import { defineVideo } from '@vidspec/core'
 import { look } from './shared'
-appendFileSync(${JSON.stringify(join('LOG_DIR', 'evals.log'))}.replace('LOG_DIR', process.env.MEMO_TEST_DIR ?? ''), 'x\\n')
+appendFileSync(${JSON.stringify(join(root, 'evals.log'))}, 'x\\n')
 export default defineVideo({ model: 'minimax/hailuo-02', prompt: \`${prompt} \${look}\`, seconds: 1, width: 160, height: 90${extra} })
 `
 
@@ -28,7 +28,6 @@ async function keys(provider: 'offline' | 'together' = 'offline'): Promise<Recor
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'vidspec-memo-'))
-  process.env.MEMO_TEST_DIR = root
   await writeFile(join(root, 'shared.ts'), `export const look = 'teal'\n`)
   await writeFile(join(root, 'frame.png'), 'frame bytes')
   await writeFile(join(root, 'a.video.ts'), spec('alpha'))
@@ -36,7 +35,6 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  delete process.env.MEMO_TEST_DIR
   await rm(root, { recursive: true, force: true })
 })
 
@@ -89,5 +87,22 @@ describe('the spec memo', () => {
     await rm(join(root, 'frame.png'))
     const after = await keys()
     expect(after['b.video.ts']).toMatch(/^error: [\s\S]*frame\.png/)
+  })
+
+  it('never remembers a spec that reads the environment or the clock', async () => {
+    await writeFile(join(root, 'c.video.ts'), spec('gamma').replace("prompt: `gamma", "prompt: `gamma ${process.env.MEMO_LOOK ?? ''}"))
+    process.env.MEMO_LOOK = 'one'
+    try {
+      const first = await keys()
+      expect(await evaluations()).toBe(3)
+      process.env.MEMO_LOOK = 'two'
+      const second = await keys()
+      // a and b from the memo; c evaluated again, and its key follows the environment.
+      expect(await evaluations()).toBe(4)
+      expect(second['c.video.ts']).not.toBe(first['c.video.ts'])
+      expect(second['a.video.ts']).toBe(first['a.video.ts'])
+    } finally {
+      delete process.env.MEMO_LOOK
+    }
   })
 })

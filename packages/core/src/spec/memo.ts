@@ -3,6 +3,7 @@ import { KEY_VERSION } from '../key/key.js'
 import { readJson, writeJsonAtomic } from '../store/atomic.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { hashFiles } from './load.js'
+import { readsEnvironment } from './purity.js'
 
 /** What loading a spec produced, minus what can be recomputed cheaply. */
 export interface MemoizedSpec {
@@ -30,8 +31,8 @@ interface MemoFile {
  * Remembers each spec's evaluated request and key by the content hashes of every file it came from,
  * so an unchanged spec is not bundled and evaluated again. A record is used only when every one of
  * those files still hashes the same; anything else (an edit, a new import, one byte of an image, a
- * different provider or key format) is a miss and a fresh evaluation. Specs must be deterministic
- * functions of their files; `VIDSPEC_NO_MEMO=1` turns the memo off.
+ * different provider or key format) is a miss and a fresh evaluation. A spec whose sources read the
+ * environment, the clock or randomness is never remembered; `VIDSPEC_NO_MEMO=1` turns the memo off.
  */
 export class SpecMemo {
   readonly #path: string
@@ -73,6 +74,14 @@ export class SpecMemo {
   }
 
   async remember(id: string, spec: MemoizedSpec): Promise<void> {
+    // A spec that reads the environment or the clock is evaluated every time.
+    if (await readsEnvironment(spec.deps)) {
+      if (this.#specs[id]) {
+        delete this.#specs[id]
+        this.#dirty = true
+      }
+      return
+    }
     const files = [...new Set([...spec.deps, ...spec.media.flatMap(([, m]) => (m.kind === 'file' && m.path ? [m.path] : []))])]
     this.#specs[id] = { inputs: await hashFiles(files), spec }
     this.#dirty = true

@@ -1,0 +1,14 @@
+import { readFile } from 'node:fs/promises'
+
+/** Reads of the environment a module's result may depend on besides its files. */
+const ENV_READ = /\bprocess\s*\.\s*(env|argv|cwd)\b|\bimport\.meta\.env\b|\bDate\.now\s*\(|\bnew\s+Date\s*\(\s*\)|\bMath\.random\s*\(/
+
+/**
+ * Whether any of these source files reads the environment, the clock or randomness. Memos of
+ * evaluated modules are only sound for modules that are functions of their files; a file that cannot
+ * be read counts as impure.
+ */
+export async function readsEnvironment(files: string[]): Promise<boolean> {
+  const texts = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => undefined)))
+  return texts.some((t) => t === undefined || ENV_READ.test(t))
+}
