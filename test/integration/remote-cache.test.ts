@@ -97,7 +97,7 @@ describe('remote cache on S3', () => {
     }
   })
 
-  it('a remote object whose bytes do not match its digest is rejected, never committed, and regenerated', async () => {
+  it('a remote object whose bytes do not match its digest is rejected, never committed, regenerated and repaired', async () => {
     const a = await project(1)
     const first = await build(a).done
     expect(first.code, first.stderr).toBe(0)
@@ -118,6 +118,13 @@ describe('remote cache on S3', () => {
     expect(parsed(second).counts).toMatchObject({ generated: 1 })
     expect(fake.creates).toBe(2)
     expect(await soundLocal(b)).toHaveLength(1)
+
+    // The regenerated clip replaced the damaged one in the bucket: the next machine is served again.
+    const c = await project(1)
+    const third = await build(c, [], { CI: 'true' }).done
+    expect(third.code, third.stderr).toBe(0)
+    expect(parsed(third).counts).toMatchObject({ cached: 1 })
+    expect(fake.creates).toBe(2)
   })
 
   it('read-only (VIDSPEC_REMOTE_MODE) fetches but writes nothing: no object, entry or claim', async () => {

@@ -49,6 +49,8 @@ export class RemoteCache {
   readonly #opts: RemoteCacheOptions
   readonly #owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
   #down: RemoteError | undefined
+  /** Keys whose remote clip was refused here: a clip made for them replaces it in the bucket. */
+  readonly #rejected = new Set<string>()
 
   constructor(opts: RemoteCacheOptions) {
     this.#opts = opts
@@ -145,9 +147,11 @@ export class RemoteCache {
       }
     }
     const objectKey = remotePaths.object(entry.digest, entry.ext)
-    const there = await this.bucket.head(objectKey)
+    const repair = this.#rejected.has(entry.key)
+    const there = repair ? undefined : await this.bucket.head(objectKey)
     if (there?.size !== entry.size) await this.bucket.putFile(objectKey, path, entry.mime)
-    await this.bucket.putJson(remotePaths.entry(entry.key), entry, { ifNoneMatch: true })
+    await this.bucket.putJson(remotePaths.entry(entry.key), entry, { ifNoneMatch: !repair })
+    this.#rejected.delete(entry.key)
   }
 
   /**
@@ -227,6 +231,7 @@ export class RemoteCache {
   }
 
   #reject(spec: string, key: string, reason: string): PullResult {
+    this.#rejected.add(key)
     this.#opts.logger.warn(`${spec}: not using the remote cache's clip for key ${key.slice(0, 12)}: ${reason}`)
     return { status: 'rejected', reason }
   }
