@@ -427,7 +427,8 @@ export class Vidspec {
   async #readThrough(specs: LoadedSpec[], signal: AbortSignal | undefined): Promise<Set<string>> {
     const remote = this.remote
     const found = new Set<string>()
-    if (!remote || specs.length === 0) return found
+    // Previews are never written back: an offline build has nothing to fetch (and no remote to warn about).
+    if (!remote || specs.length === 0 || this.provider.kind !== 'remote') return found
     const byKey = new Map(specs.map((s) => [s.key, s] as const))
     const limit = pLimit(8)
     await Promise.all(

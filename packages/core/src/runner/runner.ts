@@ -121,8 +121,11 @@ export class Runner {
     const { store } = this.#opts
     const hit = await store.getEntry(req.key)
     if (hit) return { entry: hit, generated: false }
-    const fetched = await this.#opts.remote?.fetch(req.key, req.spec, opts.signal)
-    if (fetched) return { entry: fetched, generated: false }
+    // Previews are never written back (free to render again), so there is nothing to look for.
+    if (this.#opts.provider.kind === 'remote') {
+      const fetched = await this.#opts.remote?.fetch(req.key, req.spec, opts.signal)
+      if (fetched) return { entry: fetched, generated: false }
+    }
     this.#emit({ type: 'spec:queued', spec: req.spec, key: req.key })
     const release = await this.#slots.take(opts.signal)
     try {

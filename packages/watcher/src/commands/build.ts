@@ -63,9 +63,14 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
       { retryUncertain: Boolean(values['retry-uncertain']) },
     )
     const started = performance.now()
-    const files = shard
-      ? (await project.discover()).filter((f) => specShard(project.specId(f), shard.count) === shard.index - 1)
-      : undefined
+    let files: string[] | undefined
+    let shardInfo: ShardInfo | undefined
+    if (shard) {
+      const all = await project.discover()
+      files = all.filter((f) => specShard(project.specId(f), shard.count) === shard.index - 1)
+      shardInfo = { ...shard, specs: files.length, of: all.length }
+      if (!values.json) io.stderr.write(`vidspec: shard ${shard.index}/${shard.count}: ${files.length} of ${all.length} specs\n`)
+    }
     const result = await project.build({ signal, frozen, maxJobs, maxCost, ...(files ? { files } : {}) })
     reporter.close()
     let manifestPath: string | undefined
@@ -73,7 +78,7 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
       const ok = result.items.flatMap((i) => (i.entry ? [{ id: i.id, name: i.name, entry: i.entry }] : []))
       manifestPath = (await writeOutputs(project.store, resolve(io.cwd, values.out), ok)).manifestPath
     }
-    const json = buildJson(result, project.provider.id, manifestPath)
+    const json = buildJson(result, project.provider.id, manifestPath, shardInfo)
     if (values.report) await writeFile(resolve(io.cwd, values.report), `${JSON.stringify(json, null, 2)}\n`)
     if (values.json) printJson(io, json)
     else io.stderr.write(`${summary(result)} in ${formatMs(performance.now() - started)}\n`)
@@ -96,9 +101,18 @@ function summary(result: BuildResult): string {
   return `vidspec: ${c.generated} generated, ${c.cached} cached, ${c.failed} failed, ${c.invalid} invalid${blocked}`
 }
 
-function buildJson(result: BuildResult, provider: string, manifest: string | undefined) {
+/** Which part of the specs a `--shard i/n` build took: `specs` of the `of` discovered. */
+interface ShardInfo {
+  index: number
+  count: number
+  specs: number
+  of: number
+}
+
+function buildJson(result: BuildResult, provider: string, manifest: string | undefined, shard: ShardInfo | undefined) {
   return {
     provider,
+    shard,
     counts: result.counts,
     blocked: result.blocked ? { code: result.blocked.code, message: result.blocked.message } : undefined,
     lockfileUpdated: result.lockfileUpdated,
