@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Store } from '@vidspec/core'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
-import type { CliResult, TempProject } from '../helpers/project.js'
+import { runCli, type CliResult, type TempProject } from '../helpers/project.js'
 import { startTestS3, type TestS3 } from '../helpers/s3.js'
 import { FAST, spawnCli, storeShape, togetherProject, waitFor, type CliChild } from '../helpers/together.js'
 
@@ -193,5 +193,34 @@ describe('remote cache on S3', () => {
     expect(frozen.code, frozen.stderr).toBe(3)
     expect(frozen.stderr).toMatch(/remote cache could not be used/)
     expect(fake.creates).toBe(3)
+  })
+
+  it('plan and status on another machine see what the bucket holds; --shard says which part it took; offline builds leave the remote alone', async () => {
+    const a = await project(2)
+    expect((await build(a).done).code).toBe(0)
+    const b = await project(2)
+    const env = { TOGETHER_API_KEY: API_KEY, TOGETHER_BASE_URL: fake.baseURL, ...s3.env }
+    const plan = await runCli(['plan', '--json'], { cwd: b.root, env })
+    expect(plan.code, plan.stderr).toBe(0)
+    const specs = (JSON.parse(plan.stdout) as { specs: Array<{ status: string; remote?: boolean }> }).specs
+    expect(specs.map((x) => [x.status, x.remote])).toEqual([
+      ['cached', true],
+      ['cached', true],
+    ])
+    expect((await runCli(['plan'], { cwd: b.root, env })).stdout).toMatch(/^cached\s+clip-0\.video\.ts \(remote\)$/m)
+    const status = JSON.parse((await runCli(['status', '--json'], { cwd: b.root, env })).stdout) as { remote: { mode: string; bucket: string } }
+    expect(status.remote).toMatchObject({ mode: 'read-write', bucket: s3.bucket })
+
+    const shard = await build(b, ['--shard', '1/2']).done
+    expect(shard.code, shard.stderr).toBe(0)
+    const shardJson = JSON.parse(shard.stdout) as { shard: { index: number; count: number; specs: number; of: number } }
+    expect(shardJson.shard).toMatchObject({ index: 1, count: 2, of: 2 })
+    expect(fake.creates).toBe(2)
+
+    // Previews are never shared: an offline build neither asks a (down) remote nor warns about it.
+    await s3.goDown()
+    const offline = await build(b, ['--provider', 'offline']).done
+    expect(offline.code, offline.stderr).toBe(0)
+    expect(offline.stderr).not.toMatch(/remote/)
   })
 })

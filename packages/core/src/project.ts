@@ -53,6 +53,8 @@ export interface PlanItem {
   basis?: 'lockfile' | 'last build'
   /** For `cached`: the clip is not in the store yet but the lockfile's approved object is, and will be used. */
   restorable?: boolean
+  /** For `cached`: the clip is not in the store yet but the remote cache has it, and a build fetches it. */
+  remote?: boolean
   error?: VidspecError
   spec?: LoadedSpec
 }
@@ -286,6 +288,20 @@ export class Vidspec {
 
   async plan(files?: string[]): Promise<PlanItem[]> {
     const [loaded, lock] = await Promise.all([this.loadAll(files), readLockfile(this.config.root)])
+    // A miss here that the shared cache holds is not a miss for a build. Previews are never shared,
+    // and a remote that fails once is not asked again (a plan never fails over it).
+    const remote = this.provider.kind === 'remote' ? this.remote : undefined
+    let remoteDown = false
+    const remoteHas = async (key: string): Promise<boolean> => {
+      if (!remote || remoteDown) return false
+      try {
+        return await remote.has(key)
+      } catch (err) {
+        if (!remoteDown) this.logger.warn(`remote cache unavailable for plan: ${(err as Error).message}`)
+        remoteDown = true
+        return false
+      }
+    }
     return Promise.all(
       loaded.map(async ({ file, spec, error }): Promise<PlanItem> => {
         const base = { id: specId(this.config.root, file), name: specName(this.config.root, file), file }
@@ -295,6 +311,7 @@ export class Vidspec {
         if (locked?.key === spec.key && (await this.#lockedObjectPresent(locked))) {
           return { ...base, status: 'cached', key: spec.key, spec, restorable: true }
         }
+        if (await remoteHas(spec.key)) return { ...base, status: 'cached', key: spec.key, spec, remote: true }
         // What was approved (the lockfile) wins over what this machine last built.
         const state = await this.store.readSpecState(spec.id)
         const last = locked ?? state

@@ -11,7 +11,9 @@ export function explainPlan(items: PlanItem[]): string {
   for (const item of [...items].sort((a, b) => a.id.localeCompare(b.id))) {
     switch (item.status) {
       case 'cached':
-        out.push(`cached   ${item.id}${item.restorable ? ' (approved clip restored from vidspec.lock.json)' : ''}`)
+        out.push(
+          `cached   ${item.id}${item.restorable ? ' (approved clip restored from vidspec.lock.json)' : item.remote ? ' (in the remote cache; a build fetches it)' : ''}`,
+        )
         break
       case 'new':
         out.push(`new      ${item.id}`, '  never built: no lockfile entry and no earlier build')

@@ -45,6 +45,7 @@ function planJson(item: PlanItem) {
     changedDeps: item.changedDeps,
     basis: item.basis,
     restorable: item.restorable,
+    remote: item.remote,
     error: item.error ? { code: item.error.code, message: item.error.message, issues: item.error.issues } : undefined,
   }
 }
@@ -52,7 +53,7 @@ function planJson(item: PlanItem) {
 export function planText(items: PlanItem[]): string {
   const lines: string[] = []
   for (const item of items) {
-    lines.push(`${item.status.padEnd(8)} ${item.id}`)
+    lines.push(`${item.status.padEnd(8)} ${item.id}${item.remote ? ' (remote)' : ''}`)
     for (const change of item.changes ?? []) lines.push(`           ${describeChange(change)}`)
     if (item.status === 'changed' && item.changedDeps && item.changedDeps.length > 0) {
       lines.push(`           changed files: ${item.changedDeps.join(', ')}`)

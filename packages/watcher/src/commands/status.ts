@@ -38,6 +38,14 @@ export async function status(argv: string[], io: Io): Promise<number> {
     root: project.config.root,
     cacheDir: project.config.cacheDir,
     provider: project.provider.id,
+    remote: project.config.remote
+      ? {
+          mode: project.config.remote.mode,
+          bucket: project.config.remote.s3.bucket,
+          prefix: project.config.remote.s3.prefix,
+          endpoint: project.config.remote.s3.endpoint,
+        }
+      : undefined,
     specs,
     store: { entries: entries.length, objects: objects.size, bytes, previews: entries.filter((e) => e.preview).length },
     inFlight: journals.map((j) => ({ spec: j.spec, key: j.key, jobId: j.jobId, since: j.createdAt })),
@@ -52,6 +60,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
       `project   ${result.root}`,
       `store     ${result.cacheDir}: ${entries.length} entries, ${objects.size} clips, ${formatBytes(bytes)} (${result.store.previews} previews)`,
       `provider  ${result.provider}`,
+      `remote    ${result.remote ? `s3://${result.remote.bucket}/${result.remote.prefix} (${result.remote.mode}${result.remote.endpoint ? `, ${result.remote.endpoint}` : ''})` : 'none'}`,
       `specs     ${specs.cached} cached, ${specs.new} new, ${specs.changed} changed, ${specs.invalid} invalid`,
       ...result.inFlight.map((j) => `in flight ${j.spec}: job ${j.jobId} since ${j.since} (the next build resumes it)`),
       ...result.uncertain.map(
