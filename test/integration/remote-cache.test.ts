@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Store } from '@vidspec/core'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
@@ -222,5 +222,19 @@ describe('remote cache on S3', () => {
     const offline = await build(b, ['--provider', 'offline']).done
     expect(offline.code, offline.stderr).toBe(0)
     expect(offline.stderr).not.toMatch(/remote/)
+  })
+
+  it('the lockfile round-trip through the shared cache: build, lose the local cache, --frozen restores the approved clips', async () => {
+    const p = await project(2)
+    expect((await build(p).done).code).toBe(0)
+    const lock = await readFile(p.path('vidspec.lock.json'), 'utf8')
+    await rm(p.path('.vidspec'), { recursive: true, force: true })
+    const again = await build(p, [], { CI: 'true' }).done
+    expect(again.code, again.stderr).toBe(0)
+    expect(parsed(again).counts).toMatchObject({ cached: 2, generated: 0 })
+    expect(fake.creates).toBe(2)
+    // The same approved clips, byte for byte: the lockfile did not move.
+    expect(await readFile(p.path('vidspec.lock.json'), 'utf8')).toBe(lock)
+    expect(await soundLocal(p)).toHaveLength(2)
   })
 })
