@@ -84,6 +84,21 @@ describe('vidspec push / pull', () => {
     expect(fake.creates).toBe(2)
   })
 
+  it('pull takes the clips of current specs; pull --all every clip in the bucket', async () => {
+    const a = await project(3)
+    expect((await cli(a, ['build'])).code).toBe(0)
+    const b = await project(1)
+    const current = await cli(b, ['pull', '--json'])
+    expect(current.code, current.stderr).toBe(0)
+    expect(json<{ fetched: unknown[] }>(current).fetched).toHaveLength(1)
+    expect((await storeShape(b.path('.vidspec'))).entries).toHaveLength(1)
+    const all = await cli(b, ['pull', '--all', '--json'])
+    expect(all.code, all.stderr).toBe(0)
+    expect(json<{ fetched: unknown[] }>(all).fetched).toHaveLength(2)
+    expect((await storeShape(b.path('.vidspec'))).entries).toHaveLength(3)
+    expect(fake.creates).toBe(3)
+  })
+
   it('push refuses a read-only remote, push/pull refuse a missing one (exit 2), --help exits 0', async () => {
     const p = await project(1)
     const ro = await cli(p, ['push'], { VIDSPEC_REMOTE_MODE: 'read-only' })
