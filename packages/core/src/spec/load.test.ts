@@ -85,6 +85,18 @@ describe('loadModuleFile', () => {
     const after = (await readdir(tmpdir())).filter((n) => n.startsWith('vidspec-load-') && !n.startsWith('vidspec-load-test-'))
     expect(after.filter((n) => !before.includes(n))).toEqual([])
   })
+
+  it('evaluates concurrent loads of one file each afresh and leaves nothing behind once all are done', async () => {
+    const before = (await readdir(tmpdir())).filter((n) => n.startsWith('vidspec-load-') && !n.startsWith('vidspec-load-test-'))
+    const spec = await write('c.video.ts', `const g = globalThis as { __vidspecConcurrent?: number }\ng.__vidspecConcurrent = (g.__vidspecConcurrent ?? 0) + 1\nexport default { n: g.__vidspecConcurrent }\n`)
+    const broken = await write('d.video.ts', `throw new Error('nope')\n`)
+    const results = await Promise.allSettled([spec, broken, spec, spec, broken].map((f) => loadModuleFile(f)))
+    const values = results.flatMap((r) => (r.status === 'fulfilled' ? [(r.value.value as { n: number }).n] : []))
+    expect(values.sort()).toEqual([1, 2, 3])
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(2)
+    const after = (await readdir(tmpdir())).filter((n) => n.startsWith('vidspec-load-') && !n.startsWith('vidspec-load-test-'))
+    expect(after.filter((n) => !before.includes(n))).toEqual([])
+  })
 })
 
 describe('loadSpecFile', () => {
