@@ -6,7 +6,8 @@ import { join } from 'node:path'
 const benchmarks: Record<string, { file: string; args: string[]; what: string }> = {
   'plan-noop': { file: 'plan-noop.ts', args: ['100,1000,10000'], what: 'no-op plan vs the read-and-hash floor, 100 / 1,000 / 10,000 specs' },
   'watch-latency': { file: 'watch-latency.ts', args: ['1000', '20'], what: 'write → decision, 1,000 specs watched, 20 edits' },
-  throughput: { file: 'throughput.ts', args: ['200'], what: '200 specs against a fake server limited to 8 jobs of 100 ms' },
+  throughput: { file: 'throughput.ts', args: ['200', '100'], what: '200 specs against a fake server limited to 8 jobs of 100 ms' },
+  'throughput-long': { file: 'throughput.ts', args: ['80', '1000'], what: 'the same with jobs of 1 s: 80 specs, 8 at a time' },
   'streaming-memory': { file: 'streaming-memory.ts', args: ['512'], what: 'peak memory while a 512 MiB result downloads' },
   'vite-build': { file: 'vite-build.ts', args: ['50'], what: 'vite build with 50 clips: plugin vs plain asset imports' },
   micro: { file: 'micro.ts', args: [], what: 'tinybench: key, canonical JSON, memo check vs hashing' },

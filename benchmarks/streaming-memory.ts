@@ -2,11 +2,10 @@
 // (the kernel's VmHWM, read as it exits) against the same build downloading a tiny result.
 // Target: growth ≤ 64 MB. Usage: tsx benchmarks/streaming-memory.ts [MiB, default 512]
 import { existsSync } from 'node:fs'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { startFakeTogether } from '../test/fake-together/server.js'
-import { benchEnv, cliPath, fail, fmt, report, timed } from './lib/measure.js'
+import { benchEnv, fail, fmt, readStats, report, timed, writeStatsWrapper } from './lib/measure.js'
 import { generateProject } from './lib/project.js'
 
 const MiB = 1024 * 1024
@@ -16,25 +15,15 @@ if (!existsSync('/proc/self/status')) fail('needs /proc (Linux) to read a proces
 
 const fake = await startFakeTogether({ apiKey: KEY, jobDurationMs: 30 })
 const project = await generateProject(1, `export default { provider: 'together', include: ['src/**/*.video.ts'], together: { pollIntervalMs: 20 } }\n`)
-const peakScript = join(project.root, 'peak.mjs')
-await writeFile(
-  peakScript,
-  `import { readFileSync, writeFileSync } from 'node:fs'
-process.on('exit', () => {
-  const kb = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
-  writeFileSync(process.env.PEAK_FILE, String(Number(kb) * 1024))
-})
-await import(${JSON.stringify(pathToFileURL(cliPath).href)})
-`,
-)
+const wrapper = await writeStatsWrapper(project.root)
 
 async function peakBuild(name: string): Promise<{ peak: number; ms: number }> {
   await rm(join(project.root, '.vidspec'), { recursive: true, force: true })
-  const peakFile = join(project.root, `peak-${name}`)
-  const env = benchEnv({ TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: fake.baseURL, PEAK_FILE: peakFile })
-  const run = await timed(process.execPath, [peakScript, 'build', '--json', '--no-frozen'], { cwd: project.root, env })
+  const statsFile = join(project.root, `stats-${name}.json`)
+  const env = benchEnv({ TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: fake.baseURL, STATS_FILE: statsFile })
+  const run = await timed(process.execPath, [wrapper, 'build', '--json', '--no-frozen'], { cwd: project.root, env })
   if (run.code !== 0) fail(`build failed:\n${run.stderr.slice(-2000)}`)
-  return { peak: Number(await readFile(peakFile, 'utf8')), ms: run.ms }
+  return { peak: (await readStats(statsFile)).peakRss, ms: run.ms }
 }
 
 try {

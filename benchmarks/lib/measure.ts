@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
+import { readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const cliPath = join(repoRoot, 'packages/watcher/bin/vidspec.js')
@@ -63,4 +64,40 @@ export function report(title: string, rows: Array<[string, string]>): void {
 export function fail(message: string): never {
   console.error(message)
   process.exit(1)
+}
+
+/** What a measured process reports about itself as it exits (see `writeStatsWrapper`). */
+export interface ExitStats {
+  /** Peak resident memory (the kernel's VmHWM), bytes. */
+  peakRss: number
+  /** CPU time of the process itself, ms. */
+  cpuMs: number
+  /** CPU time of the children it waited for (ffprobe, ffmpeg), ms. */
+  childCpuMs: number
+}
+
+/**
+ * Writes `<dir>/stats.mjs`: runs the vidspec CLI and, as the process exits, writes its ExitStats as
+ * JSON to the file named by STATS_FILE. Read from /proc (Linux only), so the CLI itself is untouched.
+ */
+export async function writeStatsWrapper(dir: string): Promise<string> {
+  const script = join(dir, 'stats.mjs')
+  await writeFile(
+    script,
+    `import { readFileSync, writeFileSync } from 'node:fs'
+process.on('exit', () => {
+  const kb = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
+  // Fields after the command name: utime, stime, cutime, cstime are the 12th to 15th, in clock ticks (100/s).
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+  const tick = (i) => Number(f[i]) * 10
+  writeFileSync(process.env.STATS_FILE, JSON.stringify({ peakRss: Number(kb) * 1024, cpuMs: tick(11) + tick(12), childCpuMs: tick(13) + tick(14) }))
+})
+await import(${JSON.stringify(pathToFileURL(cliPath).href)})
+`,
+  )
+  return script
+}
+
+export async function readStats(file: string): Promise<ExitStats> {
+  return JSON.parse(await readFile(file, 'utf8')) as ExitStats
 }
