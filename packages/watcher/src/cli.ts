@@ -1,29 +1,28 @@
 import { ExitCode, VidspecError, exitCodeFor } from '@vidspec/core'
-import { build, buildHelp } from './commands/build.js'
-import { gc, gcHelp } from './commands/gc.js'
-import { plan, planHelp } from './commands/plan.js'
-import { pull, pullHelp } from './commands/pull.js'
-import { push, pushHelp } from './commands/push.js'
-import { status, statusHelp } from './commands/status.js'
-import { verify, verifyHelp } from './commands/verify.js'
-import { watchCommand, watchHelp } from './commands/watch.js'
 import { defaultIo, type Io } from './output.js'
 
 type Command = (argv: string[], io: Io, signal: AbortSignal) => Promise<number>
 
-const commands: Record<string, { run: Command; help: string; summary: string }> = {
-  build: { run: build, help: buildHelp, summary: 'generate every new or changed spec into the cache' },
-  plan: { run: plan, help: planHelp, summary: 'show what a build would do (new / changed / cached / invalid)' },
-  status: { run: status, help: statusHelp, summary: 'summarize specs, the store and in-flight jobs' },
-  verify: { run: verify, help: verifyHelp, summary: 're-hash the store; remove corrupt clips' },
-  gc: { run: gc, help: gcHelp, summary: 'remove clips no current spec uses' },
-  watch: { run: watchCommand, help: watchHelp, summary: 'keep clips up to date as files change' },
-  push: { run: push, help: pushHelp, summary: 'upload local clips the remote cache (S3) lacks' },
-  pull: { run: pull, help: pullHelp, summary: "download current specs' clips from the remote cache (S3)" },
+interface CommandEntry {
+  summary: string
+  /** A command's module loads when it runs: `vidspec plan` never loads the code of `build` or `watch`. */
+  load(): Promise<Command>
 }
 
-export function registerCommand(name: string, run: Command, help: string, summary: string): void {
-  commands[name] = { run, help, summary }
+const commands: Record<string, CommandEntry> = {
+  build: { summary: 'generate every new or changed spec into the cache', load: async () => (await import('./commands/build.js')).build },
+  plan: { summary: 'show what a build would do (new / changed / cached / invalid)', load: async () => (await import('./commands/plan.js')).plan },
+  status: { summary: 'summarize specs, the store and in-flight jobs', load: async () => (await import('./commands/status.js')).status },
+  verify: { summary: 're-hash the store; remove corrupt clips', load: async () => (await import('./commands/verify.js')).verify },
+  gc: { summary: 'remove clips no current spec uses', load: async () => (await import('./commands/gc.js')).gc },
+  watch: { summary: 'keep clips up to date as files change', load: async () => (await import('./commands/watch.js')).watchCommand },
+  push: { summary: 'upload local clips the remote cache (S3) lacks', load: async () => (await import('./commands/push.js')).push },
+  pull: { summary: "download current specs' clips from the remote cache (S3)", load: async () => (await import('./commands/pull.js')).pull },
+}
+
+/** Adds a command; `help` is what the command prints for `--help` (kept for callers, unused here). */
+export function registerCommand(name: string, run: Command, _help: string, summary: string): void {
+  commands[name] = { summary, load: () => Promise.resolve(run) }
 }
 
 function usage(): string {
@@ -70,7 +69,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    const code = await command.run(rest, io, controller.signal)
+    const run = await command.load()
+    const code = await run(rest, io, controller.signal)
     return controller.signal.aborted ? 130 : code
   } catch (err) {
     if (controller.signal.aborted) return 130
