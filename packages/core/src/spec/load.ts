@@ -50,9 +50,16 @@ const VIRTUAL_CORE = 'vidspec-core'
  * as core does, so it maps to core's own define module (compiled .js in dist, .ts when run from
  * source by the test runner).
  */
+/**
+ * The module specs get for `@vidspec/core`: `define.js` beside the compiled sources (this file sits in
+ * dist/spec/ when compiled file by file, in dist/bundle/ when bundled), or `define.ts` under src/.
+ */
 function defineModulePath(): string {
-  const js = fileURLToPath(new URL('../define.js', import.meta.url))
-  return existsSync(js) ? js : fileURLToPath(new URL('../define.ts', import.meta.url))
+  for (const rel of ['../define.js', '../../define.js', '../define.ts']) {
+    const path = fileURLToPath(new URL(rel, import.meta.url))
+    if (existsSync(path)) return path
+  }
+  throw new Error(`vidspec: define.js not found from ${fileURLToPath(import.meta.url)}`)
 }
 
 function corePlugin(definePath: string): Plugin {
