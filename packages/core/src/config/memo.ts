@@ -58,7 +58,7 @@ export class ConfigMemo {
     try {
       const inputs = await hashFiles(files)
       const memo: ConfigMemoFile = { version: MEMO_VERSION, file, inputs, value: plain }
-      await writeJsonAtomic(this.#tmp, this.#path, memo)
+      await writeJsonAtomic(this.#tmp, this.#path, memo, { durable: false })
     } catch {
       // Not worth failing a build over.
     }

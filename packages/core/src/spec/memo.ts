@@ -99,7 +99,7 @@ export class SpecMemo {
     }
     if (!this.#dirty) return
     const file: MemoFile = { version: 1, keyVersion: KEY_VERSION, provider: this.#provider, specs: this.#specs }
-    await writeJsonAtomic(this.#tmp, this.#path, file)
+    await writeJsonAtomic(this.#tmp, this.#path, file, { durable: false })
     this.#dirty = false
   }
 

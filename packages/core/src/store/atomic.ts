@@ -31,14 +31,29 @@ export async function fsyncFile(path: string): Promise<void> {
   }
 }
 
+export interface WriteOptions {
+  /**
+   * Survive a power loss (fsync the file and its directory). Off for what can be rebuilt (memos,
+   * the last build of each spec): the rename still makes every write all-or-nothing.
+   * @default true
+   */
+  durable?: boolean
+}
+
 /**
  * Temp file in `tmpDir` (same filesystem, so the rename is atomic), fsync, rename over `target`,
  * fsync the directory. A reader sees the old file or the new one, never a partial one.
  */
-export async function writeFileAtomic(tmpDir: string, target: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  tmpDir: string,
+  target: string,
+  data: string | Uint8Array,
+  opts: WriteOptions = {},
+): Promise<void> {
+  const durable = opts.durable ?? true
   const tmp = join(tmpDir, `${basename(target)}.${randomId()}.tmp`)
   try {
-    await writeAndSync(tmp, data)
+    await writeAndSync(tmp, data, durable)
     await rename(tmp, target)
   } catch (err) {
     await rm(tmp, { force: true })
@@ -47,25 +62,25 @@ export async function writeFileAtomic(tmpDir: string, target: string, data: stri
     await mkdir(tmpDir, { recursive: true })
     await mkdir(dirname(target), { recursive: true })
     try {
-      await writeAndSync(tmp, data)
+      await writeAndSync(tmp, data, durable)
       await rename(tmp, target)
     } catch (again) {
       await rm(tmp, { force: true })
       throw again
     }
   }
-  await fsyncDir(dirname(target))
+  if (durable) await fsyncDir(dirname(target))
 }
 
-export function writeJsonAtomic(tmpDir: string, target: string, value: unknown): Promise<void> {
-  return writeFileAtomic(tmpDir, target, `${JSON.stringify(value, null, 2)}\n`)
+export function writeJsonAtomic(tmpDir: string, target: string, value: unknown, opts: WriteOptions = {}): Promise<void> {
+  return writeFileAtomic(tmpDir, target, `${JSON.stringify(value, null, 2)}\n`, opts)
 }
 
-async function writeAndSync(path: string, data: string | Uint8Array): Promise<void> {
+async function writeAndSync(path: string, data: string | Uint8Array, sync: boolean): Promise<void> {
   const fd = await open(path, 'wx')
   try {
     await fd.writeFile(data)
-    await fd.sync()
+    if (sync) await fd.sync()
   } finally {
     await fd.close()
   }

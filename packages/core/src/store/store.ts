@@ -156,7 +156,8 @@ export class Store {
 
   async writeSpecState(state: SpecState): Promise<void> {
     assertShape(isSpecState(state), `build record for ${String((state as Partial<SpecState>).spec)}`)
-    await writeJsonAtomic(this.#layout.tmp, this.#layout.specStatePath(state.spec), state)
+    // Only `plan` reads it (what changed since the last build); losing one to a power cut is harmless.
+    await writeJsonAtomic(this.#layout.tmp, this.#layout.specStatePath(state.spec), state, { durable: false })
   }
 
   lock(key: string, opts?: LockOptions): Promise<StoreLock> {
