@@ -285,7 +285,6 @@ export class Vidspec {
     }
   }
 
-
   async plan(files?: string[]): Promise<PlanItem[]> {
     const [loaded, lock] = await Promise.all([this.loadAll(files), readLockfile(this.config.root)])
     // A miss here that the shared cache holds is not a miss for a build. Previews are never shared,
