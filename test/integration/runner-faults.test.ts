@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Runner, Vidspec, probeVideo, silentLogger, type BuildItem, type Logger, type VidspecConfigInput, type VidspecEvent } from '@vidspec/core'
+import { Vidspec, type BuildItem, type Logger, type VidspecConfigInput, type VidspecEvent } from '@vidspec/core'
 import { TINY_CLIP, clip } from '../fake-together/clips.js'
 import { startFakeTogether, type Fault, type FakeTogether } from '../fake-together/server.js'
 import { FAST, journals, soundStore, storeShape, togetherProject, togetherSpec, waitFor } from '../helpers/together.js'
@@ -456,23 +456,12 @@ describe('download: a broken transfer is fetched again, never stored', () => {
     await expectStore(s.vs, { entries: 1, journals: 0 })
   })
 
-  it('a stalled transfer is abandoned after the idle timeout and fetched again (runner used directly)', async () => {
-    const s = await setup(1)
-    const runner = new Runner({
-      store: s.vs.store,
-      provider: s.vs.provider,
-      probe: probeVideo,
-      concurrency: 1,
-      retry: FAST.retry,
-      poll: { intervalMs: 20, maxIntervalMs: 50, jobTimeoutMs: 10_000 },
-      logger: silentLogger,
-      downloadIdleTimeoutMs: 200,
-    })
+  it('a stalled transfer is abandoned after together.downloadIdleTimeoutMs and fetched again', async () => {
+    const s = await setup(1, { together: { downloadIdleTimeoutMs: 200 } })
     fake.fault({ kind: 'download-slow', chunkBytes: 4096, delayMs: 2_000 })
-    const spec = await s.vs.load(s.project.path('clip-0.video.ts'))
-    const { entry, generated } = await runner.run(s.vs.providerRequest(spec))
-    expect(generated).toBe(true)
-    expect(entry.jobId).toBe(fake.jobs[0]?.id)
+    const [item] = await s.build()
+    expect(item?.status).toBe('generated')
+    expect(item?.entry?.jobId).toBe(fake.jobs[0]?.id)
     expect(fake.downloads).toBe(2)
     expect(fake.creates).toBe(1)
     await expectStore(s.vs, { entries: 1, journals: 0 })

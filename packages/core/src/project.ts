@@ -149,6 +149,7 @@ export class Vidspec {
         maxIntervalMs: config.together.maxPollIntervalMs,
         jobTimeoutMs: config.together.jobTimeoutMs,
       },
+      downloadIdleTimeoutMs: config.together.downloadIdleTimeoutMs,
       logger,
       retryUncertain: runnerOptions.retryUncertain ?? false,
       remote: this.remote,

@@ -34,6 +34,7 @@ describe('resolveConfig', () => {
         pollIntervalMs: 2000,
         maxPollIntervalMs: 15_000,
         requestTimeoutMs: 60_000,
+        downloadIdleTimeoutMs: 60_000,
       },
       retry: { retries: 5, minDelayMs: 500, maxDelayMs: 30_000 },
       previews: 'warn',

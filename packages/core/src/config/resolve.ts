@@ -25,6 +25,7 @@ export interface ResolvedConfig {
     pollIntervalMs: number
     maxPollIntervalMs: number
     requestTimeoutMs: number
+    downloadIdleTimeoutMs: number
   }
   retry: {
     retries: number
@@ -49,6 +50,7 @@ export const configDefaults = Object.freeze({
     pollIntervalMs: 2000,
     maxPollIntervalMs: 15_000,
     requestTimeoutMs: 60_000,
+    downloadIdleTimeoutMs: 60_000,
   }),
   retry: Object.freeze({
     retries: 5,
@@ -99,6 +101,7 @@ function buildRules(z: typeof Zod) {
       pollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
       maxPollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
       requestTimeoutMs: intIn(1, 600_000, ' (milliseconds)'),
+      downloadIdleTimeoutMs: intIn(1, 3_600_000, ' (milliseconds)'),
     },
     retry: {
       retries: intIn(0, 20),
@@ -318,6 +321,7 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
       pollIntervalMs,
       maxPollIntervalMs,
       requestTimeoutMs: together.requestTimeoutMs ?? configDefaults.together.requestTimeoutMs,
+      downloadIdleTimeoutMs: together.downloadIdleTimeoutMs ?? configDefaults.together.downloadIdleTimeoutMs,
     },
     retry: { retries: retry.retries ?? configDefaults.retry.retries, minDelayMs, maxDelayMs },
     previews: pick('previews') ?? (env.CI === 'true' ? 'error' : configDefaults.previews),

@@ -55,6 +55,12 @@ export interface VidspecConfigInput {
      * @default 60000
      */
     requestTimeoutMs?: number
+    /**
+     * A result download that receives no byte for this long is dropped and tried again (with a fresh
+     * URL). There is no limit on a download's total time: a big clip on a slow link may take long.
+     * @default 60000
+     */
+    downloadIdleTimeoutMs?: number
   }
   /** Retries of transient failures (429, 5xx, dropped connections). */
   retry?: {
