@@ -64,12 +64,17 @@ export async function readEntryFile(layout: StoreLayout, key: string): Promise<E
   return { key, path, entry: read.value }
 }
 
+/** Keys of the files in `dir` named `<key><suffix>`; other names are not the store's and are skipped. */
+export async function keysNamed(dir: string, suffix: string): Promise<string[]> {
+  return (await names(dir))
+    .filter((n) => n.endsWith(suffix))
+    .map((n) => n.slice(0, -suffix.length))
+    .filter(isKey)
+}
+
 /** Every file in entries/ that looks like an entry, usable or not. */
 export async function scanEntries(layout: StoreLayout): Promise<EntryFile[]> {
-  const keys = (await names(layout.entries))
-    .filter((n) => n.endsWith('.json'))
-    .map((n) => n.slice(0, -'.json'.length))
-    .filter(isKey)
+  const keys = await keysNamed(layout.entries, '.json')
   const files = await mapLimited(keys, (key) => readEntryFile(layout, key))
   return files.filter((f) => f.problem !== 'missing')
 }

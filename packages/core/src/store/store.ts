@@ -4,9 +4,9 @@ import { VidspecError } from '../errors.js'
 import type { Entry, JournalRecord, UncertainCreate } from '../types.js'
 import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
 import { runGc } from './gc.js'
-import { StoreLayout, isExt, isKey } from './layout.js'
+import { StoreLayout, isExt } from './layout.js'
 import { acquireLock, tryAcquireLock } from './lock.js'
-import { mapLimited, names, objectSize, readEntryFile, scanEntries } from './records.js'
+import { keysNamed, mapLimited, objectSize, readEntryFile, scanEntries } from './records.js'
 import { isEntry, isJournalRecord, isSpecState, isUncertainCreate } from './shape.js'
 import type { GcOptions, GcReport, LockOptions, SpecState, StoreLock, VerifyReport } from './types.js'
 import { runVerify } from './verify.js'
@@ -116,20 +116,15 @@ export class Store {
   }
 
   async listJournals(): Promise<JournalRecord[]> {
-    const keys = (await names(this.#layout.jobs))
-      .filter((n) => n.endsWith('.json'))
-      .map((n) => n.slice(0, -'.json'.length))
-      .filter(isKey)
+    // `<key>.uncertain.json` ends in .json too, but `<key>.uncertain` is not a key.
+    const keys = await keysNamed(this.#layout.jobs, '.json')
     const records = await mapLimited(keys, (k) => this.readJournal(k))
     return records.filter((r): r is JournalRecord => r !== undefined)
   }
 
   /** Creates whose answer was lost: each may be a paid job nobody is polling. */
   async listUncertain(): Promise<UncertainCreate[]> {
-    const keys = (await names(this.#layout.jobs))
-      .filter((n) => n.endsWith('.uncertain.json'))
-      .map((n) => n.slice(0, -'.uncertain.json'.length))
-      .filter(isKey)
+    const keys = await keysNamed(this.#layout.jobs, '.uncertain.json')
     const records = await mapLimited(keys, (k) => this.readUncertain(k))
     return records.filter((r): r is UncertainCreate => r !== undefined)
   }
