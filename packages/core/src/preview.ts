@@ -4,6 +4,7 @@ import type { LoadedSpec, Vidspec } from './project.js'
 import { offlineProvider } from './providers/offline.js'
 import type { ProviderRequest } from './providers/types.js'
 import { Runner } from './runner/runner.js'
+import { runnerSettings } from './runner/settings.js'
 import type { Entry } from './types.js'
 
 const OFFLINE = offlineProvider()
@@ -25,13 +26,7 @@ function previewRunner(project: Vidspec): Runner {
       store: project.store,
       provider: OFFLINE,
       probe: probeVideo,
-      concurrency: config.concurrency,
-      retry: config.retry,
-      poll: {
-        intervalMs: config.together.pollIntervalMs,
-        maxIntervalMs: config.together.maxPollIntervalMs,
-        jobTimeoutMs: config.together.jobTimeoutMs,
-      },
+      ...runnerSettings(config),
       // Preview renders are not the spec's build: keep them out of the event stream adapters show.
       logger: {
         debug: (m) => logger.debug(m),

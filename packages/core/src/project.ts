@@ -15,6 +15,7 @@ import { createProvider } from './providers/create.js'
 import type { Provider, ProviderRequest } from './providers/types.js'
 import { RemoteCache } from './remote/cache.js'
 import { Runner, type RunResult } from './runner/runner.js'
+import { runnerSettings } from './runner/settings.js'
 import { discoverSpecs, specId, specName } from './spec/discover.js'
 import { hashFiles, loadSpecFile } from './spec/load.js'
 import { SpecMemo, type MemoizedSpec } from './spec/memo.js'
@@ -142,14 +143,7 @@ export class Vidspec {
       store: this.store,
       provider,
       probe: probeVideo,
-      concurrency: config.concurrency,
-      retry: config.retry,
-      poll: {
-        intervalMs: config.together.pollIntervalMs,
-        maxIntervalMs: config.together.maxPollIntervalMs,
-        jobTimeoutMs: config.together.jobTimeoutMs,
-      },
-      downloadIdleTimeoutMs: config.together.downloadIdleTimeoutMs,
+      ...runnerSettings(config),
       logger,
       retryUncertain: runnerOptions.retryUncertain ?? false,
       remote: this.remote,
