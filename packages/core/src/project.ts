@@ -282,20 +282,7 @@ export class Vidspec {
 
   async plan(files?: string[]): Promise<PlanItem[]> {
     const [loaded, lock] = await Promise.all([this.loadAll(files), readLockfile(this.config.root)])
-    // A miss here that the shared cache holds is not a miss for a build. Previews are never shared,
-    // and a remote that fails once is not asked again (a plan never fails over it).
-    const remote = this.provider.kind === 'remote' ? this.remote : undefined
-    let remoteDown = false
-    const remoteHas = async (key: string): Promise<boolean> => {
-      if (!remote || remoteDown) return false
-      try {
-        return await remote.has(key)
-      } catch (err) {
-        if (!remoteDown) this.logger.warn(`remote cache unavailable for plan: ${(err as Error).message}`)
-        remoteDown = true
-        return false
-      }
-    }
+    const remote = this.#sharedRemote
     return Promise.all(
       loaded.map(async ({ file, spec, error }): Promise<PlanItem> => {
         const base = { id: specId(this.config.root, file), name: specName(this.config.root, file), file }
@@ -305,7 +292,8 @@ export class Vidspec {
         if (locked?.key === spec.key && (await this.#lockedObjectPresent(locked))) {
           return { ...base, status: 'cached', key: spec.key, spec, restorable: true }
         }
-        if (await remoteHas(spec.key)) return { ...base, status: 'cached', key: spec.key, spec, remote: true }
+        // A miss that the shared cache holds is not a miss for a build.
+        if (await remote?.holds(spec.key)) return { ...base, status: 'cached', key: spec.key, spec, remote: true }
         // What was approved (the lockfile) wins over what this machine last built.
         const state = await this.store.readSpecState(spec.id)
         const last = locked ?? state
@@ -434,12 +422,19 @@ export class Vidspec {
     return { items, counts: countItems(items), blocked: err }
   }
 
+  /**
+   * The remote cache, for this project's provider: previews are never written back, so an offline
+   * run has nothing to find there (and no remote to warn about).
+   */
+  get #sharedRemote(): RemoteCache | undefined {
+    return this.provider.kind === 'remote' ? this.remote : undefined
+  }
+
   /** Fetches local misses from the remote cache; the keys it had. */
   async #readThrough(specs: LoadedSpec[], signal: AbortSignal | undefined): Promise<Set<string>> {
-    const remote = this.remote
+    const remote = this.#sharedRemote
     const found = new Set<string>()
-    // Previews are never written back: an offline build has nothing to fetch (and no remote to warn about).
-    if (!remote || specs.length === 0 || this.provider.kind !== 'remote') return found
+    if (!remote || specs.length === 0) return found
     const byKey = new Map(specs.map((s) => [s.key, s] as const))
     const limit = pLimit(8)
     await Promise.all(

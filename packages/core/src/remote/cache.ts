@@ -134,6 +134,17 @@ export class RemoteCache {
     return (await this.bucket.head(remotePaths.entry(key))) !== undefined
   }
 
+  /** `has` for a plan: false once the remote failed, like every other read here. Never throws a remote error. */
+  async holds(key: string): Promise<boolean> {
+    if (this.#down) return false
+    try {
+      return await this.has(key)
+    } catch (err) {
+      this.#degrade(err)
+      return false
+    }
+  }
+
   /**
    * Uploads one local clip: object first, entry last, so a reader never finds an entry whose object
    * is not there yet. An entry already in the bucket is kept (the first clip made for a key wins).
