@@ -7,7 +7,7 @@ import { build, createServer, preview, type PreviewServer, type ViteDevServer } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { setEnv } from '../helpers/env.js'
 import { repoRoot } from '../helpers/project.js'
-import { until } from '../helpers/vite.js'
+import { until } from '../helpers/wait.js'
 
 const EXAMPLE = join(repoRoot, 'examples/site')
 const CHROMIUM = process.env.VIDSPEC_CHROMIUM ?? '/usr/bin/chromium'

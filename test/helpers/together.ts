@@ -1,7 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Store } from '@vidspec/core'
 import { cleanEnv, cliPath, tempProject, type CliResult, type TempProject } from './project.js'
 
@@ -130,14 +129,6 @@ export function spawnCli(
   }
 }
 
-/** Polls `check` until it is true; fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
-}
 
 /** The journal records in the store (jobs/<key>.json), parsed. */
 export async function journals(storeDir: string): Promise<Array<{ key: string; jobId: string }>> {

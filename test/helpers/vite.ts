@@ -1,7 +1,6 @@
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { VideoAsset } from '@vidspec/core'
 import vidspec, { type VidspecPluginOptions } from '@vidspec/vite'
 import { createLogger, createServer, type HotPayload, type InlineConfig, type Logger, type ViteDevServer } from 'vite'
@@ -91,18 +90,6 @@ export async function fetchAsset(url: string): Promise<VideoAsset> {
   return new Function(`return ${m[1]}`)() as VideoAsset
 }
 
-type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>
-
-/** Polls `check` until it returns something truthy; fails naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<Truthy<T>> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value as Truthy<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
-}
 
 /**
  * An ffmpeg wrapper that logs each call's arguments and then runs the real binary, optionally after a

@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { runCli, type TempProject } from '../helpers/project.js'
-import { journals, spawnCli, storeShape, togetherProject, waitFor, type CliChild } from '../helpers/together.js'
+import { journals, spawnCli, storeShape, togetherProject, type CliChild } from '../helpers/together.js'
 import { Store } from '@vidspec/core'
+import { waitFor } from '../helpers/wait.js'
 
 // A real `vidspec build` process is stopped while its paid jobs are running: killed outright
 // (SIGKILL: no cleanup code runs at all) or interrupted (SIGINT, as Ctrl-C). The next run must finish

@@ -4,7 +4,8 @@ import { Store } from '@vidspec/core'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { runCli, type CliResult, type TempProject } from '../helpers/project.js'
 import { startTestS3, type TestS3 } from '../helpers/s3.js'
-import { FAST, spawnCli, storeShape, togetherProject, waitFor, type CliChild } from '../helpers/together.js'
+import { FAST, spawnCli, storeShape, togetherProject, type CliChild } from '../helpers/together.js'
+import { waitFor } from '../helpers/wait.js'
 
 // A team's machines share one bucket: a clip paid for once is fetched everywhere else, verified
 // before it is used, never written by read-only CI, and a down remote never fails a build.

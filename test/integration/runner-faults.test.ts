@@ -3,8 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Vidspec, type BuildItem, type Logger, type VidspecConfigInput, type VidspecEvent } from '@vidspec/core'
 import { TINY_CLIP, clip } from '../fake-together/clips.js'
 import { startFakeTogether, type Fault, type FakeTogether } from '../fake-together/server.js'
-import { FAST, journals, soundStore, storeShape, togetherProject, togetherSpec, waitFor } from '../helpers/together.js'
+import { FAST, journals, soundStore, storeShape, togetherProject, togetherSpec } from '../helpers/together.js'
 import type { TempProject } from '../helpers/project.js'
+import { waitFor } from '../helpers/wait.js'
 
 // Each fault family against the real runner, engine and Together provider, over real HTTP. For every
 // outcome the fake's counters say how many jobs were paid for, and the store is checked for what must

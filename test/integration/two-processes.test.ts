@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Store } from '@vidspec/core'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import type { CliResult, TempProject } from '../helpers/project.js'
-import { journals, spawnCli, storeShape, togetherProject, waitFor, type CliChild } from '../helpers/together.js'
+import { journals, spawnCli, storeShape, togetherProject, type CliChild } from '../helpers/together.js'
+import { waitFor } from '../helpers/wait.js'
 
 // `vite dev` and `vidspec watch`, or two CI jobs on one machine, build the same project at once. The
 // per-key lock in the store makes them share each job: one process pays, the other waits and reuses.

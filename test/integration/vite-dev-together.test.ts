@@ -4,7 +4,8 @@ import { startFakeTogether, type FakeTogether } from '../fake-together/server.js
 import { setEnv } from '../helpers/env.js'
 import type { TempProject } from '../helpers/project.js'
 import { FAST, spawnCli, togetherProject, togetherSpec, type CliChild } from '../helpers/together.js'
-import { fetchAsset, startDev, until, type DevServer } from '../helpers/vite.js'
+import { fetchAsset, startDev, type DevServer } from '../helpers/vite.js'
+import { until } from '../helpers/wait.js'
 
 // The dev server runs in this process, so the provider reads its key and URL from this environment.
 const KEY = 'tg-dev-0123456789abcdef'

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ffmpegPath, probeVideo, Store } from '@vidspec/core'
 import { setEnv } from '../helpers/env.js'
 import { tempProject, type TempProject } from '../helpers/project.js'
-import { fetchAsset, recordingFfmpeg, specSource, startDev, until, type DevServer } from '../helpers/vite.js'
+import { fetchAsset, recordingFfmpeg, specSource, startDev, type DevServer } from '../helpers/vite.js'
+import { until } from '../helpers/wait.js'
 
 // Tiny clips: what is under test is the plugin, not the renderer.
 const spec = (prompt: string, extra = '') =>

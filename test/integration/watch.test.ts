@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { tempProject, type TempProject } from '../helpers/project.js'
-import { FAST, journals, spawnCli, waitFor, type CliChild } from '../helpers/together.js'
+import { FAST, journals, spawnCli, type CliChild } from '../helpers/together.js'
+import { waitFor } from '../helpers/wait.js'
 
 const API_KEY = 'watch-test-key'
 const brand = `export const brand = { look: 'teal' }\n`
