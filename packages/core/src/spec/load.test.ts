@@ -178,6 +178,16 @@ describe('hashFiles', () => {
     }
   })
 
+  it('hashes a file over the small-file size (a reference video) the same way, streamed', async () => {
+    const big = Buffer.alloc(5 * 1024 * 1024, 7)
+    const small = await write('small.txt', 'x')
+    const file = join(dir, 'big.bin')
+    await writeFile(file, big)
+    const hashes = await hashFiles([small, file])
+    expect(hashes[file]).toBe(createHash('sha256').update(big).digest('hex'))
+    expect(hashes[small]).toBe(createHash('sha256').update('x').digest('hex'))
+  })
+
   it('fails for a missing file', async () => {
     await expect(hashFiles([join(dir, 'nope.txt')])).rejects.toThrow(/ENOENT/)
   })

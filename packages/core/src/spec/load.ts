@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { isBuiltin } from 'node:module'
 import { tmpdir } from 'node:os'
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { BuildFailure, Loader, Message, Plugin } from 'esbuild'
 import pLimit from 'p-limit'
 import { VidspecError, showValue } from '../errors.js'
+import { hashFile } from '../store/atomic.js'
 
 /*
  * How a spec is evaluated, and why:
@@ -332,14 +332,8 @@ export async function hashFiles(files: string[]): Promise<Record<string, string>
     if (i % SYNC_BATCH === SYNC_BATCH - 1) await new Promise((r) => setImmediate(r))
   }
   const limit = pLimit(HASH_CONCURRENCY)
-  await Promise.all(big.map((file) => limit(async () => (out[file] = await hashStream(file)))))
+  await Promise.all(big.map((file) => limit(async () => (out[file] = (await hashFile(file)).digest))))
   return out
-}
-
-async function hashStream(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  await pipeline(createReadStream(file), hash)
-  return hash.digest('hex')
 }
 
 const SMALL_FILE_BYTES = 4 * 1024 * 1024
