@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config/resolve.js'
 import { VidspecError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { mediaUrlTtlSeconds, s3MediaHost } from '../remote/media.js'
 import { offlineProvider } from './offline.js'
 import { togetherProvider } from './together.js'
 import type { Provider } from './types.js'
@@ -23,5 +24,9 @@ export function createProvider(config: ResolvedConfig, env: NodeJS.ProcessEnv = 
     baseURL: config.together.baseURL,
     requestTimeoutMs: config.together.requestTimeoutMs,
     logger,
+    // Local video, audio and large images reach Together through the remote cache's bucket.
+    media: config.remote
+      ? s3MediaHost(config.remote, { urlTtlSeconds: mediaUrlTtlSeconds(config.together.jobTimeoutMs) })
+      : undefined,
   })
 }

@@ -1,6 +1,7 @@
 import type Together from 'together-ai'
 import { VidspecError, formatIssues } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { MediaHost } from '../remote/media.js'
 import { scrub } from './scrub.js'
 import type { TogetherErrorContext, TogetherOperation } from './together-errors.js'
 import { checkTogetherMedia, togetherCreateBody } from './together-media.js'
@@ -19,6 +20,8 @@ export interface TogetherProviderOptions {
   fetch?: typeof fetch | undefined
   /** Told about job statuses this version does not know. */
   logger?: Logger | undefined
+  /** Hosts local media that must reach Together as URLs (the remote cache's bucket); none: such media are refused. */
+  media?: MediaHost | undefined
 }
 
 const KNOWN_STATUSES = new Set<string>(['queued', 'in_progress', 'completed', 'failed', 'cancelled'])
@@ -52,13 +55,13 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
     kind: 'remote',
     id: 'together',
     preview: false,
-    check: checkTogetherMedia,
+    check: (req) => checkTogetherMedia(req, opts.media),
     async create(req, ctx) {
-      const issues = checkTogetherMedia(req)
+      const issues = checkTogetherMedia(req, opts.media)
       if (issues.length > 0) {
         throw new VidspecError('SPEC_INVALID', formatIssues(req.spec, issues), { issues, file: req.spec })
       }
-      const body = await togetherCreateBody(req)
+      const body = await togetherCreateBody(req, opts.media)
       const errCtx = { op: 'create' as const, apiKey: opts.apiKey, baseURL, spec: req.spec, signal: ctx.signal }
       const { client, mapError } = await load()
       if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
