@@ -107,6 +107,11 @@ export function checkTogetherMedia(req: ProviderRequest, host?: MediaHost): Spec
       if (!isRemoteOrInline(slot.ref)) issue('a local file that was never resolved (internal error)')
       continue
     }
+    if (resolved.kind === 'data' && slot.kind === 'image' && slot.ref.length > INLINE_IMAGE_MAX_CHARS) {
+      issue(
+        `an inline image of at most ${INLINE_IMAGE_MAX_CHARS.toLocaleString('en-US')} characters (this data: URI has ${slot.ref.length.toLocaleString('en-US')}); save it as a file and set \`remote\` in the vidspec config so vidspec uploads it, or host it and use an https URL`,
+      )
+    }
     if (resolved.kind !== 'file') continue
     const how = delivery(slot, resolved)
     if ('bad' in how) issue(how.bad)
