@@ -1,7 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../config/resolve.js'
 import type { Logger } from '../logger.js'
+import { Vidspec } from '../project.js'
 import { createProvider } from './create.js'
 import { togetherProvider } from './together.js'
 import type { RemoteProvider } from './types.js'
@@ -81,5 +85,24 @@ describe('unknown statuses', () => {
     jobs.set('u3', { id: 'u3', status: 'on_hold' })
     expect(p.kind === 'remote' && (await p.poll('u3', {})).status).toBe('in_progress')
     expect(logger.warnings).toEqual(['Together reported an unknown job status "on_hold"; judging the job by its content'])
+  })
+
+  it('a project opened with a logger passes it on (the CLI and the Vite plugin open projects this way)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'vidspec-status-'))
+    try {
+      const logger = recorder()
+      const project = await Vidspec.open({
+        root,
+        env: { TOGETHER_API_KEY: KEY },
+        overrides: { provider: 'together', together: { baseURL } },
+        logger,
+      })
+      jobs.set('u4', { id: 'u4', status: 'waiting_for_gpu' })
+      const p = project.provider
+      expect(p.kind === 'remote' && (await p.poll('u4', {})).status).toBe('in_progress')
+      expect(logger.warnings).toContain('Together reported an unknown job status "waiting_for_gpu"; judging the job by its content')
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
   })
 })
