@@ -144,7 +144,7 @@ export async function togetherCreateBody(req: ProviderRequest, host?: MediaHost)
       // Checked just above; kept for the type.
       if (!host) continue
       const mime = resolved.mime ?? 'application/octet-stream'
-      slot.set(await host.urlFor({ path: file, sha256: resolved.sha256, mime, spec: req.spec, field: slot.path }))
+      slot.set(await host.urlFor({ path: file, sha256: resolved.sha256, size: resolved.size, mime, spec: req.spec, field: slot.path }))
       continue
     }
     let bytes: Buffer

@@ -18,6 +18,8 @@ export interface HostedFile {
   path: string
   /** sha256 of the bytes the cache key was computed from. */
   sha256: string
+  /** Bytes, when known: an object of another size under the same name is not this file. */
+  size?: number | undefined
   mime: string
   /** Project-relative spec and field, for messages. */
   spec: string
@@ -59,16 +61,18 @@ export function s3MediaHost(remote: ResolvedRemote, opts: S3MediaHostOptions): M
 
   const ensure = async (file: HostedFile, at: string): Promise<void> => {
     const there = await bucket.head(at)
-    if (there) return
+    if (there && (file.size === undefined || there.size === file.size)) return
     if (remote.mode !== 'read-write') {
+      const state = there ? `holds ${there.size} bytes, not this file's ${file.size}` : 'does not exist'
       throw new VidspecError(
         'SPEC_INVALID',
-        `${file.spec}: ${file.field}: ${file.path} reaches Together only as a URL, and ${bucket.where}/${at} does not exist. ` +
+        `${file.spec}: ${file.field}: ${file.path} reaches Together only as a URL, and ${bucket.where}/${at} ${state}. ` +
           'The remote is read-only here (remote.mode or VIDSPEC_REMOTE_MODE), and a read-only remote never uploads: ' +
           'run a build in read-write mode once, or host the file and use an https URL. Nothing was sent to Together.',
         { file: file.spec },
       )
     }
+    // Missing, or a truncated / foreign object under this file's name: (re)write it from verified bytes.
     await upload(bucket, file, at)
   }
 
