@@ -154,4 +154,25 @@ describe('local video and audio through an S3 remote', () => {
     expect(fake.creates).toBe(0)
     expect(s3.requests).toEqual([])
   })
+
+  it('audio out of the documented range costs nothing: 1 s and 40 s files and an .ogg URL fail the build before any request', async () => {
+    const p = await project(true)
+    await p.write('media/short.wav', wav(1))
+    await p.write('media/long.wav', wav(40))
+    await p.write(
+      'scene-0.video.ts',
+      "import { defineVideo } from '@vidspec/core'\n" +
+        "export default defineVideo({ model: 'ByteDance/Seedance-2.0', prompt: 'a choir', resolution: '720p', seconds: 5,\n" +
+        "  media: { audio_inputs: ['./media/short.wav', { audio: './media/long.wav' }, 'https://cdn.example.com/choir.ogg'] } })\n",
+    )
+    const r = await cli(p, ['build', '--json'])
+    expect(r.code).toBe(2)
+    const out = r.stderr + r.stdout
+    expect(out).toContain('scene-0.video.ts')
+    expect(out).toMatch(/media\.audio_inputs\[0\]: a WAV or MP3 file of 3 to 30 seconds and at most 15 MB \(this WAV is 1\.0 s\) \(got "\.\/media\/short\.wav"\)/)
+    expect(out).toMatch(/media\.audio_inputs\[1\]\.audio: .*this WAV is 40\.0 s/)
+    expect(out).toMatch(/media\.audio_inputs\[2\]: .*a \.ogg URL is neither/)
+    expect(fake.creates).toBe(0)
+    expect(mediaPuts()).toEqual([])
+  })
 })
