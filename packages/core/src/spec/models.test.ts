@@ -73,6 +73,10 @@ describe('modelRules', () => {
       for (const size of rule.sizes ?? []) expect(size, id).toMatch(/^\d+x\d+$/)
       if (rule.seconds) expect(rule.seconds.min, id).toBeLessThanOrEqual(rule.seconds.max)
       if (rule.size === 'resolution') expect(rule.sizes, id).toBeUndefined()
+      if (rule.resolutions) expect(rule.size, id).toBe('resolution')
+      const range = rule.seconds ?? GENERIC_RULE.seconds
+      for (const d of rule.durations ?? []) expect(range && d >= range.min && d <= range.max, `${id} lists ${d} s`).toBe(true)
+      if (rule.promptMin !== undefined) expect(rule.promptMin, id).toBeLessThanOrEqual(rule.promptMax ?? Infinity)
     }
     expect(GENERIC_RULE.seconds).toEqual({ min: 1, max: 10 })
   })
