@@ -10,8 +10,8 @@ const isImage = (v: unknown) =>
   isUrl(v) || (typeof v === 'string' && (/^data:image\/[\w.+-]+;base64,[A-Za-z0-9+/=]+$/.test(v) || /^[A-Za-z0-9+/]{16,}={0,2}$/.test(v)))
 
 /**
- * The checks the real API makes at create time (schema-level; no per-model rules). Returns the
- * first problem, as Together reports one at a time.
+ * The checks the real API makes at create time: the schema's, then the per-model rules Together's
+ * docs state (see `documentedRules`). Returns the first problem, as Together reports one at a time.
  */
 export function validateCreateBody(body: unknown): InvalidParam | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -44,7 +44,65 @@ export function validateCreateBody(body: unknown): InvalidParam | undefined {
   if (b.guidance_scale !== undefined && typeof b.guidance_scale !== 'number') {
     return { param: 'guidance_scale', message: 'guidance_scale must be a number.' }
   }
-  return validateMedia(b.media)
+  return validateMedia(b.media) ?? documentedRules(b)
+}
+
+/** The longest inline image field Together's i2v models take ("Range of input length should be [1, 61440]"). */
+const INLINE_MAX = 61_440
+/** Audio formats other than the documented WAV and MP3, by URL extension. */
+const OTHER_AUDIO = /\.(ogg|oga|opus|m4a|aac|flac|wma|aiff?|amr|mka|webm|mp4|mov|caf)$/i
+/** Resolution tiers as each family's docs spell them (Wan 2.7 quickstart; Seedance 2.0 quickstart and changelog). */
+const TIERS: Array<[RegExp, string[]]> = [
+  [/^Wan-AI\/wan2\.7-/, ['720P', '1080P']],
+  [/^ByteDance\/Seedance-2\.0$/, ['480p', '720p', '1080p', '4k']],
+]
+/** Model families Together's docs describe; the fake applies no per-model rule to any other id. */
+const DOCUMENTED = /^(minimax|google|openai|ByteDance|pixverse|vidu|kwaivgI|Wan-AI)\//
+/** Duration ranges the docs give (Wan 2.7 quickstart, Seedance 2.0 quickstart). */
+const SECONDS: Array<[RegExp, number, number]> = [
+  [/^Wan-AI\/wan2\.7-(t2v|i2v)$/, 2, 15],
+  [/^Wan-AI\/wan2\.7-(r2v|videoedit)$/, 2, 10],
+  [/^ByteDance\/Seedance-2\.0$/, 4, 15],
+]
+
+/**
+ * The rules Together's docs state beyond the schema, as the real API would enforce them: a prompt
+ * for every model but Kling, keyframes for Kling (parameter page), each family's resolution spelling
+ * and duration range, WAV or MP3 audio, inline images within the reported field limit.
+ */
+function documentedRules(b: Record<string, unknown>): InvalidParam | undefined {
+  const model = String(b.model)
+  const media = (typeof b.media === 'object' && b.media !== null ? b.media : {}) as Record<string, unknown>
+  const kling = model.startsWith('kwaivgI/kling-')
+  if (DOCUMENTED.test(model) && !kling && b.prompt === undefined) return { param: 'prompt', message: `prompt is required for ${model}.` }
+  const frames = media.frame_images ?? b.frame_images
+  if (kling && !(Array.isArray(frames) && frames.length > 0)) {
+    return { param: 'media.frame_images', message: `${model} requires media.frame_images.` }
+  }
+  const tiers = TIERS.find(([re]) => re.test(model))?.[1]
+  if (tiers && b.resolution !== undefined && !tiers.includes(String(b.resolution))) {
+    return { param: 'resolution', message: `resolution must be one of ${tiers.join(', ')} for ${model} (got ${JSON.stringify(b.resolution)}).` }
+  }
+  const range = SECONDS.find(([re]) => re.test(model))
+  if (range && b.seconds !== undefined) {
+    const n = Number(b.seconds)
+    if (!(n >= range[1] && n <= range[2])) {
+      return { param: 'seconds', message: `seconds must be between ${range[1]} and ${range[2]} for ${model} (got ${JSON.stringify(b.seconds)}).` }
+    }
+  }
+  const audio = Array.isArray(media.audio_inputs) ? (media.audio_inputs as unknown[]) : []
+  const badAudio = audio.findIndex((a) => {
+    const url = typeof a === 'string' ? a : (a as { audio?: unknown })?.audio
+    return typeof url === 'string' && OTHER_AUDIO.test(url.split(/[?#]/)[0] ?? '')
+  })
+  if (badAudio >= 0) return { param: `media.audio_inputs[${badAudio}]`, message: 'audio inputs must be WAV or MP3.' }
+  const images: Array<[string, unknown]> = [
+    ...(Array.isArray(frames) ? frames : []).map((f, i): [string, unknown] => [`media.frame_images[${i}].input_image`, (f as { input_image?: unknown })?.input_image]),
+    ...(Array.isArray(media.reference_images) ? media.reference_images : []).map((r, i): [string, unknown] => [`media.reference_images[${i}]`, r]),
+  ]
+  const long = images.find(([, v]) => typeof v === 'string' && !isUrl(v) && v.length > INLINE_MAX)
+  if (long) return { param: long[0], message: `Range of input length should be [1, ${INLINE_MAX}].` }
+  return undefined
 }
 
 function validateMedia(media: unknown): InvalidParam | undefined {

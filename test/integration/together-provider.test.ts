@@ -155,7 +155,7 @@ describe('media', () => {
     ]
     const issues = provider.check?.(req(r, media)) ?? []
     expect(issues).toEqual([
-      { path: 'media.audio_inputs[0]', value: '"./voice.mp3"', message: expect.stringMatching(/cannot be sent to Together; host it and use an https URL/) },
+      { path: 'media.audio_inputs[0]', value: '"./voice.mp3"', message: expect.stringMatching(/^a local audio file reaches Together only as a URL: set `remote` in the vidspec config/) },
     ])
     const err = await failure(provider.create(req(r, media), ctx))
     expect(err).toMatchObject({ code: 'SPEC_INVALID', retryable: false })

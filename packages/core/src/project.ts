@@ -157,7 +157,7 @@ export class Vidspec {
       env,
       ...(opts.overrides ? { overrides: opts.overrides } : {}),
     })
-    const provider = opts.provider ?? createProvider(config, env)
+    const provider = opts.provider ?? createProvider(config, env, opts.logger)
     const project = new Vidspec(config, deps, provider, opts.logger ?? silentLogger, {
       retryUncertain: opts.retryUncertain,
     })

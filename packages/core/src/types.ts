@@ -29,7 +29,8 @@ export interface MediaInput {
   audio_inputs?: Array<string | AudioRefInput>
 }
 
-export type Resolution = '720P' | '1080P'
+/** As the model's docs spell it: Wan 2.7 `720P`/`1080P`, Seedance 2.0 `480p`/`720p`/`1080p`/`4k`. */
+export type Resolution = '720P' | '1080P' | '480p' | '720p' | '1080p' | '4k'
 export type Ratio = '16:9' | '9:16' | '1:1' | '4:3' | '3:4'
 export type OutputFormat = 'MP4' | 'WEBM'
 
@@ -42,9 +43,9 @@ export interface VideoSpecInput {
   negative_prompt?: string
   width?: number
   height?: number
-  /** Wan 2.7 models: instead of width/height. */
+  /** Wan 2.7 (`720P`, `1080P`) and Seedance 2.0 (`480p`, `720p`, `1080p`, `4k`): instead of width/height. */
   resolution?: Resolution
-  /** Wan 2.7 models: instead of width/height. */
+  /** Wan 2.7 and Seedance 2.0: instead of width/height. */
   ratio?: Ratio
   /** 1 to 10; sent to the API as a string. */
   seconds?: number | string

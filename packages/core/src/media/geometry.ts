@@ -19,9 +19,22 @@ export const DEFAULT_RESOLUTION: Resolution = '1080P'
 export const DEFAULT_RATIO: Ratio = '16:9'
 
 /** Pixel sizes Wan 2.7 produces for each resolution and ratio. */
-export const RESOLUTION_TABLE: Readonly<Record<Resolution, Readonly<Record<Ratio, readonly [number, number]>>>> = {
+export const RESOLUTION_TABLE: Readonly<Record<'720P' | '1080P', Readonly<Record<Ratio, readonly [number, number]>>>> = {
   '720P': { '16:9': [1280, 720], '9:16': [720, 1280], '1:1': [960, 960], '4:3': [1104, 832], '3:4': [832, 1104] },
   '1080P': { '16:9': [1920, 1080], '9:16': [1080, 1920], '1:1': [1440, 1440], '4:3': [1648, 1248], '3:4': [1248, 1648] },
+}
+
+/**
+ * The pixel size of a tier. Seedance 2.0 spells tiers in lowercase and publishes no size map, so its
+ * 480p and 4k are scaled from the 1080P row (even sides): a best guess, used to describe previews only.
+ */
+function tierSize(resolution: Resolution, ratio: Ratio): readonly [number, number] {
+  const tier = resolution.toUpperCase()
+  if (tier === '720P' || tier === '1080P') return RESOLUTION_TABLE[tier][ratio]
+  const [w, h] = RESOLUTION_TABLE['1080P'][ratio]
+  const factor = tier === '480P' ? 480 / 1080 : 2
+  const even = (n: number) => Math.round((n * factor) / 2) * 2
+  return [even(w), even(h)]
 }
 
 function size(request: NormalizedRequest): { width: number; height: number } {
@@ -31,7 +44,7 @@ function size(request: NormalizedRequest): { width: number; height: number } {
   if (width !== undefined) return { width, height: Math.round((width * DEFAULT_SIZE.height) / DEFAULT_SIZE.width) }
   if (height !== undefined) return { width: Math.round((height * DEFAULT_SIZE.width) / DEFAULT_SIZE.height), height }
   if (request.resolution !== undefined || request.ratio !== undefined) {
-    const [w, h] = RESOLUTION_TABLE[request.resolution ?? DEFAULT_RESOLUTION][request.ratio ?? DEFAULT_RATIO]
+    const [w, h] = tierSize(request.resolution ?? DEFAULT_RESOLUTION, request.ratio ?? DEFAULT_RATIO)
     return { width: w, height: h }
   }
   return { ...DEFAULT_SIZE }

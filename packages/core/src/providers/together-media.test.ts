@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
-import { checkTogetherMedia, togetherCreateBody } from './together-media.js'
+import type { HostedFile, MediaHost } from '../remote/media.js'
+import { INLINE_IMAGE_MAX_CHARS, checkTogetherMedia, togetherCreateBody } from './together-media.js'
 import type { ProviderRequest } from './types.js'
 
 let dir: string
@@ -15,12 +16,33 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'together-media-'))
   await writeFile(join(dir, 'first.png'), png)
   await writeFile(join(dir, 'voice.mp3'), 'ID3')
+  await writeFile(join(dir, 'big.png'), bigPng)
+  await writeFile(join(dir, 'edge.png'), edgePng)
+  await writeFile(join(dir, 'clip.mp4'), 'x')
 })
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
 function file(ref: string, name: string, bytes: Buffer | string, mime?: string): [string, ResolvedMedia] {
-  return [ref, { kind: 'file', ref, path: join(dir, name), sha256: sha(bytes), ...(mime ? { mime } : {}) }]
+  return [ref, { kind: 'file', ref, path: join(dir, name), sha256: sha(bytes), size: Buffer.byteLength(bytes), ...(mime ? { mime } : {}) }]
 }
+/** A media host that records what it was asked to host. */
+function recordingHost(): MediaHost & { asked: HostedFile[] } {
+  const asked: HostedFile[] = []
+  return {
+    asked,
+    mode: 'read-write',
+    where: 's3://b',
+    urlFor: (f) => {
+      asked.push(f)
+      return Promise.resolve(`https://b.example/media/${f.sha256}?sig=1`)
+    },
+  }
+}
+// The largest image that still fits inline as a PNG data: URI, and one byte more.
+const PREFIX = 'data:image/png;base64,'.length
+const fits = Math.floor((INLINE_IMAGE_MAX_CHARS - PREFIX) / 4) * 3
+const bigPng = Buffer.concat([png, Buffer.alloc(fits + 1 - png.length, 7)])
+const edgePng = Buffer.concat([png, Buffer.alloc(fits - png.length, 7)])
 function url(ref: string): [string, ResolvedMedia] {
   return [ref, { kind: 'url', ref, sha256: sha(ref) }]
 }
@@ -52,7 +74,7 @@ describe('checkTogetherMedia', () => {
       'media.source_video.video',
       'media.audio_inputs[0]',
     ])
-    expect(issues[2]?.message).toMatch(/cannot be sent to Together; host it and use an https URL/)
+    expect(issues[2]?.message).toMatch(/^a local audio file reaches Together only as a URL: set `remote` in the vidspec config/)
     expect(issues[2]?.value).toBe('"./voice.mp3"')
   })
 
@@ -98,5 +120,46 @@ describe('togetherCreateBody', () => {
       file('./first.png', 'first.png', 'other bytes'),
     ])
     await expect(togetherCreateBody(req)).rejects.toMatchObject({ code: 'SPEC_LOAD_FAILED' })
+  })
+})
+
+describe('local media beyond inline images (issue 14)', () => {
+  const images = (ref: string, name: string, bytes: Buffer) =>
+    providerRequest({ model: 'm', media: { frame_images: [{ input_image: ref }] } }, [file(ref, name, bytes, 'image/png')])
+
+  it(`inlines an image up to ${INLINE_IMAGE_MAX_CHARS} characters, and no further without a remote`, async () => {
+    const edge = await togetherCreateBody(images('./edge.png', 'edge.png', edgePng))
+    const inline = edge.media?.frame_images?.[0]?.input_image ?? ''
+    expect(inline.startsWith('data:image/png;base64,')).toBe(true)
+    expect(inline.length).toBeLessThanOrEqual(INLINE_IMAGE_MAX_CHARS)
+    expect(inline.length).toBeGreaterThan(INLINE_IMAGE_MAX_CHARS - 4)
+    const issues = checkTogetherMedia(images('./big.png', 'big.png', bigPng))
+    expect(issues).toEqual([
+      {
+        path: 'media.frame_images[0].input_image',
+        value: '"./big.png"',
+        message: expect.stringMatching(/^a local image above the inline limit \(as a data: URI it would be 61,44[1-4] characters; at most 61,440 are sent inline\) reaches Together only as a URL: set `remote`/),
+      },
+    ])
+  })
+
+  it('with a media host, local video and large images are sent as its URLs, small images stay inline', async () => {
+    const host = recordingHost()
+    const req = providerRequest(
+      {
+        model: 'm',
+        media: { frame_images: [{ input_image: './big.png' }, { input_image: './first.png' }], source_video: './clip.mp4' },
+      },
+      [file('./big.png', 'big.png', bigPng, 'image/png'), file('./first.png', 'first.png', png), file('./clip.mp4', 'clip.mp4', 'x', 'video/mp4')],
+    )
+    expect(checkTogetherMedia(req, host)).toEqual([])
+    const body = await togetherCreateBody(req, host)
+    expect(body.media?.frame_images?.[0]?.input_image).toBe(`https://b.example/media/${sha(bigPng)}?sig=1`)
+    expect(body.media?.frame_images?.[1]?.input_image).toMatch(/^data:image\/png;base64,/)
+    expect(body.media?.source_video).toBe(`https://b.example/media/${sha('x')}?sig=1`)
+    expect(host.asked.map((f) => [f.field, f.mime])).toEqual([
+      ['media.frame_images[0].input_image', 'image/png'],
+      ['media.source_video', 'video/mp4'],
+    ])
   })
 })

@@ -1,6 +1,7 @@
 import type Together from 'together-ai'
 import { VidspecError, formatIssues } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { MediaHost } from '../remote/media.js'
 import { scrub } from './scrub.js'
 import type { TogetherErrorContext, TogetherOperation } from './together-errors.js'
 import { checkTogetherMedia, togetherCreateBody } from './together-media.js'
@@ -19,6 +20,8 @@ export interface TogetherProviderOptions {
   fetch?: typeof fetch | undefined
   /** Told about job statuses this version does not know. */
   logger?: Logger | undefined
+  /** Hosts local media that must reach Together as URLs (the remote cache's bucket); none: such media are refused. */
+  media?: MediaHost | undefined
 }
 
 const KNOWN_STATUSES = new Set<string>(['queued', 'in_progress', 'completed', 'failed', 'cancelled'])
@@ -52,13 +55,13 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
     kind: 'remote',
     id: 'together',
     preview: false,
-    check: checkTogetherMedia,
+    check: (req) => checkTogetherMedia(req, opts.media),
     async create(req, ctx) {
-      const issues = checkTogetherMedia(req)
+      const issues = checkTogetherMedia(req, opts.media)
       if (issues.length > 0) {
         throw new VidspecError('SPEC_INVALID', formatIssues(req.spec, issues), { issues, file: req.spec })
       }
-      const body = await togetherCreateBody(req)
+      const body = await togetherCreateBody(req, opts.media)
       const errCtx = { op: 'create' as const, apiKey: opts.apiKey, baseURL, spec: req.spec, signal: ctx.signal }
       const { client, mapError } = await load()
       if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
@@ -121,7 +124,7 @@ function jobState(
   const costNumber = typeof outputs.cost === 'string' ? Number(outputs.cost) : outputs.cost
   const cost = typeof costNumber === 'number' && Number.isFinite(costNumber) ? costNumber : undefined
   // A job's error text is the server's to write; like any other server text it must not carry the key.
-  const error = jobError(job.error, apiKey)
+  const error = jobError(job.error, apiKey) ?? infoErrors(job.info, apiKey)
   return { id, status: statusOf(job.status, videoUrl, error, onUnknown), videoUrl, cost, error }
 }
 
@@ -138,6 +141,27 @@ function statusOf(
   if (videoUrl) return 'completed'
   if (error) return 'failed'
   return 'in_progress'
+}
+
+/**
+ * Together's older job shape reports failures as "failed: check info.errors" (reference §4.3): a
+ * string, a list of strings or of `{ message, code? }`, or one such object. All of it is joined, so
+ * the user sees why the job failed instead of "no reason given".
+ */
+function infoErrors(info: unknown, apiKey: string): JobState['error'] {
+  if (typeof info !== 'object' || info === null) return undefined
+  const raw = (info as { errors?: unknown }).errors
+  const items = Array.isArray(raw) ? raw : [raw]
+  const found = items.map((item) => jobError(item, apiKey) ?? jsonError(item, apiKey)).filter((e) => e !== undefined)
+  if (found.length === 0) return undefined
+  const code = found.find((e) => e.code)?.code
+  return { message: found.map((e) => e.message).join('; '), code }
+}
+
+/** Anything else non-empty in `info.errors` is shown as JSON (bounded), never dropped. */
+function jsonError(item: unknown, apiKey: string): JobState['error'] {
+  if (item === null || item === undefined || item === '' || (typeof item === 'object' && Object.keys(item).length === 0)) return undefined
+  return { message: scrub(JSON.stringify(item) ?? String(item), apiKey).slice(0, 500) }
 }
 
 function jobError(raw: unknown, apiKey: string): JobState['error'] {

@@ -154,6 +154,22 @@ export class S3Bucket {
     }
   }
 
+  /**
+   * A presigned GET URL for a path of the layout, valid `expiresInSeconds` (SigV4 caps it at 7 days;
+   * with temporary credentials it also ends when they do). Signing is local: no request is made.
+   */
+  async presignGet(path: string, expiresInSeconds: number): Promise<string> {
+    const { mod, client } = await this.#load()
+    const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner')
+    try {
+      return await getSignedUrl(client, new mod.GetObjectCommand({ Bucket: this.#cfg.bucket, Key: this.key(path) }), {
+        expiresIn: Math.min(Math.max(1, Math.floor(expiresInSeconds)), 604_800),
+      })
+    } catch (err) {
+      throw this.#fail(`sign a URL for ${path}`, err)
+    }
+  }
+
   async delete(path: string): Promise<void> {
     const { mod, client } = await this.#load()
     try {

@@ -34,6 +34,24 @@ beforeEach(() => {
   vi.mocked(fs.createReadStream).mockClear()
 })
 
+/** A PCM WAV header for `dataBytes` of samples (the bytes themselves follow, as zeros). */
+function wavHeader(dataBytes: number, rate: number, channels: number, bits: number): Buffer {
+  const h = Buffer.alloc(44)
+  h.write('RIFF', 0)
+  h.writeUInt32LE(36 + dataBytes, 4)
+  h.write('WAVEfmt ', 8)
+  h.writeUInt32LE(16, 16)
+  h.writeUInt16LE(1, 20)
+  h.writeUInt16LE(channels, 22)
+  h.writeUInt32LE(rate, 24)
+  h.writeUInt32LE((rate * channels * bits) / 8, 28)
+  h.writeUInt16LE((channels * bits) / 8, 32)
+  h.writeUInt16LE(bits, 34)
+  h.write('data', 36)
+  h.writeUInt32LE(dataBytes, 40)
+  return h
+}
+
 const request = (media: NormalizedRequest['media']): NormalizedRequest => ({ model: 'm', prompt: 'p', media })
 
 describe('collectMediaRefs', () => {
@@ -157,7 +175,8 @@ describe('resolveMedia', () => {
     const ok = path.join(dir, 'pages', 'ok.wav')
     await writeFile(big, '')
     await truncate(big, AUDIO_MAX_BYTES + 1)
-    await writeFile(ok, '')
+    // A real WAV (ffprobe checks it): 96 kHz, 8 channels, 32-bit is 3,072,000 bytes a second, so 15 MB lasts 4.9 s.
+    await writeFile(ok, wavHeader(AUDIO_MAX_BYTES - 44, 96_000, 8, 32))
     await truncate(ok, AUDIO_MAX_BYTES)
     const { media, issues } = await resolveMedia(request({ audio_inputs: ['big.mp3', { audio: 'ok.wav' }] }), spec)
     expect(issues).toEqual([

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { showValue } from '../errors.js'
 import type { SpecIssue } from '../errors.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
+import { audioProblem, audioUrlProblem, dataUriBytes } from './audio.js'
 
 export type MediaKind = 'image' | 'video' | 'audio'
 
@@ -72,6 +73,8 @@ export async function resolveMedia(request: NormalizedRequest, specFile: string)
         issuesByRef[index] = [...(issuesByRef[index] ?? []), { path: at, value: showValue(ref), message }]
       }
       if (/^https?:\/\//i.test(ref)) {
+        const urlProblem = kind === 'audio' ? audioUrlProblem(ref) : undefined
+        if (urlProblem) return issue(urlProblem)
         const resolved: ResolvedMedia = { kind: 'url', ref, sha256: sha256(ref) }
         const mime = mimeOfUrl(ref, kind)
         if (mime !== undefined) resolved.mime = mime
@@ -83,6 +86,8 @@ export async function resolveMedia(request: NormalizedRequest, specFile: string)
         if (!data) return issue('a data: URI of the form data:<type>;base64,<data>')
         const problem = checkFormat(kind, { mime: data.mime, size: data.size })
         if (problem) return issue(problem)
+        const heard = kind === 'audio' ? await audioProblem({ bytes: dataUriBytes(ref) }, data.size) : undefined
+        if (heard) return issue(heard)
         media.set(ref, { kind: 'data', ref, sha256: sha256(ref), mime: data.mime, size: data.size })
         return
       }
@@ -100,6 +105,8 @@ export async function resolveMedia(request: NormalizedRequest, specFile: string)
       if ('problem' in info) return issue(info.problem)
       const problem = checkFormat(kind, { mime, size: info.size })
       if (problem) return issue(problem)
+      const heard = kind === 'audio' ? await audioProblem({ file }, info.size) : undefined
+      if (heard) return issue(heard)
       media.set(ref, { kind: 'file', ref, path: file, sha256: info.sha256, mime, size: info.size })
     }),
   )

@@ -73,6 +73,10 @@ describe('modelRules', () => {
       for (const size of rule.sizes ?? []) expect(size, id).toMatch(/^\d+x\d+$/)
       if (rule.seconds) expect(rule.seconds.min, id).toBeLessThanOrEqual(rule.seconds.max)
       if (rule.size === 'resolution') expect(rule.sizes, id).toBeUndefined()
+      if (rule.resolutions) expect(rule.size, id).toBe('resolution')
+      const range = rule.seconds ?? GENERIC_RULE.seconds
+      for (const d of rule.durations ?? []) expect(range && d >= range.min && d <= range.max, `${id} lists ${d} s`).toBe(true)
+      if (rule.promptMin !== undefined) expect(rule.promptMin, id).toBeLessThanOrEqual(rule.promptMax ?? Infinity)
     }
     expect(GENERIC_RULE.seconds).toEqual({ min: 1, max: 10 })
   })
@@ -198,11 +202,11 @@ describe('Kling', () => {
     expect(warnings).toEqual(['clip.video.ts: frame_images: deprecated: use media.frame_images'])
   })
 
-  it.each(['kwaivgI/kling-2.1-standard', 'kwaivgI/kling-2.1-pro', 'kwaivgI/kling-1.6-pro'])('%s refuses a prompt', (model) => {
-    expect(check({ model, prompt: P, media: { frame_images: [frame('a.png')] } }).issues).toEqual([
-      { path: 'prompt', value: JSON.stringify(P), message: `not accepted by ${model}: remove it (the video follows media.frame_images)` },
-    ])
-    expect(check({ model, media: { frame_images: [frame('a.png')] } }).issues).toEqual([])
+  // Together's model table: "No prompt required: Kling 2.1 Standard/Pro, Kling 1.6 Pro". Not required is not refused.
+  it.each(['kwaivgI/kling-2.1-standard', 'kwaivgI/kling-2.1-pro', 'kwaivgI/kling-1.6-pro'])('%s takes a prompt or none', (model) => {
+    expect(check({ model, prompt: P, media: { frame_images: [frame('a.png')] } })).toEqual({ issues: [], warnings: [] })
+    expect(check({ model, media: { frame_images: [frame('a.png')] } })).toEqual({ issues: [], warnings: [] })
+    expect(validateSpec({ model, prompt: P, media: { frame_images: [frame('a.png')] } }, 'k.video.ts').request.prompt).toBe(P)
   })
 
   it('takes a last frame only on 2.1 pro', () => {

@@ -92,7 +92,7 @@ const invalid: Array<[string, unknown, string, string]> = [
   ['width', '1366', 'width', ALLOWED.width!],
   ['height', 0, 'height', ALLOWED.height!],
   ['height', Number.NaN, 'height', ALLOWED.height!],
-  ['resolution', '720p', 'resolution', ALLOWED.resolution!],
+  ['resolution', '', 'resolution', ALLOWED.resolution!],
   ['resolution', 720, 'resolution', ALLOWED.resolution!],
   ['ratio', '21:9', 'ratio', ALLOWED.ratio!],
   ['ratio', '16/9', 'ratio', ALLOWED.ratio!],

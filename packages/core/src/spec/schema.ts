@@ -32,7 +32,8 @@ export const videoSpecSchema = z.strictObject({
   negative_prompt: z.string().max(PROMPT_MAX).optional(),
   width: z.int().positive().optional(),
   height: z.int().positive().optional(),
-  resolution: z.enum(['720P', '1080P']).optional(),
+  // [OAS] types it a free string; which tiers, in which case, is per model (models.ts).
+  resolution: z.string().min(1).optional(),
   ratio: z.enum(['16:9', '9:16', '1:1', '4:3', '3:4']).optional(),
   // The API takes a string; a number reads better in a spec. The range is per model (models.ts).
   seconds: z.union([z.int(), z.string().regex(/^\d+$/)]).optional(),
@@ -84,7 +85,7 @@ export const ALLOWED: Readonly<Record<string, string>> = {
   negative_prompt: `a text of at most ${PROMPT_MAX.toLocaleString('en-US')} characters`,
   width: 'a positive integer (pixels)',
   height: 'a positive integer (pixels)',
-  resolution: 'one of "720P", "1080P"',
+  resolution: 'a resolution tier as the model\'s docs spell it: "720P" or "1080P" (Wan 2.7), "480p", "720p", "1080p" or "4k" (Seedance 2.0)',
   ratio: 'one of "16:9", "9:16", "1:1", "4:3", "3:4"',
   seconds: 'a whole number of seconds, as a number (6) or a numeric string ("6")',
   fps: 'an integer from 1 to 60',

@@ -138,9 +138,9 @@ describe('deprecated top-level fields', () => {
 
 describe('warnings', () => {
   it('guidance_scale above 12 warns, naming the file and the field', () => {
-    const { warnings } = validateSpec({ model: 'minimax/hailuo-02', prompt: P, guidance_scale: 12.5 }, FILE)
+    const { warnings } = validateSpec({ model: 'minimax/hailuo-02', prompt: P, guidance_scale: 13 }, FILE)
     expect(warnings).toEqual([
-      `${FILE}: guidance_scale: 12.5 is above 12, which may cause over-guidance artifacts or unnatural motion (6 to 10 recommended)`,
+      `${FILE}: guidance_scale: 13 is above 12, which may cause over-guidance artifacts or unnatural motion (6 to 10 recommended)`,
     ])
     expect(validateSpec({ model: 'minimax/hailuo-02', prompt: P, guidance_scale: 12 }, FILE).warnings).toEqual([])
   })
