@@ -12,9 +12,9 @@ import { KEY_A, KEY_B, tempStore } from './test-helpers.js'
 const lockFile = (store: Store, key: string): string => join(store.dir, 'locks', `${key}.lock`)
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-async function writeForeignLock(store: Store, key: string, pid: number, ageMs = 0): Promise<string> {
+async function writeForeignLock(store: Store, key: string, pid: number, ageMs = 0, host = hostname()): Promise<string> {
   const path = lockFile(store, key)
-  const info = { pid, hostname: hostname(), createdAt: new Date().toISOString(), token: 'someone-else' }
+  const info = { pid, hostname: host, createdAt: new Date().toISOString(), token: 'someone-else' }
   await writeFile(path, `${JSON.stringify(info)}\n`)
   const t = new Date(Date.now() - ageMs)
   await utimes(path, t, t)
@@ -78,12 +78,31 @@ describe('Store locks', () => {
     expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ token: 'someone-else' })
   })
 
-  it('takes over a lock whose file was not refreshed within staleMs', async () => {
+  it('never takes over a live holder on this host, however old its heartbeat (a paused process)', async () => {
     const store = await tempStore()
-    await writeForeignLock(store, KEY_A, process.ppid, 5_000)
-    expect(await store.tryLock(KEY_A, { staleMs: 10_000 })).toBeUndefined()
-    const lock = await store.tryLock(KEY_A, { staleMs: 1_000 })
+    const path = await writeForeignLock(store, KEY_A, process.ppid, 24 * 3600_000)
+    expect(await store.tryLock(KEY_A, { staleMs: 1 })).toBeUndefined()
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ token: 'someone-else' })
+  })
+
+  it('takes over a holder on another host only after otherHostStaleMs', async () => {
+    const store = await tempStore()
+    await writeForeignLock(store, KEY_A, process.ppid, 5_000, 'another-host.example')
+    expect(await store.tryLock(KEY_A, { staleMs: 1, otherHostStaleMs: 10_000 })).toBeUndefined()
+    const lock = await store.tryLock(KEY_A, { staleMs: 1, otherHostStaleMs: 1_000 })
     expect(lock?.held).toBe(true)
+    expect(await lock?.verify()).toBe(true)
+    await lock?.release()
+  })
+
+  it('takes over a lock whose pid was reused by another process since', async () => {
+    const store = await tempStore()
+    const path = lockFile(store, KEY_A)
+    const info = { pid: process.ppid, hostname: hostname(), createdAt: new Date().toISOString(), token: 'someone-else', pidStart: '1' }
+    await writeFile(path, `${JSON.stringify(info)}\n`)
+    const lock = await store.tryLock(KEY_A)
+    // Only where /proc tells start times apart; elsewhere the pid alone says "alive".
+    if (process.platform === 'linux') expect(lock?.held).toBe(true)
     await lock?.release()
   })
 
@@ -99,11 +118,11 @@ describe('Store locks', () => {
     await lock?.release()
   })
 
-  it('waits for a live holder and acquires once its lock goes stale', async () => {
+  it('waits for a holder on another host and acquires once its heartbeat is older than otherHostStaleMs', async () => {
     const store = await tempStore()
-    await writeForeignLock(store, KEY_A, process.ppid)
+    await writeForeignLock(store, KEY_A, process.ppid, 0, 'another-host.example')
     const started = Date.now()
-    const lock = await store.lock(KEY_A, { staleMs: 150, pollMs: 10 })
+    const lock = await store.lock(KEY_A, { staleMs: 1, otherHostStaleMs: 150, pollMs: 10 })
     expect(Date.now() - started).toBeGreaterThanOrEqual(100)
     await lock.release()
   })
@@ -152,6 +171,7 @@ describe('Store locks', () => {
     const store = await tempStore()
     const lock = await store.lock(KEY_A, { staleMs: 60 })
     const path = await writeForeignLock(store, KEY_A, process.ppid)
+    expect(await lock.verify()).toBe(false)
     await delay(100)
     expect(lock.held).toBe(false)
     await lock.release()
