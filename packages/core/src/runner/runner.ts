@@ -130,7 +130,7 @@ export class Runner {
   async #run(req: ProviderRequest, opts: RunOptions): Promise<RunResult> {
     const { store } = this.#opts
     const hit = await store.getEntry(req.key)
-    if (hit) return { entry: hit, generated: false }
+    if (hit) return { entry: await this.#settled(hit), generated: false }
     // Previews are never written back (free to render again), so there is nothing to look for.
     if (this.#opts.provider.kind === 'remote') {
       const fetched = await this.#opts.remote?.fetch(req.key, req.spec, opts.signal)
@@ -149,7 +149,7 @@ export class Runner {
       try {
         // Another process may have finished it while we waited for the lock.
         const made = await store.getEntry(req.key)
-        if (made) return { entry: made, generated: false }
+        if (made) return { entry: await this.#settled(made), generated: false }
         // The last point where a superseded run may stop: from here on work (and money) is spent.
         throwIfAborted(opts.signal)
         const provider = this.#opts.provider
@@ -173,6 +173,17 @@ export class Runner {
     } finally {
       release()
     }
+  }
+
+  /**
+   * A run stopped between committing a clip and dropping its journal leaves a journal for a job that
+   * is already stored; it goes when the stored clip says it came from that very job.
+   */
+  async #settled(entry: Entry): Promise<Entry> {
+    if (entry.jobId === undefined) return entry
+    const journal = await this.#opts.store.readJournal(entry.key)
+    if (journal?.jobId === entry.jobId) await this.#opts.store.deleteJournal(entry.key)
+    return entry
   }
 
   /**
