@@ -166,15 +166,22 @@ export class Store {
 
   /**
    * Forgets a paid job on a person's explicit word (`vidspec forget`): its journal or intent and its
-   * uncertain marker. What was removed is returned so it can be shown (the job id is the last trace).
+   * uncertain marker. Refused (`busy`) while a live process holds the key's lock: it may be polling
+   * that very job. What was removed is returned so it can be shown (the job id is the last trace).
    */
-  async forgetJob(key: string): Promise<{ journal?: JournalRecord; uncertain?: UncertainCreate }> {
-    const journal = await this.readJournal(key)
-    const read = await readJson(this.#layout.uncertainPath(key))
-    const marker = read.ok && isUncertainCreate(read.value) ? read.value : undefined
-    await this.deleteJournal(key)
-    await this.clearUncertain(key)
-    return { ...(journal ? { journal } : {}), ...(marker ? { uncertain: marker } : {}) }
+  async forgetJob(key: string): Promise<{ busy?: true; journal?: JournalRecord; uncertain?: UncertainCreate }> {
+    const lock = await this.tryLock(key)
+    if (!lock) return { busy: true }
+    try {
+      const journal = await this.readJournal(key)
+      const read = await readJson(this.#layout.uncertainPath(key))
+      const marker = read.ok && isUncertainCreate(read.value) ? read.value : undefined
+      await this.deleteJournal(key)
+      await this.clearUncertain(key)
+      return { ...(journal ? { journal } : {}), ...(marker ? { uncertain: marker } : {}) }
+    } finally {
+      await lock.release()
+    }
   }
 
   async readSpecState(specId: string): Promise<SpecState | undefined> {

@@ -23,7 +23,7 @@ Options:
   --json                print what was removed as JSON on stdout
   -h, --help            show this help
 
-Exit codes: 0 removed, 2 nothing or more than one job matched (nothing removed).`
+Exit codes: 0 removed, 2 nothing or more than one job matched, or a build holds it now (nothing removed).`
 
 interface Journaled {
   key: string
@@ -67,6 +67,12 @@ export async function forget(argv: string[], io: Io): Promise<number> {
   }
   const match = matches[0] as Journaled
   const removed = await project.store.forgetJob(match.key)
+  if (removed.busy) {
+    throw new VidspecError(
+      'USAGE',
+      `vidspec forget: a build is working on ${match.spec} right now (key ${match.key} is locked by a live process); nothing was removed. Stop it first.`,
+    )
+  }
   const jobId = removed.journal?.jobId
   if (values.json) printJson(io, { key: match.key, spec: match.spec, jobId, uncertain: removed.uncertain !== undefined || !jobId })
   else {
