@@ -144,7 +144,17 @@ export class Runner {
         signal: opts.signal,
         staleMs: this.#opts.lockStaleMs,
         otherHostStaleMs: this.#opts.lockOtherHostStaleMs,
-        onWait: () => this.#emit({ type: 'job:waiting', spec: req.spec, key: req.key, reason: 'lock' }),
+        onWait: (holder) => {
+          this.#emit({ type: 'job:waiting', spec: req.spec, key: req.key, reason: 'lock' })
+          if (holder && !holder.sameHost) {
+            // Waiting may be long: say why, and what would end it.
+            this.#opts.logger.warn(
+              `${req.spec}: waiting for key ${req.key.slice(0, 12)}, locked by pid ${holder.pid} on host ${holder.hostname} ` +
+                `(last heartbeat ${Math.round(holder.heartbeatAgeMs / 1000)} s ago); a holder on another host is presumed alive ` +
+                `until its heartbeat is ${Math.round((this.#opts.lockOtherHostStaleMs ?? 3_600_000) / 60_000)} min old (locks.otherHostStaleMs)`,
+            )
+          }
+        },
       })
       try {
         // Another process may have finished it while we waited for the lock.

@@ -95,6 +95,34 @@ describe('Store locks', () => {
     await lock?.release()
   })
 
+  it.skipIf(process.platform !== 'linux')('takes over a lock whose holder is a zombie (killed, not yet reaped)', async () => {
+    const store = await tempStore()
+    // `sleep 0` ends at once, and its new parent (the exec'd `sleep 5`) never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))))
+      for (let i = 0; i < 200 && !(await readFile(`/proc/${pid}/stat`, 'utf8')).includes(') Z'); i++) await delay(10)
+      await writeForeignLock(store, KEY_A, pid)
+      const lock = await store.tryLock(KEY_A)
+      expect(lock?.held).toBe(true)
+      await lock?.release()
+    } finally {
+      parent.kill('SIGKILL')
+    }
+  })
+
+  it('tells a waiter who holds the lock', async () => {
+    const store = await tempStore()
+    await writeForeignLock(store, KEY_A, process.ppid, 0, 'another-host.example')
+    const holders: unknown[] = []
+    const ac = new AbortController()
+    const waiting = store.lock(KEY_A, { signal: ac.signal, pollMs: 5, onWait: (h) => holders.push(h) }).catch((e: unknown) => e)
+    for (let i = 0; i < 100 && holders.length === 0; i++) await delay(5)
+    ac.abort()
+    expect(isVidspecError(await waiting, 'ABORTED')).toBe(true)
+    expect(holders).toEqual([{ pid: process.ppid, hostname: 'another-host.example', sameHost: false, heartbeatAgeMs: expect.any(Number) }])
+  })
+
   it('takes over a lock whose pid was reused by another process since', async () => {
     const store = await tempStore()
     const path = lockFile(store, KEY_A)

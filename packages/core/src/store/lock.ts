@@ -7,7 +7,7 @@ import { VidspecError } from '../errors.js'
 import { errorCode } from './atomic.js'
 import * as mutex from './key-mutex.js'
 import type { StoreLayout } from './layout.js'
-import type { LockOptions, StoreLock } from './types.js'
+import type { LockHolder, LockOptions, StoreLock } from './types.js'
 
 /**
  * How old a lock's heartbeat must be before it counts as abandoned, when its holder's liveness cannot
@@ -56,13 +56,13 @@ export async function acquireLock(layout: StoreLayout, key: string, opts: LockOp
   const { signal } = opts
   if (signal?.aborted) throw aborted(key, signal)
   let waited = false
-  const onWait = (): void => {
+  const onWait = (holder?: LockHolder): void => {
     if (waited) return
     waited = true
-    opts.onWait?.()
+    opts.onWait?.(holder)
   }
   try {
-    await mutex.acquire(path, signal, onWait)
+    await mutex.acquire(path, signal, () => onWait())
   } catch {
     throw aborted(key, signal)
   }
@@ -70,7 +70,7 @@ export async function acquireLock(layout: StoreLayout, key: string, opts: LockOp
     for (;;) {
       const lock = await attempt(layout, key, path, staleMs)
       if (lock) return lock
-      onWait()
+      if (!waited) onWait(holderOf(await observe(path).catch(() => undefined)))
       await sleep(pollMs, signal, key)
     }
   } catch (err) {
@@ -236,6 +236,13 @@ class FileLock implements StoreLock {
   }
 }
 
+/** Who holds a lock, for a waiter's message. */
+function holderOf(seen: Observed | undefined): LockHolder | undefined {
+  if (!seen?.info) return undefined
+  const { pid, hostname: host } = seen.info
+  return { pid, hostname: host, sameHost: host === hostname(), heartbeatAgeMs: Math.max(0, Date.now() - seen.mtimeMs) }
+}
+
 function newInfo(): LockInfo {
   const info: LockInfo = {
     pid: process.pid,
@@ -345,9 +352,21 @@ function pidAlive(pid: number, startedAt: string | undefined): boolean {
     // EPERM: alive, just not ours to signal.
     if (errorCode(err) === 'ESRCH') return false
   }
+  // A zombie (killed, not yet reaped by its parent) answers kill(0) but will never send anything.
+  if (processState(pid) === 'Z') return false
   // The pid is in use; if it started at another time it is a new process that reused the number.
   const now = startedAt === undefined ? undefined : processStart(pid)
   return now === undefined || now === startedAt
+}
+
+/** Field 3 of /proc/<pid>/stat (R, S, T, Z, ...); undefined where there is no /proc. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+  } catch {
+    return undefined
+  }
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined, key: string): Promise<void> {

@@ -33,8 +33,17 @@ export interface LockOptions {
   otherHostStaleMs?: number | undefined
   /** @default 100 */
   pollMs?: number | undefined
-  /** Called once, when the lock is busy and the caller has to wait. */
-  onWait?: (() => void) | undefined
+  /** Called once, when the lock is busy and the caller has to wait (with its holder, when known). */
+  onWait?: ((holder?: LockHolder) => void) | undefined
+}
+
+/** The process holding a lock, as its lock file says. */
+export interface LockHolder {
+  pid: number
+  hostname: string
+  /** On this host: never taken over while the process lives. */
+  sameHost: boolean
+  heartbeatAgeMs: number
 }
 
 export interface VerifyProblem {
