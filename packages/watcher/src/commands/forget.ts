@@ -36,7 +36,7 @@ export async function forget(argv: string[], io: Io): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: commonOptions, allowPositionals: true, strict: true })
   } catch (err) {
-    throw new VidspecError('USAGE', `vidspec forget: ${err instanceof Error ? err.message : String(err)}. Run "vidspec forget --help".`)
+    throw new VidspecError('USAGE', `${err instanceof Error ? err.message : String(err)}. Run "vidspec forget --help".`)
   }
   const { values, positionals } = parsed
   if (values.help) {
@@ -44,7 +44,7 @@ export async function forget(argv: string[], io: Io): Promise<number> {
     return ExitCode.ok
   }
   if (positionals.length !== 1) {
-    throw new VidspecError('USAGE', 'vidspec forget: name exactly one key or spec. Run "vidspec status" to see the journaled jobs.')
+    throw new VidspecError('USAGE', 'name exactly one key or spec. Run "vidspec status" to see the journaled jobs.')
   }
   const target = positionals[0] as string
   const project = await openProject(io, values, new Reporter(io, { quiet: true }))
@@ -61,7 +61,7 @@ export async function forget(argv: string[], io: Io): Promise<number> {
     const listed = [...known.values()].map((j) => `  ${j.key}  ${j.spec}${j.jobId ? `  job ${j.jobId}` : '  (uncertain)'}`)
     throw new VidspecError(
       'USAGE',
-      `vidspec forget: ${matches.length === 0 ? 'no journaled job matches' : `${matches.length} journaled jobs match`} ${JSON.stringify(target)}; nothing was removed.` +
+      `${matches.length === 0 ? 'no journaled job matches' : `${matches.length} journaled jobs match`} ${JSON.stringify(target)}; nothing was removed.` +
         (listed.length > 0 ? ` Journaled:\n${listed.join('\n')}` : ' The journal is empty.'),
     )
   }
@@ -70,7 +70,7 @@ export async function forget(argv: string[], io: Io): Promise<number> {
   if (removed.busy) {
     throw new VidspecError(
       'USAGE',
-      `vidspec forget: a build is working on ${match.spec} right now (key ${match.key} is locked by a live process); nothing was removed. Stop it first.`,
+      `a build is working on ${match.spec} right now (key ${match.key} is locked by a live process); nothing was removed. Stop it first.`,
     )
   }
   const jobId = removed.journal?.jobId
