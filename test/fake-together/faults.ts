@@ -52,6 +52,14 @@ export type RequestFault = FaultBase &
     | { kind: 'drop-after-create' }
     /** The job is created and counted, and no answer ever comes. */
     | { kind: 'hang-after-create' }
+    /**
+     * The job is created and counted, then answered as a gateway or a broken API would:
+     * `html` a page (e.g. "502 Bad Gateway"), `empty` no body, `json` the API's error envelope,
+     * `no-id` (with status 200) a JSON body without a job id.
+     */
+    | { kind: 'answer-after-create'; status: number; body: 'html' | 'empty' | 'json' | 'no-id' }
+    /** The job is created and counted; its normal answer waits until `fake.releaseHeld()`. */
+    | { kind: 'hold-after-create' }
   )
 
 /** Faults of the job a create makes. */
@@ -94,12 +102,13 @@ export interface FiredFault {
   at: number
 }
 
+const AFTER_CREATE_KINDS = new Set<FaultKind>(['drop-after-create', 'hang-after-create', 'answer-after-create', 'hold-after-create'])
 const JOB_KINDS = new Set<FaultKind>(['job-fails', 'job-cancelled', 'job-never-finishes', 'job-duration'])
 
 function opOf(fault: Fault): FaultOp | 'job' {
   if (JOB_KINDS.has(fault.kind)) return 'job'
   if (fault.kind.startsWith('download-')) return 'download'
-  if (fault.kind === 'drop-after-create' || fault.kind === 'hang-after-create') return 'create'
+  if (AFTER_CREATE_KINDS.has(fault.kind)) return 'create'
   return (fault as { op?: 'create' | 'poll' }).op ?? 'create'
 }
 

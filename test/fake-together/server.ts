@@ -75,6 +75,8 @@ export class FakeTogether implements AsyncDisposable {
   readonly createsByBody = new Map<string, number>()
   /** Creates per prompt (`''` when there is none). */
   readonly createsByPrompt = new Map<string, number>()
+  /** POST /videos requests per prompt, whatever the answer (refused, held, dropped or created). */
+  readonly postsByPrompt = new Map<string, number>()
   /** Every job, in creation order. */
   readonly jobs: FakeJob[] = []
   /** GET /videos/:id requests received, whatever the answer. */
@@ -92,11 +94,16 @@ export class FakeTogether implements AsyncDisposable {
   readonly log: RequestRecord[] = []
   /** Most jobs unfinished at once, as seen at each create. */
   maxInFlight = 0
+  /** Create answers waiting for `releaseHeld()` (the `hold-after-create` fault). */
+  get held(): number {
+    return this.#held.length
+  }
 
   readonly #server: Server
   readonly #sockets = new Set<Socket>()
   readonly #faults = new FaultQueue()
   readonly #tokens = new Map<string, UrlToken>()
+  #held: Array<() => void> = []
   #closed: Promise<void> | undefined
 
   constructor(server: Server, options: ResolvedFakeOptions) {
@@ -143,13 +150,20 @@ export class FakeTogether implements AsyncDisposable {
   reset(): void {
     this.#faults.clear()
     this.#tokens.clear()
+    this.#held = []
     this.jobs.length = 0
     this.log.length = 0
     this.createsByBody.clear()
     this.createsByPrompt.clear()
+    this.postsByPrompt.clear()
     this.requests.clear()
     this.creates = this.polls = this.redirects = this.downloads = this.downloadsWithAuth = this.bytesServed = 0
     this.maxInFlight = 0
+  }
+
+  /** Sends every held create answer now (the jobs have existed since the request arrived). */
+  releaseHeld(): void {
+    for (const send of this.#held.splice(0)) send()
   }
 
   /** Makes every result URL handed out so far expire now. */
@@ -199,6 +213,8 @@ export class FakeTogether implements AsyncDisposable {
       body = undefined
     }
     const info = { op: 'create' as const, body: isObject(body) ? body : undefined }
+    const postPrompt = typeof info.body?.prompt === 'string' ? info.body.prompt : ''
+    this.postsByPrompt.set(postPrompt, (this.postsByPrompt.get(postPrompt) ?? 0) + 1)
     const fault = this.#faults.take('create', info)
     if (fault && this.#requestFault(req, res, path, route, fault)) return
     if (!this.#authorized(req)) return this.#unauthorized(req, res, path, route, fault)
@@ -237,8 +253,32 @@ export class FakeTogether implements AsyncDisposable {
       return
     }
     if (fault?.kind === 'malformed') return this.#malformed(req, res, path, route, fault)
+    if (fault?.kind === 'answer-after-create') return this.#brokenAnswer(req, res, path, route, fault)
+    if (fault?.kind === 'hold-after-create') {
+      this.#record(req, path, route, 'hung', fault)
+      this.#held.push(() => {
+        if (!res.destroyed) this.#json(res, 200, this.#jobJson(job, this.options.now()))
+      })
+      return
+    }
     this.#record(req, path, route, 200, fault)
     this.#json(res, 200, this.#jobJson(job, now))
+  }
+
+  /** What a gateway in front of the API, or a broken API, may answer after the job was made. */
+  #brokenAnswer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    route: RouteName,
+    fault: Extract<Fault, { kind: 'answer-after-create' }>,
+  ): void {
+    this.#record(req, path, route, fault.status, fault)
+    if (fault.body === 'json') return this.#json(res, fault.status, envelope(`HTTP ${fault.status}`, 'server_error'))
+    if (fault.body === 'no-id') return this.#json(res, fault.status, { object: 'video', status: 'queued' })
+    const text = fault.body === 'html' ? `<html><body><h1>${fault.status} Bad Gateway</h1><p>nginx</p></body></html>` : ''
+    res.writeHead(fault.status, { 'content-type': fault.body === 'html' ? 'text/html' : 'text/plain', 'content-length': Buffer.byteLength(text) })
+    res.end(text)
   }
 
   #newJob(body: Record<string, unknown>, req: IncomingMessage, path: string, now: number): FakeJob {

@@ -130,8 +130,31 @@ export function spawnCli(
 }
 
 
-/** The journal records in the store (jobs/<key>.json), parsed. */
-export async function journals(storeDir: string): Promise<Array<{ key: string; jobId: string }>> {
-  const names = (await listFiles(join(storeDir, 'jobs'))).filter((n) => n.endsWith('.json'))
-  return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(storeDir, 'jobs', n), 'utf8'))))
+interface JournalFile {
+  key: string
+  jobId?: string
+  spec: string
+  createdAt: string
+  origin?: { baseURL: string; account: string }
+}
+
+/** Every record in jobs/<key>.json, parsed: journaled jobs and write-ahead intents (no job id yet). */
+export async function journalFiles(storeDir: string): Promise<JournalFile[]> {
+  const names = (await listFiles(join(storeDir, 'jobs'))).filter((n) => n.endsWith('.json') && !n.endsWith('.uncertain.json'))
+  const read = await Promise.all(
+    names.map(async (n) => {
+      try {
+        return JSON.parse(await readFile(join(storeDir, 'jobs', n), 'utf8')) as JournalFile
+      } catch {
+        // Renamed away between the listing and the read.
+        return undefined
+      }
+    }),
+  )
+  return read.filter((r): r is JournalFile => r !== undefined)
+}
+
+/** The journaled paid jobs (records with a job id), parsed. */
+export async function journals(storeDir: string): Promise<Array<JournalFile & { jobId: string }>> {
+  return (await journalFiles(storeDir)).filter((r): r is JournalFile & { jobId: string } => typeof r.jobId === 'string')
 }

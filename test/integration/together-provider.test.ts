@@ -211,16 +211,18 @@ describe('errors', () => {
   it.each([
     ['server-error', 500],
     ['unavailable', 503],
-  ] as const)('%s (%i) is retryable, for a create too', async (kind, status) => {
+  ] as const)('%s (%i) is retryable for a poll; for a create only the 503 with the API error body is', async (kind, status) => {
     fake.fault({ kind, retryAfterS: 1 })
-    expect(await failure(provider.create(req(), ctx))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', retryable: true, status, retryAfterMs: 1000 })
+    const created = await failure(provider.create(req(), ctx))
+    if (status === 503) expect(created).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', retryable: true, status, retryAfterMs: 1000 })
+    else expect(created).toMatchObject({ code: 'PROVIDER_CREATE_UNCERTAIN', retryable: false, status })
     fake.fault({ kind, op: 'poll' })
     expect(await failure(provider.poll('any', ctx))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', retryable: true, status })
   })
 
   it('404 on poll: the job is unknown', async () => {
     expect(await failure(provider.poll('01a00000-0000-7000-8000-000000000000', ctx))).toMatchObject({
-      code: 'JOB_FAILED',
+      code: 'JOB_UNKNOWN',
       retryable: false,
       status: 404,
     })

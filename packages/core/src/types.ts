@@ -154,14 +154,32 @@ export interface Entry {
   request: NormalizedRequest
 }
 
-/** The in-flight journal (`jobs/<key>.json`): written the moment a job id exists. */
+/**
+ * The journal of a paid job (`jobs/<key>.json`). Written, fsynced, *before* the create request leaves
+ * the process (a write-ahead intent, no `jobId` yet); the job id joins it the moment the answer
+ * arrives. An intent without a job id that a later run finds means the create's answer was lost: the
+ * key is uncertain (see `UncertainCreate`) and no process creates it again on its own.
+ */
 export interface JournalRecord {
   version: 1
   key: string
   provider: string
-  jobId: string
+  /** Absent while the record is only an intent. */
+  jobId?: string | undefined
   spec: string
+  /** When the intent was written (the create was sent at or right after this moment). */
   createdAt: string
+  /** Where and with which account the job was created, to explain a later "job not found". */
+  origin?: JobOrigin | undefined
+}
+
+/** A journal that holds a job id: a paid job the next run resumes. */
+export type JournaledJob = JournalRecord & { jobId: string }
+
+/** Where a remote job lives. Never the API key itself: `account` is a short fingerprint of it. */
+export interface JobOrigin {
+  baseURL: string
+  account: string
 }
 
 /**

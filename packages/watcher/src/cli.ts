@@ -13,6 +13,7 @@ const commands: Record<string, CommandEntry> = {
   build: { summary: 'generate every new or changed spec into the cache', load: async () => (await import('./commands/build.js')).build },
   plan: { summary: 'show what a build would do (new / changed / cached / invalid)', load: async () => (await import('./commands/plan.js')).plan },
   status: { summary: 'summarize specs, the store and in-flight jobs', load: async () => (await import('./commands/status.js')).status },
+  forget: { summary: 'remove one journaled or uncertain paid job, by key or spec', load: async () => (await import('./commands/forget.js')).forget },
   verify: { summary: 're-hash the store; remove corrupt clips', load: async () => (await import('./commands/verify.js')).verify },
   gc: { summary: 'remove clips no current spec uses', load: async () => (await import('./commands/gc.js')).gc },
   watch: { summary: 'keep clips up to date as files change', load: async () => (await import('./commands/watch.js')).watchCommand },

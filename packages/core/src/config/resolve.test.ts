@@ -37,8 +37,17 @@ describe('resolveConfig', () => {
         downloadIdleTimeoutMs: 60_000,
       },
       retry: { retries: 5, minDelayMs: 500, maxDelayMs: 30_000 },
+      locks: { staleMs: 30_000, otherHostStaleMs: 3_600_000 },
       previews: 'warn',
     })
+  })
+
+  it('takes lock limits from the config, and names a bad one', () => {
+    expect(resolveConfig({ locks: { otherHostStaleMs: 600_000 } }, { root, env: {} }).locks).toEqual({
+      staleMs: 30_000,
+      otherHostStaleMs: 600_000,
+    })
+    expect(() => resolveConfig({ locks: { staleMs: 0 } }, { root, env: {} })).toThrow(/locks\.staleMs/)
   })
 
   it('treats a missing config (undefined) like an empty one', () => {

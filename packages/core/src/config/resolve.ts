@@ -32,6 +32,10 @@ export interface ResolvedConfig {
     minDelayMs: number
     maxDelayMs: number
   }
+  locks: {
+    staleMs: number
+    otherHostStaleMs: number
+  }
   previews: 'allow' | 'warn' | 'error'
   /** The shared S3 cache; undefined when none is configured or its mode is off. */
   remote?: ResolvedRemote | undefined
@@ -56,6 +60,10 @@ export const configDefaults = Object.freeze({
     retries: 5,
     minDelayMs: 500,
     maxDelayMs: 30_000,
+  }),
+  locks: Object.freeze({
+    staleMs: 30_000,
+    otherHostStaleMs: 3_600_000,
   }),
   previews: 'warn',
 } as const)
@@ -107,6 +115,10 @@ function buildRules(z: typeof Zod) {
       retries: intIn(0, 20),
       minDelayMs: intIn(0, 600_000, ' (milliseconds)'),
       maxDelayMs: intIn(0, 600_000, ' (milliseconds)'),
+    },
+    locks: {
+      staleMs: intIn(1, DAY_MS, ' (milliseconds)'),
+      otherHostStaleMs: intIn(1, 7 * DAY_MS, ' (milliseconds)'),
     },
     previews: rule(z.enum(['allow', 'warn', 'error']), '"allow", "warn" or "error"'),
     remote: {
@@ -273,6 +285,7 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   const over = defined(fromOptions.data)
   const together = { ...defined(cfg.together), ...defined(over.together) }
   const retry = { ...defined(cfg.retry), ...defined(over.retry) }
+  const locks = { ...defined(cfg.locks), ...defined(over.locks) }
   const pick = <K extends keyof VidspecConfigInput>(key: K): VidspecConfigInput[K] => (key in over ? over[key] : cfg[key])
 
   const envBaseURL = env.TOGETHER_BASE_URL?.trim()
@@ -324,6 +337,10 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
       downloadIdleTimeoutMs: together.downloadIdleTimeoutMs ?? configDefaults.together.downloadIdleTimeoutMs,
     },
     retry: { retries: retry.retries ?? configDefaults.retry.retries, minDelayMs, maxDelayMs },
+    locks: {
+      staleMs: locks.staleMs ?? configDefaults.locks.staleMs,
+      otherHostStaleMs: locks.otherHostStaleMs ?? configDefaults.locks.otherHostStaleMs,
+    },
     previews: pick('previews') ?? (env.CI === 'true' ? 'error' : configDefaults.previews),
     remote: remote.remote,
   }

@@ -62,7 +62,25 @@ export interface VidspecConfigInput {
      */
     downloadIdleTimeoutMs?: number
   }
-  /** Retries of transient failures (429, 5xx, dropped connections). */
+  /**
+   * The per-key store locks that keep two processes from paying for one clip. A holder alive on this
+   * host is never taken over, however long it is paused.
+   */
+  locks?: {
+    /**
+     * A lock whose holder cannot be checked (a file caught before its first write) is abandoned once
+     * its heartbeat is this old.
+     * @default 30000
+     */
+    staleMs?: number
+    /**
+     * A holder on another host (a shared network store) is presumed alive this long after its last
+     * heartbeat, since its process cannot be asked.
+     * @default 3600000 (1 hour)
+     */
+    otherHostStaleMs?: number
+  }
+  /** Retries of answers that prove nothing was done (429; a 503 with the API's own error; no connection). */
   retry?: {
     /** @default 5 */
     retries?: number

@@ -57,8 +57,9 @@ describe('mapTogetherError: HTTP answers', () => {
 
   it('404 on poll means the job is unknown; on create it points at the base URL', () => {
     const p = mapTogetherError(apiError(404, envelope('Video ID not found.')), poll)
-    expect(p).toMatchObject({ code: 'JOB_FAILED', retryable: false, status: 404 })
+    expect(p).toMatchObject({ code: 'JOB_UNKNOWN', retryable: false, status: 404 })
     expect(p.message).toContain('job-1')
+    expect(p.message).toContain('not known to this key or base URL')
     const c = mapTogetherError(apiError(404, envelope('no such route')), create)
     expect(c).toMatchObject({ code: 'PROVIDER_BAD_REQUEST', retryable: false })
     expect(c.message).toContain('http://fake/v2')
@@ -73,9 +74,34 @@ describe('mapTogetherError: HTTP answers', () => {
     expect(none.retryAfterMs).toBeUndefined()
   })
 
-  it.each([500, 502, 503, 504])('%i is retryable, even for a create', (status) => {
-    const err = mapTogetherError(apiError(status, envelope('overloaded'), { 'retry-after': '1' }), create)
+  it.each([500, 502, 503, 504])('%i is retryable for a poll', (status) => {
+    const err = mapTogetherError(apiError(status, envelope('overloaded'), { 'retry-after': '1' }), poll)
     expect(err).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', retryable: true, retryAfterMs: 1000, status })
+  })
+
+  it("a create is retried on 503 only with the API's own JSON error: it then provably made no job", () => {
+    const err = mapTogetherError(apiError(503, envelope('overloaded'), { 'retry-after': '1' }), create)
+    expect(err).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', retryable: true, retryAfterMs: 1000, status: 503 })
+  })
+
+  it.each([
+    [500, 'json'],
+    [502, 'json'],
+    [504, 'json'],
+    [408, 'json'],
+    [503, 'html'],
+    [502, 'html'],
+    [504, 'empty'],
+    [500, 'empty'],
+  ] as const)('a create answered %i (%s body) is uncertain, never retried', (status, kind) => {
+    const err =
+      kind === 'json'
+        ? apiError(status, envelope('upstream failed'))
+        : APIError.generate(status, undefined, kind === 'html' ? '<html><h1>Bad Gateway</h1></html>' : undefined, new Headers())
+    const mapped = mapTogetherError(err, create)
+    expect(mapped).toMatchObject({ code: 'PROVIDER_CREATE_UNCERTAIN', retryable: false, status })
+    expect(mapped.message).toMatch(/--retry-uncertain/)
+    if (kind !== 'json') expect(mapped.message).toMatch(/gateway or proxy/)
   })
 })
 

@@ -134,13 +134,24 @@ export function mapTogetherError(err: unknown, ctx: TogetherErrorContext): Vidsp
   if (ctx.op === 'poll') {
     return new VidspecError('PROVIDER_UNAVAILABLE', `${what}: ${reason}`, { cause: err, retryable: true })
   }
+  return uncertainCreate(`${reason} after the request was sent`, err, ctx)
+}
+
+/** A create whose answer does not tell whether a job was started: never retried on its own. */
+function uncertainCreate(reason: string, err: unknown, ctx: TogetherErrorContext): VidspecError {
   return new VidspecError(
     'PROVIDER_CREATE_UNCERTAIN',
-    `${what}: ${reason} after the request was sent, so Together may have started (and charged for) a job ` +
+    `creating the Together video job: ${scrub(reason, ctx.apiKey)}, so Together may have started (and charged for) a job ` +
       'whose id never reached us. vidspec does not retry this on its own, to avoid paying twice: check your ' +
-      'jobs and billing at https://api.together.ai, then run again to start a new job.',
-    { cause: err, retryable: false, file },
+      'jobs and billing at https://api.together.ai, then run again with --retry-uncertain to start a new job.',
+    { cause: err, retryable: false, file: ctx.spec, ...(err instanceof APIError && typeof err.status === 'number' ? { status: err.status } : {}) },
   )
+}
+
+/** True when the error body is Together's own JSON envelope (`{ error: { message } }`), not a proxy's page. */
+export function isApiErrorBody(err: APIError): boolean {
+  const body = err.error as { error?: { message?: unknown } } | undefined
+  return typeof body === 'object' && body !== null && typeof body.error?.message === 'string'
 }
 
 function mapStatus(err: APIError, status: number, what: string, ctx: TogetherErrorContext): VidspecError {
@@ -171,10 +182,10 @@ function mapStatus(err: APIError, status: number, what: string, ctx: TogetherErr
     )
   }
   if (status === 404 && ctx.op === 'poll') {
+    // Kept journaled by the runner: the usual cause is a wrong key or base URL, not a vanished job.
     return new VidspecError(
-      'JOB_FAILED',
-      `Together has no job ${ctx.jobId ?? '?'} (404)${detail}. It cannot be resumed: it may have been made ` +
-        `with another account or base URL (now ${ctx.baseURL})`,
+      'JOB_UNKNOWN',
+      `job ${ctx.jobId ?? '?'} is not known to this key or base URL (Together answered 404${detail}; base URL now ${ctx.baseURL})`,
       base,
     )
   }
@@ -187,13 +198,27 @@ function mapStatus(err: APIError, status: number, what: string, ctx: TogetherErr
     )
   }
   if (status === 429) {
+    // A rate limit is decided before a request is processed, whoever sends it: no job was made.
     return new VidspecError('PROVIDER_RATE_LIMITED', `${what}: Together is rate limiting us (429)${detail}`, {
       ...base,
       retryable: true,
       retryAfterMs: wait,
     })
   }
-  // 408/409: the server says it did not process the request; 5xx: it failed without starting a job.
+  if (ctx.op === 'create' && (status === 408 || status >= 500)) {
+    // Only the API's own "overloaded, not taken" (503 with its JSON error) proves that no job was made.
+    // A gateway's 502/504, a 500, an HTML or empty page may come after the job was started.
+    if (status === 503 && isApiErrorBody(err)) {
+      return new VidspecError('PROVIDER_UNAVAILABLE', `${what}: Together answered 503${detail}`, {
+        ...base,
+        retryable: true,
+        retryAfterMs: wait,
+      })
+    }
+    const said = isApiErrorBody(err) ? detail : ' with a body that is not the API\'s JSON error (a gateway or proxy answered)'
+    return uncertainCreate(`Together answered ${status}${said}`, err, ctx)
+  }
+  // Polls: 408/409 and 5xx are transient, and a poll can never pay twice.
   if (status === 408 || status === 409 || status >= 500) {
     return new VidspecError('PROVIDER_UNAVAILABLE', `${what}: Together answered ${status}${detail}`, {
       ...base,

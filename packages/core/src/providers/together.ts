@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type Together from 'together-ai'
 import { VidspecError, formatIssues } from '../errors.js'
 import type { Logger } from '../logger.js'
@@ -55,6 +56,7 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
     kind: 'remote',
     id: 'together',
     preview: false,
+    origin: { baseURL, account: keyFingerprint(opts.apiKey) },
     check: (req) => checkTogetherMedia(req, opts.media),
     async create(req, ctx) {
       const issues = checkTogetherMedia(req, opts.media)
@@ -65,11 +67,16 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
       const errCtx = { op: 'create' as const, apiKey: opts.apiKey, baseURL, spec: req.spec, signal: ctx.signal }
       const { client, mapError } = await load()
       if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
+      // The write-ahead intent: if it cannot be written, the request is not sent (its error as is).
+      await ctx.beforeSend?.()
       let raw: unknown
+      const scope = scoped(ctx.signal)
       try {
-        raw = await client.videos.create(body, { signal: ctx.signal })
+        raw = await client.videos.create(body, { signal: scope.signal })
       } catch (err) {
         throw mapError(err, errCtx)
+      } finally {
+        scope.done()
       }
       return toJob(raw, 'create')
     },
@@ -78,10 +85,13 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
       const { client, mapError } = await load()
       if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
       let raw: unknown
+      const scope = scoped(ctx.signal)
       try {
-        raw = await client.videos.retrieve(jobId, { signal: ctx.signal })
+        raw = await client.videos.retrieve(jobId, { signal: scope.signal })
       } catch (err) {
         throw mapError(err, errCtx)
+      } finally {
+        scope.done()
       }
       return toJob(raw, 'poll', jobId)
     },
@@ -89,6 +99,25 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
     downloadHeaders: () => ({}),
     estimateCost: (req) => estimateTogetherCost(req.request),
   }
+}
+
+/** A short, stable fingerprint of the API key: says "another key" without ever showing the key. */
+export function keyFingerprint(apiKey: string): string {
+  return `key sha256:${createHash('sha256').update(apiKey).digest('hex').slice(0, 8)}`
+}
+
+/**
+ * A signal for one request, following `parent`. The SDK adds an abort listener to the signal of every
+ * request and never removes it; on one long-lived signal a long poll piles them up (and Node prints
+ * MaxListenersExceededWarning). Here the SDK's listener lands on a throwaway signal, and ours is removed.
+ */
+function scoped(parent: AbortSignal | undefined): { signal: AbortSignal | undefined; done(): void } {
+  if (!parent) return { signal: undefined, done() {} }
+  const controller = new AbortController()
+  const onAbort = (): void => controller.abort(parent.reason)
+  if (parent.aborted) controller.abort(parent.reason)
+  else parent.addEventListener('abort', onAbort, { once: true })
+  return { signal: controller.signal, done: () => parent.removeEventListener('abort', onAbort) }
 }
 
 /**

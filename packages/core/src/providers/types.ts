@@ -1,5 +1,5 @@
 import type { SpecIssue } from '../errors.js'
-import type { NormalizedRequest, ResolvedMedia } from '../types.js'
+import type { JobOrigin, NormalizedRequest, ResolvedMedia } from '../types.js'
 
 /** What a provider sees of a spec: the normalized request and how each media ref resolved. */
 export interface ProviderRequest {
@@ -27,6 +27,15 @@ export interface CallContext {
   signal?: AbortSignal | undefined
 }
 
+export interface CreateContext extends CallContext {
+  /**
+   * Awaited by the provider right before the create request leaves the process, after everything that
+   * can fail locally (reading media, building the body). The runner writes the durable intent and
+   * re-checks its lock here; if it throws, the provider must not send the request and rethrows.
+   */
+  beforeSend?: (() => Promise<void>) | undefined
+}
+
 /**
  * A provider is a small translation layer. Retries, polling, locking, journaling and downloading
  * belong to the runner. Providers throw `VidspecError`s: `retryable` says whether the runner may try
@@ -39,7 +48,9 @@ export interface RemoteProvider {
   preview: false
   /** Rejects, before any request, what this provider cannot send (issues as in SPEC_INVALID). */
   check?(req: ProviderRequest): SpecIssue[]
-  create(req: ProviderRequest, ctx: CallContext): Promise<JobState>
+  /** Where jobs are created (base URL, account fingerprint): journaled with each job. */
+  readonly origin?: JobOrigin | undefined
+  create(req: ProviderRequest, ctx: CreateContext): Promise<JobState>
   poll(jobId: string, ctx: CallContext): Promise<JobState>
   /** Headers the runner sends when downloading a result URL (none for signed URLs). */
   downloadHeaders?(url: string): Record<string, string>

@@ -4,10 +4,13 @@ import type { Logger, VidspecEvent } from '../logger.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
 import type { RemoteCache } from '../remote/cache.js'
 import type { Store } from '../store/index.js'
-import type { Entry, JournalRecord } from '../types.js'
+import type { StoreLock } from '../store/types.js'
+import type { Entry, JournaledJob } from '../types.js'
 import { containerOverrun } from './container-length.js'
+import { crashPoint } from './crash-points.js'
 import { downloadToFile } from './download.js'
 import { Flight } from './flight.js'
+import { createOnce, unknownJob } from './pay-once.js'
 import { sleep, throwIfAborted, withRetry, type RetryPolicy } from './retry.js'
 import { Slots } from './slots.js'
 
@@ -38,8 +41,13 @@ export interface RunnerOptions {
   retry: RetryPolicy
   poll: PollPolicy
   logger: Logger
-  /** A lock whose holder stopped refreshing it for this long is taken over. */
-  lockStaleMs?: number
+  /**
+   * A lock whose holder cannot be checked (unreadable file) is taken over once its heartbeat is this
+   * old. A holder alive on this host is never taken over, whatever its age.
+   */
+  lockStaleMs?: number | undefined
+  /** A lock held from another host is presumed alive this long after its last heartbeat. @default 3_600_000 */
+  lockOtherHostStaleMs?: number | undefined
   /** A result download with no byte for this long is abandoned and tried again. @default 60000 */
   downloadIdleTimeoutMs?: number
   /**
@@ -65,6 +73,8 @@ export interface RunOptions {
 interface RunContext extends RunOptions {
   /** Gives the provider slot back: the job is done on the provider's side. */
   releaseSlot(): void
+  /** The key's store lock: re-checked right before a create is sent. */
+  lock: StoreLock
 }
 
 /**
@@ -120,7 +130,7 @@ export class Runner {
   async #run(req: ProviderRequest, opts: RunOptions): Promise<RunResult> {
     const { store } = this.#opts
     const hit = await store.getEntry(req.key)
-    if (hit) return { entry: hit, generated: false }
+    if (hit) return { entry: await this.#settled(hit), generated: false }
     // Previews are never written back (free to render again), so there is nothing to look for.
     if (this.#opts.provider.kind === 'remote') {
       const fetched = await this.#opts.remote?.fetch(req.key, req.spec, opts.signal)
@@ -133,12 +143,23 @@ export class Runner {
       const lock = await store.lock(req.key, {
         signal: opts.signal,
         staleMs: this.#opts.lockStaleMs,
-        onWait: () => this.#emit({ type: 'job:waiting', spec: req.spec, key: req.key, reason: 'lock' }),
+        otherHostStaleMs: this.#opts.lockOtherHostStaleMs,
+        onWait: (holder) => {
+          this.#emit({ type: 'job:waiting', spec: req.spec, key: req.key, reason: 'lock' })
+          if (holder && !holder.sameHost) {
+            // Waiting may be long: say why, and what would end it.
+            this.#opts.logger.warn(
+              `${req.spec}: waiting for key ${req.key.slice(0, 12)}, locked by pid ${holder.pid} on host ${holder.hostname} ` +
+                `(last heartbeat ${Math.round(holder.heartbeatAgeMs / 1000)} s ago); a holder on another host is presumed alive ` +
+                `until its heartbeat is ${Math.round((this.#opts.lockOtherHostStaleMs ?? 3_600_000) / 60_000)} min old (locks.otherHostStaleMs)`,
+            )
+          }
+        },
       })
       try {
         // Another process may have finished it while we waited for the lock.
         const made = await store.getEntry(req.key)
-        if (made) return { entry: made, generated: false }
+        if (made) return { entry: await this.#settled(made), generated: false }
         // The last point where a superseded run may stop: from here on work (and money) is spent.
         throwIfAborted(opts.signal)
         const provider = this.#opts.provider
@@ -147,7 +168,7 @@ export class Runner {
         this.#started.add(req.key)
         try {
           this.#emit({ type: 'spec:generating', spec: req.spec, key: req.key, provider: provider.id })
-          const ctx: RunContext = { ...opts, releaseSlot: release }
+          const ctx: RunContext = { ...opts, releaseSlot: release, lock }
           const entry =
             provider.kind === 'local' ? await this.#render(provider, req, ctx) : await this.#remote(provider, req, ctx)
           await this.#opts.remote?.writeBack(entry)
@@ -165,6 +186,17 @@ export class Runner {
   }
 
   /**
+   * A run stopped between committing a clip and dropping its journal leaves a journal for a job that
+   * is already stored; it goes when the stored clip says it came from that very job.
+   */
+  async #settled(entry: Entry): Promise<Entry> {
+    if (entry.jobId === undefined) return entry
+    const journal = await this.#opts.store.readJournal(entry.key)
+    if (journal?.jobId === entry.jobId) await this.#opts.store.deleteJournal(entry.key)
+    return entry
+  }
+
+  /**
    * Claims the key in the shared bucket before a create. Not when this machine already holds the job
    * (a journal to resume) or is barred from creating (an uncertain create): the claim is for paying.
    */
@@ -173,7 +205,7 @@ export class Runner {
     if (!remote) return undefined
     const { store } = this.#opts
     const journal = await store.readJournal(req.key)
-    if (journal?.provider === provider.id) return undefined
+    if (journal?.jobId !== undefined && journal.provider === provider.id) return undefined
     if (!this.#opts.retryUncertain && (await store.readUncertain(req.key))) return undefined
     return remote.claim(req.key, req.spec, opts.signal)
   }
@@ -209,32 +241,23 @@ export class Runner {
 
   async #remote(provider: RemoteProvider, req: ProviderRequest, opts: RunContext): Promise<Entry> {
     const { store } = this.#opts
-    let journal = await store.readJournal(req.key)
+    const found = await store.readJournal(req.key)
+    let journal: JournaledJob
     let job: JobState
-    if (journal && journal.provider === provider.id) {
+    if (found?.jobId !== undefined && found.provider === provider.id) {
+      journal = { ...found, jobId: found.jobId }
       this.#emit({ type: 'job:resumed', spec: req.spec, key: req.key, jobId: journal.jobId })
-      try {
-        job = await this.#poll(provider, req, journal.jobId, opts)
-      } catch (err) {
-        // The server does not know the job: nothing paid is left to resume, so the next run may create.
-        if (isVidspecError(err) && err.status === 404) await store.deleteJournal(req.key)
-        throw err
-      }
+      job = await this.#poll(provider, req, journal, opts)
     } else {
-      job = await this.#create(provider, req, opts)
-      journal = {
-        version: 1,
-        key: req.key,
-        provider: provider.id,
-        jobId: job.id,
-        spec: req.spec,
-        createdAt: new Date().toISOString(),
-      }
-      await store.writeJournal(journal)
-      this.#emit({ type: 'job:created', spec: req.spec, key: req.key, jobId: job.id })
-      throwIfAborted(opts.signal)
+      ;({ job, journal } = await createOnce(provider, req, opts, {
+        store,
+        retry: this.#opts.retry,
+        retryUncertain: this.#opts.retryUncertain ?? false,
+        onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs),
+        onCreated: (jobId) => this.#emit({ type: 'job:created', spec: req.spec, key: req.key, jobId }),
+      }))
     }
-    job = await this.#waitForCompletion(provider, req, job, opts)
+    job = await this.#waitForCompletion(provider, req, job, journal, opts)
     // The provider is done with it: the next job may start while this one downloads.
     opts.releaseSlot()
     const done = await this.#finishing.take()
@@ -245,58 +268,25 @@ export class Runner {
     }
   }
 
-  /**
-   * A create, once sent, is never aborted half-way: the job it may have started must reach the
-   * journal first. Cancellation is honoured before sending and right after the journal is written.
-   */
-  async #create(provider: RemoteProvider, req: ProviderRequest, opts: RunOptions): Promise<JobState> {
-    const { store } = this.#opts
-    const earlier = await store.readUncertain(req.key)
-    if (earlier && !this.#opts.retryUncertain) {
-      throw new VidspecError(
-        'PROVIDER_CREATE_UNCERTAIN',
-        `${req.spec}: an earlier create (${earlier.at}) may have started a paid job whose id never arrived (${earlier.reason}). ` +
-          'Check the provider dashboard; if no job ran, build again with --retry-uncertain to create one.',
-      )
-    }
+  async #poll(provider: RemoteProvider, req: ProviderRequest, journal: JournaledJob, opts: RunOptions): Promise<JobState> {
     try {
-      const job = await withRetry(
-        () => {
-          throwIfAborted(opts.signal)
-          return provider.create(req, {})
-        },
-        this.#opts.retry,
-        { signal: opts.signal, onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs) },
-      )
-      if (earlier) await store.clearUncertain(req.key)
+      const job = await withRetry(() => provider.poll(journal.jobId, { signal: opts.signal }), this.#opts.retry, {
+        signal: opts.signal,
+        onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs),
+      })
+      crashPoint('after-poll')
       return job
     } catch (err) {
-      // Recorded before the error surfaces, so no process (a lock waiter, the next run) pays again blindly.
-      if (isVidspecError(err, 'PROVIDER_CREATE_UNCERTAIN')) {
-        await store.markUncertain({
-          version: 1,
-          key: req.key,
-          provider: provider.id,
-          spec: req.spec,
-          at: new Date().toISOString(),
-          reason: err.message,
-        })
-      }
+      if (isVidspecError(err, 'JOB_UNKNOWN')) throw unknownJob(req, journal, provider, err)
       throw err
     }
-  }
-
-  #poll(provider: RemoteProvider, req: ProviderRequest, jobId: string, opts: RunOptions): Promise<JobState> {
-    return withRetry(() => provider.poll(jobId, { signal: opts.signal }), this.#opts.retry, {
-      signal: opts.signal,
-      onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs),
-    })
   }
 
   async #waitForCompletion(
     provider: RemoteProvider,
     req: ProviderRequest,
     first: JobState,
+    journal: JournaledJob,
     opts: RunOptions,
   ): Promise<JobState> {
     const { poll } = this.#opts
@@ -314,7 +304,7 @@ export class Runner {
       this.#emit({ type: 'job:progress', spec: req.spec, key: req.key, status: job.status, elapsedMs })
       await sleep(interval, opts.signal)
       interval = Math.min(poll.maxIntervalMs, Math.round(interval * 1.5))
-      job = await this.#poll(provider, req, job.id, opts)
+      job = await this.#poll(provider, req, journal, opts)
     }
     if (job.status !== 'completed') {
       // A failed or cancelled job is final: nothing left to resume.
@@ -329,7 +319,7 @@ export class Runner {
     provider: RemoteProvider,
     req: ProviderRequest,
     completed: JobState,
-    journal: JournalRecord,
+    journal: JournaledJob,
     opts: RunOptions,
   ): Promise<Entry> {
     const ext = req.request.output_format === 'WEBM' ? 'webm' : 'mp4'
@@ -337,18 +327,20 @@ export class Runner {
     const entry = await withRetry(
       async (attempt) => {
         // Result URLs expire: after a failed download ask the provider for the job (and a fresh URL) again.
-        if (attempt > 0) job = await this.#poll(provider, req, job.id, opts)
+        if (attempt > 0) job = await this.#poll(provider, req, journal, opts)
         if (!job.videoUrl) {
           throw new VidspecError('JOB_FAILED', `${req.spec}: job ${job.id} completed without a video URL`)
         }
         const tmp = this.#opts.store.tempPath(ext)
         try {
+          crashPoint('before-download')
           await downloadToFile(job.videoUrl, tmp, {
             signal: opts.signal,
             headers: provider.downloadHeaders?.(job.videoUrl),
             fetch: this.#opts.fetch,
             idleTimeoutMs: this.#opts.downloadIdleTimeoutMs,
           })
+          crashPoint('before-commit')
           return await this.#commit(req, tmp, { provider: provider.id, preview: false, cost: job.cost, jobId: job.id }, opts)
         } catch (err) {
           // A download that probes as garbage is as good as truncated: fetch it again.
@@ -363,6 +355,7 @@ export class Runner {
       this.#opts.retry,
       { signal: opts.signal, onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs) },
     )
+    crashPoint('after-commit')
     await this.#opts.store.deleteJournal(journal.key)
     return entry
   }
@@ -413,4 +406,5 @@ export class Runner {
     this.#opts.logger.event?.(event)
   }
 }
+
 

@@ -4,7 +4,7 @@ import type { RunnerOptions } from './runner.js'
 /** What a runner takes from the project's config: the same for the project's runner and the preview one. */
 export function runnerSettings(
   config: ResolvedConfig,
-): Pick<RunnerOptions, 'concurrency' | 'retry' | 'poll' | 'downloadIdleTimeoutMs'> {
+): Pick<RunnerOptions, 'concurrency' | 'retry' | 'poll' | 'downloadIdleTimeoutMs' | 'lockStaleMs' | 'lockOtherHostStaleMs'> {
   return {
     concurrency: config.concurrency,
     retry: config.retry,
@@ -14,5 +14,7 @@ export function runnerSettings(
       jobTimeoutMs: config.together.jobTimeoutMs,
     },
     downloadIdleTimeoutMs: config.together.downloadIdleTimeoutMs,
+    lockStaleMs: config.locks.staleMs,
+    lockOtherHostStaleMs: config.locks.otherHostStaleMs,
   }
 }

@@ -12,9 +12,9 @@ import { KEY_A, KEY_B, tempStore } from './test-helpers.js'
 const lockFile = (store: Store, key: string): string => join(store.dir, 'locks', `${key}.lock`)
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-async function writeForeignLock(store: Store, key: string, pid: number, ageMs = 0): Promise<string> {
+async function writeForeignLock(store: Store, key: string, pid: number, ageMs = 0, host = hostname()): Promise<string> {
   const path = lockFile(store, key)
-  const info = { pid, hostname: hostname(), createdAt: new Date().toISOString(), token: 'someone-else' }
+  const info = { pid, hostname: host, createdAt: new Date().toISOString(), token: 'someone-else' }
   await writeFile(path, `${JSON.stringify(info)}\n`)
   const t = new Date(Date.now() - ageMs)
   await utimes(path, t, t)
@@ -78,12 +78,59 @@ describe('Store locks', () => {
     expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ token: 'someone-else' })
   })
 
-  it('takes over a lock whose file was not refreshed within staleMs', async () => {
+  it('never takes over a live holder on this host, however old its heartbeat (a paused process)', async () => {
     const store = await tempStore()
-    await writeForeignLock(store, KEY_A, process.ppid, 5_000)
-    expect(await store.tryLock(KEY_A, { staleMs: 10_000 })).toBeUndefined()
-    const lock = await store.tryLock(KEY_A, { staleMs: 1_000 })
+    const path = await writeForeignLock(store, KEY_A, process.ppid, 24 * 3600_000)
+    expect(await store.tryLock(KEY_A, { staleMs: 1 })).toBeUndefined()
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ token: 'someone-else' })
+  })
+
+  it('takes over a holder on another host only after otherHostStaleMs', async () => {
+    const store = await tempStore()
+    await writeForeignLock(store, KEY_A, process.ppid, 5_000, 'another-host.example')
+    expect(await store.tryLock(KEY_A, { staleMs: 1, otherHostStaleMs: 10_000 })).toBeUndefined()
+    const lock = await store.tryLock(KEY_A, { staleMs: 1, otherHostStaleMs: 1_000 })
     expect(lock?.held).toBe(true)
+    expect(await lock?.verify()).toBe(true)
+    await lock?.release()
+  })
+
+  it.skipIf(process.platform !== 'linux')('takes over a lock whose holder is a zombie (killed, not yet reaped)', async () => {
+    const store = await tempStore()
+    // `sleep 0` ends at once, and its new parent (the exec'd `sleep 5`) never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))))
+      for (let i = 0; i < 200 && !(await readFile(`/proc/${pid}/stat`, 'utf8')).includes(') Z'); i++) await delay(10)
+      await writeForeignLock(store, KEY_A, pid)
+      const lock = await store.tryLock(KEY_A)
+      expect(lock?.held).toBe(true)
+      await lock?.release()
+    } finally {
+      parent.kill('SIGKILL')
+    }
+  })
+
+  it('tells a waiter who holds the lock', async () => {
+    const store = await tempStore()
+    await writeForeignLock(store, KEY_A, process.ppid, 0, 'another-host.example')
+    const holders: unknown[] = []
+    const ac = new AbortController()
+    const waiting = store.lock(KEY_A, { signal: ac.signal, pollMs: 5, onWait: (h) => holders.push(h) }).catch((e: unknown) => e)
+    for (let i = 0; i < 100 && holders.length === 0; i++) await delay(5)
+    ac.abort()
+    expect(isVidspecError(await waiting, 'ABORTED')).toBe(true)
+    expect(holders).toEqual([{ pid: process.ppid, hostname: 'another-host.example', sameHost: false, heartbeatAgeMs: expect.any(Number) }])
+  })
+
+  it('takes over a lock whose pid was reused by another process since', async () => {
+    const store = await tempStore()
+    const path = lockFile(store, KEY_A)
+    const info = { pid: process.ppid, hostname: hostname(), createdAt: new Date().toISOString(), token: 'someone-else', pidStart: '1' }
+    await writeFile(path, `${JSON.stringify(info)}\n`)
+    const lock = await store.tryLock(KEY_A)
+    // Only where /proc tells start times apart; elsewhere the pid alone says "alive".
+    if (process.platform === 'linux') expect(lock?.held).toBe(true)
     await lock?.release()
   })
 
@@ -99,11 +146,11 @@ describe('Store locks', () => {
     await lock?.release()
   })
 
-  it('waits for a live holder and acquires once its lock goes stale', async () => {
+  it('waits for a holder on another host and acquires once its heartbeat is older than otherHostStaleMs', async () => {
     const store = await tempStore()
-    await writeForeignLock(store, KEY_A, process.ppid)
+    await writeForeignLock(store, KEY_A, process.ppid, 0, 'another-host.example')
     const started = Date.now()
-    const lock = await store.lock(KEY_A, { staleMs: 150, pollMs: 10 })
+    const lock = await store.lock(KEY_A, { staleMs: 1, otherHostStaleMs: 150, pollMs: 10 })
     expect(Date.now() - started).toBeGreaterThanOrEqual(100)
     await lock.release()
   })
@@ -152,6 +199,7 @@ describe('Store locks', () => {
     const store = await tempStore()
     const lock = await store.lock(KEY_A, { staleMs: 60 })
     const path = await writeForeignLock(store, KEY_A, process.ppid)
+    expect(await lock.verify()).toBe(false)
     await delay(100)
     expect(lock.held).toBe(false)
     await lock.release()

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { link, mkdir, open, rename, rm, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -6,9 +7,18 @@ import { VidspecError } from '../errors.js'
 import { errorCode } from './atomic.js'
 import * as mutex from './key-mutex.js'
 import type { StoreLayout } from './layout.js'
-import type { LockOptions, StoreLock } from './types.js'
+import type { LockHolder, LockOptions, StoreLock } from './types.js'
 
+/**
+ * How old a lock's heartbeat must be before it counts as abandoned, when its holder's liveness cannot
+ * be checked (a file caught before its first write, or left by this very process).
+ */
 export const DEFAULT_STALE_MS = 30_000
+/**
+ * A holder on another host cannot be asked whether it lives, so it is presumed alive this long after
+ * its last heartbeat: a laptop lid, a debugger or a suspended VM must not lose its lock to a waiter.
+ */
+export const DEFAULT_OTHER_HOST_STALE_MS = 60 * 60_000
 const DEFAULT_POLL_MS = 100
 
 interface LockInfo {
@@ -16,6 +26,18 @@ interface LockInfo {
   hostname: string
   createdAt: string
   token: string
+  /** The holder's start time as the kernel counts it (Linux), so a reused pid is not taken for the holder. */
+  pidStart?: string | undefined
+}
+
+/** How staleness is judged; see DEFAULT_STALE_MS and DEFAULT_OTHER_HOST_STALE_MS. */
+interface Staleness {
+  staleMs: number
+  otherHostStaleMs: number
+}
+
+function staleness(opts: { staleMs?: number | undefined; otherHostStaleMs?: number | undefined }): Staleness {
+  return { staleMs: opts.staleMs ?? DEFAULT_STALE_MS, otherHostStaleMs: opts.otherHostStaleMs ?? DEFAULT_OTHER_HOST_STALE_MS }
 }
 
 /** A lock file as read at one moment: its identity (inode + bytes), owner and age. */
@@ -29,18 +51,18 @@ interface Observed {
 /** Waits until the lock for `key` is ours, or the signal aborts (VidspecError `ABORTED`). */
 export async function acquireLock(layout: StoreLayout, key: string, opts: LockOptions = {}): Promise<StoreLock> {
   const path = layout.lockPath(key)
-  const staleMs = opts.staleMs ?? DEFAULT_STALE_MS
+  const staleMs = staleness(opts)
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
   const { signal } = opts
   if (signal?.aborted) throw aborted(key, signal)
   let waited = false
-  const onWait = (): void => {
+  const onWait = (holder?: LockHolder): void => {
     if (waited) return
     waited = true
-    opts.onWait?.()
+    opts.onWait?.(holder)
   }
   try {
-    await mutex.acquire(path, signal, onWait)
+    await mutex.acquire(path, signal, () => onWait())
   } catch {
     throw aborted(key, signal)
   }
@@ -48,7 +70,7 @@ export async function acquireLock(layout: StoreLayout, key: string, opts: LockOp
     for (;;) {
       const lock = await attempt(layout, key, path, staleMs)
       if (lock) return lock
-      onWait()
+      if (!waited) onWait(holderOf(await observe(path).catch(() => undefined)))
       await sleep(pollMs, signal, key)
     }
   } catch (err) {
@@ -61,12 +83,12 @@ export async function acquireLock(layout: StoreLayout, key: string, opts: LockOp
 export async function tryAcquireLock(
   layout: StoreLayout,
   key: string,
-  opts: { staleMs?: number | undefined } = {},
+  opts: { staleMs?: number | undefined; otherHostStaleMs?: number | undefined } = {},
 ): Promise<StoreLock | undefined> {
   const path = layout.lockPath(key)
   if (!mutex.tryAcquire(path)) return undefined
   try {
-    const lock = await attempt(layout, key, path, opts.staleMs ?? DEFAULT_STALE_MS)
+    const lock = await attempt(layout, key, path, staleness(opts))
     if (!lock) mutex.release(path)
     return lock
   } catch (err) {
@@ -76,16 +98,20 @@ export async function tryAcquireLock(
 }
 
 /** True when a live holder has the lock for `key` right now (gc leaves such keys alone). */
-export async function isLockLive(layout: StoreLayout, key: string, staleMs = DEFAULT_STALE_MS): Promise<boolean> {
+export async function isLockLive(
+  layout: StoreLayout,
+  key: string,
+  opts: { staleMs?: number | undefined; otherHostStaleMs?: number | undefined } = {},
+): Promise<boolean> {
   const seen = await observe(layout.lockPath(key))
-  return seen !== undefined && !isStale(seen, staleMs)
+  return seen !== undefined && !isStale(seen, staleness(opts))
 }
 
-async function attempt(layout: StoreLayout, key: string, path: string, staleMs: number): Promise<FileLock | undefined> {
+async function attempt(layout: StoreLayout, key: string, path: string, staleMs: Staleness): Promise<FileLock | undefined> {
   // Twice: once as is, once more right after clearing away a stale lock.
   for (let round = 0; round < 2; round++) {
     const info = newInfo()
-    if (await createExclusive(path, info)) return new FileLock(key, path, info.token, layout.tmp, staleMs)
+    if (await createExclusive(path, info)) return new FileLock(key, path, info.token, layout.tmp, staleMs.staleMs)
     const seen = await observe(path)
     if (seen === undefined) continue
     if (!isStale(seen, staleMs)) return undefined
@@ -98,13 +124,15 @@ async function attempt(layout: StoreLayout, key: string, path: string, staleMs: 
  * Clears away a stale lock. A second file (`.takeover`, created exclusively) admits one process at
  * a time, so two waiters cannot both judge the same lock stale and then remove each other's fresh one.
  */
-async function takeOver(layout: StoreLayout, path: string, staleMs: number): Promise<void> {
+async function takeOver(layout: StoreLayout, path: string, staleMs: Staleness): Promise<void> {
   const guardPath = `${path}.takeover`
   const guard = newInfo()
   if (!(await createExclusive(guardPath, guard))) {
     // A guard is held for milliseconds; one that lingers belongs to a process that died mid-takeover.
     const seen = await observe(guardPath)
-    if (seen && isStale(seen, Math.max(staleMs, 2_000))) await removeIfSame(guardPath, layout.tmp, seen)
+    if (seen && isStale(seen, { ...staleMs, staleMs: Math.max(staleMs.staleMs, 2_000) })) {
+      await removeIfSame(guardPath, layout.tmp, seen)
+    }
     return
   }
   try {
@@ -166,6 +194,14 @@ class FileLock implements StoreLock {
     return this.#held
   }
 
+  async verify(): Promise<boolean> {
+    if (!this.#held) return false
+    const seen = await observe(this.path)
+    if (seen?.info?.token === this.token) return true
+    this.#held = false
+    return false
+  }
+
   async release(): Promise<void> {
     if (this.#released) return
     this.#released = true
@@ -200,8 +236,35 @@ class FileLock implements StoreLock {
   }
 }
 
+/** Who holds a lock, for a waiter's message. */
+function holderOf(seen: Observed | undefined): LockHolder | undefined {
+  if (!seen?.info) return undefined
+  const { pid, hostname: host } = seen.info
+  return { pid, hostname: host, sameHost: host === hostname(), heartbeatAgeMs: Math.max(0, Date.now() - seen.mtimeMs) }
+}
+
 function newInfo(): LockInfo {
-  return { pid: process.pid, hostname: hostname(), createdAt: new Date().toISOString(), token: randomBytes(16).toString('hex') }
+  const info: LockInfo = {
+    pid: process.pid,
+    hostname: hostname(),
+    createdAt: new Date().toISOString(),
+    token: randomBytes(16).toString('hex'),
+  }
+  const start = processStart(process.pid)
+  if (start !== undefined) info.pidStart = start
+  return info
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined where there is no /proc. */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[19]
+  } catch {
+    return undefined
+  }
 }
 
 /** O_EXCL create: true when the file is now ours, false when it already existed. */
@@ -252,7 +315,8 @@ function parseInfo(raw: string): LockInfo | undefined {
       (v.pid as number) > 0 &&
       typeof v.hostname === 'string' &&
       typeof v.createdAt === 'string' &&
-      typeof v.token === 'string'
+      typeof v.token === 'string' &&
+      (v.pidStart === undefined || typeof v.pidStart === 'string')
     ) {
       return v as LockInfo
     }
@@ -262,19 +326,46 @@ function parseInfo(raw: string): LockInfo | undefined {
   return undefined
 }
 
-function isStale(seen: Observed, staleMs: number): boolean {
-  if (Date.now() - seen.mtimeMs > staleMs) return true
+/**
+ * Whether a lock may be cleared away. A holder alive on this host keeps its lock however old its
+ * heartbeat: a paused process (SIGSTOP, a debugger, a closed laptop lid) is still going to send what it
+ * was about to send, so taking its lock over would pay twice. The heartbeat's age decides only where
+ * liveness cannot be checked.
+ */
+function isStale(seen: Observed, limits: Staleness): boolean {
+  const age = Date.now() - seen.mtimeMs
   const { info } = seen
-  return info !== undefined && info.hostname === hostname() && info.pid !== process.pid && !pidAlive(info.pid)
+  if (info === undefined) return age > limits.staleMs
+  if (info.hostname !== hostname()) return age > limits.otherHostStaleMs
+  if (info.pid === process.pid && (info.pidStart === undefined || info.pidStart === processStart(process.pid))) {
+    // Our own pid: the in-process mutex admits one holder at a time, so this is a lock this process
+    // failed to remove. Its age decides, as before.
+    return age > limits.staleMs
+  }
+  return !pidAlive(info.pid, info.pidStart)
 }
 
-function pidAlive(pid: number): boolean {
+function pidAlive(pid: number, startedAt: string | undefined): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
     // EPERM: alive, just not ours to signal.
-    return errorCode(err) !== 'ESRCH'
+    if (errorCode(err) === 'ESRCH') return false
+  }
+  // A zombie (killed, not yet reaped by its parent) answers kill(0) but will never send anything.
+  if (processState(pid) === 'Z') return false
+  // The pid is in use; if it started at another time it is a new process that reused the number.
+  const now = startedAt === undefined ? undefined : processStart(pid)
+  return now === undefined || now === startedAt
+}
+
+/** Field 3 of /proc/<pid>/stat (R, S, T, Z, ...); undefined where there is no /proc. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+  } catch {
+    return undefined
   }
 }
 

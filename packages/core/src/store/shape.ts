@@ -47,10 +47,11 @@ export function isJournalRecord(v: unknown): v is JournalRecord {
     v.version === 1 &&
     isKey(v.key) &&
     isStr(v.provider) &&
-    isStr(v.jobId) &&
-    v.jobId.length > 0 &&
+    // An intent has no job id yet; a journal's job id is never empty.
+    optional(v.jobId, (id) => isStr(id) && id.length > 0) &&
     isStr(v.spec) &&
-    isStr(v.createdAt)
+    isStr(v.createdAt) &&
+    optional(v.origin, (o) => isObj(o) && isStr(o.baseURL) && isStr(o.account))
   )
 }
 

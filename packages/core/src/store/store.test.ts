@@ -190,3 +190,44 @@ describe('Store uncertain creates', () => {
     expect(await store.listJournals()).toEqual([])
   })
 })
+
+describe('Store write-ahead intents', () => {
+  const intent: JournalRecord = {
+    version: 1,
+    key: KEY_A,
+    provider: 'together',
+    spec: 'hero.video.ts',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    origin: { baseURL: 'https://api.together.ai/v2', account: 'key sha256:12345678' },
+  }
+
+  it('an intent without a job id is journaled, not a job to resume, and uncertain to every reader', async () => {
+    const store = await tempStore()
+    await store.writeJournal(intent)
+    expect(await store.readJournal(KEY_A)).toEqual(intent)
+    expect(await store.listJournals()).toEqual([intent])
+    expect(await store.listJobs()).toEqual([])
+    expect(await store.readUncertain(KEY_A)).toMatchObject({ key: KEY_A, spec: 'hero.video.ts', at: intent.createdAt })
+    expect((await store.listUncertain()).map((u) => u.key)).toEqual([KEY_A])
+    // The job id joins it: a job to resume, no longer uncertain.
+    await store.writeJournal({ ...intent, jobId: 'job-9' })
+    expect((await store.listJobs()).map((j) => j.jobId)).toEqual(['job-9'])
+    expect(await store.readUncertain(KEY_A)).toBeUndefined()
+  })
+
+  it('forgetJob removes the journal and the marker of one key, and refuses while the key is locked', async () => {
+    const store = await tempStore()
+    await store.writeJournal({ ...intent, jobId: 'job-1' })
+    await store.writeJournal({ ...intent, key: KEY_B })
+    await store.markUncertain({ version: 1, key: KEY_B, provider: 'together', spec: 'b.video.ts', at: 'now', reason: 'lost' })
+    const lock = await store.lock(KEY_A)
+    expect(await store.forgetJob(KEY_A)).toEqual({ busy: true })
+    expect(await store.readJournal(KEY_A)).toBeDefined()
+    await lock.release()
+    expect((await store.forgetJob(KEY_A)).journal?.jobId).toBe('job-1')
+    expect(await store.readJournal(KEY_A)).toBeUndefined()
+    expect(await store.forgetJob(KEY_B)).toMatchObject({ journal: { key: KEY_B }, uncertain: { key: KEY_B } })
+    expect(await store.listJournals()).toEqual([])
+    expect(await store.listUncertain()).toEqual([])
+  })
+})

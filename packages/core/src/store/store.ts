@@ -1,7 +1,7 @@
 import { copyFile, mkdir, rename, rm, utimes } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
 import { VidspecError } from '../errors.js'
-import type { Entry, JournalRecord, UncertainCreate } from '../types.js'
+import type { Entry, JournaledJob, JournalRecord, UncertainCreate } from '../types.js'
 import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
 import { runGc } from './gc.js'
 import { StoreLayout, isExt } from './layout.js'
@@ -101,11 +101,16 @@ export class Store {
     if (await removeFile(this.#layout.entryPath(key))) await fsyncDir(this.#layout.entries)
   }
 
+  /** The journal of `key`: a paid job (with `jobId`) or a write-ahead intent (without). */
   async readJournal(key: string): Promise<JournalRecord | undefined> {
     const read = await readJson(this.#layout.journalPath(key))
     return read.ok && isJournalRecord(read.value) && read.value.key === key ? read.value : undefined
   }
 
+  /**
+   * Durable (temp + fsync + rename + directory fsync): the runner writes the intent with this before a
+   * create leaves the process, and a failure here (ENOSPC, EACCES) means the create is not sent.
+   */
   async writeJournal(rec: JournalRecord): Promise<void> {
     assertShape(isJournalRecord(rec), `journal record for ${String((rec as Partial<JournalRecord>).key)}`)
     await writeJsonAtomic(this.#layout.tmp, this.#layout.journalPath(rec.key), rec)
@@ -115,6 +120,7 @@ export class Store {
     if (await removeFile(this.#layout.journalPath(key))) await fsyncDir(this.#layout.jobs)
   }
 
+  /** Every journal record, intents (no job id yet) included. */
   async listJournals(): Promise<JournalRecord[]> {
     // `<key>.uncertain.json` ends in .json too, but `<key>.uncertain` is not a key.
     const keys = await keysNamed(this.#layout.jobs, '.json')
@@ -122,16 +128,29 @@ export class Store {
     return records.filter((r): r is JournalRecord => r !== undefined)
   }
 
-  /** Creates whose answer was lost: each may be a paid job nobody is polling. */
+  /** Journaled paid jobs: the ones with a job id, which a run resumes. */
+  async listJobs(): Promise<JournaledJob[]> {
+    return (await this.listJournals()).filter((r): r is JournaledJob => r.jobId !== undefined)
+  }
+
+  /**
+   * Creates whose answer was lost: each may be a paid job nobody is polling. That is a marker written
+   * when an answer was lost in-process, or an intent a stopped process left without its job id.
+   */
   async listUncertain(): Promise<UncertainCreate[]> {
-    const keys = await keysNamed(this.#layout.jobs, '.uncertain.json')
-    const records = await mapLimited(keys, (k) => this.readUncertain(k))
+    const keys = new Set([
+      ...(await keysNamed(this.#layout.jobs, '.uncertain.json')),
+      ...(await keysNamed(this.#layout.jobs, '.json')),
+    ])
+    const records = await mapLimited([...keys].sort(), (k) => this.readUncertain(k))
     return records.filter((r): r is UncertainCreate => r !== undefined)
   }
 
   async readUncertain(key: string): Promise<UncertainCreate | undefined> {
     const read = await readJson(this.#layout.uncertainPath(key))
-    return read.ok && isUncertainCreate(read.value) && read.value.key === key ? read.value : undefined
+    if (read.ok && isUncertainCreate(read.value) && read.value.key === key) return read.value
+    const intent = await this.readJournal(key)
+    return intent && intent.jobId === undefined ? uncertainFromIntent(intent) : undefined
   }
 
   /** Written before an uncertain create's error surfaces: it is the only trace of a job that may be paid for. */
@@ -140,8 +159,29 @@ export class Store {
     await writeJsonAtomic(this.#layout.tmp, this.#layout.uncertainPath(rec.key), rec)
   }
 
+  /** Clears the marker only; an intent left in the journal is cleared by deleteJournal. */
   async clearUncertain(key: string): Promise<void> {
     if (await removeFile(this.#layout.uncertainPath(key))) await fsyncDir(this.#layout.jobs)
+  }
+
+  /**
+   * Forgets a paid job on a person's explicit word (`vidspec forget`): its journal or intent and its
+   * uncertain marker. Refused (`busy`) while a live process holds the key's lock: it may be polling
+   * that very job. What was removed is returned so it can be shown (the job id is the last trace).
+   */
+  async forgetJob(key: string): Promise<{ busy?: true; journal?: JournalRecord; uncertain?: UncertainCreate }> {
+    const lock = await this.tryLock(key)
+    if (!lock) return { busy: true }
+    try {
+      const journal = await this.readJournal(key)
+      const read = await readJson(this.#layout.uncertainPath(key))
+      const marker = read.ok && isUncertainCreate(read.value) ? read.value : undefined
+      await this.deleteJournal(key)
+      await this.clearUncertain(key)
+      return { ...(journal ? { journal } : {}), ...(marker ? { uncertain: marker } : {}) }
+    } finally {
+      await lock.release()
+    }
   }
 
   async readSpecState(specId: string): Promise<SpecState | undefined> {
@@ -159,7 +199,7 @@ export class Store {
     return acquireLock(this.#layout, key, opts)
   }
 
-  tryLock(key: string, opts?: { staleMs?: number }): Promise<StoreLock | undefined> {
+  tryLock(key: string, opts?: { staleMs?: number; otherHostStaleMs?: number }): Promise<StoreLock | undefined> {
     return tryAcquireLock(this.#layout, key, opts)
   }
 
@@ -213,6 +253,19 @@ async function isWhole(path: string, digest: string, size: number): Promise<bool
 async function touch(path: string): Promise<void> {
   const now = new Date()
   await utimes(path, now, now)
+}
+
+/** An intent without its job id, seen from outside the create that wrote it. */
+function uncertainFromIntent(intent: JournalRecord): UncertainCreate {
+  return {
+    version: 1,
+    key: intent.key,
+    provider: intent.provider,
+    spec: intent.spec,
+    at: intent.createdAt,
+    reason:
+      'a create was sent but its answer (the job id) was never recorded: the process was stopped or the journal could not be written',
+  }
 }
 
 function assertShape(ok: boolean, what: string): void {

@@ -18,16 +18,32 @@ export interface StoreLock {
   release(): Promise<void>
   /** False after release, or once another process took the lock over. */
   readonly held: boolean
+  /** Re-reads the lock file: true only if it is still this holder's (the runner asks right before a create). */
+  verify(): Promise<boolean>
 }
 
 export interface LockOptions {
   signal?: AbortSignal | undefined
-  /** A lock whose file was not refreshed for this long is abandoned. @default 30_000 */
+  /**
+   * A lock whose holder cannot be checked (not yet written, or this process's own) is abandoned when
+   * its file was not refreshed for this long. A holder alive on this host is never taken over. @default 30_000
+   */
   staleMs?: number | undefined
+  /** A holder on another host is presumed alive this long after its last heartbeat. @default 3_600_000 */
+  otherHostStaleMs?: number | undefined
   /** @default 100 */
   pollMs?: number | undefined
-  /** Called once, when the lock is busy and the caller has to wait. */
-  onWait?: (() => void) | undefined
+  /** Called once, when the lock is busy and the caller has to wait (with its holder, when known). */
+  onWait?: ((holder?: LockHolder) => void) | undefined
+}
+
+/** The process holding a lock, as its lock file says. */
+export interface LockHolder {
+  pid: number
+  hostname: string
+  /** On this host: never taken over while the process lives. */
+  sameHost: boolean
+  heartbeatAgeMs: number
 }
 
 export interface VerifyProblem {

@@ -7,7 +7,8 @@ import { Reporter } from '../reporter.js'
 export const statusHelp = `Usage: vidspec status [options]
 
 Summarizes the project and its store: specs by state, stored clips and their size, previews,
-paid jobs still in flight in the journal, and creates whose answer was lost (uncertain).
+paid jobs in the journal (the next build resumes them), and creates whose answer was lost
+(uncertain: a paid job may exist without its id). \`vidspec forget <key|spec>\` removes one.
 
 Options:
   --root DIR            project root (default: current directory)
@@ -27,7 +28,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
   const [items, entries, journals, uncertain] = await Promise.all([
     project.plan(),
     project.store.listEntries(),
-    project.store.listJournals(),
+    project.store.listJobs(),
     project.store.listUncertain(),
   ])
   const objects = new Map(entries.map((e) => [e.digest, e.size]))
@@ -48,7 +49,14 @@ export async function status(argv: string[], io: Io): Promise<number> {
       : undefined,
     specs,
     store: { entries: entries.length, objects: objects.size, bytes, previews: entries.filter((e) => e.preview).length },
-    inFlight: journals.map((j) => ({ spec: j.spec, key: j.key, jobId: j.jobId, since: j.createdAt })),
+    inFlight: journals.map((j) => ({
+      spec: j.spec,
+      key: j.key,
+      jobId: j.jobId,
+      since: j.createdAt,
+      baseURL: j.origin?.baseURL,
+      account: j.origin?.account,
+    })),
     uncertain: uncertain.map((u) => ({ spec: u.spec, key: u.key, at: u.at, reason: u.reason })),
   }
   if (values.json) {
@@ -62,10 +70,13 @@ export async function status(argv: string[], io: Io): Promise<number> {
       `provider  ${result.provider}`,
       `remote    ${result.remote ? `s3://${result.remote.bucket}/${result.remote.prefix} (${result.remote.mode}${result.remote.endpoint ? `, ${result.remote.endpoint}` : ''})` : 'none'}`,
       `specs     ${specs.cached} cached, ${specs.new} new, ${specs.changed} changed, ${specs.invalid} invalid`,
-      ...result.inFlight.map((j) => `in flight ${j.spec}: job ${j.jobId} since ${j.since} (the next build resumes it)`),
+      ...result.inFlight.map(
+        (j) =>
+          `journaled ${j.spec}: job ${j.jobId} since ${j.since}${j.baseURL ? ` at ${j.baseURL} (${j.account})` : ''}; the next build resumes it (key ${j.key})`,
+      ),
       ...result.uncertain.map(
         (u) =>
-          `uncertain ${u.spec}: a create at ${u.at} lost its answer (${u.reason}); check the provider's dashboard, then build --retry-uncertain`,
+          `uncertain ${u.spec}: a create at ${u.at} lost its answer (${u.reason}); check the provider's dashboard, then build --retry-uncertain (key ${u.key})`,
       ),
     ].join('\n') + '\n',
   )
