@@ -7,6 +7,7 @@ import { HMR_RUNTIME_ID, HMR_RUNTIME_SOURCE, RESOLVED_HMR_RUNTIME_ID } from './h
 import { openOptions, type VidspecPluginOptions } from './options.js'
 import { Posters } from './posters.js'
 import { Reporter } from './reporter.js'
+import { untestedViteWarning, viteMajor } from './vite-version.js'
 
 /** What a page imports: `./hero.video` or `./hero.video.ts`. */
 const SPEC_IMPORT_RE = /\.video(?:\.ts)?$/
@@ -64,6 +65,8 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
 
     configResolved(resolved) {
       config = resolved
+      const warning = untestedViteWarning(viteMajor(this?.meta, resolved))
+      if (warning) resolved.logger.warn(`[vidspec] ${warning}`)
       posters = new Posters(join(resolved.cacheDir, 'vidspec', 'posters'))
       reporter.attach(resolved.logger, {
         onStarted: (key) => {
@@ -95,6 +98,8 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
       filter: { id: [SPEC_IMPORT_RE, HMR_RUNTIME_RE] },
       async handler(source, importer, opts) {
         if (source === HMR_RUNTIME_ID) return RESOLVED_HMR_RUNTIME_ID
+        // Vite 6 before 6.3 ignores `filter`: the handler must not trust it.
+        if (!SPEC_IMPORT_RE.test(source)) return null
         if (source.startsWith('\0')) return null
         const target = source.endsWith('.ts') ? source : `${source}.ts`
         const resolved = await this.resolve(target, importer, { ...opts, skipSelf: true })
@@ -110,7 +115,7 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
       filter: { id: [SPEC_FILE_RE, RESOLVED_HMR_RUNTIME_RE] },
       async handler(id) {
         if (id === RESOLVED_HMR_RUNTIME_ID) return { code: HMR_RUNTIME_SOURCE, moduleType: 'js' }
-        if (!isAbsolute(id)) return null
+        if (!SPEC_FILE_RE.test(id) || !isAbsolute(id)) return null
         const spec = await loadSpec(this, id)
         if (ready().config.command === 'build') {
           const session = builds.get(this.environment.name)
