@@ -11,4 +11,6 @@ describeExample({
   build: ['node_modules/nuxt/bin/nuxt.mjs', 'generate'],
   dev: (port) => ['node_modules/nuxt/bin/nuxt.mjs', 'dev', '--host', '127.0.0.1', '--port', String(port)],
   devProbe: '',
+  // Nuxt's dev server runs Vite with base = baseURL + buildAssetsDir.
+  devBase: '/site/_nuxt/',
 })
