@@ -31,10 +31,10 @@ export default defineConfig({
       },
       {
         // Each example site under examples/ built once per file with its own CLI, then checked and
-        // served; builds are CPU-heavy, so one file at a time.
+        // served; and the packed packages installed into a fresh project. CPU-heavy: one file at a time.
         test: {
           name: 'frameworks',
-          include: ['test/frameworks/**/*.test.ts'],
+          include: ['test/frameworks/**/*.test.ts', 'test/pack/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 400_000,
           fileParallelism: false,
