@@ -82,7 +82,7 @@ describe('the packed tarballs', () => {
 
 /** The environment of the package managers: not CI (pnpm would insist on a lockfile), no API key. */
 function clientEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env, NO_COLOR: '1', npm_config_update_notifier: 'false' }
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', npm_config_update_notifier: 'false' }
   delete env.CI
   delete env.TOGETHER_API_KEY
   delete env.VITEST

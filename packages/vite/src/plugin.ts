@@ -21,12 +21,22 @@ const cleanUrl = (id: string) => id.replace(/[?#].*$/, '')
 const escapeGlob = (path: string) => path.replace(/\\/g, '/').replace(/[()[\]{}*?!+@]/g, '\\$&')
 
 /**
+ * What `vidspec()` returns, typed by its shape rather than as the `Plugin` of the Vite this package
+ * was built against: a site on Vite 6 or 7, or a framework that brings its own Vite (Astro, Nuxt),
+ * puts it in `plugins` without a type error between two copies of Vite's types.
+ */
+export interface VidspecVitePlugin {
+  name: string
+  enforce?: 'pre' | 'post'
+}
+
+/**
  * The vidspec Vite plugin: `import hero from './hero.video'` gives the page a `VideoAsset`. In dev
  * the import never waits for a generation and the clip arrives by HMR; `vite build` generates what
  * is missing and emits clips and posters as hashed assets. The spec itself never reaches the
  * browser: the plugin claims `.video.ts` modules before Vite's TypeScript transform sees them.
  */
-export function vidspec(options: VidspecPluginOptions = {}): Plugin {
+export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
   const reporter = new Reporter()
   let project: Vidspec | undefined
   let config: ResolvedConfig | undefined
@@ -52,7 +62,7 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
     }
   }
 
-  return {
+  const plugin: Plugin = {
     name: 'vidspec',
     enforce: 'pre',
 
@@ -155,4 +165,5 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
       }
     },
   }
+  return plugin
 }
