@@ -112,12 +112,16 @@ async function freshProject(dir: string, client: 'npm' | 'pnpm'): Promise<void> 
   // The plugin's and the CLI's dependency on @vidspec/core is "0.1.0": it must be the tarball beside them.
   if (client === 'npm') pkg.overrides = { '@vidspec/core': '$@vidspec/core' }
   await writeFile(join(dir, 'package.json'), JSON.stringify(pkg, null, 2))
-  // A lookup of any @vidspec package goes to a port where nothing listens: it fails, loudly.
-  await writeFile(join(dir, '.npmrc'), '@vidspec:registry=http://127.0.0.1:9/\n')
+  // A lookup of any @vidspec package goes to a port where nothing listens: it fails, loudly and (one
+  // quick retry, for a flaky link to the real registry) at once instead of after minutes of backoff.
+  await writeFile(join(dir, '.npmrc'), '@vidspec:registry=http://127.0.0.1:9/\nfetch-retries=1\nfetch-retry-mintimeout=1000\nfetch-retry-maxtimeout=2000\n')
   if (client === 'pnpm') {
     await writeFile(
       join(dir, 'pnpm-workspace.yaml'),
       [
+        'fetchRetries: 1',
+        'fetchRetryMintimeout: 1000',
+        'fetchRetryMaxtimeout: 2000',
         'overrides:',
         `  "@vidspec/core": "file:${tarballs.core}"`,
         '# vidspec needs none of these scripts: esbuild finds its platform package, and vidspec marks the',
