@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.vidspec/**', '**/vidspec-out/**', '.bench-tmp/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.vidspec/**', '**/vidspec-out/**', '.bench-tmp/**', 'examples/*/build/**', 'examples/*/.svelte-kit/**', 'examples/*/.astro/**', 'examples/*/.nuxt/**', 'examples/*/.output/**', 'examples/*/.react-router/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

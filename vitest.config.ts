@@ -29,6 +29,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // Each example site under examples/ built once per file with its own CLI, then checked and
+        // served; and the packed packages installed into a fresh project. CPU-heavy: one file at a time.
+        test: {
+          name: 'frameworks',
+          include: ['test/frameworks/**/*.test.ts', 'test/pack/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 400_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 })

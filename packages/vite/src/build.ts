@@ -8,7 +8,14 @@ import type { Reporter } from './reporter.js'
 
 type EmitContext = Pick<Rolldown.PluginContext, 'emitFile'>
 
-const fileUrl = (ref: string) => expr(`import.meta.ROLLUP_FILE_URL_${ref}`)
+/**
+ * An emitted file's public URL, as a string literal that Vite's asset plugin rewrites in every
+ * environment's renderChunk (Vite 6, 7 and 8 alike) to `base` + the hashed file name, honouring
+ * `experimental.renderBuiltUrl`. Not `import.meta.ROLLUP_FILE_URL_*`: Rollup (Vite 6/7) renders that
+ * as `new URL(file, import.meta.url)`, a `file://` path in SSR and prerendered HTML and a URL that
+ * breaks once a framework inlines or moves the importing script.
+ */
+export const assetUrl = (ref: string) => expr(JSON.stringify(`__VITE_ASSET__${ref}__`))
 
 /**
  * One environment's `vite build`: every imported spec is generated if missing (the runner bounds
@@ -49,13 +56,13 @@ export class BuildSession {
     if (entry.preview) this.previews.add(spec.id)
     const refs = await this.#emit(ctx, spec, entry)
     return buildModuleCode({
-      src: fileUrl(refs.clip),
+      src: assetUrl(refs.clip),
       type: json(entry.mime),
       width: json(entry.width),
       height: json(entry.height),
       duration: json(entry.duration),
       fps: json(entry.fps),
-      poster: fileUrl(refs.poster),
+      poster: assetUrl(refs.poster),
       pending: json(false),
       preview: json(entry.preview),
       key: json(entry.key),

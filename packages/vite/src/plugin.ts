@@ -7,6 +7,7 @@ import { HMR_RUNTIME_ID, HMR_RUNTIME_SOURCE, RESOLVED_HMR_RUNTIME_ID } from './h
 import { openOptions, type VidspecPluginOptions } from './options.js'
 import { Posters } from './posters.js'
 import { Reporter } from './reporter.js'
+import { untestedViteWarning, viteMajor } from './vite-version.js'
 
 /** What a page imports: `./hero.video` or `./hero.video.ts`. */
 const SPEC_IMPORT_RE = /\.video(?:\.ts)?$/
@@ -20,12 +21,22 @@ const cleanUrl = (id: string) => id.replace(/[?#].*$/, '')
 const escapeGlob = (path: string) => path.replace(/\\/g, '/').replace(/[()[\]{}*?!+@]/g, '\\$&')
 
 /**
+ * What `vidspec()` returns, typed by its shape rather than as the `Plugin` of the Vite this package
+ * was built against: a site on Vite 6 or 7, or a framework that brings its own Vite (Astro, Nuxt),
+ * puts it in `plugins` without a type error between two copies of Vite's types.
+ */
+export interface VidspecVitePlugin {
+  name: string
+  enforce?: 'pre' | 'post'
+}
+
+/**
  * The vidspec Vite plugin: `import hero from './hero.video'` gives the page a `VideoAsset`. In dev
  * the import never waits for a generation and the clip arrives by HMR; `vite build` generates what
  * is missing and emits clips and posters as hashed assets. The spec itself never reaches the
  * browser: the plugin claims `.video.ts` modules before Vite's TypeScript transform sees them.
  */
-export function vidspec(options: VidspecPluginOptions = {}): Plugin {
+export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
   const reporter = new Reporter()
   let project: Vidspec | undefined
   let config: ResolvedConfig | undefined
@@ -51,7 +62,7 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
     }
   }
 
-  return {
+  const plugin: Plugin = {
     name: 'vidspec',
     enforce: 'pre',
 
@@ -64,6 +75,8 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
 
     configResolved(resolved) {
       config = resolved
+      const warning = untestedViteWarning(viteMajor(this?.meta, resolved))
+      if (warning) resolved.logger.warn(`[vidspec] ${warning}`)
       posters = new Posters(join(resolved.cacheDir, 'vidspec', 'posters'))
       reporter.attach(resolved.logger, {
         onStarted: (key) => {
@@ -95,6 +108,8 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
       filter: { id: [SPEC_IMPORT_RE, HMR_RUNTIME_RE] },
       async handler(source, importer, opts) {
         if (source === HMR_RUNTIME_ID) return RESOLVED_HMR_RUNTIME_ID
+        // Vite 6 before 6.3 ignores `filter`: the handler must not trust it.
+        if (!SPEC_IMPORT_RE.test(source)) return null
         if (source.startsWith('\0')) return null
         const target = source.endsWith('.ts') ? source : `${source}.ts`
         const resolved = await this.resolve(target, importer, { ...opts, skipSelf: true })
@@ -110,7 +125,7 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
       filter: { id: [SPEC_FILE_RE, RESOLVED_HMR_RUNTIME_RE] },
       async handler(id) {
         if (id === RESOLVED_HMR_RUNTIME_ID) return { code: HMR_RUNTIME_SOURCE, moduleType: 'js' }
-        if (!isAbsolute(id)) return null
+        if (!SPEC_FILE_RE.test(id) || !isAbsolute(id)) return null
         const spec = await loadSpec(this, id)
         if (ready().config.command === 'build') {
           const session = builds.get(this.environment.name)
@@ -150,4 +165,5 @@ export function vidspec(options: VidspecPluginOptions = {}): Plugin {
       }
     },
   }
+  return plugin
 }

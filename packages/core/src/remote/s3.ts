@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
+import { VidspecError } from '../errors.js'
 import type { ResolvedRemote } from './config.js'
 
 type S3Module = typeof import('@aws-sdk/client-s3')
@@ -160,7 +161,7 @@ export class S3Bucket {
    */
   async presignGet(path: string, expiresInSeconds: number): Promise<string> {
     const { mod, client } = await this.#load()
-    const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner')
+    const { getSignedUrl } = await importOptional(S3_PRESIGNER_PACKAGE, () => import('@aws-sdk/s3-request-presigner'))
     try {
       return await getSignedUrl(client, new mod.GetObjectCommand({ Bucket: this.#cfg.bucket, Key: this.key(path) }), {
         expiresIn: Math.min(Math.max(1, Math.floor(expiresInSeconds)), 604_800),
@@ -212,7 +213,7 @@ export class S3Bucket {
   /** A cancelled download is the caller's abort, not a remote failure. */
   #fail(what: string, err: unknown, signal?: AbortSignal): unknown {
     if (signal?.aborted) return signal.reason
-    if (err instanceof RemoteError) return err
+    if (err instanceof RemoteError || err instanceof VidspecError) return err
     const status = statusOf(err)
     const reason = err instanceof Error ? `${err.name !== 'Error' ? `${err.name}: ` : ''}${err.message || 'no message'}` : String(err)
     return new RemoteError(`${this.where}: could not ${what}: ${status ? `HTTP ${status} ` : ''}${reason}`, { cause: err, status })
@@ -222,7 +223,7 @@ export class S3Bucket {
 async function loadSdk(cfg: ResolvedRemote['s3'], timeouts: Required<BucketTimeouts>): Promise<{ mod: S3Module; client: S3Client }> {
   // The SDK warns in every process on Node < 22 about its future support; a build log is not the place for that.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-  const mod = await import('@aws-sdk/client-s3')
+  const mod = await importOptional(S3_SDK_PACKAGE, () => import('@aws-sdk/client-s3'))
   const client = new mod.S3Client({
     region: cfg.region,
     ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
@@ -235,6 +236,29 @@ async function loadSdk(cfg: ResolvedRemote['s3'], timeouts: Required<BucketTimeo
     requestHandler: { connectionTimeout: timeouts.connectionTimeoutMs, requestTimeout: timeouts.requestTimeoutMs },
   })
   return { mod, client }
+}
+
+/** The SDK packages are optional peers of @vidspec/core: only a project with a remote cache installs them. */
+export const S3_SDK_PACKAGE = '@aws-sdk/client-s3'
+export const S3_PRESIGNER_PACKAGE = '@aws-sdk/s3-request-presigner'
+
+async function importOptional<T>(pkg: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load()
+  } catch (err) {
+    const code = (err as { code?: unknown } | undefined)?.code
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((err as Error).message).includes(pkg)) {
+      // Not a remote outage to warn about and work around: this project's setup is incomplete.
+      throw new VidspecError(
+        'CONFIG_INVALID',
+        `the remote cache (remote.s3 in the vidspec config) needs the package ${pkg}, which is not installed.` +
+          ` Install it in this project (npm install ${S3_SDK_PACKAGE} ${S3_PRESIGNER_PACKAGE}, or pnpm add / yarn add the same),` +
+          ` or remove remote from the config to use the local store only.`,
+        { cause: err },
+      )
+    }
+    throw err
+  }
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -1,0 +1,3 @@
+import { render } from './clips'
+
+document.querySelector<HTMLElement>('#app')!.innerHTML = render()

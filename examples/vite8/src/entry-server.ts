@@ -1,0 +1,1 @@
+export { clips, render } from './clips'
