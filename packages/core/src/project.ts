@@ -128,6 +128,8 @@ export class Vidspec {
     this.config = config
     this.configDeps = configDeps
     this.store = new Store(config.cacheDir)
+    // A corrupt clip found on a read becomes a miss; this says why, and that its job is journaled again.
+    this.store.onCorrupt = (err) => logger.warn(err.message)
     this.provider = provider
     this.logger = logger
     this.remote = config.remote

@@ -66,8 +66,10 @@ export interface VerifyReport {
   missing: Array<{ key: string; digest: string; path: string }>
   /** Sound objects no entry points at (gc removes them). */
   orphans: Array<{ digest: string; path: string; size: number }>
-  /** What repair removed (empty without `repair`). */
+  /** Entry files and temp files repair removed (empty without `repair`). */
   removed: string[]
+  /** Where repair moved bad objects (quarantine/): kept, never deleted, since one may be the only copy of a paid clip. */
+  quarantined: string[]
 }
 
 export interface GcOptions {
