@@ -11,6 +11,7 @@ import { keysNamed, mapLimited, objectSize, readEntryFile, scanEntries } from '.
 import { corruptError, quarantineObject, type Quarantined } from './quarantine.js'
 import { isEntry, isJournalRecord, isSpecState, isUncertainCreate } from './shape.js'
 import { statStamp, type Stamp } from './stamp.js'
+import { emptyTrash, restoreTrash, type RestoreReport } from './trash.js'
 import type { GcOptions, GcReport, LockOptions, SpecState, StoreLock, VerifyReport } from './types.js'
 import { runVerify } from './verify.js'
 
@@ -285,6 +286,16 @@ export class Store {
 
   gc(opts: GcOptions): Promise<GcReport> {
     return runGc(this.#layout, opts)
+  }
+
+  /** Puts everything gc moved to the trash back (a key built again meanwhile keeps its newer entry). */
+  restoreTrash(): Promise<RestoreReport> {
+    return restoreTrash(this.#layout)
+  }
+
+  /** Deletes the trash for good; the files it held (or would hold, on a dry run). */
+  emptyTrash(opts: { dryRun?: boolean } = {}): Promise<{ files: string[] }> {
+    return emptyTrash(this.#layout, opts.dryRun ?? false)
   }
 
   /** Records the stamp of an object whose bytes were hashed just now (its commit or its check). */
