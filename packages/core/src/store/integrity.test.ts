@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { isVidspecError, type VidspecError } from '../errors.js'
 import type { Entry } from '../types.js'
+import { StoreLayout } from './layout.js'
+import { quarantineObject } from './quarantine.js'
 import { statStamp } from './stamp.js'
 import type { Store } from './store.js'
 import { KEY_A, KEY_B, commitBytes, tempStore } from './test-helpers.js'
@@ -112,5 +114,15 @@ describe('Store: nothing corrupt leaves it', () => {
     expect(await store.getEntry(KEY_A)).toBeUndefined()
     expect(await exists(store.objectPath(e.digest, e.ext))).toBe(true)
     expect(await store.readJournal(KEY_A)).toMatchObject({ jobId: 'job-9' })
+  })
+
+  it('a quarantine judged before another process repaired the clip leaves the good bytes and entry alone', async () => {
+    const store = await tempStore()
+    const e = await commitBytes(store, KEY_A, 'good again', { preview: false, provider: 'together', jobId: 'job-2' })
+    const layout = new StoreLayout(store.dir)
+    const q = await quarantineObject(layout, { digest: e.digest, ext: e.ext, reason: 'judged corrupt a moment ago' })
+    expect(q).toMatchObject({ path: undefined, entries: [] })
+    expect(await store.getEntry(KEY_A)).toEqual(e)
+    expect(await store.readJournal(KEY_A)).toBeUndefined()
   })
 })

@@ -2,7 +2,7 @@ import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { VidspecError } from '../errors.js'
 import type { Entry, JournalRecord, UncertainCreate } from '../types.js'
-import { errorCode, fsyncDir, readJson, removeFile, writeJsonAtomic } from './atomic.js'
+import { errorCode, fsyncDir, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
 import { randomId, type StoreLayout } from './layout.js'
 import { scanEntries } from './records.js'
 import { isJournalRecord, isUncertainCreate } from './shape.js'
@@ -30,9 +30,22 @@ export interface Quarantined {
  */
 export async function quarantineObject(
   layout: StoreLayout,
-  target: { digest: string; ext: string; reason: string; objectSound?: boolean; onlyKey?: string },
+  target: {
+    digest: string
+    ext: string
+    reason: string
+    /** The bytes hash right; only the entry is wrong: drop entries, leave the object. */
+    objectSound?: boolean
+    /** Bytes that hash right but are wrong anyway (a short clip): take them out without re-hashing. */
+    force?: boolean
+    onlyKey?: string
+  },
 ): Promise<Quarantined> {
   const { digest, ext, reason } = target
+  const empty: Quarantined = { digest, ext, reason, path: undefined, entries: [], resumable: [], blocked: [] }
+  // Judged a moment ago, maybe by a check that raced a repair (another process downloaded the clip
+  // again and committed the same, good bytes): only bytes still wrong now are taken out.
+  if (!target.objectSound && !target.force && (await stillSound(layout.objectPath(digest, ext), digest))) return empty
   const users = (await scanEntries(layout)).flatMap((f) =>
     f.entry && f.entry.digest === digest && f.entry.ext === ext && (!target.onlyKey || f.entry.key === target.onlyKey) ? [f.entry] : [],
   )
@@ -81,6 +94,15 @@ export async function quarantineObject(
   for (const e of users) await removeFile(layout.entryPath(e.key))
   await fsyncDir(layout.entries)
   return out
+}
+
+async function stillSound(path: string, digest: string): Promise<boolean> {
+  try {
+    return (await hashFile(path)).digest === digest
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false
+    throw err
+  }
 }
 
 /** CACHE_CORRUPT for a quarantined object: what happened, where the bytes are, and what to do next. */

@@ -97,7 +97,7 @@ export class Store {
 
   /** Quarantines an object (verify uses it for bytes that are wrong in a way a hash cannot see, such as a short clip). */
   async quarantine(ref: { digest: string; ext: string; key?: string }, reason: string): Promise<Quarantined> {
-    const q = await quarantineObject(this.#layout, { digest: ref.digest, ext: ref.ext, reason, ...(ref.key ? { onlyKey: ref.key } : {}) })
+    const q = await quarantineObject(this.#layout, { digest: ref.digest, ext: ref.ext, reason, force: true, ...(ref.key ? { onlyKey: ref.key } : {}) })
     this.#forget(ref)
     return q
   }

@@ -81,7 +81,7 @@ async function repair(
     const { entry } = file
     const now = await readEntryFile(layout, file.key)
     if (!entry || now.entry?.digest !== entry.digest) continue
-    const q = await quarantineObject(layout, { digest: entry.digest, ext: entry.ext, reason, onlyKey: entry.key })
+    const q = await quarantineObject(layout, { digest: entry.digest, ext: entry.ext, reason, force: true, onlyKey: entry.key })
     report.removed.push(file.path)
     if (q.path) report.quarantined.push(q.path)
   }
