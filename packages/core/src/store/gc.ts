@@ -114,21 +114,20 @@ async function remove(
   for (const key of trashKeys) await trash.put(layout.entryPath(key), 'entries')
   await fsyncDir(layout.entries)
   // An entry written since the scan (same bytes under a new key) may use an object we meant to drop.
-  const spare = (paths: Iterable<string>, drop: (p: string) => void) => {
-    for (const path of [...paths]) if (inUse.some((d) => basename(path).startsWith(`${d}.`))) drop(path)
-  }
-  const inUse = (await scanEntries(layout)).flatMap((f) => {
-    const digest = f.entry?.digest ?? f.claimedDigest
-    return digest ? [digest] : []
-  })
-  spare(doomed.keys(), (p) => doomed.delete(p))
-  spare(trashObjects, (p) => trashObjects.splice(trashObjects.indexOf(p), 1))
-  for (const path of doomed.keys()) {
-    if (!(await removeFile(path))) doomed.delete(path)
+  const inUse = new Set(
+    (await scanEntries(layout)).flatMap((f) => {
+      const digest = f.entry?.digest ?? f.claimedDigest
+      return digest ? [digest] : []
+    }),
+  )
+  const used = (path: string): boolean => inUse.has(objectParts(path)[0])
+  for (const path of [...doomed.keys()]) {
+    if (used(path) || !(await removeFile(path))) doomed.delete(path)
+    else await removeFile(layout.stampPath(...objectParts(path)))
   }
   for (const path of [...trashObjects]) {
-    if (!(await trash.put(path, 'objects'))) trashObjects.splice(trashObjects.indexOf(path), 1)
-    await removeFile(layout.stampPath(...objectParts(path)))
+    if (used(path) || !(await trash.put(path, 'objects'))) trashObjects.splice(trashObjects.indexOf(path), 1)
+    else await removeFile(layout.stampPath(...objectParts(path)))
   }
   await trash.sync()
   await fsyncDir(layout.objects)
