@@ -108,6 +108,12 @@ async function stillSound(path: string, digest: string): Promise<boolean> {
 /** CACHE_CORRUPT for a quarantined object: what happened, where the bytes are, and what to do next. */
 export function corruptError(q: Quarantined, spec?: string): VidspecError {
   const who = spec ?? q.entries[0]?.spec
+  if (!q.path && q.entries.length === 0) {
+    return new VidspecError(
+      'CACHE_CORRUPT',
+      `${who ? `${who}: ` : ''}the stored clip ${q.digest.slice(0, 12)}.${q.ext} changed while it was read (${q.reason}) and is sound again now; run the command again`,
+    )
+  }
   const where = q.path ? `it was moved to ${q.path} (kept, not deleted)` : 'its cache entry was wrong'
   const next: string[] = []
   if (q.resumable.length > 0) {

@@ -8,7 +8,7 @@ import { checkObject, copyChecked, readChecked, type Integrity, type ObjectRef, 
 import { StoreLayout, isExt } from './layout.js'
 import { acquireLock, tryAcquireLock } from './lock.js'
 import { keysNamed, mapLimited, objectSize, readEntryFile, scanEntries } from './records.js'
-import { corruptError, quarantineObject, type Quarantined } from './quarantine.js'
+import { corruptError, quarantineObject } from './quarantine.js'
 import { isEntry, isJournalRecord, isSpecState, isUncertainCreate } from './shape.js'
 import { statStamp, type Stamp } from './stamp.js'
 import { emptyTrash, restoreTrash, type RestoreReport } from './trash.js'
@@ -27,10 +27,10 @@ export class Store {
   /** Objects this process hashed, with their stamp then: the dev server hashes each clip once. */
   readonly #verified = new Map<string, Stamp>()
   /**
-   * Told about every object taken out of service (the project logs it): a read that finds a bad
-   * object answers "miss", and this says why and what happens next.
+   * Told when getEntry takes a bad object out of service (the project logs it): that read answers
+   * "miss", so this is what says why and what happens next. The other reads throw CACHE_CORRUPT.
    */
-  onCorrupt: ((err: VidspecError, q: Quarantined) => void) | undefined
+  onCorrupt: ((err: VidspecError) => void) | undefined
 
   constructor(dir: string) {
     if (!isAbsolute(dir)) throw new VidspecError('INTERNAL', `store: the directory must be absolute, got ${dir}`)
@@ -68,7 +68,11 @@ export class Store {
     if (!entry) return undefined
     const integrity = await checkObject(this.#layout, entry, 'stamp', this.#verified)
     if (integrity.state === 'ok') return entry
-    if (integrity.state === 'corrupt') await this.#takeOut(entry, integrity, entry.spec, key)
+    if (integrity.state === 'corrupt') {
+      // Nobody is told by an exception on this path (it answers "miss"), so the project logs it.
+      const err = await this.#takeOut(entry, integrity, entry.spec, key)
+      this.onCorrupt?.(err)
+    }
     return undefined
   }
 
@@ -95,13 +99,6 @@ export class Store {
     return result.bytes
   }
 
-  /** Quarantines an object (verify uses it for bytes that are wrong in a way a hash cannot see, such as a short clip). */
-  async quarantine(ref: { digest: string; ext: string; key?: string }, reason: string): Promise<Quarantined> {
-    const q = await quarantineObject(this.#layout, { digest: ref.digest, ext: ref.ext, reason, force: true, ...(ref.key ? { onlyKey: ref.key } : {}) })
-    this.#forget(ref)
-    return q
-  }
-
   async #takeOut(ref: ObjectRef, integrity: Exclude<Integrity, { state: 'ok' }>, spec?: string, key?: string): Promise<VidspecError> {
     if (integrity.state === 'missing') {
       return new VidspecError(
@@ -117,9 +114,7 @@ export class Store {
       ...(integrity.objectSound && key ? { onlyKey: key } : {}),
     })
     this.#forget(ref)
-    const err = corruptError(q, spec)
-    this.onCorrupt?.(err, q)
-    return err
+    return corruptError(q, spec)
   }
 
   #forget(ref: { digest: string; ext: string }): void {
