@@ -19,8 +19,8 @@ export type ContainerFault = { times?: number; match?: FaultMatch } & (
    * fragments (default: all of them), sent without Content-Length.
    */
   | { kind: 'download-fragmented'; seconds: number; keepFragments?: number }
-  /** The job's clip, whole, sent chunked (no Content-Length). */
-  | { kind: 'download-no-length' }
+  /** The job's clip sent chunked (no Content-Length): whole, or only its first `bytes` bytes, then a clean end. */
+  | { kind: 'download-no-length'; bytes?: number }
   /** A valid clip of the other container than the job asked for (WEBM asked: MP4 sent). */
   | { kind: 'download-other-format' }
 )
@@ -42,8 +42,10 @@ export async function containerResult(
 ): Promise<ContainerResult | undefined> {
   const f = fault as ContainerFault | undefined
   switch (f?.kind) {
-    case 'download-no-length':
-      return { bytes: await clip(geometry, job.format), contentType: mime(job.format), noLength: true }
+    case 'download-no-length': {
+      const whole = await clip(geometry, job.format)
+      return { bytes: whole.subarray(0, f.bytes ?? whole.length), contentType: mime(job.format), noLength: true }
+    }
     case 'download-other-format': {
       const other: ClipFormat = job.format === 'WEBM' ? 'MP4' : 'WEBM'
       // The header says what the bytes are; a real CDN would too.

@@ -121,6 +121,23 @@ describe('a fragmented MP4 cut on a fragment boundary, sent without Content-Leng
   })
 })
 
+describe('a plain MP4 sent without Content-Length', () => {
+  it('whole: stored at once; cut in its sample data: downloaded again from the same job, never stored cut', async () => {
+    const p = await project('seconds: 1')
+    fake.fault({ kind: 'download-no-length', bytes: 3000 })
+    fake.fault({ kind: 'download-no-length', times: Infinity })
+    const r = await cli(p, ['build'])
+    expect(r.code, r.stderr).toBe(0)
+    expect([fake.creates, fake.downloads]).toEqual([1, 2])
+    await soundObjects(p.path('.vidspec'))
+
+    const q = await project('seconds: 1, seed: 2')
+    const again = await cli(q, ['build'])
+    expect(again.code, again.stderr).toBe(0)
+    expect([fake.creates, fake.downloads]).toEqual([2, 3])
+  })
+})
+
 describe('a paid clip in another container than asked', () => {
   it('WEBM asked, MP4 received: stored once with its real format, 1 create and 1 download across two builds', async () => {
     const p = await project("seconds: 1, output_format: 'WEBM'")
