@@ -40,7 +40,7 @@ export async function gcKeepSet(project: Vidspec): Promise<KeepSet> {
     if (last) keep(last.key, `${id} (last build)`)
   }
   for (const [id, clip] of Object.entries((await readLockfile(project.config.root)).specs)) keep(clip.key, `${id} (vidspec.lock.json)`)
-  for (const j of await project.store.listJournals()) keep(j.key, `${j.spec} (journaled job ${j.jobId})`)
+  for (const j of await project.store.listJournals()) keep(j.key, `${j.spec} (${j.jobId ? `journaled job ${j.jobId}` : 'create intent'})`)
   for (const u of await project.store.listUncertain()) keep(u.key, `${u.spec} (uncertain create)`)
   return { keys, why }
 }

@@ -339,7 +339,8 @@ export class Vidspec {
     for (const spec of local) {
       if (fetched.has(spec.key)) continue
       // A job already paid for (journaled, e.g. a quarantined clip's) is downloaded again, not bought: no spend to guard.
-      if ((await this.store.readJournal(spec.key))?.provider === this.provider.id) continue
+      const journal = await this.store.readJournal(spec.key)
+      if (journal?.jobId && journal.provider === this.provider.id) continue
       const locked = lock.specs[spec.id]
       const approved =
         locked?.key === spec.key

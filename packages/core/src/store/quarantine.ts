@@ -51,14 +51,21 @@ export async function quarantineObject(
   )
   const out: Quarantined = { digest, ext, reason, path: undefined, entries: users, resumable: [], blocked: [] }
   const at = new Date().toISOString()
+  const written: JournalRecord[] = []
   for (const e of users) {
     if (e.preview) continue
     const journal = await readJson(layout.journalPath(e.key))
-    if (journal.ok && isJournalRecord(journal.value)) {
-      out.resumable.push({ key: e.key, spec: e.spec, jobId: journal.value.jobId })
+    const existing = journal.ok && isJournalRecord(journal.value) ? journal.value : undefined
+    if (existing?.jobId) {
+      out.resumable.push({ key: e.key, spec: e.spec, jobId: existing.jobId })
+    } else if (existing) {
+      // A write-ahead intent: a create for this key may be on its way. It already bars a blind
+      // create (the key is uncertain until someone decides); never overwrite it.
+      out.blocked.push({ key: e.key, spec: e.spec })
     } else if (e.jobId) {
       const rec: JournalRecord = { version: 1, key: e.key, provider: e.provider, jobId: e.jobId, spec: e.spec, createdAt: at }
       await writeJsonAtomic(layout.tmp, layout.journalPath(e.key), rec)
+      written.push(rec)
       out.resumable.push({ key: e.key, spec: e.spec, jobId: e.jobId })
     } else {
       const prior = await readJson(layout.uncertainPath(e.key))
@@ -93,6 +100,12 @@ export async function quarantineObject(
   }
   for (const e of users) await removeFile(layout.entryPath(e.key))
   await fsyncDir(layout.entries)
+  // A process that read the entry just before it went may have taken our journal for a leftover of
+  // a finished job and dropped it (the runner does that on a hit). The entry is gone now, so no
+  // later hit can: put it back if it went.
+  for (const rec of written) {
+    if (!(await readJson(layout.journalPath(rec.key))).ok) await writeJsonAtomic(layout.tmp, layout.journalPath(rec.key), rec)
+  }
   return out
 }
 
