@@ -1,3 +1,5 @@
+import type { ContainerFault } from './container-faults.js'
+
 /** Which request a fault applies to. `download` is the GET of the result file (after the redirect). */
 export type FaultOp = 'create' | 'poll' | 'download'
 
@@ -91,6 +93,7 @@ export type DownloadFault = FaultBase &
     | { kind: 'download-expired' }
     | { kind: 'download-error'; status: number }
   )
+  | ContainerFault
 
 export type Fault = RequestFault | JobFault | DownloadFault
 export type FaultKind = Fault['kind']

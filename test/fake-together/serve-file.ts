@@ -78,10 +78,13 @@ export async function sendResult(
   body: ResultBody,
   contentType: string,
   fault: DownloadFault | undefined,
+  opts: { noLength?: boolean } = {},
 ): Promise<number> {
   const sent = { bytes: 0 }
   const total = bodyLength(body)
   const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': total }
+  // Chunked: nothing in the transfer says where the body should end.
+  if (opts.noLength) delete headers['content-length']
   const broken = fault?.kind === 'download-drop' || fault?.kind === 'download-truncated' || fault?.kind === 'download-wrong-length'
   if (broken) headers.connection = 'close'
   if (fault?.kind === 'download-wrong-length') headers['content-length'] = Math.max(0, total + fault.delta)

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { TINY_CLIP, clip, type ClipGeometry } from './clips.js'
+import { containerResult } from './container-faults.js'
 import { FaultQueue, type Fault, type FaultKind, type FiredFault, type RequestFault } from './faults.js'
 import { hashBody, jobId, jobSize, jobStatus, videoJobJson, type FakeJob } from './jobs.js'
 import { resultBody, sendResult } from './serve-file.js'
@@ -371,6 +372,12 @@ export class FakeTogether implements AsyncDisposable {
       return this.#json(res, fault.status, { error: { message: 'download failed', code: fault.status } })
     }
     const geometry = this.options.clip === 'request' ? requestGeometry(job) : this.options.clip
+    const special = await containerResult(fault, job, geometry)
+    if (special) {
+      this.#record(req, path, route, 200, fault)
+      this.bytesServed += await sendResult(req, res, resultBody(special.bytes), special.contentType, fault, special)
+      return
+    }
     const bytes = await clip(geometry, job.format)
     const large = fault?.kind === 'download-large' ? fault.bytes : job.format === 'MP4' ? this.options.largeResultBytes : undefined
     const body = resultBody(bytes, large)

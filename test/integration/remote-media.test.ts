@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { runFfmpeg } from '../../packages/core/src/media/run.js'
+import { TINY_CLIP } from '../fake-together/clips.js'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { runCli, tempProject, type CliResult, type TempProject } from '../helpers/project.js'
 import { startTestS3, type TestS3 } from '../helpers/s3.js'
@@ -38,7 +39,8 @@ function wav(seconds: number): Buffer {
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
 beforeAll(async () => {
-  fake = await startFakeTogether({ apiKey: API_KEY, jobDurationMs: 60 })
+  // The specs ask for 2 s: a shorter clip is not a whole clip, and would be downloaded again forever.
+  fake = await startFakeTogether({ apiKey: API_KEY, jobDurationMs: 60, clip: { ...TINY_CLIP, seconds: 2 } })
   const scratch = await tempProject()
   projects.push(scratch)
   await runFfmpeg(['-v', 'error', '-f', 'lavfi', '-i', 'color=c=blue:s=64x36:r=10', '-t', '1', '-pix_fmt', 'yuv420p', scratch.path('clip.mp4')])

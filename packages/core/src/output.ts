@@ -1,5 +1,6 @@
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
+import { isVidspecError, type VidspecError } from './errors.js'
 import type { Store } from './store/index.js'
 import type { Entry } from './types.js'
 
@@ -19,21 +20,31 @@ export interface ManifestItem {
 
 /**
  * Copies each clip to `<outDir>/<spec name>.<ext>` and writes `manifest.json` beside them, for
- * pipelines that are not Vite. Copies, never links: the store's objects must stay immutable.
+ * pipelines that are not Vite. Copies, never links: the store's objects must stay immutable. Every
+ * copy is hashed as it is written and appears only when it matches its digest; a clip that does not
+ * is quarantined, left out of the folder and the manifest, and returned in `failed` (CACHE_CORRUPT,
+ * saying what to do), while the other clips are still written.
  */
 export async function writeOutputs(
   store: Store,
   outDir: string,
   items: Array<{ id: string; name: string; entry: Entry }>,
-): Promise<{ manifest: ManifestItem[]; manifestPath: string }> {
+): Promise<{ manifest: ManifestItem[]; manifestPath: string; failed: Array<{ id: string; error: VidspecError }> }> {
   await mkdir(outDir, { recursive: true })
   const manifest: ManifestItem[] = []
+  const failed: Array<{ id: string; error: VidspecError }> = []
   for (const { id, name, entry } of [...items].sort((a, b) => a.id.localeCompare(b.id))) {
     const target = join(outDir, `${name}.${entry.ext}`)
     await mkdir(dirname(target), { recursive: true })
-    const tmp = `${target}.tmp-${process.pid}`
-    await copyFile(store.objectPath(entry.digest, entry.ext), tmp)
-    await rmAndRename(tmp, target)
+    try {
+      await store.copyOut(entry, target, { spec: id })
+    } catch (err) {
+      if (!isVidspecError(err, 'CACHE_CORRUPT')) throw err
+      // An older copy from an earlier run would ship as if this one had worked.
+      await rm(target, { force: true })
+      failed.push({ id, error: err })
+      continue
+    }
     manifest.push({
       spec: id,
       file: relative(outDir, target).split('\\').join('/'),
@@ -50,14 +61,5 @@ export async function writeOutputs(
   }
   const manifestPath = join(outDir, 'manifest.json')
   await writeFile(manifestPath, `${JSON.stringify({ version: 1, clips: manifest }, null, 2)}\n`)
-  return { manifest, manifestPath }
-}
-
-async function rmAndRename(tmp: string, target: string): Promise<void> {
-  try {
-    await rename(tmp, target)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw err
-  }
+  return { manifest, manifestPath, failed }
 }

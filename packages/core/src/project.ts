@@ -128,6 +128,8 @@ export class Vidspec {
     this.config = config
     this.configDeps = configDeps
     this.store = new Store(config.cacheDir)
+    // A corrupt clip found on a read becomes a miss; this says why, and that its job is journaled again.
+    this.store.onCorrupt = (err) => logger.warn(err.message)
     this.provider = provider
     this.logger = logger
     this.remote = config.remote
@@ -336,6 +338,9 @@ export class Vidspec {
     const fetched = await this.#readThrough(local, opts.signal)
     for (const spec of local) {
       if (fetched.has(spec.key)) continue
+      // A job already paid for (journaled, e.g. a quarantined clip's) is downloaded again, not bought: no spend to guard.
+      const journal = await this.store.readJournal(spec.key)
+      if (journal?.jobId && journal.provider === this.provider.id) continue
       const locked = lock.specs[spec.id]
       const approved =
         locked?.key === spec.key

@@ -104,7 +104,9 @@ export class BuildSession {
 
   async #emitClipAndPoster(ctx: EmitContext, name: string, entry: Entry): Promise<{ clip: string; poster: string }> {
     const videoPath = this.#project.objectPath(entry)
-    const clip = ctx.emitFile({ type: 'asset', name: `${name}.${entry.ext}`, source: await readFile(videoPath) })
+    // Hashed as it leaves the store: a corrupt clip fails the build (CACHE_CORRUPT, quarantined), never ships.
+    const source = await this.#project.store.readOut(entry, { spec: entry.spec })
+    const clip = ctx.emitFile({ type: 'asset', name: `${name}.${entry.ext}`, source })
     const posterPath = await this.#posters.get(entry.digest, videoPath)
     const poster = ctx.emitFile({ type: 'asset', name: `${name}.jpg`, source: await readFile(posterPath) })
     return { clip, poster }

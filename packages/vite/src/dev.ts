@@ -146,6 +146,10 @@ export class DevSession {
     })
   }
 
+  /**
+   * A clip's path once its bytes hashed to its digest in this process (and the file is unchanged
+   * since): a corrupt clip is quarantined and answered 404, never served.
+   */
   async #objectPath(digest: string, ext: string): Promise<string | undefined> {
     let path: string
     try {
@@ -153,7 +157,14 @@ export class DevSession {
     } catch {
       return undefined
     }
-    return (await exists(path)) ? path : undefined
+    if (!(await exists(path))) return undefined
+    try {
+      return await this.#project.store.checkedPath({ digest, ext }, { trust: 'process' })
+    } catch (err) {
+      if (!isVidspecError(err, 'CACHE_CORRUPT')) throw err
+      this.#reporter.error(err.message)
+      return undefined
+    }
   }
 
   async #poster(digest: string): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { Vidspec, type Logger, type VidspecConfigInput } from '@vidspec/core'
+import { Vidspec, type Logger, type OpenOptions, type VidspecConfigInput } from '@vidspec/core'
 import type { Io } from './output.js'
 
 export function openProject(
@@ -7,7 +7,7 @@ export function openProject(
   values: { root?: string | undefined; config?: string | undefined },
   logger: Logger,
   overrides: Partial<VidspecConfigInput> = {},
-  extra: { retryUncertain?: boolean } = {},
+  extra: Pick<OpenOptions, 'retryUncertain' | 'provider'> = {},
 ): Promise<Vidspec> {
   const root = resolve(io.cwd, values.root ?? '.')
   return Vidspec.open({

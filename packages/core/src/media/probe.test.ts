@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isVidspecError } from '../errors.js'
-import { probeVideo } from './probe.js'
+import { durationShortfall, probeVideo } from './probe.js'
 import { runFfmpeg } from './run.js'
 
 let dir: string
@@ -106,5 +106,20 @@ describe('probeVideo', () => {
   it('is ABORTED when the signal has fired', async () => {
     const file = await clip('abort.mp4', H264)
     await expect(probeVideo(file, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' })
+  })
+})
+
+describe('durationShortfall', () => {
+  it('accepts a clip as long as asked, a little short of it, or longer; and anything when no seconds were asked', () => {
+    expect(durationShortfall('4', 4)).toBeUndefined()
+    expect(durationShortfall('4', 3.6)).toBeUndefined()
+    expect(durationShortfall('4', 8)).toBeUndefined()
+    expect(durationShortfall(undefined, 0.1)).toBeUndefined()
+    expect(durationShortfall('1', 0.6)).toBeUndefined()
+  })
+
+  it('names a clip cut short, with both lengths', () => {
+    expect(durationShortfall('4', 2)).toBe('it plays 2.00 s of the 4 s asked for')
+    expect(durationShortfall(10, 8.5)).toMatch(/8\.50 s of the 10 s/)
   })
 })

@@ -163,3 +163,17 @@ export async function probeVideo(file: string, opts: ProbeOptions = {}): Promise
     size,
   }
 }
+
+/**
+ * Why a clip of `duration` seconds is not the whole clip asked for, or undefined when it is (or when
+ * the request set no `seconds`). A cut that ends on a packet or fragment boundary leaves a file every
+ * container check accepts; only its length gives it away. Longer than asked is never an error: some
+ * models round up. The slack covers encoders that end a frame or two early.
+ */
+export function durationShortfall(requestedSeconds: string | number | undefined, duration: number): string | undefined {
+  const asked = Number(requestedSeconds)
+  if (requestedSeconds === undefined || !Number.isFinite(asked) || asked <= 0) return undefined
+  const slack = Math.max(0.5, asked * 0.1)
+  if (duration >= asked - slack) return undefined
+  return `it plays ${duration.toFixed(2)} s of the ${asked} s asked for`
+}

@@ -3,7 +3,6 @@ import { rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import type { Logger } from '../logger.js'
 import { sleep } from '../runner/retry.js'
-import { hashFile } from '../store/atomic.js'
 import type { Store } from '../store/index.js'
 import { isKey } from '../store/layout.js'
 import { isEntry } from '../store/shape.js'
@@ -149,14 +148,10 @@ export class RemoteCache {
    * Uploads one local clip: object first, entry last, so a reader never finds an entry whose object
    * is not there yet. An entry already in the bucket is kept (the first clip made for a key wins).
    */
-  async upload(entry: Entry, opts: { verify?: boolean } = {}): Promise<void> {
-    const path = this.#opts.store.objectPath(entry.digest, entry.ext)
-    if (opts.verify) {
-      const { digest, size } = await hashFile(path)
-      if (digest !== entry.digest || size !== entry.size) {
-        throw new Error(`the local object ${path} does not match its entry (run vidspec verify)`)
-      }
-    }
+  async upload(entry: Entry, _opts: { verify?: boolean } = {}): Promise<void> {
+    // Every upload is hashed first (push and write-back alike): a corrupt clip is quarantined
+    // (CACHE_CORRUPT) and never reaches the shared cache.
+    const path = await this.#opts.store.checkedPath(entry, { trust: 'hash', spec: entry.spec })
     const objectKey = remotePaths.object(entry.digest, entry.ext)
     const repair = this.#rejected.has(entry.key)
     const there = repair ? undefined : await this.bucket.head(objectKey)

@@ -83,3 +83,51 @@ describe('containerOverrun: WebM', () => {
 it('leaves formats it does not know alone', async () => {
   expect(await check(Buffer.from('not a video'), 'avi')).toBeUndefined()
 })
+
+function full(type: string, flags: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(12)
+  head.writeUInt32BE(12 + payload.length, 0)
+  head.write(type, 4, 'latin1')
+  head.writeUInt32BE(flags, 8)
+  return Buffer.concat([head, payload])
+}
+
+function container(type: string, ...kids: Buffer[]): Buffer {
+  const head = Buffer.alloc(8)
+  head.writeUInt32BE(8 + kids.reduce((n, k) => n + k.length, 0), 0)
+  head.write(type, 4, 'latin1')
+  return Buffer.concat([head, ...kids])
+}
+
+/** moof with one traf: tfhd (offsets relative to the moof) and a trun with per-sample sizes. */
+function moof(sampleSizes: number[]): Buffer {
+  const tfhd = full('tfhd', 0x20000, Buffer.from([0, 0, 0, 1]))
+  const build = (offset: number): Buffer => {
+    const body = Buffer.alloc(8 + 4 * sampleSizes.length)
+    body.writeUInt32BE(sampleSizes.length, 0)
+    body.writeInt32BE(offset, 4)
+    sampleSizes.forEach((s, i) => body.writeUInt32BE(s, 8 + 4 * i))
+    return container('moof', container('traf', tfhd, full('trun', 0x000201, body)))
+  }
+  const size = build(0).length
+  return build(size + 8) // the samples start right after the mdat header
+}
+
+describe('containerOverrun: fragmented MP4', () => {
+  const head = Buffer.concat([box('ftyp', 16), box('moov', 100)])
+
+  it('accepts fragments whose mdat holds every sample its moof points at', async () => {
+    const file = Buffer.concat([head, moof([100, 50]), box('mdat', 150), moof([10]), box('mdat', 10)])
+    expect(await check(file, 'mp4')).toBeUndefined()
+  })
+
+  it('catches a last fragment whose mdat holds fewer bytes than its samples need', async () => {
+    const file = Buffer.concat([head, moof([100, 50]), box('mdat', 150), moof([100, 100]), box('mdat', 120)])
+    expect(await check(file, 'mp4')).toMatch(/fragment at byte \d+ points at \d+ bytes but its data ends after/)
+  })
+
+  it('catches a file that ends with a moof and no sample data', async () => {
+    const file = Buffer.concat([head, moof([100]), box('mdat', 100), moof([100])])
+    expect(await check(file, 'mp4')).toMatch(/last MP4 fragment .* ends before its sample data/)
+  })
+})

@@ -29,6 +29,9 @@ async function read(fh: FileHandle, at: number, length: number): Promise<Buffer>
 
 async function mp4Overrun(fh: FileHandle, size: number): Promise<string | undefined> {
   let at = 0
+  // A fragmented MP4 is a run of moof (sample table) + mdat (the samples) pairs: a moof is whole
+  // only when the mdat after it holds every byte its track runs point at.
+  let moof: { at: number; size: number; needs: number | undefined } | undefined
   while (at < size) {
     const head = await read(fh, at, 16)
     if (head.length < 8) return `its last MP4 box header is cut off at byte ${size}`
@@ -43,9 +46,76 @@ async function mp4Overrun(fh: FileHandle, size: number): Promise<string | undefi
     if (at + boxSize > size) {
       return `its MP4 box "${type}" at byte ${at} needs ${boxSize} bytes but the file ends after ${size - at}`
     }
+    // Only an mdat right after its moof is judged: the format allows other boxes in between.
+    if (moof && type === 'mdat' && moof.needs !== undefined && moof.needs > moof.size + boxSize) {
+      return `its MP4 fragment at byte ${moof.at} points at ${moof.needs} bytes but its data ends after ${moof.size + boxSize}`
+    }
+    moof = undefined
+    if (type === 'moof' && boxSize <= MAX_MOOF) {
+      moof = { at, size: boxSize, needs: fragmentExtent(await read(fh, at, boxSize)) }
+    }
     at += boxSize
   }
+  if (moof) return `its last MP4 fragment (at byte ${moof.at}) ends before its sample data (mdat)`
   return undefined
+}
+
+/** Sample tables are small; a bigger moof is not one we parse. */
+const MAX_MOOF = 16 << 20
+
+/** Child boxes of the box whose payload spans buf[from, to). */
+function* children(buf: Buffer, from: number, to: number): Generator<{ type: string; start: number; end: number }> {
+  let at = from
+  while (at + 8 <= to) {
+    const size = buf.readUInt32BE(at)
+    if (size < 8 || at + size > to) return
+    yield { type: buf.toString('latin1', at + 4, at + 8), start: at + 8, end: at + size }
+    at += size
+  }
+}
+
+/**
+ * How many bytes from the start of the moof its track runs reach (data offset + sample sizes), or
+ * undefined when that cannot be told from the moof alone (sizes from the trex defaults, offsets
+ * not relative to the moof).
+ */
+function fragmentExtent(moof: Buffer): number | undefined {
+  let needs = 0
+  for (const traf of children(moof, 8, moof.length)) {
+    if (traf.type !== 'traf') continue
+    let defaultSize: number | undefined
+    let moofRelative = false
+    for (const box of children(moof, traf.start, traf.end)) {
+      if (box.end - box.start < 8) return undefined
+      const flags = moof.readUInt32BE(box.start) & 0xffffff
+      if (box.type === 'tfhd') {
+        let at = box.start + 8
+        if (flags & 0x01) return undefined // an absolute base offset: not ours to follow
+        if (flags & 0x02) at += 4
+        if (flags & 0x08) at += 4
+        if (flags & 0x10 && at + 4 <= box.end) defaultSize = moof.readUInt32BE(at)
+        moofRelative = (flags & 0x20000) !== 0
+      } else if (box.type === 'trun') {
+        if (!moofRelative || !(flags & 0x01)) return undefined
+        const count = moof.readUInt32BE(box.start + 4)
+        const offset = moof.readInt32BE(box.start + 8)
+        let at = box.start + 12 + (flags & 0x04 ? 4 : 0)
+        const perSample = [0x100, 0x200, 0x400, 0x800].filter((f) => flags & f).length * 4
+        let bytes = 0
+        for (let i = 0; i < count; i++) {
+          if (flags & 0x200) {
+            const sizeAt = at + (flags & 0x100 ? 4 : 0)
+            if (sizeAt + 4 > box.end) return undefined
+            bytes += moof.readUInt32BE(sizeAt)
+          } else if (defaultSize !== undefined) bytes += defaultSize
+          else return undefined
+          at += perSample
+        }
+        needs = Math.max(needs, offset + bytes)
+      }
+    }
+  }
+  return needs
 }
 
 const EBML_ID = 0x1a45dfa3

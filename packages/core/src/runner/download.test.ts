@@ -32,6 +32,12 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-length': BODY.length, connection: 'close' })
     res.end(BODY.subarray(0, 1000))
   })
+  routes.set('/chunked', (res) => {
+    // No Content-Length: the transfer cannot say whether it ended early; the caller must check the clip.
+    res.writeHead(200, { 'content-type': 'video/mp4' })
+    res.write(BODY.subarray(0, 1000))
+    res.end()
+  })
   routes.set('/denied', (res) => {
     res.writeHead(403).end('expired')
   })
@@ -60,8 +66,13 @@ const failure = (p: Promise<unknown>) => p.then(() => expect.unreachable(), (err
 describe('downloadToFile', () => {
   it('streams the body to the file and reports its size and type', async () => {
     const file = target('ok')
-    expect(await downloadToFile(`${base}/ok`, file)).toEqual({ bytes: BODY.length, contentType: 'video/mp4' })
+    expect(await downloadToFile(`${base}/ok`, file)).toEqual({ bytes: BODY.length, contentType: 'video/mp4', lengthKnown: true })
     expect((await readFile(file)).equals(BODY)).toBe(true)
+  })
+
+  it('says when there was no Content-Length to check the end against', async () => {
+    const file = target('chunked')
+    expect(await downloadToFile(`${base}/chunked`, file)).toEqual({ bytes: 1000, contentType: 'video/mp4', lengthKnown: false })
   })
 
   it('a body shorter than Content-Length fails, retryable, and leaves no file', async () => {

@@ -9,6 +9,11 @@ import { abortError } from './retry.js'
 export interface DownloadResult {
   bytes: number
   contentType: string | undefined
+  /**
+   * False when the server sent no Content-Length (chunked, or close-delimited): then nothing in
+   * the transfer says whether it ended early, and only the clip itself (container, duration) can.
+   */
+  lengthKnown: boolean
 }
 
 export interface DownloadOptions {
@@ -66,7 +71,7 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
         { retryable: true },
       )
     }
-    return { bytes, contentType: res.headers.get('content-type') ?? undefined }
+    return { bytes, contentType: res.headers.get('content-type') ?? undefined, lengthKnown: expected !== undefined }
   } catch (err) {
     await rm(file, { force: true })
     if (opts.signal?.aborted) throw abortError(opts.signal)

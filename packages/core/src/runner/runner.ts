@@ -6,9 +6,9 @@ import type { RemoteCache } from '../remote/cache.js'
 import type { Store } from '../store/index.js'
 import type { StoreLock } from '../store/types.js'
 import type { Entry, JournaledJob } from '../types.js'
-import { containerOverrun } from './container-length.js'
+import { checkWholeClip } from './clip-check.js'
 import { crashPoint } from './crash-points.js'
-import { downloadToFile } from './download.js'
+import { downloadToFile, type DownloadResult } from './download.js'
 import { Flight } from './flight.js'
 import { createOnce, unknownJob } from './pay-once.js'
 import { sleep, throwIfAborted, withRetry, type RetryPolicy } from './retry.js'
@@ -334,14 +334,14 @@ export class Runner {
         const tmp = this.#opts.store.tempPath(ext)
         try {
           crashPoint('before-download')
-          await downloadToFile(job.videoUrl, tmp, {
+          const download = await downloadToFile(job.videoUrl, tmp, {
             signal: opts.signal,
             headers: provider.downloadHeaders?.(job.videoUrl),
             fetch: this.#opts.fetch,
             idleTimeoutMs: this.#opts.downloadIdleTimeoutMs,
           })
           crashPoint('before-commit')
-          return await this.#commit(req, tmp, { provider: provider.id, preview: false, cost: job.cost, jobId: job.id }, opts)
+          return await this.#commit(req, tmp, { provider: provider.id, preview: false, cost: job.cost, jobId: job.id }, opts, download)
         } catch (err) {
           // A download that probes as garbage is as good as truncated: fetch it again.
           if (isVidspecError(err, 'OUTPUT_INVALID')) {
@@ -365,17 +365,10 @@ export class Runner {
     tmp: string,
     meta: { provider: string; preview: boolean; cost?: number | undefined; jobId?: string | undefined },
     opts: RunOptions,
+    download?: DownloadResult,
   ): Promise<Entry> {
     const probed = await this.#opts.probe(tmp, { signal: opts.signal })
-    const wanted = req.request.output_format === 'WEBM' ? 'webm' : 'mp4'
-    if (probed.ext !== wanted) {
-      throw new VidspecError(
-        'OUTPUT_INVALID',
-        `${req.spec}: asked for ${wanted.toUpperCase()} but received a ${probed.ext} file (${probed.codec})`,
-      )
-    }
-    const overrun = await containerOverrun(tmp, probed.ext)
-    if (overrun) throw new VidspecError('OUTPUT_INVALID', `${req.spec}: the clip is incomplete: ${overrun}`)
+    await checkWholeClip(req, tmp, probed, download, this.#opts.logger)
     return this.#opts.store.commit(tmp, {
       key: req.key,
       ext: probed.ext,

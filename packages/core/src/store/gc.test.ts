@@ -26,7 +26,15 @@ describe('Store.gc', () => {
     const b = await commitBytes(store, KEY_B, 'unused clip, longer')
     const report = await store.gc({ keep: new Set([KEY_A]) })
     const bPath = store.objectPath(b.digest, b.ext)
-    expect(report).toEqual({ removedEntries: [KEY_B], removedObjects: [bPath], freedBytes: b.size, kept: 1 })
+    expect(report).toEqual({
+      removedEntries: [KEY_B],
+      removedObjects: [bPath],
+      trashedEntries: [],
+      trashedObjects: [],
+      paidSpared: [],
+      freedBytes: b.size,
+      kept: 1,
+    })
     expect(await store.getEntry(KEY_A)).toEqual(a)
     expect(await store.getEntry(KEY_B)).toBeUndefined()
     expect(await exists(bPath)).toBe(false)
@@ -37,7 +45,7 @@ describe('Store.gc', () => {
     const a = await commitBytes(store, KEY_A, 'same bytes')
     await commitBytes(store, KEY_B, 'same bytes')
     const report = await store.gc({ keep: new Set([KEY_A]) })
-    expect(report).toEqual({ removedEntries: [KEY_B], removedObjects: [], freedBytes: 0, kept: 1 })
+    expect(report).toMatchObject({ removedEntries: [KEY_B], removedObjects: [], trashedObjects: [], freedBytes: 0, kept: 1 })
     expect(await store.getEntry(KEY_A)).toEqual(a)
     expect((await store.verify()).corrupt).toEqual([])
   })
@@ -50,8 +58,10 @@ describe('Store.gc', () => {
     const before = await listing(store)
     const report = await store.gc({ keep: new Set([KEY_A]), dryRun: true })
     expect(report.removedEntries).toEqual([KEY_B])
-    expect(report.removedObjects.sort()).toEqual([orphan, store.objectPath(b.digest, b.ext)].sort())
-    expect(report.freedBytes).toBe(3 + 6)
+    expect(report.removedObjects).toEqual([store.objectPath(b.digest, b.ext)])
+    // An object no entry names may be a paid clip whose entry was lost: trash, not delete.
+    expect(report.trashedObjects).toEqual([orphan])
+    expect(report.freedBytes).toBe(3)
     expect(await listing(store)).toEqual(before)
   })
 
@@ -79,7 +89,7 @@ describe('Store.gc', () => {
     expect((await store.gc({ keep: new Set(), maxSizeBytes: 150 })).removedEntries).toEqual([])
   })
 
-  it('removes abandoned orphans and temp files, but not fresh ones, journals or locks', async () => {
+  it('trashes abandoned orphans, removes old temp files, and leaves fresh ones, journals and locks', async () => {
     const store = await tempStore()
     const orphan = await oldOrphan(store, 'abandoned')
     const fresh = await commitBytes(store, KEY_C, 'just committed, entry not yet written')
@@ -92,8 +102,9 @@ describe('Store.gc', () => {
     const lock = await store.lock(KEY_B)
 
     const report = await store.gc({ keep: new Set() })
-    expect(report.removedObjects).toEqual([orphan])
-    expect(report.freedBytes).toBe('abandoned'.length + 'crashed download'.length)
+    expect(report.trashedObjects).toEqual([orphan])
+    expect(report.removedObjects).toEqual([])
+    expect(report.freedBytes).toBe('crashed download'.length)
     expect(await exists(orphan)).toBe(false)
     expect(await exists(oldTmp)).toBe(false)
     expect(await exists(store.objectPath(fresh.digest, fresh.ext))).toBe(true)
@@ -120,5 +131,44 @@ describe('Store.gc', () => {
     await writeFile(join(store.dir, 'entries', `${KEY_A}.json`), JSON.stringify({ ...a, width: 'wide' }))
     expect((await store.gc({ keep: new Set() })).removedObjects).toEqual([])
     expect(await exists(path)).toBe(true)
+  })
+
+  it('never removes a paid clip without includePaid; with it, moves it to the trash, and restore puts it back', async () => {
+    const store = await tempStore()
+    const paid = { preview: false, provider: 'together', jobId: 'job-7', cost: 0.5 }
+    const a = await commitBytes(store, KEY_A, 'paid clip', paid)
+    await commitBytes(store, KEY_B, 'a preview')
+    const aPath = store.objectPath(a.digest, a.ext)
+
+    const dry = await store.gc({ keep: new Set(), dryRun: true, includePaid: true })
+    expect(dry).toMatchObject({ trashedEntries: [KEY_A], trashedObjects: [aPath], removedEntries: [KEY_B] })
+    expect(await store.getEntry(KEY_A)).toEqual(a)
+
+    const spared = await store.gc({ keep: new Set() })
+    expect(spared).toMatchObject({ paidSpared: [KEY_A], trashedEntries: [], removedEntries: [KEY_B], kept: 1 })
+    expect(await store.getEntry(KEY_A)).toEqual(a)
+
+    const trashed = await store.gc({ keep: new Set(), includePaid: true })
+    expect(trashed).toMatchObject({ trashedEntries: [KEY_A], trashedObjects: [aPath], removedObjects: [] })
+    expect(await store.getEntry(KEY_A)).toBeUndefined()
+    expect(await exists(aPath)).toBe(false)
+
+    expect(await store.restoreTrash()).toEqual({ entries: [KEY_A], objects: [`${a.digest}.mp4`], skipped: [] })
+    expect(await store.getEntry(KEY_A)).toEqual(a)
+    expect((await store.verify()).corrupt).toEqual([])
+    expect(await readdir(join(store.dir, 'trash'))).toEqual([])
+  })
+
+  it('restore never overwrites an entry built again since, and empty-trash is the only delete', async () => {
+    const store = await tempStore()
+    const paid = { preview: false, provider: 'together', jobId: 'job-1' }
+    await commitBytes(store, KEY_A, 'first paid clip', paid)
+    await store.gc({ keep: new Set(), includePaid: true })
+    const rebuilt = await commitBytes(store, KEY_A, 'second paid clip', { ...paid, jobId: 'job-2' })
+    expect(await store.restoreTrash()).toMatchObject({ entries: [], skipped: [KEY_A] })
+    expect(await store.getEntry(KEY_A)).toEqual(rebuilt)
+    expect((await store.emptyTrash({ dryRun: true })).files).toHaveLength(1)
+    expect((await store.emptyTrash()).files).toHaveLength(1)
+    expect(await exists(join(store.dir, 'trash'))).toBe(false)
   })
 })

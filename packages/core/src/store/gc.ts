@@ -5,14 +5,18 @@ import type { StoreLayout } from './layout.js'
 import { isLockLive } from './lock.js'
 import { scanEntries, scanObjects } from './records.js'
 import { ABANDONED_AFTER_MS, sweepTemps } from './sweep.js'
+import { TrashBatch } from './trash.js'
 import type { GcOptions, GcReport } from './types.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
 /**
- * Removes entries no kept key needs, with their objects, plus orphan objects and abandoned temp
- * files. Never removes an object any remaining entry references, an entry whose key is locked by a
- * live build, a journal (the only record of a paid job) or a lock.
+ * Removes entries no kept key needs, with their objects, plus abandoned temp files. Never removes an
+ * object any remaining entry references, an entry whose key is locked by a live build, a journal
+ * (the only record of a paid job) or a lock. Nothing paid is deleted here: a paid entry no kept key
+ * needs stays unless `includePaid`, and then moves to the trash with its object; an old object no
+ * entry names (it may be a paid clip whose entry was lost) moves to the trash too. Only previews,
+ * free to render again, are deleted outright.
  */
 export async function runGc(layout: StoreLayout, opts: GcOptions): Promise<GcReport> {
   const now = (opts.now ?? new Date()).getTime()
@@ -38,31 +42,47 @@ export async function runGc(layout: StoreLayout, opts: GcOptions): Promise<GcRep
     doomed.set(path, size)
     total -= size
   }
+  const orphans = new Set<string>()
   for (const o of objects) {
     const orphan = !users.has(o.path) && !protectedDigests.has(o.digest)
-    if (orphan && now - o.mtimeMs > ABANDONED_AFTER_MS) doom(o.path, o.size)
+    if (orphan && now - o.mtimeMs > ABANDONED_AFTER_MS) {
+      orphans.add(o.path)
+      doom(o.path, o.size)
+    }
   }
 
   const sizes = new Map(objects.map((o) => [o.path, o.size]))
   const removedEntries: string[] = []
+  const trashedEntries: string[] = []
+  const paidSpared: string[] = []
+  // An object goes to the trash when any paid entry used it: the bytes may be the only copy.
+  const paidObjects = new Set(entries.filter((e) => !e.preview).map((e) => layout.objectPath(e.digest, e.ext)))
   for (const e of await candidates(layout, entries, opts, now)) {
     if (opts.maxSizeBytes !== undefined && total <= opts.maxSizeBytes) break
-    removedEntries.push(e.key)
+    if (!e.preview && !opts.includePaid) {
+      paidSpared.push(e.key)
+      continue
+    }
+    ;(e.preview ? removedEntries : trashedEntries).push(e.key)
     const path = layout.objectPath(e.digest, e.ext)
     const left = users.get(path)
     left?.delete(e.key)
     const size = sizes.get(path)
     if (left?.size === 0 && size !== undefined && !protectedDigests.has(e.digest)) doom(path, size)
   }
+  const trashedObjects = [...doomed.keys()].filter((p) => paidObjects.has(p) || orphans.has(p))
+  for (const p of trashedObjects) doomed.delete(p)
 
-  if (!dryRun) await remove(layout, removedEntries, doomed)
+  if (!dryRun) await remove(layout, removedEntries, trashedEntries, doomed, trashedObjects)
   const temps = await sweepTemps(layout, now, dryRun)
-  const removedObjects = [...doomed.keys()]
   return {
     removedEntries,
-    removedObjects,
+    removedObjects: [...doomed.keys()],
+    trashedEntries,
+    trashedObjects,
+    paidSpared,
     freedBytes: [...doomed.values()].reduce((a, b) => a + b, 0) + temps.bytes,
-    kept: entries.length - removedEntries.length,
+    kept: entries.length - removedEntries.length - trashedEntries.length,
   }
 }
 
@@ -81,18 +101,40 @@ async function candidates(layout: StoreLayout, entries: Entry[], opts: GcOptions
   return out.sort((a, b) => (Date.parse(a.createdAt) || 0) - (Date.parse(b.createdAt) || 0) || a.key.localeCompare(b.key))
 }
 
-async function remove(layout: StoreLayout, keys: string[], doomed: Map<string, number>): Promise<void> {
+async function remove(
+  layout: StoreLayout,
+  keys: string[],
+  trashKeys: string[],
+  doomed: Map<string, number>,
+  trashObjects: string[],
+): Promise<void> {
+  const trash = new TrashBatch(layout)
   // Entries first: at worst an object outlives its entry, never the other way round.
   for (const key of keys) await removeFile(layout.entryPath(key))
+  for (const key of trashKeys) await trash.put(layout.entryPath(key), 'entries')
   await fsyncDir(layout.entries)
   // An entry written since the scan (same bytes under a new key) may use an object we meant to drop.
-  for (const file of await scanEntries(layout)) {
-    const digest = file.entry?.digest ?? file.claimedDigest
-    if (!digest) continue
-    for (const path of doomed.keys()) if (basename(path).startsWith(`${digest}.`)) doomed.delete(path)
+  const inUse = new Set(
+    (await scanEntries(layout)).flatMap((f) => {
+      const digest = f.entry?.digest ?? f.claimedDigest
+      return digest ? [digest] : []
+    }),
+  )
+  const used = (path: string): boolean => inUse.has(objectParts(path)[0])
+  for (const path of [...doomed.keys()]) {
+    if (used(path) || !(await removeFile(path))) doomed.delete(path)
+    else await removeFile(layout.stampPath(...objectParts(path)))
   }
-  for (const path of doomed.keys()) {
-    if (!(await removeFile(path))) doomed.delete(path)
+  for (const path of [...trashObjects]) {
+    if (used(path) || !(await trash.put(path, 'objects'))) trashObjects.splice(trashObjects.indexOf(path), 1)
+    else await removeFile(layout.stampPath(...objectParts(path)))
   }
+  await trash.sync()
   await fsyncDir(layout.objects)
+}
+
+function objectParts(path: string): [string, string] {
+  const name = basename(path)
+  const dot = name.indexOf('.')
+  return [name.slice(0, dot), name.slice(dot + 1)]
 }

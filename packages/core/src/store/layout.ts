@@ -30,6 +30,12 @@ export class StoreLayout {
   readonly locks: string
   readonly specs: string
   readonly tmp: string
+  /** `<digest>.<ext>.json`: the file's identity when it last hashed right (cheap no-op checks). */
+  readonly stamps: string
+  /** Objects whose bytes did not match their digest: kept (they may be the only copy of a paid clip). */
+  readonly quarantine: string
+  /** What gc took out: restorable with `vidspec gc --restore` until the trash is emptied. */
+  readonly trash: string
 
   constructor(readonly dir: string) {
     this.objects = join(dir, 'objects')
@@ -38,10 +44,17 @@ export class StoreLayout {
     this.locks = join(dir, 'locks')
     this.specs = join(dir, 'specs')
     this.tmp = join(dir, 'tmp')
+    this.stamps = join(dir, 'stamps')
+    this.quarantine = join(dir, 'quarantine')
+    this.trash = join(dir, 'trash')
   }
 
   get all(): string[] {
-    return [this.objects, this.entries, this.jobs, this.locks, this.specs, this.tmp]
+    return [this.objects, this.entries, this.jobs, this.locks, this.specs, this.tmp, this.stamps]
+  }
+
+  stampPath(digest: string, ext: string): string {
+    return join(this.stamps, `${digest}.${ext}.json`)
   }
 
   objectPath(digest: string, ext: string): string {

@@ -4,10 +4,14 @@ import { VidspecError } from '../errors.js'
 import type { Entry, JournaledJob, JournalRecord, UncertainCreate } from '../types.js'
 import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
 import { runGc } from './gc.js'
+import { checkObject, copyChecked, readChecked, type Integrity, type ObjectRef, type Trust } from './integrity.js'
 import { StoreLayout, isExt } from './layout.js'
 import { acquireLock, tryAcquireLock } from './lock.js'
 import { keysNamed, mapLimited, objectSize, readEntryFile, scanEntries } from './records.js'
+import { corruptError, quarantineObject } from './quarantine.js'
 import { isEntry, isJournalRecord, isSpecState, isUncertainCreate } from './shape.js'
+import { statStamp, type Stamp } from './stamp.js'
+import { emptyTrash, restoreTrash, type RestoreReport } from './trash.js'
 import type { GcOptions, GcReport, LockOptions, SpecState, StoreLock, VerifyReport } from './types.js'
 import { runVerify } from './verify.js'
 
@@ -20,6 +24,13 @@ export class Store {
   readonly dir: string
   readonly #layout: StoreLayout
   #ready: Promise<void> | undefined
+  /** Objects this process hashed, with their stamp then: the dev server hashes each clip once. */
+  readonly #verified = new Map<string, Stamp>()
+  /**
+   * Told when getEntry takes a bad object out of service (the project logs it): that read answers
+   * "miss", so this is what says why and what happens next. The other reads throw CACHE_CORRUPT.
+   */
+  onCorrupt: ((err: VidspecError) => void) | undefined
 
   constructor(dir: string) {
     if (!isAbsolute(dir)) throw new VidspecError('INTERNAL', `store: the directory must be absolute, got ${dir}`)
@@ -47,11 +58,67 @@ export class Store {
     return this.#layout.tempPath(ext)
   }
 
+  /**
+   * The key's entry when its object is whole. Cheap while the object's stamp (size, times, inode,
+   * recorded when it last hashed right) is unchanged; re-hashed otherwise. A corrupt object is
+   * quarantined and the answer is a miss whose paid job is journaled again (see quarantineObject).
+   */
   async getEntry(key: string): Promise<Entry | undefined> {
     const { entry } = await readEntryFile(this.#layout, key)
     if (!entry) return undefined
-    const size = await objectSize(this.objectPath(entry.digest, entry.ext))
-    return size === entry.size ? entry : undefined
+    const integrity = await checkObject(this.#layout, entry, 'stamp', this.#verified)
+    if (integrity.state === 'ok') return entry
+    if (integrity.state === 'corrupt') {
+      // Nobody is told by an exception on this path (it answers "miss"), so the project logs it.
+      const err = await this.#takeOut(entry, integrity, entry.spec, key)
+      this.onCorrupt?.(err)
+    }
+    return undefined
+  }
+
+  /**
+   * The path of an object that was just proven whole (hashed now, or by this process on a file
+   * unchanged since with `trust: 'process'`). Throws CACHE_CORRUPT after quarantining a bad one.
+   */
+  async checkedPath(ref: ObjectRef, opts: { trust?: Trust; spec?: string } = {}): Promise<string> {
+    const integrity = await checkObject(this.#layout, ref, opts.trust ?? 'hash', this.#verified)
+    if (integrity.state !== 'ok') throw await this.#takeOut(ref, integrity, opts.spec)
+    return this.objectPath(ref.digest, ref.ext)
+  }
+
+  /** Copies an object out of the store, hashing what it writes; throws CACHE_CORRUPT (nothing written) on a mismatch. */
+  async copyOut(ref: ObjectRef, target: string, opts: { spec?: string } = {}): Promise<void> {
+    const result = await copyChecked(this.#layout, ref, target)
+    if (!result.ok) throw await this.#takeOut(ref, result.integrity, opts.spec)
+  }
+
+  /** An object's bytes, hashed; throws CACHE_CORRUPT on a mismatch. */
+  async readOut(ref: ObjectRef, opts: { spec?: string } = {}): Promise<Buffer> {
+    const result = await readChecked(this.#layout, ref)
+    if (!result.ok) throw await this.#takeOut(ref, result.integrity, opts.spec)
+    return result.bytes
+  }
+
+  async #takeOut(ref: ObjectRef, integrity: Exclude<Integrity, { state: 'ok' }>, spec?: string, key?: string): Promise<VidspecError> {
+    if (integrity.state === 'missing') {
+      return new VidspecError(
+        'CACHE_CORRUPT',
+        `${spec ? `${spec}: ` : ''}the stored clip ${ref.digest.slice(0, 12)}.${ref.ext} is missing from ${this.#layout.objects}; run vidspec verify, then build again`,
+      )
+    }
+    const q = await quarantineObject(this.#layout, {
+      digest: ref.digest,
+      ext: ref.ext,
+      reason: integrity.reason,
+      objectSound: integrity.objectSound,
+      ...(integrity.objectSound && key ? { onlyKey: key } : {}),
+    })
+    this.#forget(ref)
+    return corruptError(q, spec)
+  }
+
+  #forget(ref: { digest: string; ext: string }): void {
+    this.#verified.delete(this.objectPath(ref.digest, ref.ext))
   }
 
   async commit(tmpFile: string, meta: Omit<Entry, 'digest' | 'size' | 'version'>): Promise<Entry> {
@@ -71,10 +138,12 @@ export class Store {
       await this.#writeEntry(entry)
       if ((await objectSize(target)) === size) await rm(tmpFile, { force: true })
       else await this.#place(tmpFile, target, entry.ext)
+      await this.#stampHashed(entry)
       return entry
     }
     // Object first, entry second: a crash in between leaves an orphan, never an entry pointing nowhere.
     await this.#place(tmpFile, target, entry.ext)
+    await this.#stampHashed(entry)
     await this.#writeEntry(entry)
     return entry
   }
@@ -89,7 +158,10 @@ export class Store {
         `store: cannot record key ${entry.key}: its object ${path} is ${size === undefined ? 'missing' : `${size} bytes, not ${entry.size}`}`,
       )
     }
+    // An entry vouches for its object: never record one for bytes that do not hash to its name.
+    await this.checkedPath(entry, { trust: 'stamp', spec: entry.spec })
     await touch(path)
+    await this.#stampHashed(entry)
     await this.#writeEntry(entry)
   }
 
@@ -209,6 +281,25 @@ export class Store {
 
   gc(opts: GcOptions): Promise<GcReport> {
     return runGc(this.#layout, opts)
+  }
+
+  /** Puts everything gc moved to the trash back (a key built again meanwhile keeps its newer entry). */
+  restoreTrash(): Promise<RestoreReport> {
+    return restoreTrash(this.#layout)
+  }
+
+  /** Deletes the trash for good; the files it held (or would hold, on a dry run). */
+  emptyTrash(opts: { dryRun?: boolean } = {}): Promise<{ files: string[] }> {
+    return emptyTrash(this.#layout, opts.dryRun ?? false)
+  }
+
+  /** Records the stamp of an object whose bytes were hashed just now (its commit or its check). */
+  async #stampHashed(ref: { digest: string; ext: string }): Promise<void> {
+    const path = this.objectPath(ref.digest, ref.ext)
+    const now = statStamp(path)
+    if (!now) return
+    this.#verified.set(path, now)
+    await writeJsonAtomic(this.#layout.tmp, this.#layout.stampPath(ref.digest, ref.ext), now, { durable: false })
   }
 
   #writeEntry(entry: Entry): Promise<void> {

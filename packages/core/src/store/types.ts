@@ -66,8 +66,10 @@ export interface VerifyReport {
   missing: Array<{ key: string; digest: string; path: string }>
   /** Sound objects no entry points at (gc removes them). */
   orphans: Array<{ digest: string; path: string; size: number }>
-  /** What repair removed (empty without `repair`). */
+  /** Entry files and temp files repair removed (empty without `repair`). */
   removed: string[]
+  /** Where repair moved bad objects (quarantine/): kept, never deleted, since one may be the only copy of a paid clip. */
+  quarantined: string[]
 }
 
 export interface GcOptions {
@@ -78,13 +80,23 @@ export interface GcOptions {
   keepDays?: number | undefined
   /** Only remove unused entries, oldest first, until the objects total at most this many bytes. */
   maxSizeBytes?: number | undefined
+  /** Also take paid entries no kept key needs, into the trash (never deleted here). @default false */
+  includePaid?: boolean | undefined
   now?: Date | undefined
 }
 
 export interface GcReport {
+  /** Preview entries deleted (free to render again). */
   removedEntries: string[]
-  /** Paths of removed objects. */
+  /** Paths of deleted objects (previews only). */
   removedObjects: string[]
+  /** Paid entries moved to the trash (`includePaid`). */
+  trashedEntries: string[]
+  /** Objects moved to the trash: paid clips, and old objects no entry names. */
+  trashedObjects: string[]
+  /** Paid entries no kept key needs, kept because `includePaid` was not given. */
+  paidSpared: string[]
+  /** Bytes deleted (the trash still holds what was moved there). */
   freedBytes: number
   /** Entries left in the store. */
   kept: number

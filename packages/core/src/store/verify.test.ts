@@ -10,10 +10,10 @@ describe('Store.verify', () => {
     const store = await tempStore()
     await commitBytes(store, KEY_A, 'one')
     await commitBytes(store, KEY_B, 'two')
-    expect(await store.verify()).toEqual({ checked: 2, ok: 2, corrupt: [], missing: [], orphans: [], removed: [] })
+    expect(await store.verify()).toEqual({ checked: 2, ok: 2, corrupt: [], missing: [], orphans: [], removed: [], quarantined: [] })
   })
 
-  it('finds a truncated object and, with repair, evicts it with its entry', async () => {
+  it('finds a truncated object and, with repair, quarantines it (never deletes it) and drops its entry', async () => {
     const store = await tempStore()
     const a = await commitBytes(store, KEY_A, 'twelve bytes')
     await commitBytes(store, KEY_B, 'fine')
@@ -26,14 +26,16 @@ describe('Store.verify', () => {
     expect(await exists(path)).toBe(true)
 
     const fixed = await store.verify({ repair: true })
-    expect(fixed.removed).toEqual([join(store.dir, 'entries', `${KEY_A}.json`), path])
+    expect(fixed.removed).toEqual([join(store.dir, 'entries', `${KEY_A}.json`)])
+    expect(fixed.quarantined).toHaveLength(1)
+    expect((await readFile(fixed.quarantined[0] as string, 'utf8')).length).toBe(4)
     expect(await exists(path)).toBe(false)
     expect(await store.getEntry(KEY_A)).toBeUndefined()
     expect(await store.getEntry(KEY_B)).toBeDefined()
     expect(await store.verify()).toMatchObject({ checked: 1, ok: 1, corrupt: [], missing: [] })
   })
 
-  it('finds a bit-flipped object of the right size and evicts every entry that uses it', async () => {
+  it('finds a bit-flipped object of the right size and takes out every entry that uses it', async () => {
     const store = await tempStore()
     const a = await commitBytes(store, KEY_A, 'shared bytes')
     await commitBytes(store, KEY_B, 'shared bytes')
@@ -41,12 +43,11 @@ describe('Store.verify', () => {
     const bytes = await readFile(path)
     bytes[3] = (bytes[3] ?? 0) ^ 0x01
     await writeFile(path, bytes)
-    // getEntry checks size only: this is exactly what verify is for.
-    expect(await store.getEntry(KEY_A)).toBeDefined()
 
     const report = await store.verify({ repair: true })
     expect(report.corrupt.map((c) => c.key).sort()).toEqual([KEY_A, KEY_B])
     expect(await exists(path)).toBe(false)
+    expect(report.quarantined).toHaveLength(1)
     expect(await store.getEntry(KEY_A)).toBeUndefined()
     expect(await store.getEntry(KEY_B)).toBeUndefined()
     expect(await store.listEntries()).toEqual([])

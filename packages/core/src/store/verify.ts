@@ -1,5 +1,8 @@
+import { basename } from 'node:path'
+import { durationShortfall } from '../media/probe.js'
 import { errorCode, fsyncDir, hashFile, removeFile } from './atomic.js'
 import type { StoreLayout } from './layout.js'
+import { quarantineObject } from './quarantine.js'
 import { objectSize, readEntryFile, scanEntries, scanObjects, type EntryFile } from './records.js'
 import { sweepTemps } from './sweep.js'
 import type { VerifyReport } from './types.js'
@@ -8,13 +11,15 @@ type Hashed = { state: 'ok'; size: number } | { state: 'corrupt'; reason: string
 type Checked = Hashed & { digest: string }
 
 /**
- * Re-hashes every object and checks every entry against its object. Repair evicts record and object
- * together: a corrupt object and every entry pointing at it, every entry whose object is missing or
- * of the wrong size. An object that merely cannot be read (I/O error) is reported but kept: it may
- * be fine once the disk is, and it is paid work.
+ * Re-hashes every object and checks every entry against its object and against what was asked (a
+ * clip shorter than its request's `seconds` is not a whole clip). Repair takes record and object out
+ * of service together, but never deletes a clip: a corrupt or short object moves to quarantine/, and
+ * a paid key's job id goes back into the journal so the next build downloads it again without
+ * paying (see quarantineObject). An object that merely cannot be read (I/O error) is reported but
+ * kept: it may be fine once the disk is, and it is paid work.
  */
 export async function runVerify(layout: StoreLayout, opts: { repair: boolean }): Promise<VerifyReport> {
-  const report: VerifyReport = { checked: 0, ok: 0, corrupt: [], missing: [], orphans: [], removed: [] }
+  const report: VerifyReport = { checked: 0, ok: 0, corrupt: [], missing: [], orphans: [], removed: [], quarantined: [] }
   const hashed = new Map<string, Checked>()
   for (const obj of await scanObjects(layout)) {
     const result = await checkObject(obj.path, obj.digest)
@@ -26,6 +31,7 @@ export async function runVerify(layout: StoreLayout, opts: { repair: boolean }):
 
   const referenced = new Set<string>()
   const evict: EntryFile[] = []
+  const short: Array<{ file: EntryFile; reason: string }> = []
   for (const file of await scanEntries(layout)) {
     const { entry, key } = file
     if (!entry) {
@@ -46,6 +52,12 @@ export async function runVerify(layout: StoreLayout, opts: { repair: boolean }):
     } else if (h.size !== entry.size) {
       report.corrupt.push({ key, digest, path, reason: `the object is ${h.size} bytes, the entry says ${entry.size}` })
       evict.push(file)
+    } else {
+      const shortfall = durationShortfall(entry.request.seconds, entry.duration)
+      if (shortfall) {
+        report.corrupt.push({ key, digest, path, reason: `not a whole clip: ${shortfall}` })
+        short.push({ file, reason: `not a whole clip: ${shortfall}` })
+      }
     }
   }
   for (const [path, h] of hashed) {
@@ -54,7 +66,7 @@ export async function runVerify(layout: StoreLayout, opts: { repair: boolean }):
     else report.corrupt.push({ digest: h.digest, path, reason: h.reason })
   }
 
-  if (opts.repair) await repair(layout, report, evict, hashed)
+  if (opts.repair) await repair(layout, report, evict, short, hashed)
   return report
 }
 
@@ -62,21 +74,45 @@ async function repair(
   layout: StoreLayout,
   report: VerifyReport,
   evict: EntryFile[],
+  short: Array<{ file: EntryFile; reason: string }>,
   hashed: Map<string, Checked>,
 ): Promise<void> {
-  // Entries first: for a moment an object without its entry, never an entry without its object.
+  for (const { file, reason } of short) {
+    const { entry } = file
+    const now = await readEntryFile(layout, file.key)
+    if (!entry || now.entry?.digest !== entry.digest) continue
+    const q = await quarantineObject(layout, { digest: entry.digest, ext: entry.ext, reason, force: true, onlyKey: entry.key })
+    report.removed.push(file.path)
+    if (q.path) report.quarantined.push(q.path)
+  }
   for (const file of evict) {
-    // A build may have rewritten the entry since the scan; remove only what was judged.
+    // A build may have rewritten the entry since the scan; take out only what was judged.
     const now = await readEntryFile(layout, file.key)
     if (now.entry?.digest !== file.entry?.digest || now.problem !== file.problem) continue
-    if (await removeFile(file.path)) report.removed.push(file.path)
+    if (file.entry) {
+      // Its job id goes back into the journal before the entry goes: the clip stays recoverable for free.
+      const h = hashed.get(layout.objectPath(file.entry.digest, file.entry.ext))
+      const q = await quarantineObject(layout, {
+        digest: file.entry.digest,
+        ext: file.entry.ext,
+        reason: h?.state === 'corrupt' ? h.reason : 'missing or of the wrong size',
+        objectSound: h?.state !== 'corrupt',
+        onlyKey: file.key,
+      })
+      if (q.path) report.quarantined.push(q.path)
+      report.removed.push(file.path)
+    } else if (await removeFile(file.path)) report.removed.push(file.path)
   }
   await fsyncDir(layout.entries)
   for (const [path, h] of hashed) {
     if (h.state !== 'corrupt') continue
     // A commit of the same bytes may have replaced the bad copy with a good one meanwhile.
     const again = await checkObject(path, h.digest)
-    if (again?.state === 'corrupt' && (await removeFile(path))) report.removed.push(path)
+    if (again?.state !== 'corrupt') continue
+    const name = basename(path)
+    const ext = name.slice(name.indexOf('.') + 1)
+    const q = await quarantineObject(layout, { digest: h.digest, ext, reason: h.reason })
+    if (q.path) report.quarantined.push(q.path)
   }
   await fsyncDir(layout.objects)
   report.removed.push(...(await sweepTemps(layout, Date.now(), false)).removed)

@@ -76,7 +76,19 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
     let manifestPath: string | undefined
     if (values.out && !result.blocked) {
       const ok = result.items.flatMap((i) => (i.entry ? [{ id: i.id, name: i.name, entry: i.entry }] : []))
-      manifestPath = (await writeOutputs(project.store, resolve(io.cwd, values.out), ok)).manifestPath
+      const written = await writeOutputs(project.store, resolve(io.cwd, values.out), ok)
+      manifestPath = written.manifestPath
+      // A clip that failed its hash on the way out fails its spec: nothing corrupt was copied.
+      for (const { id, error } of written.failed) {
+        const item = result.items.find((i) => i.id === id)
+        if (!item) continue
+        result.counts[item.status]--
+        item.status = 'failed'
+        item.error = error
+        delete item.entry
+        result.counts.failed++
+        io.stderr.write(`vidspec: ${error.message}\n`)
+      }
     }
     const json = buildJson(result, project.provider.id, manifestPath, shardInfo)
     if (values.report) await writeFile(resolve(io.cwd, values.report), `${JSON.stringify(json, null, 2)}\n`)

@@ -1,4 +1,4 @@
-import { ExitCode, readLockfile } from '@vidspec/core'
+import { ExitCode, collectGarbage, offlineProvider, type Entry, type Vidspec } from '@vidspec/core'
 import { commonOptions, intFlag, parse, sizeFlag } from '../args.js'
 import { formatBytes, printJson, type Io } from '../output.js'
 import { openProject } from '../project.js'
@@ -6,14 +6,22 @@ import { Reporter } from '../reporter.js'
 
 export const gcHelp = `Usage: vidspec gc [options]
 
-Removes stored clips that no current spec uses. Never removes a clip a current spec uses, a clip
-vidspec.lock.json approves, the last build of a spec that fails to load right now, nor a paid job
-still in the journal.
+Removes stored previews that no current spec uses. What it keeps never depends on the environment
+(an API key set or not): every key a current spec has under every provider, every clip
+vidspec.lock.json approves, the last build of every spec (also one that fails to load right now),
+and every journaled or uncertain paid job.
+
+Paid clips are never deleted by gc. A paid clip no spec needs stays unless --include-paid is given;
+then it moves to .vidspec/trash/ (listed first by --dry-run), and --restore puts it back. Only
+--empty-trash deletes for good.
 
 Options:
   --root DIR            project root (default: current directory)
   --config FILE         config file
-  --dry-run             list what would be removed, remove nothing
+  --dry-run             list what would be removed or trashed, change nothing
+  --include-paid        also move paid clips no current spec, pin or job needs to the trash
+  --restore             move everything in the trash back into the cache
+  --empty-trash         delete the trash for good (with --dry-run: list it)
   --keep-days N         only remove unused clips older than N days
   --max-size SIZE       only remove unused clips (oldest first) until the store is under SIZE (e.g. 2G)
   --json                print the report as JSON on stdout
@@ -23,6 +31,9 @@ export async function gc(argv: string[], io: Io): Promise<number> {
   const { values } = parse('gc', argv, {
     ...commonOptions,
     'dry-run': { type: 'boolean' },
+    'include-paid': { type: 'boolean' },
+    restore: { type: 'boolean' },
+    'empty-trash': { type: 'boolean' },
     'keep-days': { type: 'string' },
     'max-size': { type: 'string' },
   })
@@ -32,29 +43,61 @@ export async function gc(argv: string[], io: Io): Promise<number> {
   }
   const keepDays = intFlag('gc', 'keep-days', values['keep-days'], 0)
   const maxSizeBytes = sizeFlag('gc', 'max-size', values['max-size'])
-  const project = await openProject(io, values, new Reporter(io, { quiet: true }))
-  const keep = new Set<string>()
-  for (const item of await project.loadAll()) {
-    if (item.spec) keep.add(item.spec.key)
-    // A spec that is broken right now still owns its last build: a typo must not cost a paid clip.
-    const last = await project.store.readSpecState(project.specId(item.file))
-    if (last && !item.spec) keep.add(last.key)
+  const dryRun = Boolean(values['dry-run'])
+  // Opened with the offline provider: gc needs no API key, and what it keeps does not depend on one.
+  const project = await openProject(io, values, new Reporter(io, { quiet: true }), {}, { provider: offlineProvider() })
+  if (values.restore) return restore(project, io, Boolean(values.json))
+  if (values['empty-trash']) {
+    const { files } = await project.store.emptyTrash({ dryRun })
+    if (values.json) printJson(io, { dryRun, deleted: files })
+    else io.stdout.write(`${dryRun ? 'would delete' : 'deleted'} ${files.length} files from the trash\n`)
+    return ExitCode.ok
   }
-  // Approved clips stay whatever the specs say now: a branch switch must not cost a paid clip.
-  for (const clip of Object.values((await readLockfile(project.config.root)).specs)) keep.add(clip.key)
-  const report = await project.store.gc({
-    keep,
-    dryRun: Boolean(values['dry-run']),
+  const entries = new Map((await project.store.listEntries()).map((e) => [e.key, e] as const))
+  const report = await collectGarbage(project, {
+    dryRun,
+    includePaid: Boolean(values['include-paid']),
     ...(keepDays !== undefined ? { keepDays } : {}),
     ...(maxSizeBytes !== undefined ? { maxSizeBytes } : {}),
   })
-  if (values.json) printJson(io, { dryRun: Boolean(values['dry-run']), ...report })
+  if (values.json) {
+    const { keep, ...rest } = report
+    printJson(io, { dryRun, ...rest, keptKeys: Object.fromEntries(keep.why) })
+    return ExitCode.ok
+  }
+  const would = (done: string, planned: string) => (dryRun ? planned : done)
+  const describe = (key: string): string => {
+    const e: Entry | undefined = entries.get(key)
+    return e ? `${key.slice(0, 12)} (${e.spec}, ${e.digest.slice(0, 12)}.${e.ext}${e.jobId ? `, job ${e.jobId}` : ''})` : key
+  }
+  // Paid work first: that is what a person must look at before saying yes.
+  const lines = [
+    ...report.trashedEntries.map((k) => `${would('moved to trash', 'would move to trash')}  paid clip ${describe(k)}`),
+    ...report.trashedObjects.map((o) => `${would('moved to trash', 'would move to trash')}  object ${o}`),
+    ...(report.paidSpared.length > 0
+      ? [
+          `kept ${report.paidSpared.length} paid clip(s) no current spec needs (pass --include-paid to move them to the trash):`,
+          ...report.paidSpared.map((k) => `  ${describe(k)}`),
+        ]
+      : []),
+    ...report.removedEntries.map((k) => `${would('removed', 'would remove')}  preview ${describe(k)}`),
+    ...report.removedObjects.map((o) => `${would('removed', 'would remove')}  object ${o}`),
+    `${would('removed', 'would remove')} ${report.removedEntries.length} previews and ${report.removedObjects.length} objects (${formatBytes(report.freedBytes)}); ` +
+      `${would('moved', 'would move')} ${report.trashedEntries.length} paid clips and ${report.trashedObjects.length} objects to the trash; kept ${report.kept}` +
+      (report.trashedEntries.length + report.trashedObjects.length > 0 && !dryRun ? ' (vidspec gc --restore puts them back)' : ''),
+  ]
+  io.stdout.write(`${lines.join('\n')}\n`)
+  return ExitCode.ok
+}
+
+async function restore(project: Vidspec, io: Io, json: boolean): Promise<number> {
+  const report = await project.store.restoreTrash()
+  if (json) printJson(io, report)
   else {
-    const verb = values['dry-run'] ? 'would remove' : 'removed'
     const lines = [
-      ...report.removedEntries.map((k: string) => `${verb} entry ${k}`),
-      ...report.removedObjects.map((o: string) => `${verb} object ${o}`),
-      `${verb} ${report.removedEntries.length} entries and ${report.removedObjects.length} clips (${formatBytes(report.freedBytes)}); kept ${report.kept}`,
+      ...report.entries.map((k) => `restored  ${k}`),
+      ...report.skipped.map((k) => `left in trash  ${k} (the key has a newer entry)`),
+      `restored ${report.entries.length} entries and ${report.objects.length} objects`,
     ]
     io.stdout.write(`${lines.join('\n')}\n`)
   }

@@ -6,9 +6,10 @@ import { Reporter } from '../reporter.js'
 
 export const verifyHelp = `Usage: vidspec verify [options]
 
-Re-hashes every stored clip and checks every entry against its clip. Corrupt or missing clips are
-removed together with the entries that point at them, so the next build regenerates them instead
-of serving a bad file.
+Re-hashes every stored clip, checks every entry against its clip, and checks each clip is as long
+as the seconds its request asked for. Corrupt or short clips are moved to .vidspec/quarantine/
+(never deleted: one may be the only copy of a paid clip) and their entries dropped; a paid clip's job
+goes back into the journal, so the next build downloads it again without paying again.
 
 Options:
   --root DIR            project root (default: current directory)
@@ -35,7 +36,11 @@ export async function verify(argv: string[], io: Io): Promise<number> {
       ...report.corrupt.map((c) => `corrupt  ${c.path}: ${c.reason}${c.key ? ` (key ${c.key.slice(0, 12)})` : ''}`),
       ...report.missing.map((m) => `missing  ${JSON.stringify(m)}`),
       `checked ${report.checked} objects: ${report.ok} ok, ${report.corrupt.length} corrupt, ${report.missing.length} missing${
-        problems > 0 ? (repair ? '; removed, the next build regenerates them' : '; run without --check-only to repair') : ''
+        problems > 0
+          ? repair
+            ? `; ${report.quarantined.length} moved to quarantine; the next build downloads paid clips again from their jobs (no new charge)`
+            : '; run without --check-only to repair'
+          : ''
       }`,
     ]
     io.stdout.write(`${lines.join('\n')}\n`)

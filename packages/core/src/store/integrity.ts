@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { readFile, rename, rm } from 'node:fs/promises'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { errorCode, hashFile } from './atomic.js'
+import type { StoreLayout } from './layout.js'
+import { readStamp, sameStamp, statStamp, writeStamp, type Stamp } from './stamp.js'
+
+export type Integrity =
+  | { state: 'ok' }
+  | { state: 'missing' }
+  /** `objectSound`: the bytes do hash to their name; only the entry's size disagrees. */
+  | { state: 'corrupt'; reason: string; objectSound: boolean }
+
+export interface ObjectRef {
+  digest: string
+  ext: string
+  /** The size an entry records; checked before anything else. */
+  size?: number | undefined
+}
+
+/**
+ * How much to trust a file's stamp instead of hashing it:
+ * - `stamp`: the stamp on disk (recorded when it last hashed right) is enough; the no-op check.
+ * - `process`: only a hash done by this process, on a file unchanged since (the dev server).
+ * - `hash`: always hash.
+ */
+export type Trust = 'stamp' | 'process' | 'hash'
+
+export async function checkObject(
+  layout: StoreLayout,
+  ref: ObjectRef,
+  trust: Trust,
+  memo: Map<string, Stamp>,
+): Promise<Integrity> {
+  const path = layout.objectPath(ref.digest, ref.ext)
+  const before = statStamp(path)
+  if (!before) return { state: 'missing' }
+  if (trust !== 'hash' && (ref.size === undefined || String(ref.size) === before.size)) {
+    if (sameStamp(memo.get(path), before)) return { state: 'ok' }
+    if (trust === 'stamp' && sameStamp(await readStamp(layout, ref.digest, ref.ext), before)) return { state: 'ok' }
+  }
+  let actual: { digest: string; size: number }
+  try {
+    actual = await hashFile(path)
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return { state: 'missing' }
+    throw err
+  }
+  if (actual.digest !== ref.digest) {
+    return { state: 'corrupt', objectSound: false, reason: `its bytes hash to ${actual.digest.slice(0, 12)}…, not to its name (${actual.size} bytes)` }
+  }
+  if (ref.size !== undefined && actual.size !== ref.size) {
+    return { state: 'corrupt', objectSound: true, reason: `the object is ${actual.size} bytes, its entry says ${ref.size}` }
+  }
+  memo.set(path, before)
+  await writeStamp(layout, ref.digest, ref.ext, before)
+  return { state: 'ok' }
+}
+
+export type OutResult = { ok: true } | { ok: false; integrity: Exclude<Integrity, { state: 'ok' }> }
+
+/**
+ * Copies an object to `target`, hashing the very bytes it writes: the copy appears (by rename)
+ * only when they match the digest, so no corrupt byte ever reaches an output folder.
+ */
+export async function copyChecked(layout: StoreLayout, ref: ObjectRef, target: string): Promise<OutResult> {
+  const path = layout.objectPath(ref.digest, ref.ext)
+  const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+  const hash = createHash('sha256')
+  let size = 0
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk)
+      size += chunk.length
+      cb(null, chunk)
+    },
+  })
+  try {
+    await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), tap, createWriteStream(tmp, { flags: 'wx' }))
+  } catch (err) {
+    await rm(tmp, { force: true })
+    if (errorCode(err) === 'ENOENT' && statStamp(path) === undefined) return { ok: false, integrity: { state: 'missing' } }
+    throw err
+  }
+  const bad = judge(ref, hash.digest('hex'), size)
+  if (bad) {
+    await rm(tmp, { force: true })
+    return { ok: false, integrity: bad }
+  }
+  try {
+    await rename(tmp, target)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+  return { ok: true }
+}
+
+/** An object's bytes, in memory, only when they hash to its digest (the Vite build emits buffers). */
+export async function readChecked(
+  layout: StoreLayout,
+  ref: ObjectRef,
+): Promise<{ ok: true; bytes: Buffer } | { ok: false; integrity: Exclude<Integrity, { state: 'ok' }> }> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(layout.objectPath(ref.digest, ref.ext))
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return { ok: false, integrity: { state: 'missing' } }
+    throw err
+  }
+  const bad = judge(ref, createHash('sha256').update(bytes).digest('hex'), bytes.length)
+  return bad ? { ok: false, integrity: bad } : { ok: true, bytes }
+}
+
+function judge(ref: ObjectRef, digest: string, size: number): Exclude<Integrity, { state: 'ok' | 'missing' }> | undefined {
+  if (digest !== ref.digest) {
+    return { state: 'corrupt', objectSound: false, reason: `its bytes hash to ${digest.slice(0, 12)}…, not to its name (${size} bytes)` }
+  }
+  if (ref.size !== undefined && size !== ref.size) {
+    return { state: 'corrupt', objectSound: true, reason: `the object is ${size} bytes, its entry says ${ref.size}` }
+  }
+  return undefined
+}
