@@ -101,7 +101,9 @@ describe('Store locks', () => {
     const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] })
     try {
       const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))))
-      for (let i = 0; i < 200 && !(await readFile(`/proc/${pid}/stat`, 'utf8')).includes(') Z'); i++) await delay(10)
+      // Wait for the child to become a zombie (bounded: a loaded machine may take a while to run it).
+      for (let i = 0; i < 2000 && !(await readFile(`/proc/${pid}/stat`, 'utf8')).includes(') Z'); i++) await delay(10)
+      expect(await readFile(`/proc/${pid}/stat`, 'utf8')).toContain(') Z')
       await writeForeignLock(store, KEY_A, pid)
       const lock = await store.tryLock(KEY_A)
       expect(lock?.held).toBe(true)
