@@ -15,6 +15,9 @@ vi.mock('node:fs', async (importOriginal) => {
 })
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex')
+// Files are judged by their first bytes: fixtures start with their format's signature.
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+const riff = (form: string, rest: string): Buffer => Buffer.concat([Buffer.from('RIFF\0\0\0\0'), Buffer.from(form), Buffer.from(rest)])
 
 let dir: string
 let spec: string
@@ -107,7 +110,7 @@ describe('resolveMedia', () => {
   })
 
   it('reads a local file relative to the spec and hashes its bytes', async () => {
-    const bytes = Buffer.from('not really a png, but bytes are bytes')
+    const bytes = Buffer.concat([PNG, Buffer.from('the rest of a png')])
     await writeFile(path.join(dir, 'pages', 'img', 'first.png'), bytes)
     const { media, issues } = await resolveMedia(request({ frame_images: [{ input_image: './img/first.png' }] }), spec)
     expect(issues).toEqual([])
@@ -124,9 +127,9 @@ describe('resolveMedia', () => {
   it('changes the hash when one byte changes', async () => {
     const file = path.join(dir, 'pages', 'img', 'edit.jpg')
     const ref = { frame_images: [{ input_image: 'img/edit.jpg' }] }
-    await writeFile(file, Buffer.from([1, 2, 3, 4]))
+    await writeFile(file, Buffer.from([0xff, 0xd8, 0xff, 4]))
     const before = (await resolveMedia(request(ref), spec)).media.get('img/edit.jpg')?.sha256
-    await writeFile(file, Buffer.from([1, 2, 3, 5]))
+    await writeFile(file, Buffer.from([0xff, 0xd8, 0xff, 5]))
     const after = (await resolveMedia(request(ref), spec)).media.get('img/edit.jpg')?.sha256
     expect(before).toMatch(/^[0-9a-f]{64}$/)
     expect(after).toMatch(/^[0-9a-f]{64}$/)
@@ -135,7 +138,7 @@ describe('resolveMedia', () => {
 
   it('reads a file once, whatever spellings and fields name it', async () => {
     const file = path.join(dir, 'pages', 'img', 'same.webp')
-    await writeFile(file, 'webp bytes')
+    await writeFile(file, riff('WEBP', 'webp bytes'))
     const { media, issues } = await resolveMedia(
       request({
         frame_images: [{ input_image: 'img/same.webp' }],
@@ -145,7 +148,7 @@ describe('resolveMedia', () => {
     )
     expect(issues).toEqual([])
     expect(media.size).toBe(4)
-    expect(new Set([...media.values()].map((m) => m.sha256))).toEqual(new Set([sha256('webp bytes')]))
+    expect(new Set([...media.values()].map((m) => m.sha256))).toEqual(new Set([sha256(riff('WEBP', 'webp bytes'))]))
     expect([...media.values()].every((m) => m.kind === 'file' && m.path === file)).toBe(true)
     expect(fs.createReadStream).toHaveBeenCalledTimes(1)
   })
@@ -173,7 +176,7 @@ describe('resolveMedia', () => {
   it('refuses audio over 15 MB and takes audio at the limit', async () => {
     const big = path.join(dir, 'pages', 'big.mp3')
     const ok = path.join(dir, 'pages', 'ok.wav')
-    await writeFile(big, '')
+    await writeFile(big, 'ID3')
     await truncate(big, AUDIO_MAX_BYTES + 1)
     // A real WAV (ffprobe checks it): 96 kHz, 8 channels, 32-bit is 3,072,000 bytes a second, so 15 MB lasts 4.9 s.
     await writeFile(ok, wavHeader(AUDIO_MAX_BYTES - 44, 96_000, 8, 32))
@@ -198,7 +201,7 @@ describe('resolveMedia', () => {
   })
 
   it('accepts extensions in any case', async () => {
-    await writeFile(path.join(dir, 'pages', 'UPPER.MOV'), 'mov bytes')
+    await writeFile(path.join(dir, 'pages', 'UPPER.MOV'), Buffer.from('\0\0\0\x14ftypqt  mov bytes', 'latin1'))
     const { media, issues } = await resolveMedia(request({ reference_videos: [{ video: 'UPPER.MOV' }] }), spec)
     expect(issues).toEqual([])
     expect(media.get('UPPER.MOV')?.mime).toBe('video/quicktime')
