@@ -189,3 +189,37 @@ describe('local media', () => {
     expect(fake.creates).toBe(1)
   })
 })
+
+describe('vidspec watch with misbehaving specs', () => {
+  it('reports an unhandled rejection, a throwing timer and a loop as those specs errors, and keeps processing edits', async () => {
+    const p = await project({
+      'ok.video.ts': togetherSpec('ok'),
+      'rejects.video.ts': misbehaving("void Promise.reject(new Error('rejected later'))", 'rejects'),
+      'timer.video.ts': misbehaving("setTimeout(() => { throw new Error('timer threw') }, 5)", 'timer'),
+      'loop.video.ts': misbehaving('while (true) {}', 'loop'),
+    })
+    const w = spawnCli(['watch', '--debounce', '40'], { cwd: p.root, env: { ...env(), CI: 'true' } })
+    try {
+      const lines = () => w.output().stderr.split('\n')
+      const line = (kind: string, spec: string) => lines().filter((l) => new RegExp(`^${kind}\\s+${spec.replace('.', '\\.')}\\b`).test(l))
+      await waitFor('the first pass', () => line('done', 'ok.video.ts').length === 1 && line('invalid', 'loop.video.ts').length === 1, 30_000)
+      expect(line('invalid', 'rejects.video.ts')[0]).toMatch(/threw after evaluating \(an unhandled rejection or a throwing timer\): rejected later/)
+      expect(line('invalid', 'timer.video.ts')[0]).toMatch(/threw after evaluating .*: timer threw/)
+      expect(line('invalid', 'loop.video.ts')[0]).toMatch(/did not finish evaluating within 1\.5 s/)
+
+      // Still alive, still answering edits: fixing a broken spec and editing a good one both build.
+      await p.write('rejects.video.ts', togetherSpec('rejects fixed'))
+      await waitFor('the fixed spec built', () => line('done', 'rejects.video.ts').length === 1, 30_000)
+      await p.write('ok.video.ts', togetherSpec('ok two'))
+      await waitFor('the edited spec built', () => line('done', 'ok.video.ts').length === 2, 30_000)
+      await p.write('timer.video.ts', misbehaving("setTimeout(() => { throw new Error('timer threw again') }, 5)", 'timer'))
+      await waitFor('the timer spec reported again', () => line('invalid', 'timer.video.ts').length === 2, 30_000)
+      expect(w.child.exitCode).toBeNull()
+      expect([...fake.createsByPrompt.keys()].sort()).toEqual(['ok', 'ok two', 'rejects fixed'])
+    } finally {
+      w.child.kill('SIGTERM')
+      await Promise.race([w.done, new Promise((r) => setTimeout(r, 10_000))])
+      await w.stop()
+    }
+  })
+})
