@@ -388,6 +388,8 @@ export class Vidspec {
       loaded.map(async ({ file, spec, error }): Promise<BuildItem> => {
         const id = specId(this.config.root, file)
         const name = specName(this.config.root, file)
+        // Interrupted while it was being evaluated: cancelled, like a job, not a bad spec.
+        if (!spec && error && isVidspecError(error, 'ABORTED')) return { id, name, file, status: 'failed', error, durationMs: 0 }
         if (!spec) {
           const err = error ?? new VidspecError('SPEC_INVALID', `${id}: could not be loaded`)
           this.#emitInvalid(id, err)

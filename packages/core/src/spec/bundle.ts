@@ -44,7 +44,12 @@ export interface Bundled {
   inputs: Record<string, string>
   /** Some dep reads the environment, the clock or randomness (see purity.ts). */
   impure: boolean
+  /** The text of each JSON dep, by path: handed to the evaluation beside the code (see `jsonModule`). */
+  json: Record<string, string>
 }
+
+/** Where an evaluation finds the JSON texts its bundle parses: `globalThis[JSON_REGISTRY][path]`. */
+export const JSON_REGISTRY = 'vidspec.json'
 
 const VIRTUAL_CORE = 'vidspec-core'
 
@@ -116,6 +121,8 @@ const LOADERS: Record<string, Loader> = {
 interface Captured {
   sha256: string
   impure: boolean
+  /** For a JSON file: its text, which the bundle does not contain. */
+  json?: string
 }
 
 /**
@@ -136,6 +143,11 @@ function capturePlugin(captured: Map<string, Captured>): Plugin {
           sha256: createHash('sha256').update(bytes).digest('hex'),
           impure: text !== undefined && textReadsEnvironment(text),
         })
+        if (extname(args.path) === '.json') {
+          const json = jsonModule(args.path, bytes)
+          if (json.text !== undefined) (captured.get(args.path) as Captured).json = json.text
+          return { contents: json.contents, loader: json.loader }
+        }
         if (!loader || text === undefined) return { contents: bytes, loader: 'default' }
         if (!text.includes('import.meta')) return { contents: text, loader }
         const { transform } = await esbuild()
@@ -154,6 +166,35 @@ function capturePlugin(captured: Map<string, Captured>): Plugin {
       })
     },
   }
+}
+
+const RESERVED = new Set(
+  'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await arguments eval'.split(' '),
+)
+
+/**
+ * A JSON file as a module that parses its text, passed beside the bundle: esbuild's JSON loader
+ * writes the data as a JS object literal, and a big one (a 48 MB data file) costs esbuild and V8
+ * tens of seconds and a GB to print and parse, where `JSON.parse` of the text takes a fraction of a
+ * second. Top-level keys stay importable by name, as with esbuild's loader. Invalid JSON goes to
+ * esbuild's loader, for its error message with a line.
+ */
+function jsonModule(path: string, bytes: Buffer): { contents: string | Buffer; loader: Loader; text?: string } {
+  const text = bytes.toString('utf8')
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    return { contents: bytes, loader: 'json' }
+  }
+  const names =
+    typeof data === 'object' && data !== null && !Array.isArray(data)
+      ? Object.keys(data).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && !RESERVED.has(k) && k !== '__vidspecJson')
+      : []
+  const registry = `globalThis[Symbol.for(${JSON.stringify(JSON_REGISTRY)})]`
+  const lines = [`const __vidspecJson = JSON.parse(${registry}[${JSON.stringify(path)}])`, 'export default __vidspecJson']
+  for (const name of names) lines.push(`export const ${name} = __vidspecJson[${JSON.stringify(name)}]`)
+  return { contents: `${lines.join('\n')}\n`, loader: 'js', text }
 }
 
 export function inNodeModules(file: string): boolean {
@@ -246,14 +287,17 @@ function pick(
     ),
   ].sort()
   const inputs: Record<string, string> = {}
+  const json: Record<string, string> = {}
   let impure = false
   for (const dep of deps) {
+    const text = captured.get(dep)?.json
+    if (text !== undefined) json[dep] = text
     // Every local file passes the capture plugin; the fallback only guards against a loader we skip.
     const got = captured.get(dep) ?? { sha256: createHash('sha256').update(readFileSync(dep)).digest('hex'), impure: true }
     inputs[dep] = got.sha256
     impure ||= got.impure
   }
-  return { code: withAbsoluteMap(output.text, map.text, parse(codePath).dir), deps, inputs, impure }
+  return { code: withAbsoluteMap(output.text, map.text, parse(codePath).dir), deps, inputs, impure, json }
 }
 
 /**

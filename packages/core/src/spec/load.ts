@@ -7,7 +7,7 @@ import pLimit from 'p-limit'
 import { SPEC_BRAND } from '../define.js'
 import { VidspecError, showValue } from '../errors.js'
 import { hashFile } from '../store/atomic.js'
-import { ModuleLoadError, bundleModule, bundleModules, type Bundled } from './bundle.js'
+import { JSON_REGISTRY, ModuleLoadError, bundleModule, bundleModules, type Bundled } from './bundle.js'
 import { EvaluatorPool, type EvaluationFailure, type EvaluationOutcome } from './evaluate/pool.js'
 
 export { ModuleLoadError } from './bundle.js'
@@ -84,7 +84,9 @@ function leaveBundleDir(): void {
   bundleDir = undefined
 }
 
-async function evaluateHere(file: string, code: string, deps: string[]): Promise<Record<string, unknown>> {
+const jsonRegistry = globalThis as unknown as Record<symbol, Record<string, string> | undefined>
+
+async function evaluateHere(file: string, { code, deps, json }: Bundled): Promise<Record<string, unknown>> {
   if (!sourceMapsOn) {
     // Without this Node ignores the inline map and errors in a module point into the temp bundle.
     process.setSourceMapsEnabled(true)
@@ -93,6 +95,9 @@ async function evaluateHere(file: string, code: string, deps: string[]): Promise
   const bundled = join(enterBundleDir(), `${++bundleCount}-${basename(file)}.mjs`)
   try {
     writeFileSync(bundled, code)
+    // The JSON texts the bundle parses (bundle.ts); loads of one process may overlap, so merged.
+    const registry = (jsonRegistry[Symbol.for(JSON_REGISTRY)] ??= {})
+    Object.assign(registry, json)
     // Node keeps the parsed source map after the file is gone.
     return (await import(pathToFileURL(bundled).href)) as Record<string, unknown>
   } catch (err) {
@@ -100,6 +105,8 @@ async function evaluateHere(file: string, code: string, deps: string[]): Promise
     const at = ownFrame(err instanceof Error ? err.stack : undefined, deps)
     throw new ModuleLoadError('evaluate', `threw while evaluating: ${message}${at ? ` (at ${at})` : ''}`, err)
   } finally {
+    const registry = jsonRegistry[Symbol.for(JSON_REGISTRY)]
+    for (const path of Object.keys(json)) if (registry) delete registry[path]
     try {
       rmSync(bundled, { force: true })
     } finally {
@@ -114,9 +121,9 @@ async function evaluateHere(file: string, code: string, deps: string[]): Promise
  */
 export async function loadModuleFile(file: string): Promise<LoadedModule> {
   const abs = resolve(file)
-  const { code, deps } = await bundleModule(abs)
-  const mod = await evaluateHere(abs, code, deps)
-  return { value: mod.default, deps }
+  const bundled = await bundleModule(abs)
+  const mod = await evaluateHere(abs, bundled)
+  return { value: mod.default, deps: bundled.deps }
 }
 
 let sharedPool: EvaluatorPool | undefined
@@ -188,12 +195,21 @@ function toSpec(file: string, bundled: Bundled, outcome: EvaluationOutcome, time
 /**
  * Evaluates many specs in isolation: one esbuild build for all, then each bundle in a worker with a
  * timeout. Each file maps to its result or its SPEC_LOAD_FAILED error; one broken spec never fails
- * the others. Rejects only when `signal` aborts.
+ * the others. When `signal` aborts, the workers stop at once and the specs not done are ABORTED.
  */
 export async function loadSpecFiles(files: string[], opts: EvaluateOptions = {}): Promise<Map<string, EvaluatedSpec | VidspecError>> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_SPEC_TIMEOUT_MS
   const out = new Map<string, EvaluatedSpec | VidspecError>()
   if (files.length === 0) return out
+  const aborted = (file: string) => {
+    const reason: unknown = opts.signal?.reason
+    const why = reason instanceof Error ? reason.message : 'aborted'
+    out.set(file, new VidspecError('ABORTED', `${file}: not evaluated (${why})`, { file, cause: reason }))
+  }
+  if (opts.signal?.aborted) {
+    files.forEach(aborted)
+    return out
+  }
   const abs = files.map((f) => resolve(f))
   let bundles: Map<string, Bundled | ModuleLoadError>
   try {
@@ -203,7 +219,6 @@ export async function loadSpecFiles(files: string[], opts: EvaluateOptions = {})
     for (const file of files) out.set(file, specError(file, detail, err))
     return out
   }
-  opts.signal?.throwIfAborted()
   const pool = evaluatorPool()
   await Promise.all(
     files.map(async (file, i) => {
@@ -212,7 +227,14 @@ export async function loadSpecFiles(files: string[], opts: EvaluateOptions = {})
         out.set(file, specError(file, bundled?.detail ?? 'could not be bundled', bundled))
         return
       }
-      const outcome = await pool.evaluate(bundled.code, basename(file), { timeoutMs, signal: opts.signal })
+      let outcome: EvaluationOutcome
+      try {
+        outcome = await pool.evaluate(bundled.code, basename(file), { timeoutMs, signal: opts.signal, json: bundled.json })
+      } catch (err) {
+        // The pool rejects only on abort: the spec was stopped, not wrong.
+        if (opts.signal?.aborted) return aborted(file)
+        throw err
+      }
       try {
         out.set(file, toSpec(file, bundled, outcome, timeoutMs))
       } catch (err) {

@@ -81,6 +81,7 @@ export class ProjectWatcher {
     this.#enqueueWork(async () => {
       const since = performance.now()
       const loaded = await this.#project.loadAll(undefined, { signal: this.#stop.signal })
+      if (this.#stop.signal.aborted) return
       await Promise.all(loaded.map(({ file, spec, error }) => this.#decideLoaded(file, 'added', since, spec ? { spec } : { error })))
     })
   }

@@ -43,6 +43,7 @@ export interface PoolOptions {
 
 interface Job {
   code: string
+  json: Record<string, string>
   name: string
   timeoutMs: number
   signal: AbortSignal | undefined
@@ -107,11 +108,15 @@ export class EvaluatorPool {
   }
 
   /** Evaluates one bundle in a worker. Rejects only when `signal` aborts; every spec failure is an outcome. */
-  async evaluate(code: string, name: string, opts: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<EvaluationOutcome> {
+  async evaluate(
+    code: string,
+    name: string,
+    opts: { timeoutMs: number; signal?: AbortSignal | undefined; json?: Record<string, string> | undefined },
+  ): Promise<EvaluationOutcome> {
     this.#file ??= await (this.#finding ??= workerFile())
     if (opts.signal?.aborted) throw opts.signal.reason
     return new Promise((resolve, reject) => {
-      this.#queue.push({ code, name, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve, reject })
+      this.#queue.push({ code, json: opts.json ?? {}, name, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve, reject })
       this.#pump()
     })
   }
@@ -162,7 +167,7 @@ export class EvaluatorPool {
     let outcome: EvaluationOutcome
     try {
       writeFileSync(path, job.code)
-      outcome = await this.#exchange(slot, job, { id, path: pathToFileURL(path).href })
+      outcome = await this.#exchange(slot, job, { id, path: pathToFileURL(path).href, json: job.json })
     } catch (err) {
       outcome = { hasDefault: false, branded: false, kind: 'undefined', error: { reason: 'crashed', message: err instanceof Error ? err.message : String(err) } }
     } finally {

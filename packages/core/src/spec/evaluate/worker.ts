@@ -16,6 +16,8 @@ export interface EvaluateRequest {
   id: number
   /** Absolute path of the bundle (written by the pool, removed by it). */
   path: string
+  /** JSON texts the bundle parses, by path (see bundle.ts, `jsonModule`). */
+  json: Record<string, string>
 }
 
 export type EvaluateReply =
@@ -26,6 +28,8 @@ export type EvaluateReply =
 const port = parentPort
 if (!port) throw new Error('vidspec: the evaluator worker must run in a worker thread')
 const SPEC_BRAND = Symbol.for('vidspec.spec')
+const JSON_REGISTRY = Symbol.for('vidspec.json')
+const registry = globalThis as unknown as Record<symbol, Record<string, string> | undefined>
 
 // Without this Node ignores the bundle's inline map and errors point into the temp file.
 process.setSourceMapsEnabled(true)
@@ -68,7 +72,11 @@ port.on('message', (job: EvaluateRequest) => {
   current = job.id
   answered = false
   port.unref()
-  import(job.path).then(
+  registry[JSON_REGISTRY] = job.json
+  const loading = import(job.path)
+  // The texts are parsed at the top of the bundle; dropping them frees the worker of a second copy.
+  void loading.finally(() => (registry[JSON_REGISTRY] = undefined)).catch(() => {})
+  loading.then(
     (mod: Record<string, unknown>) => {
       const value = mod.default
       const kind = describeKind(value)
