@@ -309,8 +309,8 @@ export class Vidspec {
     }
   }
 
-  async plan(files?: string[]): Promise<PlanItem[]> {
-    const [loaded, lock] = await Promise.all([this.loadAll(files), readLockfile(this.config.root)])
+  async plan(files?: string[], opts: { signal?: AbortSignal | undefined } = {}): Promise<PlanItem[]> {
+    const [loaded, lock] = await Promise.all([this.loadAll(files, opts), readLockfile(this.config.root)])
     const remote = this.#sharedRemote
     return Promise.all(
       loaded.map(async ({ file, spec, error }): Promise<PlanItem> => {

@@ -53,6 +53,8 @@ interface Job {
 
 interface Slot {
   worker: Worker
+  /** Settles when the worker thread runs: a spec's time starts then, not while a loaded machine starts a thread. */
+  online: Promise<void>
   jobs: number
   busy: boolean
 }
@@ -149,7 +151,11 @@ export class EvaluatorPool {
       // A spec that allocates without bound fails as itself (ERR_WORKER_OUT_OF_MEMORY).
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_LIMIT_MB },
     })
-    const slot: Slot = { worker, jobs: 0, busy: false }
+    const online = new Promise<void>((resolve) => {
+      worker.once('online', resolve)
+      worker.once('exit', resolve)
+    })
+    const slot: Slot = { worker, online, jobs: 0, busy: false }
     // An idle worker never keeps the process alive; a crash between jobs only retires it.
     worker.unref()
     worker.on('error', () => this.#retire(slot))
@@ -167,6 +173,7 @@ export class EvaluatorPool {
     let outcome: EvaluationOutcome
     try {
       writeFileSync(path, job.code)
+      await slot.online
       outcome = await this.#exchange(slot, job, { id, path: pathToFileURL(path).href, json: job.json })
     } catch (err) {
       outcome = { hasDefault: false, branded: false, kind: 'undefined', error: { reason: 'crashed', message: err instanceof Error ? err.message : String(err) } }
@@ -226,6 +233,7 @@ export class EvaluatorPool {
       worker.on('error', onError)
       worker.on('exit', onExit)
       job.signal?.addEventListener('abort', onAbort, { once: true })
+      if (job.signal?.aborted) return onAbort()
       worker.postMessage(request)
     })
   }
