@@ -220,3 +220,57 @@ describe('resolveMedia', () => {
     expect(issues.map((i) => i.path)).toEqual(['media.frame_images[0].input_image', 'media.reference_images[0]', 'media.audio_inputs[0]'])
   })
 })
+
+describe('resolveMedia: where a file may come from', () => {
+  const PNG_BYTES = Buffer.concat([PNG, Buffer.from('png body')])
+  let outside: string
+
+  beforeAll(async () => {
+    outside = await mkdtemp(path.join(os.tmpdir(), 'vidspec-media-outside-'))
+    await writeFile(path.join(outside, 'secret.txt'), 'not for the provider')
+    await writeFile(path.join(outside, 'shared.png'), PNG_BYTES)
+    await writeFile(path.join(dir, 'pages', 'img', 'inside.png'), PNG_BYTES)
+    await fs.promises.symlink(path.join(outside, 'shared.png'), path.join(dir, 'pages', 'img', 'escape.png'))
+    await fs.promises.symlink(path.join(dir, 'pages', 'img', 'inside.png'), path.join(dir, 'pages', 'img', 'alias.png'))
+  })
+  afterAll(async () => {
+    await rm(outside, { recursive: true, force: true })
+  })
+
+  const frame = (ref: string) => request({ frame_images: [{ input_image: ref }] })
+
+  it('takes files inside the root, through a symlink that stays inside too', async () => {
+    const { media, issues } = await resolveMedia(request({ reference_images: ['img/inside.png', 'img/alias.png'] }), spec, { root: dir })
+    expect(issues).toEqual([])
+    expect(media.get('img/alias.png')?.sha256).toBe(sha256(PNG_BYTES))
+  })
+
+  it('refuses a symlink that leads out of the root and an absolute path outside it, without reading them', async () => {
+    const link = await resolveMedia(frame('img/escape.png'), spec, { root: dir })
+    expect(link.issues).toHaveLength(1)
+    expect(link.issues[0]?.message).toMatch(/a file inside the project .* or a folder listed in media\.allow; .*escape\.png links to .*shared\.png, outside it/)
+    const abs = await resolveMedia(frame(path.join(outside, 'shared.png')), spec, { root: dir })
+    expect(abs.issues[0]?.message).toMatch(/shared\.png is outside it/)
+    expect(fs.createReadStream).not.toHaveBeenCalled()
+  })
+
+  it('takes a file from a folder in media.allow', async () => {
+    const { media, issues } = await resolveMedia(frame('img/escape.png'), spec, { root: dir, allow: [outside] })
+    expect(issues).toEqual([])
+    expect(media.get('img/escape.png')).toMatchObject({ mime: 'image/png', sha256: sha256(PNG_BYTES) })
+  })
+
+  it('judges a file by its bytes, not its name', async () => {
+    await writeFile(path.join(dir, 'pages', 'img', 'text.png'), 'just text')
+    await writeFile(path.join(dir, 'pages', 'img', 'really-jpeg.png'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2]))
+    await writeFile(path.join(dir, 'pages', 'img', 'image.mp3'), PNG_BYTES)
+    const text = await resolveMedia(frame('img/text.png'), spec, { root: dir })
+    expect(text.issues[0]?.message).toMatch(/an image file \(PNG, JPEG, WebP or GIF\); .*text\.png is not one: its bytes look like text/)
+    // A JPEG named .png is still an image, and is sent as what it is.
+    const jpeg = await resolveMedia(frame('img/really-jpeg.png'), spec, { root: dir })
+    expect(jpeg.issues).toEqual([])
+    expect(jpeg.media.get('img/really-jpeg.png')?.mime).toBe('image/jpeg')
+    const audio = await resolveMedia(request({ audio_inputs: ['img/image.mp3'] }), spec, { root: dir })
+    expect(audio.issues[0]?.message).toMatch(/an audio file \(WAV or MP3\); .*image\.mp3 is an image file \(PNG\)/)
+  })
+})
