@@ -33,7 +33,7 @@ export interface EvaluationFailure {
 }
 
 export interface PoolOptions {
-  /** Workers at most; @default min(cores, 4) */
+  /** Workers at most; @default cores, from 2 to 4 */
   size?: number
   /** A worker is replaced after this many evaluations. @default 50 */
   maxJobsPerWorker?: number
@@ -99,7 +99,8 @@ export class EvaluatorPool {
   #file: URL | undefined
 
   constructor(opts: PoolOptions = {}) {
-    this.#size = Math.max(1, opts.size ?? Math.min(availableParallelism(), 4))
+    // At least two, so one spec stuck until its timeout never holds up every other spec (a dev server).
+    this.#size = Math.max(1, opts.size ?? Math.min(Math.max(availableParallelism(), 2), 4))
     this.#maxJobs = opts.maxJobsPerWorker ?? 50
     this.#maxHeap = opts.maxHeapBytes ?? 96 * 1024 * 1024
   }
