@@ -166,7 +166,7 @@ describe('local media', () => {
     expect(message('link.video.ts')).toMatch(/^link\.video\.ts: .*\n.*media\.frame_images\[0\]\.input_image: a file inside the project .* links to .*notes\.txt, outside it \(got "\.\/assets\/link\.png"\)/)
     expect(message('absolute.video.ts')).toMatch(/media\.frame_images\[0\]\.input_image: .*outside\.png is outside it \(got ".*outside\.png"\)/)
     expect(message('text.video.ts')).toMatch(/an image file \(PNG, JPEG, WebP or GIF\); .*fake\.png is not one: its bytes look like text \(got "\.\/assets\/fake\.png"\)/)
-    expect(message('audio.video.ts')).toMatch(/media\.audio_inputs\[0\]: an audio file \(WAV or MP3\); .*voice\.mp3 is an image file \(PNG\) \(got "\.\/assets\/voice\.mp3"\)/)
+    expect(message('audio.video.ts')).toMatch(/media\.audio_inputs\[0\]: a WAV or MP3 file of 3 to 30 seconds and at most 15 MB; .*voice\.mp3 is an image file \(PNG\) \(got "\.\/assets\/voice\.mp3"\)/)
     // One issue per bad field: no second "never resolved (internal error)" line.
     for (const id of ['link.video.ts', 'absolute.video.ts', 'text.video.ts', 'audio.video.ts']) {
       expect(message(id), id).toMatch(/1 problem/)

@@ -271,6 +271,6 @@ describe('resolveMedia: where a file may come from', () => {
     expect(jpeg.issues).toEqual([])
     expect(jpeg.media.get('img/really-jpeg.png')?.mime).toBe('image/jpeg')
     const audio = await resolveMedia(request({ audio_inputs: ['img/image.mp3'] }), spec, { root: dir })
-    expect(audio.issues[0]?.message).toMatch(/an audio file \(WAV or MP3\); .*image\.mp3 is an image file \(PNG\)/)
+    expect(audio.issues[0]?.message).toMatch(/a WAV or MP3 file of 3 to 30 seconds and at most 15 MB; .*image\.mp3 is an image file \(PNG\)/)
   })
 })

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { showValue } from '../errors.js'
 import type { SpecIssue } from '../errors.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
-import { audioProblem, audioUrlProblem, dataUriBytes } from './audio.js'
+import { AUDIO_ALLOWED, audioProblem, audioUrlProblem, dataUriBytes } from './audio.js'
 import { SNIFF_BYTES, describeUnknown, sniffMedia } from '../media/sniff.js'
 
 export type MediaKind = 'image' | 'video' | 'audio'
@@ -113,10 +113,8 @@ export async function resolveMedia(request: NormalizedRequest, specFile: string,
       }
       const info = await pending
       if ('problem' in info) return issue(info.problem)
-      if (!info.sniffed) return issue(`${KIND_WORD[kind]} file (${kindNames(kind)}); ${file} is not one: ${describeUnknown(info.head)}`)
-      if (info.sniffed.kind !== kind) {
-        return issue(`${KIND_WORD[kind]} file (${kindNames(kind)}); ${file} is ${KIND_WORD[info.sniffed.kind]} file (${info.sniffed.name})`)
-      }
+      if (!info.sniffed) return issue(`${allowedWords(kind)}; ${file} is not one: ${describeUnknown(info.head)}`)
+      if (info.sniffed.kind !== kind) return issue(`${allowedWords(kind)}; ${file} is ${KIND_WORD[info.sniffed.kind]} file (${info.sniffed.name})`)
       const problem = checkFormat(kind, { mime: info.sniffed.mime, size: info.size })
       if (problem) return issue(problem)
       const heard = kind === 'audio' ? await audioProblem({ file }, info.size) : undefined
@@ -202,9 +200,10 @@ function checkFormat(kind: MediaKind, file: { mime: string; size: number }): str
   return undefined
 }
 
-const KIND_NAMES: Record<MediaKind, string> = { image: 'PNG, JPEG, WebP or GIF', video: 'MP4, WebM or QuickTime', audio: 'WAV or MP3' }
-function kindNames(kind: MediaKind): string {
-  return KIND_NAMES[kind]
+const KIND_NAMES: Record<Exclude<MediaKind, 'audio'>, string> = { image: 'PNG, JPEG, WebP or GIF', video: 'MP4, WebM or QuickTime' }
+/** What a field of this kind takes, for messages (audio has its own rules, from audio.ts). */
+function allowedWords(kind: MediaKind): string {
+  return kind === 'audio' ? AUDIO_ALLOWED : `${KIND_WORD[kind]} file (${KIND_NAMES[kind]})`
 }
 
 function extensionList(kind: MediaKind): string {
