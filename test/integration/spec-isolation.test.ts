@@ -63,7 +63,7 @@ describe('specs that never finish', () => {
       expect(bySpec[id]?.error?.code, id).toBe('SPEC_LOAD_FAILED')
       expect(bySpec[id]?.error?.message, id).toContain(p.path(id))
     }
-    expect(bySpec['never.video.ts']?.error?.message).toMatch(/never finished evaluating: its top-level code awaits a promise that can never settle/)
+    expect(bySpec['never.video.ts']?.error?.message).toMatch(/never finished evaluating: its top-level code awaits a promise that can never settle .*specTimeoutMs in vidspec\.config \(1\.5 s\)/)
     expect(bySpec['loop.video.ts']?.error?.message).toMatch(/did not finish evaluating within 1\.5 s .*specTimeoutMs/)
     expect(bySpec['timer.video.ts']?.error?.message).toMatch(/kept running for more than 1\.5 s after evaluating .*specTimeoutMs/)
     expect(bySpec['clip-0.video.ts']?.status).toBe('generated')

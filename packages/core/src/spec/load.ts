@@ -155,7 +155,8 @@ function failureDetail(f: EvaluationFailure, deps: string[], timeoutMs: number):
     case 'threw-later':
       return `threw after evaluating (an unhandled rejection or a throwing timer): ${f.message}${where}`
     case 'never-settled':
-      return 'never finished evaluating: its top-level code awaits a promise that can never settle'
+      // Told at once, without waiting out the limit: nothing is left that could ever settle it.
+      return `never finished evaluating: its top-level code awaits a promise that can never settle (nothing is left to settle it, so it would outlast any limit; ${limit})`
     case 'timeout':
       return `did not finish evaluating within ${seconds(timeoutMs)} (an endless loop, or work that never ends); ${limit}`
     case 'kept-alive':
