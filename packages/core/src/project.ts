@@ -180,7 +180,7 @@ export class Vidspec {
 
   /**
    * Loads, validates and keys one spec (evaluated in isolation, see spec/evaluate/). Throws
-   * SPEC_LOAD_FAILED / SPEC_INVALID naming the file; rejects with the signal's reason on abort.
+   * SPEC_LOAD_FAILED / SPEC_INVALID naming the file, or ABORTED when `signal` stops the evaluation.
    */
   async load(file: string, opts: { signal?: AbortSignal | undefined } = {}): Promise<LoadedSpec> {
     return this.#finish(file, await loadSpecFile(file, this.#evaluateOptions(opts.signal)))
