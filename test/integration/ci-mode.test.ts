@@ -4,6 +4,9 @@ import { startFakeTogether, type FakeTogether } from '../fake-together/server.js
 import { runCli, tempProject, type TempProject } from '../helpers/project.js'
 import { FAST, togetherSpec } from '../helpers/together.js'
 
+// Local media are judged by their bytes: a keyframe fixture starts with the PNG signature.
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
 const API_KEY = 'ci-mode-key'
 let fake: FakeTogether
 const cleanups: Array<() => Promise<unknown>> = []
@@ -175,11 +178,11 @@ describe('plan --explain', () => {
       'keyframe.video.ts': spec('keyframe', 20, './first.png'),
       'solo.video.ts': togetherSpec('solo'),
     })
-    await p.write('first.png', Buffer.from('an image, byte for byte'))
+    await p.write('first.png', Buffer.concat([PNG_SIGNATURE, Buffer.from('an image, byte for byte')]))
     expect((await cli(p, ['build'])).code).toBe(0)
 
     await p.write('hero.video.ts', spec('hero', 30))
-    await p.write('first.png', Buffer.from('an image, byte for bytes'))
+    await p.write('first.png', Buffer.concat([PNG_SIGNATURE, Buffer.from('an image, byte for bytes')]))
     await p.write('new.video.ts', togetherSpec('newcomer'))
     let r = await cli(p, ['plan', '--explain'])
     expect(r.code).toBe(0)
@@ -199,7 +202,7 @@ describe('plan --explain', () => {
     )
 
     await p.write('hero.video.ts', spec('hero', 20))
-    await p.write('first.png', Buffer.from('an image, byte for byte'))
+    await p.write('first.png', Buffer.concat([PNG_SIGNATURE, Buffer.from('an image, byte for byte')]))
     await p.write('brand.ts', brand.replace('teal', 'amber'))
     r = await cli(p, ['plan', '--explain'])
     expect(r.stdout).toBe(

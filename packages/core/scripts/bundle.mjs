@@ -1,7 +1,8 @@
 // Bundles the compiled core (dist/, from tsc) into dist/bundle/: one entry plus shared chunks for the
 // parts loaded lazily. Loading ~75 small modules costs Node about twice what a few bundled files do,
 // and every `vidspec` command and Vite build pays it. Types stay tsc's (dist/*.d.ts); dependencies
-// stay external.
+// stay external. The spec evaluator's worker is its own entry (`evaluate-worker.js`), found by the
+// pool beside the chunk it is bundled into.
 import { build } from 'esbuild'
 import { rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -10,7 +11,10 @@ import { fileURLToPath } from 'node:url'
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist')
 await rm(join(dist, 'bundle'), { recursive: true, force: true })
 await build({
-  entryPoints: [join(dist, 'index.js')],
+  entryPoints: [
+    { in: join(dist, 'index.js'), out: 'index' },
+    { in: join(dist, 'spec', 'evaluate', 'worker.js'), out: 'evaluate-worker' },
+  ],
   outdir: join(dist, 'bundle'),
   bundle: true,
   splitting: true,

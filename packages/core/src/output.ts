@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { dirname, join, relative } from 'node:path'
-import { isVidspecError, type VidspecError } from './errors.js'
+import { dirname, isAbsolute, join, relative, sep } from 'node:path'
+import { VidspecError, isVidspecError } from './errors.js'
 import type { Store } from './store/index.js'
 import type { Entry } from './types.js'
 
@@ -30,6 +30,14 @@ export async function writeOutputs(
   outDir: string,
   items: Array<{ id: string; name: string; entry: Entry }>,
 ): Promise<{ manifest: ManifestItem[]; manifestPath: string; failed: Array<{ id: string; error: VidspecError }> }> {
+  // Spec names are checked when specs are found (spec/outputs.ts); this is the last guard, before
+  // anything is written.
+  for (const { id, name, entry } of items) {
+    const rel = relative(outDir, join(outDir, `${name}.${entry.ext}`))
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+      throw new VidspecError('CONFIG_INVALID', `${id}: its output "${name}.${entry.ext}" would be outside the out folder ${outDir}; nothing was written`)
+    }
+  }
   await mkdir(outDir, { recursive: true })
   const manifest: ManifestItem[] = []
   const failed: Array<{ id: string; error: VidspecError }> = []

@@ -17,9 +17,10 @@ import { RemoteCache } from './remote/cache.js'
 import { Runner, type RunResult } from './runner/runner.js'
 import { runnerSettings } from './runner/settings.js'
 import { discoverSpecs, specId, specName } from './spec/discover.js'
-import { hashFiles, loadSpecFile } from './spec/load.js'
+import { hashFiles, loadSpecFile, loadSpecFiles, type EvaluatedSpec } from './spec/load.js'
 import { SpecMemo, type MemoizedSpec } from './spec/memo.js'
 import { resolveMedia } from './spec/media.js'
+import { checkOutputNames } from './spec/outputs.js'
 import { Store } from './store/index.js'
 import type { Entry, NormalizedRequest, ResolvedMedia } from './types.js'
 
@@ -31,6 +32,8 @@ export interface LoadedSpec {
   name: string
   /** Absolute paths of every local file the spec's module imported, itself included. */
   deps: string[]
+  /** sha256 of each dep as the evaluation that made `request` read it (not as the file is now). */
+  depHashes: Record<string, string>
   request: NormalizedRequest
   media: Map<string, ResolvedMedia>
   key: string
@@ -175,26 +178,41 @@ export class Vidspec {
     return specId(this.config.root, file)
   }
 
-  /** Loads, validates and keys one spec. Throws SPEC_LOAD_FAILED / SPEC_INVALID naming the file. */
-  async load(file: string): Promise<LoadedSpec> {
+  /**
+   * Loads, validates and keys one spec (evaluated in isolation, see spec/evaluate/). Throws
+   * SPEC_LOAD_FAILED / SPEC_INVALID naming the file, or ABORTED when `signal` stops the evaluation.
+   */
+  async load(file: string, opts: { signal?: AbortSignal | undefined } = {}): Promise<LoadedSpec> {
+    return this.#finish(file, await loadSpecFile(file, this.#evaluateOptions(opts.signal)))
+  }
+
+  #evaluateOptions(signal: AbortSignal | undefined) {
+    return { timeoutMs: this.config.specTimeoutMs, signal }
+  }
+
+  /** Validates, resolves the media of and keys an evaluated spec. */
+  async #finish(file: string, evaluated: EvaluatedSpec): Promise<LoadedSpec> {
     const id = specId(this.config.root, file)
-    const { raw, deps } = await loadSpecFile(file)
+    const { raw, deps, inputs } = evaluated
     // The schema (zod) loads with the first spec that must be evaluated, not with every command.
     const { validateSpec } = await import('./spec/validate.js')
     const { request, warnings } = validateSpec(raw, id)
-    const { media, issues } = await resolveMedia(request, file)
+    const { media, issues } = await resolveMedia(request, file, { root: this.config.root, allow: this.config.media.allow })
     const spec: LoadedSpec = {
       file,
       id,
       name: specName(this.config.root, file),
       deps,
+      depHashes: Object.fromEntries(deps.map((d) => [d, inputs[d] ?? ''])),
       request,
       media,
       key: '',
       provider: this.provider.id,
       warnings,
     }
-    issues.push(...this.#providerIssues(spec))
+    // A field the media resolver already refused is not the provider's to judge again.
+    const refused = new Set(issues.map((i) => i.path))
+    issues.push(...this.#providerIssues(spec).filter((i) => !refused.has(i.path)))
     if (issues.length > 0) {
       throw new VidspecError('SPEC_INVALID', formatIssues(id, issues), { file: id, issues })
     }
@@ -212,11 +230,19 @@ export class Vidspec {
    * Loads every spec (or the given files); a broken spec is reported, never fatal to the others.
    * Specs whose files all hash as they did last time come from the memo without being evaluated.
    */
-  async loadAll(files?: string[]): Promise<Array<{ file: string; spec?: LoadedSpec; error?: VidspecError }>> {
+  async loadAll(
+    files?: string[],
+    opts: { signal?: AbortSignal | undefined } = {},
+  ): Promise<Array<{ file: string; spec?: LoadedSpec; error?: VidspecError }>> {
     const list = files ?? (await this.discover())
+    // Before any work: two specs writing one output, or one writing outside the out folder.
+    checkOutputNames(this.config.root, list)
     const ids = list.map((file) => specId(this.config.root, file))
     const memo = await this.#specMemo()
     const known = memo ? await memo.valid(ids) : new Map<string, MemoizedSpec>()
+    // Every spec the memo cannot answer is evaluated in one batch: one bundle build, a few workers.
+    const misses = list.filter((_, i) => !known.has(ids[i] ?? ''))
+    const evaluated = await loadSpecFiles(misses, this.#evaluateOptions(opts.signal))
     const limit = pLimit(8)
     const results = await Promise.all(
       list.map((file, i) =>
@@ -225,14 +251,14 @@ export class Vidspec {
           const memoized = known.get(id)
           if (memoized) return { file, spec: this.#fromMemo(file, id, memoized) }
           try {
-            const spec = await this.load(file)
-            await memo?.remember(id, {
-              deps: spec.deps,
-              request: spec.request,
-              media: [...spec.media],
-              key: spec.key,
-              warnings: spec.warnings,
-            })
+            const result = evaluated.get(file)
+            if (!result || result instanceof Error) throw result ?? new VidspecError('INTERNAL', `${id}: was not evaluated`)
+            const spec = await this.#finish(file, result)
+            await memo?.remember(
+              id,
+              { deps: spec.deps, request: spec.request, media: [...spec.media], key: spec.key, warnings: spec.warnings },
+              { inputs: spec.depHashes, impure: result.impure },
+            )
             return { file, spec }
           } catch (err) {
             return { file, error: asSpecError(err, id) }
@@ -274,6 +300,7 @@ export class Vidspec {
       id,
       name: specName(this.config.root, file),
       deps: m.deps,
+      depHashes: m.inputs ?? {},
       request: m.request,
       media: new Map(m.media),
       key: m.key,
@@ -282,8 +309,8 @@ export class Vidspec {
     }
   }
 
-  async plan(files?: string[]): Promise<PlanItem[]> {
-    const [loaded, lock] = await Promise.all([this.loadAll(files), readLockfile(this.config.root)])
+  async plan(files?: string[], opts: { signal?: AbortSignal | undefined } = {}): Promise<PlanItem[]> {
+    const [loaded, lock] = await Promise.all([this.loadAll(files, opts), readLockfile(this.config.root)])
     const remote = this.#sharedRemote
     return Promise.all(
       loaded.map(async ({ file, spec, error }): Promise<PlanItem> => {
@@ -301,7 +328,7 @@ export class Vidspec {
         const last = locked ?? state
         if (!last) return { ...base, status: 'new', key: spec.key, spec }
         const changes = diffRequests(last, spec)
-        const depHashes = await hashFiles(spec.deps)
+        const depHashes = await this.#depHashes(spec)
         const changedDeps = Object.entries(depHashes)
           .map(([abs, hash]) => [relative(this.config.root, abs).split('\\').join('/'), hash] as const)
           .filter(([rel, hash]) => last.deps[rel] !== hash)
@@ -325,7 +352,7 @@ export class Vidspec {
   }
 
   async build(opts: BuildOptions = {}): Promise<BuildResult> {
-    const [loaded, lock] = await Promise.all([this.loadAll(opts.files), readLockfile(this.config.root)])
+    const [loaded, lock] = await Promise.all([this.loadAll(opts.files, { signal: opts.signal }), readLockfile(this.config.root)])
     const misses: Miss[] = []
     const local: LoadedSpec[] = []
     for (const { spec } of loaded) {
@@ -361,6 +388,8 @@ export class Vidspec {
       loaded.map(async ({ file, spec, error }): Promise<BuildItem> => {
         const id = specId(this.config.root, file)
         const name = specName(this.config.root, file)
+        // Interrupted while it was being evaluated: cancelled, like a job, not a bad spec.
+        if (!spec && error && isVidspecError(error, 'ABORTED')) return { id, name, file, status: 'failed', error, durationMs: 0 }
         if (!spec) {
           const err = error ?? new VidspecError('SPEC_INVALID', `${id}: could not be loaded`)
           this.#emitInvalid(id, err)
@@ -531,9 +560,15 @@ export class Vidspec {
     })
   }
 
+  /** What the request was made from, not what the files hold now (a save may have come since). */
+  async #depHashes(spec: LoadedSpec): Promise<Record<string, string>> {
+    const known = spec.deps.every((d) => spec.depHashes[d]) && spec.deps.length > 0
+    return known ? spec.depHashes : hashFiles(spec.deps)
+  }
+
   /** Content hashes of what a spec was made from: its local media and the files it imported. */
   async #provenance(spec: LoadedSpec): Promise<{ media: Record<string, string>; deps: Record<string, string> }> {
-    const depHashes = await hashFiles(spec.deps)
+    const depHashes = await this.#depHashes(spec)
     const deps: Record<string, string> = {}
     for (const [abs, hash] of Object.entries(depHashes)) deps[relative(this.config.root, abs).split('\\').join('/')] = hash
     const media: Record<string, string> = {}

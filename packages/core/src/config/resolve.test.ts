@@ -39,6 +39,8 @@ describe('resolveConfig', () => {
       retry: { retries: 5, minDelayMs: 500, maxDelayMs: 30_000 },
       locks: { staleMs: 30_000, otherHostStaleMs: 3_600_000 },
       previews: 'warn',
+      specTimeoutMs: 5000,
+      media: { allow: [] },
     })
   })
 
@@ -48,6 +50,14 @@ describe('resolveConfig', () => {
       otherHostStaleMs: 600_000,
     })
     expect(() => resolveConfig({ locks: { staleMs: 0 } }, { root, env: {} })).toThrow(/locks\.staleMs/)
+  })
+
+  it('takes the spec timeout and media folders, the folders made absolute from the root', () => {
+    const config = resolveConfig({ specTimeoutMs: 1500, media: { allow: ['../assets', '/srv/media'] } }, { root, env: {} })
+    expect(config.specTimeoutMs).toBe(1500)
+    expect(config.media.allow).toEqual([resolve(root, '../assets'), '/srv/media'])
+    expect(() => resolveConfig({ specTimeoutMs: 0 }, { root, env: {} })).toThrow(/specTimeoutMs[\s\S]*an integer from 100 to 600000/)
+    expect(() => resolveConfig({ media: { allow: 'x' } }, { root, env: {} })).toThrow(/media\.allow[\s\S]*an array of folder paths/)
   })
 
   it('treats a missing config (undefined) like an empty one', () => {

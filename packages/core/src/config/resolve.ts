@@ -37,6 +37,9 @@ export interface ResolvedConfig {
     otherHostStaleMs: number
   }
   previews: 'allow' | 'warn' | 'error'
+  specTimeoutMs: number
+  /** `allow`: absolute folders outside the root that local media may come from. */
+  media: { allow: string[] }
   /** The shared S3 cache; undefined when none is configured or its mode is off. */
   remote?: ResolvedRemote | undefined
 }
@@ -66,6 +69,8 @@ export const configDefaults = Object.freeze({
     otherHostStaleMs: 3_600_000,
   }),
   previews: 'warn',
+  specTimeoutMs: 5000,
+  media: Object.freeze({ allow: Object.freeze([] as string[]) }),
 } as const)
 
 // zod is loaded the first time a config must be checked: a run whose config comes from the memo
@@ -121,6 +126,10 @@ function buildRules(z: typeof Zod) {
       otherHostStaleMs: intIn(1, 7 * DAY_MS, ' (milliseconds)'),
     },
     previews: rule(z.enum(['allow', 'warn', 'error']), '"allow", "warn" or "error"'),
+    specTimeoutMs: intIn(100, 600_000, ' (milliseconds)'),
+    media: {
+      allow: rule(z.array(z.string().trim().min(1)), 'an array of folder paths (absolute, or relative to the project root), e.g. ["../shared-assets"]'),
+    },
     remote: {
       mode: rule(z.enum(['read-write', 'read-only', 'off']), REMOTE_MODE_ALLOWED),
       s3: {
@@ -342,6 +351,8 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
       otherHostStaleMs: locks.otherHostStaleMs ?? configDefaults.locks.otherHostStaleMs,
     },
     previews: pick('previews') ?? (env.CI === 'true' ? 'error' : configDefaults.previews),
+    specTimeoutMs: pick('specTimeoutMs') ?? configDefaults.specTimeoutMs,
+    media: { allow: (pick('media')?.allow ?? configDefaults.media.allow).map((folder) => resolve(root, folder)) },
     remote: remote.remote,
   }
 }

@@ -31,6 +31,23 @@ export interface VidspecConfigInput {
    * @default []
    */
   ignore?: string[]
+  /**
+   * How long one spec may take to evaluate (its top-level code, awaits and timers), in milliseconds.
+   * Specs run in worker threads; one that loops, never settles or keeps a timer alive past this
+   * fails as SPEC_LOAD_FAILED, and the other specs still build.
+   * @default 5000
+   */
+  specTimeoutMs?: number
+  /** Local media files (keyframes, reference videos, audio) named by specs. */
+  media?: {
+    /**
+     * Folders outside the project root (absolute, or relative to the root) that local media may
+     * come from. Inside the root is always allowed; anything else, a symlink pointing out included,
+     * is refused before any request.
+     * @default []
+     */
+    allow?: string[]
+  }
   /** Together provider settings. The API key only ever comes from `TOGETHER_API_KEY`. */
   together?: {
     /**

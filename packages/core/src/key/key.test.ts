@@ -8,10 +8,11 @@ import { validateSpec } from '../spec/validate.js'
 import { computeKey } from './key.js'
 
 let dir: string
+const png = (text: string): Buffer => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(text)])
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vidspec-key-'))
-  await writeFile(join(dir, 'frame.png'), Buffer.from('not really a png, but bytes are bytes'))
+  await writeFile(join(dir, 'frame.png'), png('not really a png, but bytes are bytes'))
   await writeFile(join(dir, 'brand.ts'), `export const brand = { look: 'teal and amber' }\n`)
 })
 
@@ -88,9 +89,9 @@ export default dv({ model: 'minimax/hailuo-02', prompt: subject, seconds: howLon
 
   it('changes with one byte of a referenced image, not with its path', async () => {
     const before = await keyOf(base)
-    await writeFile(join(dir, 'copy.png'), Buffer.from('not really a png, but bytes are bytes'))
+    await writeFile(join(dir, 'copy.png'), png('not really a png, but bytes are bytes'))
     expect(await keyOf(base.replace('./frame.png', './copy.png'))).toBe(before)
-    await writeFile(join(dir, 'frame.png'), Buffer.from('not really a png, but bytes are bytez'))
+    await writeFile(join(dir, 'frame.png'), png('not really a png, but bytes are bytez'))
     expect(await keyOf(base)).not.toBe(before)
   })
 

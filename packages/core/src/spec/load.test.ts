@@ -192,3 +192,19 @@ describe('hashFiles', () => {
     await expect(hashFiles([join(dir, 'nope.txt')])).rejects.toThrow(/ENOENT/)
   })
 })
+
+describe('JSON imports', () => {
+  it('imports a JSON file by default and by top-level name, and reports invalid JSON with its line', async () => {
+    await write('data.json', JSON.stringify({ look: 'teal', list: [1, 2], default: 'd', 'not-an-id': 1 }))
+    const spec = await write('j.video.ts', `import data, { look, list } from './data.json'\nexport default { look, n: list.length, keys: Object.keys(data).length }\n`)
+    const { raw, deps, inputs } = await loadSpecFile(spec)
+    expect(raw).toEqual({ look: 'teal', n: 2, keys: 4 })
+    expect(deps).toEqual([join(dir, 'data.json'), spec].sort())
+    expect(inputs[join(dir, 'data.json')]).toMatch(/^[0-9a-f]{64}$/)
+    await write('bad.json', '{\n  "a": 1,\n  oops\n}')
+    const broken = await write('b.video.ts', `import bad from './bad.json'\nexport default { bad }\n`)
+    const err = await loadError(broken)
+    expect(err.message).toContain('could not be compiled')
+    expect(err.message).toContain(`${join(dir, 'bad.json')}:3:`)
+  })
+})

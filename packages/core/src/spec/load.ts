@@ -1,26 +1,25 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { isBuiltin } from 'node:module'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { BuildFailure, Loader, Message, Plugin } from 'esbuild'
 import pLimit from 'p-limit'
+import { SPEC_BRAND } from '../define.js'
 import { VidspecError, showValue } from '../errors.js'
 import { hashFile } from '../store/atomic.js'
+import { JSON_REGISTRY, ModuleLoadError, bundleModule, bundleModules, type Bundled } from './bundle.js'
+import { EvaluatorPool, type EvaluationFailure, type EvaluationOutcome } from './evaluate/pool.js'
+
+export { ModuleLoadError } from './bundle.js'
 
 /*
- * How a spec is evaluated, and why:
- * - esbuild bundles the spec with every local module it imports, so one evaluation sees the current
- *   text of all of them (no stale module cache) and the metafile lists the files the spec depends on.
- * - npm packages are not bundled (native addons, __dirname tricks, huge trees): each bare import is
- *   resolved from the importing file's directory at bundle time and left external as an absolute
- *   file URL. That makes the bundle position-independent, so it can be written to the OS temp dir,
- *   never into the project, where it would litter and wake file watchers.
- * - A data: URL would avoid the temp file, but Node neither source-maps data: modules nor prints them
- *   readably: stack traces would be a wall of base64. A real file path keeps traces on the .ts lines.
- * - `import.meta.url` of a bundled file would name the temp file, so each local file that uses
- *   `import.meta` gets its own path defined in (see `importMetaPlugin`).
+ * Two ways to evaluate a module, for two kinds of module:
+ * - specs (`*.video.ts`) run in worker threads (evaluate/pool.ts) with a timeout, many per batch:
+ *   there are many of them, they are edited all day under a dev server, and a broken one must never
+ *   stop or bloat the process;
+ * - the config runs here, in-process: there is one, it is loaded once per run, and what it exports
+ *   (functions in a Vite plugin's options, say) need not survive a structured clone.
+ * Both are bundled by esbuild (bundle.ts), which also records the exact bytes each module was built from.
  */
 
 export interface LoadedModule {
@@ -30,191 +29,31 @@ export interface LoadedModule {
   deps: string[]
 }
 
-/** A module that could not be bundled or threw while evaluating; `detail` is ready for a message. */
-export class ModuleLoadError extends Error {
-  readonly phase: 'bundle' | 'evaluate'
-  readonly detail: string
-
-  constructor(phase: 'bundle' | 'evaluate', detail: string, cause: unknown) {
-    super(detail, { cause })
-    this.name = 'ModuleLoadError'
-    this.phase = phase
-    this.detail = detail
-  }
+/** What evaluating a spec gave, with what it was made of. */
+export interface EvaluatedSpec {
+  raw: unknown
+  deps: string[]
+  /** sha256 of each dep exactly as this evaluation read it: what a memo may record. */
+  inputs: Record<string, string>
+  /** Some dep reads the environment, the clock or randomness: never memoized. */
+  impure: boolean
 }
 
-const VIRTUAL_CORE = 'vidspec-core'
-
-/**
- * `@vidspec/core` must resolve even in a project without node_modules, and must brand specs exactly
- * as core does, so it maps to core's own define module (compiled .js in dist, .ts when run from
- * source by the test runner).
- */
-/**
- * The module specs get for `@vidspec/core`: `define.js` beside the compiled sources (this file sits in
- * dist/spec/ when compiled file by file, in dist/bundle/ when bundled), or `define.ts` under src/.
- */
-function defineModulePath(): string {
-  for (const rel of ['../define.js', '../../define.js', '../define.ts']) {
-    const path = fileURLToPath(new URL(rel, import.meta.url))
-    if (existsSync(path)) return path
-  }
-  throw new Error(`vidspec: define.js not found from ${fileURLToPath(import.meta.url)}`)
+export interface EvaluateOptions {
+  /** Per spec, for the evaluation alone (bundling excluded). @default 5000 */
+  timeoutMs?: number | undefined
+  /** Aborting stops the workers at once and rejects with the signal's reason. */
+  signal?: AbortSignal | undefined
 }
 
-function corePlugin(definePath: string): Plugin {
-  return {
-    name: 'vidspec-core',
-    setup(b) {
-      b.onResolve({ filter: /^@vidspec\/core$/ }, () => ({ path: '@vidspec/core', namespace: VIRTUAL_CORE }))
-      b.onLoad({ filter: /.*/, namespace: VIRTUAL_CORE }, () => ({
-        contents: `export { defineVideo, defineConfig } from ${JSON.stringify(definePath)}`,
-        loader: 'js',
-        resolveDir: dirname(definePath),
-      }))
-    },
-  }
-}
-
-const RUNNABLE_EXTERNAL = new Set(['.js', '.mjs', '.cjs'])
-
-/** Leaves npm packages external, as absolute file URLs resolved from the importer's directory. */
-function externalPackagesPlugin(): Plugin {
-  return {
-    name: 'vidspec-external-packages',
-    setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, async (args) => {
-        if (args.pluginData === 'vidspec-inner' || isAbsolute(args.path) || isBuiltin(args.path)) return undefined
-        const found = await b.resolve(args.path, {
-          kind: args.kind,
-          resolveDir: args.resolveDir,
-          importer: args.importer,
-          pluginData: 'vidspec-inner',
-        })
-        if (found.errors.length > 0) return { errors: found.errors }
-        if (found.external || found.namespace !== 'file') return found
-        // tsconfig path aliases and linked workspace sources resolve outside node_modules: those are
-        // the project's own code, so they are bundled (and tracked as deps) like relative imports.
-        // JSON and other assets are bundled too, since Node 20 cannot import them without attributes.
-        if (!inNodeModules(found.path) || !RUNNABLE_EXTERNAL.has(extname(found.path))) return { path: found.path }
-        return { path: pathToFileURL(found.path).href, external: true }
-      })
-    },
-  }
-}
-
-const LOADERS: Record<string, Loader> = {
-  '.ts': 'ts',
-  '.mts': 'ts',
-  '.cts': 'ts',
-  '.tsx': 'tsx',
-  '.js': 'js',
-  '.mjs': 'js',
-  '.cjs': 'js',
-  '.jsx': 'jsx',
-}
-
-/** Gives each local file that reads `import.meta` its own url/filename/dirname, not the bundle's. */
-function importMetaPlugin(): Plugin {
-  return {
-    name: 'vidspec-import-meta',
-    setup(b) {
-      b.onLoad({ filter: /\.[cm]?[jt]sx?$/, namespace: 'file' }, async (args) => {
-        const loader = LOADERS[extname(args.path)]
-        if (!loader || inNodeModules(args.path)) return undefined
-        // Synchronous: a module of a few KB reads faster than a promise round trip, and each spec's
-        // bundle reads every module it imports again.
-        const text = readFileSync(args.path, 'utf8')
-        if (!text.includes('import.meta')) return { contents: text, loader }
-        const { transform } = await esbuild()
-        const out = await transform(text, {
-          loader,
-          sourcefile: args.path,
-          // esbuild picks up this inline map, so stack traces still point at the original lines.
-          sourcemap: 'inline',
-          define: {
-            'import.meta.url': JSON.stringify(pathToFileURL(args.path).href),
-            'import.meta.filename': JSON.stringify(args.path),
-            'import.meta.dirname': JSON.stringify(dirname(args.path)),
-          },
-        })
-        return { contents: out.code, loader: 'js' }
-      })
-    },
-  }
-}
-
-function inNodeModules(file: string): boolean {
-  return file.split(/[\\/]/).includes('node_modules')
-}
-
-// Loaded on the first spec that must be evaluated: a plan whose specs all come from the memo never
-// pays for importing esbuild or starting its service.
-let esbuildModule: Promise<typeof import('esbuild')> | undefined
-const esbuild = () => (esbuildModule ??= import('esbuild'))
-
-function isBuildFailure(err: unknown): err is BuildFailure {
-  return err instanceof Error && Array.isArray((err as Partial<BuildFailure>).errors)
-}
-
-function describeMessage(m: Message, cwd: string): string {
-  if (!m.location) return m.text
-  const { file, line, column, lineText } = m.location
-  return `${resolve(cwd, file)}:${line}:${column + 1}: ${m.text}\n    ${lineText.trim()}`
-}
-
-/**
- * The bundle runs from the temp dir, so its map must name sources absolutely. Absolute paths rather
- * than `sourceRoot`: Node and vitest's stack mapper both resolve those, but not both a file: root.
- */
-function withAbsoluteMap(code: string, mapText: string, cwd: string): string {
-  const map = JSON.parse(mapText) as { sources: string[] }
-  map.sources = map.sources.map((s) => resolve(cwd, s))
-  const body = code.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n')
-  return `${body}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`
-}
-
-async function bundle(file: string, definePath: string): Promise<{ code: string; deps: string[] }> {
-  const cwd = dirname(file)
-  try {
-    const { build } = await esbuild()
-    const result = await build({
-      entryPoints: [file],
-      absWorkingDir: cwd,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      write: false,
-      metafile: true,
-      // Never written: it only makes esbuild express map sources relative to the spec's folder.
-      outfile: join(cwd, `${basename(file)}.vidspec-bundle.mjs`),
-      sourcemap: 'external',
-      sourcesContent: false,
-      logLevel: 'silent',
-      plugins: [corePlugin(definePath), externalPackagesPlugin(), importMetaPlugin()],
-    })
-    const output = result.outputFiles.find((f) => f.path.endsWith('.mjs'))
-    const map = result.outputFiles.find((f) => f.path.endsWith('.mjs.map'))
-    if (!output || !map) throw new Error('esbuild produced no output')
-    const deps = Object.keys(result.metafile.inputs)
-      .filter((input) => !input.startsWith(`${VIRTUAL_CORE}:`))
-      .map((input) => resolve(cwd, input))
-      .filter((abs) => abs !== definePath && !inNodeModules(abs))
-    return { code: withAbsoluteMap(output.text, map.text, cwd), deps: [...new Set(deps)].sort() }
-  } catch (err) {
-    if (!isBuildFailure(err)) throw err
-    const shown = err.errors.slice(0, 5).map((m) => describeMessage(m, cwd))
-    const more = err.errors.length > 5 ? `\n  (${err.errors.length - 5} more)` : ''
-    throw new ModuleLoadError('bundle', `could not be compiled:\n  ${shown.join('\n  ')}${more}`, err)
-  }
-}
+/** The default of `specTimeoutMs`. */
+export const DEFAULT_SPEC_TIMEOUT_MS = 5000
 
 /** The first stack frame in one of the module's own files, e.g. `/p/hero.video.ts:4:9`. */
-function ownFrame(err: unknown, deps: string[]): string | undefined {
-  if (!(err instanceof Error) || typeof err.stack !== 'string') return undefined
+function ownFrame(stack: string | undefined, deps: string[]): string | undefined {
+  if (typeof stack !== 'string') return undefined
   const files = new Set(deps)
-  for (const line of err.stack.split('\n')) {
+  for (const line of stack.split('\n')) {
     const m = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/.exec(line.trim())
     if (!m?.[1]) continue
     const path = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1]
@@ -226,10 +65,9 @@ function ownFrame(err: unknown, deps: string[]): string | undefined {
 let sourceMapsOn = false
 
 /**
- * Bundles are written to one temp folder shared by the loads in progress, created by the first and
- * removed by the last: a folder per load cost more than evaluating a spec (mkdtemp + rm, ~0.6 ms).
- * Each bundle still gets a name never used before in this process, so Node evaluates it again
- * instead of answering from its module cache. Synchronous calls: a bundle is a few KB.
+ * In-process bundles are written to one temp folder shared by the loads in progress, created by the
+ * first and removed by the last. Each bundle gets a name never used before in this process, so Node
+ * evaluates it again instead of answering from its module cache.
  */
 let bundleDir: { path: string; users: number } | undefined
 let bundleCount = 0
@@ -246,22 +84,29 @@ function leaveBundleDir(): void {
   bundleDir = undefined
 }
 
-async function evaluate(file: string, code: string, deps: string[]): Promise<Record<string, unknown>> {
+const jsonRegistry = globalThis as unknown as Record<symbol, Record<string, string> | undefined>
+
+async function evaluateHere(file: string, { code, deps, json }: Bundled): Promise<Record<string, unknown>> {
   if (!sourceMapsOn) {
-    // Without this Node ignores the inline map and errors in a spec point into the temp bundle.
+    // Without this Node ignores the inline map and errors in a module point into the temp bundle.
     process.setSourceMapsEnabled(true)
     sourceMapsOn = true
   }
   const bundled = join(enterBundleDir(), `${++bundleCount}-${basename(file)}.mjs`)
   try {
     writeFileSync(bundled, code)
+    // The JSON texts the bundle parses (bundle.ts); loads of one process may overlap, so merged.
+    const registry = (jsonRegistry[Symbol.for(JSON_REGISTRY)] ??= {})
+    Object.assign(registry, json)
     // Node keeps the parsed source map after the file is gone.
     return (await import(pathToFileURL(bundled).href)) as Record<string, unknown>
   } catch (err) {
     const message = err instanceof Error ? err.message : showValue(err)
-    const at = ownFrame(err, deps)
+    const at = ownFrame(err instanceof Error ? err.stack : undefined, deps)
     throw new ModuleLoadError('evaluate', `threw while evaluating: ${message}${at ? ` (at ${at})` : ''}`, err)
   } finally {
+    const registry = jsonRegistry[Symbol.for(JSON_REGISTRY)]
+    for (const path of Object.keys(json)) if (registry) delete registry[path]
     try {
       rmSync(bundled, { force: true })
     } finally {
@@ -271,46 +116,142 @@ async function evaluate(file: string, code: string, deps: string[]): Promise<Rec
 }
 
 /**
- * Evaluates a TS/JS module (a spec or a config) in this process and returns its default export and
- * the local files it was built from. Throws `ModuleLoadError` when it cannot be compiled or throws.
+ * Evaluates a TS/JS module (the config) in this process and returns its default export and the local
+ * files it was built from. Throws `ModuleLoadError` when it cannot be compiled or throws.
  */
 export async function loadModuleFile(file: string): Promise<LoadedModule> {
   const abs = resolve(file)
-  const { code, deps } = await bundle(abs, defineModulePath())
-  const mod = await evaluate(abs, code, deps)
-  return { value: mod.default, deps }
+  const bundled = await bundleModule(abs)
+  const mod = await evaluateHere(abs, bundled)
+  return { value: mod.default, deps: bundled.deps }
+}
+
+let sharedPool: EvaluatorPool | undefined
+/** The process's one pool: every project (dev server, watch, build) shares its few workers. */
+export function evaluatorPool(): EvaluatorPool {
+  return (sharedPool ??= new EvaluatorPool())
 }
 
 const SPEC_HINT = "export default defineVideo({ model: '...', prompt: '...' }) (import { defineVideo } from '@vidspec/core')"
 
-function describeExport(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'function') return 'a function'
-  return `a ${typeof value} (${showValue(value)})`
+function describeExport(kind: string, value: unknown): string {
+  if (kind === 'null') return 'null'
+  if (kind === 'array') return 'an array'
+  if (kind === 'function') return 'a function'
+  return `a ${kind} (${showValue(value)})`
 }
 
-/** Loads a `*.video.ts` spec: its raw default export (validated elsewhere) and its dependency files. */
-export async function loadSpecFile(file: string): Promise<{ raw: unknown; deps: string[] }> {
-  let loaded: LoadedModule
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`
+}
+
+function failureDetail(f: EvaluationFailure, deps: string[], timeoutMs: number): string {
+  const at = ownFrame(f.stack, deps)
+  const where = at ? ` (at ${at})` : ''
+  const limit = `the limit is specTimeoutMs in vidspec.config (${seconds(timeoutMs)})`
+  switch (f.reason) {
+    case 'threw':
+      return `threw while evaluating: ${f.message}${where}`
+    case 'threw-later':
+      return `threw after evaluating (an unhandled rejection or a throwing timer): ${f.message}${where}`
+    case 'never-settled':
+      // Told at once, without waiting out the limit: nothing is left that could ever settle it.
+      return `never finished evaluating: its top-level code awaits a promise that can never settle (nothing is left to settle it, so it would outlast any limit; ${limit})`
+    case 'timeout':
+      return `did not finish evaluating within ${seconds(timeoutMs)} (an endless loop, or work that never ends); ${limit}`
+    case 'kept-alive':
+      return `kept running for more than ${seconds(timeoutMs)} after evaluating (a timer, interval or open handle it never closes; a spec must finish on its own); ${limit}`
+    case 'exited':
+      return `stopped the evaluation by calling process.exit (${f.message})`
+    case 'crashed':
+      return `could not be evaluated: ${f.message}`
+  }
+}
+
+function specError(file: string, detail: string, cause?: unknown): VidspecError {
+  return new VidspecError('SPEC_LOAD_FAILED', `${file}: ${detail}`, { file, ...(cause === undefined ? {} : { cause }) })
+}
+
+function remoteError(f: EvaluationFailure): Error {
+  const err = new Error(f.message)
+  if (f.stack) err.stack = f.stack
+  return err
+}
+
+function toSpec(file: string, bundled: Bundled, outcome: EvaluationOutcome, timeoutMs: number): EvaluatedSpec {
+  if (outcome.error) {
+    const detail = failureDetail(outcome.error, bundled.deps, timeoutMs)
+    throw specError(file, detail, new ModuleLoadError('evaluate', detail, remoteError(outcome.error)))
+  }
+  const { kind, value } = outcome
+  if (!outcome.hasDefault || kind === 'undefined') throw specError(file, `has no default export; a spec must ${SPEC_HINT}`)
+  if (kind !== 'object') {
+    throw specError(file, `its default export is ${describeExport(kind, value)}, not a spec object; a spec must ${SPEC_HINT}`)
+  }
+  // The brand is a symbol, which a structured clone drops: put it back.
+  if (outcome.branded) Object.defineProperty(value, SPEC_BRAND, { value: true, enumerable: false })
+  return { raw: value, deps: bundled.deps, inputs: bundled.inputs, impure: bundled.impure }
+}
+
+/**
+ * Evaluates many specs in isolation: one esbuild build for all, then each bundle in a worker with a
+ * timeout. Each file maps to its result or its SPEC_LOAD_FAILED error; one broken spec never fails
+ * the others. When `signal` aborts, the workers stop at once and the specs not done are ABORTED.
+ */
+export async function loadSpecFiles(files: string[], opts: EvaluateOptions = {}): Promise<Map<string, EvaluatedSpec | VidspecError>> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_SPEC_TIMEOUT_MS
+  const out = new Map<string, EvaluatedSpec | VidspecError>()
+  if (files.length === 0) return out
+  const aborted = (file: string) => {
+    const reason: unknown = opts.signal?.reason
+    const why = reason instanceof Error ? reason.message : 'aborted'
+    out.set(file, new VidspecError('ABORTED', `${file}: not evaluated (${why})`, { file, cause: reason }))
+  }
+  if (opts.signal?.aborted) {
+    files.forEach(aborted)
+    return out
+  }
+  const abs = files.map((f) => resolve(f))
+  let bundles: Map<string, Bundled | ModuleLoadError>
   try {
-    loaded = await loadModuleFile(file)
+    bundles = await bundleModules([...new Set(abs)])
   } catch (err) {
-    const detail = err instanceof ModuleLoadError ? err.detail : `could not be loaded: ${err instanceof Error ? err.message : showValue(err)}`
-    throw new VidspecError('SPEC_LOAD_FAILED', `${file}: ${detail}`, { file, cause: err })
+    const detail = `could not be loaded: ${err instanceof Error ? err.message : showValue(err)}`
+    for (const file of files) out.set(file, specError(file, detail, err))
+    return out
   }
-  const { value, deps } = loaded
-  if (value === undefined) {
-    throw new VidspecError('SPEC_LOAD_FAILED', `${file}: has no default export; a spec must ${SPEC_HINT}`, { file })
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new VidspecError(
-      'SPEC_LOAD_FAILED',
-      `${file}: its default export is ${describeExport(value)}, not a spec object; a spec must ${SPEC_HINT}`,
-      { file },
-    )
-  }
-  return { raw: value, deps }
+  const pool = evaluatorPool()
+  await Promise.all(
+    files.map(async (file, i) => {
+      const bundled = bundles.get(abs[i] as string)
+      if (!bundled || bundled instanceof ModuleLoadError) {
+        out.set(file, specError(file, bundled?.detail ?? 'could not be bundled', bundled))
+        return
+      }
+      let outcome: EvaluationOutcome
+      try {
+        outcome = await pool.evaluate(bundled.code, basename(file), { timeoutMs, signal: opts.signal, json: bundled.json })
+      } catch (err) {
+        // The pool rejects only on abort: the spec was stopped, not wrong.
+        if (opts.signal?.aborted) return aborted(file)
+        throw err
+      }
+      try {
+        out.set(file, toSpec(file, bundled, outcome, timeoutMs))
+      } catch (err) {
+        out.set(file, err as VidspecError)
+      }
+    }),
+  )
+  return out
+}
+
+/** Loads one `*.video.ts` spec in isolation: its raw default export (validated elsewhere) and its deps. */
+export async function loadSpecFile(file: string, opts: EvaluateOptions = {}): Promise<EvaluatedSpec> {
+  const result = (await loadSpecFiles([file], opts)).get(file)
+  if (!result) throw specError(file, 'gave no result')
+  if (result instanceof VidspecError) throw result
+  return result
 }
 
 const HASH_CONCURRENCY = 4

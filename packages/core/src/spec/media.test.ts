@@ -15,6 +15,9 @@ vi.mock('node:fs', async (importOriginal) => {
 })
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex')
+// Files are judged by their first bytes: fixtures start with their format's signature.
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+const riff = (form: string, rest: string): Buffer => Buffer.concat([Buffer.from('RIFF\0\0\0\0'), Buffer.from(form), Buffer.from(rest)])
 
 let dir: string
 let spec: string
@@ -107,7 +110,7 @@ describe('resolveMedia', () => {
   })
 
   it('reads a local file relative to the spec and hashes its bytes', async () => {
-    const bytes = Buffer.from('not really a png, but bytes are bytes')
+    const bytes = Buffer.concat([PNG, Buffer.from('the rest of a png')])
     await writeFile(path.join(dir, 'pages', 'img', 'first.png'), bytes)
     const { media, issues } = await resolveMedia(request({ frame_images: [{ input_image: './img/first.png' }] }), spec)
     expect(issues).toEqual([])
@@ -124,9 +127,9 @@ describe('resolveMedia', () => {
   it('changes the hash when one byte changes', async () => {
     const file = path.join(dir, 'pages', 'img', 'edit.jpg')
     const ref = { frame_images: [{ input_image: 'img/edit.jpg' }] }
-    await writeFile(file, Buffer.from([1, 2, 3, 4]))
+    await writeFile(file, Buffer.from([0xff, 0xd8, 0xff, 4]))
     const before = (await resolveMedia(request(ref), spec)).media.get('img/edit.jpg')?.sha256
-    await writeFile(file, Buffer.from([1, 2, 3, 5]))
+    await writeFile(file, Buffer.from([0xff, 0xd8, 0xff, 5]))
     const after = (await resolveMedia(request(ref), spec)).media.get('img/edit.jpg')?.sha256
     expect(before).toMatch(/^[0-9a-f]{64}$/)
     expect(after).toMatch(/^[0-9a-f]{64}$/)
@@ -135,7 +138,7 @@ describe('resolveMedia', () => {
 
   it('reads a file once, whatever spellings and fields name it', async () => {
     const file = path.join(dir, 'pages', 'img', 'same.webp')
-    await writeFile(file, 'webp bytes')
+    await writeFile(file, riff('WEBP', 'webp bytes'))
     const { media, issues } = await resolveMedia(
       request({
         frame_images: [{ input_image: 'img/same.webp' }],
@@ -145,7 +148,7 @@ describe('resolveMedia', () => {
     )
     expect(issues).toEqual([])
     expect(media.size).toBe(4)
-    expect(new Set([...media.values()].map((m) => m.sha256))).toEqual(new Set([sha256('webp bytes')]))
+    expect(new Set([...media.values()].map((m) => m.sha256))).toEqual(new Set([sha256(riff('WEBP', 'webp bytes'))]))
     expect([...media.values()].every((m) => m.kind === 'file' && m.path === file)).toBe(true)
     expect(fs.createReadStream).toHaveBeenCalledTimes(1)
   })
@@ -173,7 +176,7 @@ describe('resolveMedia', () => {
   it('refuses audio over 15 MB and takes audio at the limit', async () => {
     const big = path.join(dir, 'pages', 'big.mp3')
     const ok = path.join(dir, 'pages', 'ok.wav')
-    await writeFile(big, '')
+    await writeFile(big, 'ID3')
     await truncate(big, AUDIO_MAX_BYTES + 1)
     // A real WAV (ffprobe checks it): 96 kHz, 8 channels, 32-bit is 3,072,000 bytes a second, so 15 MB lasts 4.9 s.
     await writeFile(ok, wavHeader(AUDIO_MAX_BYTES - 44, 96_000, 8, 32))
@@ -198,7 +201,7 @@ describe('resolveMedia', () => {
   })
 
   it('accepts extensions in any case', async () => {
-    await writeFile(path.join(dir, 'pages', 'UPPER.MOV'), 'mov bytes')
+    await writeFile(path.join(dir, 'pages', 'UPPER.MOV'), Buffer.from('\0\0\0\x14ftypqt  mov bytes', 'latin1'))
     const { media, issues } = await resolveMedia(request({ reference_videos: [{ video: 'UPPER.MOV' }] }), spec)
     expect(issues).toEqual([])
     expect(media.get('UPPER.MOV')?.mime).toBe('video/quicktime')
@@ -215,5 +218,59 @@ describe('resolveMedia', () => {
       spec,
     )
     expect(issues.map((i) => i.path)).toEqual(['media.frame_images[0].input_image', 'media.reference_images[0]', 'media.audio_inputs[0]'])
+  })
+})
+
+describe('resolveMedia: where a file may come from', () => {
+  const PNG_BYTES = Buffer.concat([PNG, Buffer.from('png body')])
+  let outside: string
+
+  beforeAll(async () => {
+    outside = await mkdtemp(path.join(os.tmpdir(), 'vidspec-media-outside-'))
+    await writeFile(path.join(outside, 'secret.txt'), 'not for the provider')
+    await writeFile(path.join(outside, 'shared.png'), PNG_BYTES)
+    await writeFile(path.join(dir, 'pages', 'img', 'inside.png'), PNG_BYTES)
+    await fs.promises.symlink(path.join(outside, 'shared.png'), path.join(dir, 'pages', 'img', 'escape.png'))
+    await fs.promises.symlink(path.join(dir, 'pages', 'img', 'inside.png'), path.join(dir, 'pages', 'img', 'alias.png'))
+  })
+  afterAll(async () => {
+    await rm(outside, { recursive: true, force: true })
+  })
+
+  const frame = (ref: string) => request({ frame_images: [{ input_image: ref }] })
+
+  it('takes files inside the root, through a symlink that stays inside too', async () => {
+    const { media, issues } = await resolveMedia(request({ reference_images: ['img/inside.png', 'img/alias.png'] }), spec, { root: dir })
+    expect(issues).toEqual([])
+    expect(media.get('img/alias.png')?.sha256).toBe(sha256(PNG_BYTES))
+  })
+
+  it('refuses a symlink that leads out of the root and an absolute path outside it, without reading them', async () => {
+    const link = await resolveMedia(frame('img/escape.png'), spec, { root: dir })
+    expect(link.issues).toHaveLength(1)
+    expect(link.issues[0]?.message).toMatch(/a file inside the project .* or a folder listed in media\.allow; .*escape\.png links to .*shared\.png, outside it/)
+    const abs = await resolveMedia(frame(path.join(outside, 'shared.png')), spec, { root: dir })
+    expect(abs.issues[0]?.message).toMatch(/shared\.png is outside it/)
+    expect(fs.createReadStream).not.toHaveBeenCalled()
+  })
+
+  it('takes a file from a folder in media.allow', async () => {
+    const { media, issues } = await resolveMedia(frame('img/escape.png'), spec, { root: dir, allow: [outside] })
+    expect(issues).toEqual([])
+    expect(media.get('img/escape.png')).toMatchObject({ mime: 'image/png', sha256: sha256(PNG_BYTES) })
+  })
+
+  it('judges a file by its bytes, not its name', async () => {
+    await writeFile(path.join(dir, 'pages', 'img', 'text.png'), 'just text')
+    await writeFile(path.join(dir, 'pages', 'img', 'really-jpeg.png'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2]))
+    await writeFile(path.join(dir, 'pages', 'img', 'image.mp3'), PNG_BYTES)
+    const text = await resolveMedia(frame('img/text.png'), spec, { root: dir })
+    expect(text.issues[0]?.message).toMatch(/an image file \(PNG, JPEG, WebP or GIF\); .*text\.png is not one: its bytes look like text/)
+    // A JPEG named .png is still an image, and is sent as what it is.
+    const jpeg = await resolveMedia(frame('img/really-jpeg.png'), spec, { root: dir })
+    expect(jpeg.issues).toEqual([])
+    expect(jpeg.media.get('img/really-jpeg.png')?.mime).toBe('image/jpeg')
+    const audio = await resolveMedia(request({ audio_inputs: ['img/image.mp3'] }), spec, { root: dir })
+    expect(audio.issues[0]?.message).toMatch(/a WAV or MP3 file of 3 to 30 seconds and at most 15 MB; .*image\.mp3 is an image file \(PNG\)/)
   })
 })

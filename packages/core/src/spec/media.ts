@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { showValue } from '../errors.js'
 import type { SpecIssue } from '../errors.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
-import { audioProblem, audioUrlProblem, dataUriBytes } from './audio.js'
+import { AUDIO_ALLOWED, audioProblem, audioUrlProblem, dataUriBytes } from './audio.js'
+import { SNIFF_BYTES, describeUnknown, sniffMedia } from '../media/sniff.js'
 
 export type MediaKind = 'image' | 'video' | 'audio'
 
@@ -53,14 +54,23 @@ export interface MediaResolution {
   issues: SpecIssue[]
 }
 
+/** Where local media may come from: the project root, and folders the config allows (`media.allow`). */
+export interface MediaPlaces {
+  root: string
+  allow?: readonly string[] | undefined
+}
+
 /**
  * Resolves every media ref of a request: remote URLs and data: URIs enter the key as written, local
  * files (relative to the spec's folder) by the sha256 of their bytes, so editing a keyframe image
- * regenerates the clip and moving it does not. Problems come back as issues, not exceptions, so the
- * caller can report them with the spec's other mistakes.
+ * regenerates the clip and moving it does not. A local file is followed through symlinks and must
+ * lie inside `places` (when given), and its bytes must be the kind of media its field takes: a file
+ * is sent in a paid request as what it is, never as what its name says. Problems come back as
+ * issues, not exceptions, so the caller can report them with the spec's other mistakes.
  */
-export async function resolveMedia(request: NormalizedRequest, specFile: string): Promise<MediaResolution> {
+export async function resolveMedia(request: NormalizedRequest, specFile: string, places?: MediaPlaces): Promise<MediaResolution> {
   const specDir = path.dirname(path.resolve(specFile))
+  const allowed = places ? allowedFolders(places) : undefined
   const media = new Map<string, ResolvedMedia>()
   // Issues in the order of the fields, whatever order the reads finish in.
   const issuesByRef: SpecIssue[][] = []
@@ -98,16 +108,18 @@ export async function resolveMedia(request: NormalizedRequest, specFile: string)
       if (mime === undefined) return issue(`${KIND_WORD[kind]} file: ${extensionList(kind)}`)
       let pending = files.get(file)
       if (!pending) {
-        pending = readFileInfo(file)
+        pending = readFileInfo(file, allowed)
         files.set(file, pending)
       }
       const info = await pending
       if ('problem' in info) return issue(info.problem)
-      const problem = checkFormat(kind, { mime, size: info.size })
+      if (!info.sniffed) return issue(`${allowedWords(kind)}; ${file} is not one: ${describeUnknown(info.head)}`)
+      if (info.sniffed.kind !== kind) return issue(`${allowedWords(kind)}; ${file} is ${KIND_WORD[info.sniffed.kind]} file (${info.sniffed.name})`)
+      const problem = checkFormat(kind, { mime: info.sniffed.mime, size: info.size })
       if (problem) return issue(problem)
       const heard = kind === 'audio' ? await audioProblem({ file }, info.size) : undefined
       if (heard) return issue(heard)
-      media.set(ref, { kind: 'file', ref, path: file, sha256: info.sha256, mime, size: info.size })
+      media.set(ref, { kind: 'file', ref, path: file, sha256: info.sha256, mime: info.sniffed.mime, size: info.size })
     }),
   )
   return { media, issues: issuesByRef.flat() }
@@ -116,22 +128,50 @@ export async function resolveMedia(request: NormalizedRequest, specFile: string)
 interface FileInfo {
   sha256: string
   size: number
+  /** The first bytes, and the media type they show (undefined: none we know). */
+  head: Uint8Array
+  sniffed: ReturnType<typeof sniffMedia>
 }
 interface FileProblem {
   problem: string
 }
 
-async function readFileInfo(file: string): Promise<FileInfo | FileProblem> {
+/** The real paths of the folders local media may come from (a folder that does not exist is skipped). */
+async function allowedFolders(places: MediaPlaces): Promise<string[]> {
+  const folders = [places.root, ...(places.allow ?? [])].map((f) => path.resolve(places.root, f))
+  const real = await Promise.all(folders.map((f) => realpath(f).catch(() => undefined)))
+  return real.filter((f): f is string => f !== undefined)
+}
+
+function isInside(file: string, folder: string): boolean {
+  const rel = path.relative(folder, file)
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)
+}
+
+async function readFileInfo(file: string, allowed: Promise<string[]> | undefined): Promise<FileInfo | FileProblem> {
   try {
-    const stats = await stat(file)
+    // The place is judged by where the bytes really are: a symlink inside the project that points
+    // at ~/.ssh/id_rsa is a file outside it.
+    const real = await realpath(file)
+    if (allowed) {
+      const folders = await allowed
+      if (!folders.some((folder) => isInside(real, folder))) {
+        const where = real === file ? `${file} is outside it` : `${file} links to ${real}, outside it`
+        return { problem: `a file inside the project (${folders[0] ?? 'its root'}) or a folder listed in media.allow; ${where}` }
+      }
+    }
+    const stats = await stat(real)
     if (!stats.isFile()) return { problem: `a file; ${file} is not one` }
     const hash = createHash('sha256')
     let size = 0
-    for await (const chunk of createReadStream(file)) {
-      hash.update(chunk as Buffer)
-      size += (chunk as Buffer).length
+    let head = new Uint8Array(0)
+    for await (const chunk of createReadStream(real)) {
+      const bytes = chunk as Buffer
+      if (head.length < SNIFF_BYTES) head = Buffer.concat([head, bytes.subarray(0, SNIFF_BYTES - head.length)])
+      hash.update(bytes)
+      size += bytes.length
     }
-    return { sha256: hash.digest('hex'), size }
+    return { sha256: hash.digest('hex'), size, head, sniffed: sniffMedia(head) }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR') return { problem: `an existing file; ${file} does not exist (paths are relative to the spec file)` }
@@ -158,6 +198,12 @@ function checkFormat(kind: MediaKind, file: { mime: string; size: number }): str
     return `an audio file of at most 15 MB (this one is ${(file.size / 1_000_000).toFixed(1)} MB)`
   }
   return undefined
+}
+
+const KIND_NAMES: Record<Exclude<MediaKind, 'audio'>, string> = { image: 'PNG, JPEG, WebP or GIF', video: 'MP4, WebM or QuickTime' }
+/** What a field of this kind takes, for messages (audio has its own rules, from audio.ts). */
+function allowedWords(kind: MediaKind): string {
+  return kind === 'audio' ? AUDIO_ALLOWED : `${KIND_WORD[kind]} file (${KIND_NAMES[kind]})`
 }
 
 function extensionList(kind: MediaKind): string {

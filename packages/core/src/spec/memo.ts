@@ -3,7 +3,6 @@ import { KEY_VERSION } from '../key/key.js'
 import { readJson, writeJsonAtomic } from '../store/atomic.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { hashFiles } from './load.js'
-import { readsEnvironment } from './purity.js'
 
 /** What loading a spec produced, minus what can be recomputed cheaply. */
 export interface MemoizedSpec {
@@ -12,6 +11,14 @@ export interface MemoizedSpec {
   media: Array<[string, ResolvedMedia]>
   key: string
   warnings: string[]
+  /** sha256 of each dep as recorded (filled in by `valid`, where they equal the files now). */
+  inputs?: Record<string, string>
+}
+
+/** What the evaluation that produced a spec read: its deps' hashes as read, and whether it is pure. */
+export interface EvaluationInputs {
+  inputs: Record<string, string>
+  impure: boolean
 }
 
 interface MemoRecord {
@@ -68,22 +75,38 @@ export class SpecMemo {
     const hashes = await hashFiles(inputs).catch(() => this.#hashEach(inputs))
     const out = new Map<string, MemoizedSpec>()
     for (const [id, rec] of records) {
-      if (Object.entries(rec.inputs).every(([path, sha]) => hashes[path] === sha)) out.set(id, rec.spec)
+      if (!Object.entries(rec.inputs).every(([path, sha]) => hashes[path] === sha)) continue
+      out.set(id, { ...rec.spec, inputs: Object.fromEntries(rec.spec.deps.map((d) => [d, rec.inputs[d] ?? ''])) })
     }
     return out
   }
 
-  async remember(id: string, spec: MemoizedSpec): Promise<void> {
+  /**
+   * Records a spec under the hashes of what its evaluation read: the deps as the bundle read them
+   * and the media as the resolver hashed them (the same hashes that went into its key). Never the
+   * files' hashes now: a save during the evaluation must make the next lookup a miss, not pair the
+   * old request with the new text.
+   */
+  async remember(id: string, spec: MemoizedSpec, read: EvaluationInputs): Promise<void> {
+    const inputs: Record<string, string> = {}
+    // A dep the bundle did not read itself has no hash of what was evaluated: not remembered.
+    let impure = read.impure
+    for (const dep of spec.deps) {
+      const sha = read.inputs[dep]
+      if (sha) inputs[dep] = sha
+      else impure = true
+    }
+    for (const [, m] of spec.media) if (m.kind === 'file' && m.path) inputs[m.path] = m.sha256
     // A spec that reads the environment or the clock is evaluated every time.
-    if (await readsEnvironment(spec.deps)) {
+    if (impure) {
       if (this.#specs[id]) {
         delete this.#specs[id]
         this.#dirty = true
       }
       return
     }
-    const files = [...new Set([...spec.deps, ...spec.media.flatMap(([, m]) => (m.kind === 'file' && m.path ? [m.path] : []))])]
-    this.#specs[id] = { inputs: await hashFiles(files), spec }
+    const { inputs: _, ...rest } = spec
+    this.#specs[id] = { inputs, spec: rest }
     this.#dirty = true
   }
 

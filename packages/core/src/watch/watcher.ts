@@ -80,7 +80,8 @@ export class ProjectWatcher {
     // The first pass goes through the spec memo: specs unchanged since the last run are not evaluated.
     this.#enqueueWork(async () => {
       const since = performance.now()
-      const loaded = await this.#project.loadAll()
+      const loaded = await this.#project.loadAll(undefined, { signal: this.#stop.signal })
+      if (this.#stop.signal.aborted) return
       await Promise.all(loaded.map(({ file, spec, error }) => this.#decideLoaded(file, 'added', since, spec ? { spec } : { error })))
     })
   }
@@ -159,8 +160,10 @@ export class ProjectWatcher {
   async #evaluate(file: string, first: WatchDecisionKind, since: number): Promise<void> {
     let loaded: { spec: LoadedSpec } | { error: unknown }
     try {
-      loaded = { spec: await this.#project.load(file) }
+      // Evaluated in a worker: a spec that loops or never settles is stopped by close() at once.
+      loaded = { spec: await this.#project.load(file, { signal: this.#stop.signal }) }
     } catch (error) {
+      if (this.#stop.signal.aborted) return
       loaded = { error }
     }
     await this.#decideLoaded(file, first, since, loaded)

@@ -20,7 +20,7 @@ Options:
 
 Exit codes: 0 ok, 2 some spec is invalid.`
 
-export async function plan(argv: string[], io: Io): Promise<number> {
+export async function plan(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
   const { values } = parse('plan', argv, { ...commonOptions, provider: { type: 'string' }, explain: { type: 'boolean' } })
   if (values.help) {
     io.stdout.write(`${planHelp}\n`)
@@ -29,7 +29,7 @@ export async function plan(argv: string[], io: Io): Promise<number> {
   const provider = providerFlag('plan', values.provider)
   const reporter = new Reporter(io, { quiet: true })
   const project = await openProject(io, values, reporter, provider ? { provider } : {})
-  const items = await project.plan()
+  const items = await project.plan(undefined, { signal })
   if (values.json) printJson(io, { provider: project.provider.id, specs: items.map(planJson) })
   else io.stdout.write(values.explain ? explainPlan(items) : planText(items))
   return items.some((i) => i.status === 'invalid') ? ExitCode.badInput : ExitCode.ok

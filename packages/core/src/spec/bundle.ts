@@ -1,0 +1,334 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { isBuiltin } from 'node:module'
+import { dirname, extname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { BuildFailure, BuildResult, Loader, Message, Metafile, OutputFile, Plugin } from 'esbuild'
+import { textReadsEnvironment } from './purity.js'
+
+/*
+ * How a spec is bundled, and why:
+ * - esbuild bundles the spec with every local module it imports, so one evaluation sees the current
+ *   text of all of them (no stale module cache) and the metafile lists the files the spec depends on.
+ * - npm packages are not bundled (native addons, __dirname tricks, huge trees): each bare import is
+ *   resolved from the importing file's directory at bundle time and left external as an absolute
+ *   file URL. That makes the bundle position-independent, so it can be evaluated from the OS temp
+ *   dir, never from the project, where it would litter and wake file watchers.
+ * - Every local file is read by our own plugin, once per build, and hashed from the very bytes that
+ *   went into the bundle: the memo and the build record then describe what was evaluated, never what
+ *   a file holds a moment later (a save during an evaluation must not pair old text with new hashes).
+ * - `import.meta.url` of a bundled file would name the temp file, so each local file that uses
+ *   `import.meta` gets its own path defined in.
+ * - Many specs are one build with many entry points: esbuild reads a shared module once for all.
+ */
+
+/** A module that could not be bundled or threw while evaluating; `detail` is ready for a message. */
+export class ModuleLoadError extends Error {
+  readonly phase: 'bundle' | 'evaluate'
+  readonly detail: string
+
+  constructor(phase: 'bundle' | 'evaluate', detail: string, cause: unknown) {
+    super(detail, { cause })
+    this.name = 'ModuleLoadError'
+    this.phase = phase
+    this.detail = detail
+  }
+}
+
+export interface Bundled {
+  /** ESM code with an inline source map naming the original files absolutely. */
+  code: string
+  /** Absolute paths of the local files bundled into the module (the file itself included), sorted. */
+  deps: string[]
+  /** sha256 of each dep's bytes exactly as the bundle read them. */
+  inputs: Record<string, string>
+  /** Some dep reads the environment, the clock or randomness (see purity.ts). */
+  impure: boolean
+  /** The text of each JSON dep, by path: handed to the evaluation beside the code (see `jsonModule`). */
+  json: Record<string, string>
+}
+
+/** Where an evaluation finds the JSON texts its bundle parses: `globalThis[JSON_REGISTRY][path]`. */
+export const JSON_REGISTRY = 'vidspec.json'
+
+const VIRTUAL_CORE = 'vidspec-core'
+
+/**
+ * The module specs get for `@vidspec/core`: `define.js` beside the compiled sources (this file sits in
+ * dist/spec/ when compiled file by file, in dist/bundle/ when bundled), or `define.ts` under src/.
+ * It must resolve even in a project without node_modules, and brand specs exactly as core does.
+ */
+export function defineModulePath(): string {
+  for (const rel of ['../define.js', '../../define.js', '../define.ts']) {
+    const path = fileURLToPath(new URL(rel, import.meta.url))
+    if (existsSync(path)) return path
+  }
+  throw new Error(`vidspec: define.js not found from ${fileURLToPath(import.meta.url)}`)
+}
+
+function corePlugin(definePath: string): Plugin {
+  return {
+    name: 'vidspec-core',
+    setup(b) {
+      b.onResolve({ filter: /^@vidspec\/core$/ }, () => ({ path: '@vidspec/core', namespace: VIRTUAL_CORE }))
+      b.onLoad({ filter: /.*/, namespace: VIRTUAL_CORE }, () => ({
+        contents: `export { defineVideo, defineConfig } from ${JSON.stringify(definePath)}`,
+        loader: 'js',
+        resolveDir: dirname(definePath),
+      }))
+    },
+  }
+}
+
+const RUNNABLE_EXTERNAL = new Set(['.js', '.mjs', '.cjs'])
+
+/** Leaves npm packages external, as absolute file URLs resolved from the importer's directory. */
+function externalPackagesPlugin(): Plugin {
+  return {
+    name: 'vidspec-external-packages',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === 'vidspec-inner' || isAbsolute(args.path) || isBuiltin(args.path)) return undefined
+        const found = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'vidspec-inner',
+        })
+        if (found.errors.length > 0) return { errors: found.errors }
+        if (found.external || found.namespace !== 'file') return found
+        // tsconfig path aliases and linked workspace sources resolve outside node_modules: those are
+        // the project's own code, so they are bundled (and tracked as deps) like relative imports.
+        // JSON and other assets are bundled too, since Node 20 cannot import them without attributes.
+        if (!inNodeModules(found.path) || !RUNNABLE_EXTERNAL.has(extname(found.path))) return { path: found.path }
+        return { path: pathToFileURL(found.path).href, external: true }
+      })
+    },
+  }
+}
+
+const LOADERS: Record<string, Loader> = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+  '.jsx': 'jsx',
+}
+
+interface Captured {
+  sha256: string
+  impure: boolean
+  /** For a JSON file: its text, which the bundle does not contain. */
+  json?: string
+}
+
+/**
+ * Reads every local file of the build itself (see the note at the top): records the hash of the
+ * bytes handed to esbuild, and gives each code file that reads `import.meta` its own url/filename/dirname.
+ */
+function capturePlugin(captured: Map<string, Captured>): Plugin {
+  return {
+    name: 'vidspec-capture',
+    setup(b) {
+      b.onLoad({ filter: /.*/, namespace: 'file' }, async (args) => {
+        if (inNodeModules(args.path)) return undefined
+        // Synchronous: a module of a few KB reads faster than a promise round trip.
+        const bytes = readFileSync(args.path)
+        const loader = LOADERS[extname(args.path)]
+        const text = loader ? bytes.toString('utf8') : undefined
+        captured.set(args.path, {
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          impure: text !== undefined && textReadsEnvironment(text),
+        })
+        if (extname(args.path) === '.json') {
+          const json = jsonModule(args.path, bytes)
+          if (json.text !== undefined) (captured.get(args.path) as Captured).json = json.text
+          return { contents: json.contents, loader: json.loader }
+        }
+        if (!loader || text === undefined) return { contents: bytes, loader: 'default' }
+        if (!text.includes('import.meta')) return { contents: text, loader }
+        const { transform } = await esbuild()
+        const out = await transform(text, {
+          loader,
+          sourcefile: args.path,
+          // esbuild picks up this inline map, so stack traces still point at the original lines.
+          sourcemap: 'inline',
+          define: {
+            'import.meta.url': JSON.stringify(pathToFileURL(args.path).href),
+            'import.meta.filename': JSON.stringify(args.path),
+            'import.meta.dirname': JSON.stringify(dirname(args.path)),
+          },
+        })
+        return { contents: out.code, loader: 'js' }
+      })
+    },
+  }
+}
+
+const RESERVED = new Set(
+  'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await arguments eval'.split(' '),
+)
+
+/**
+ * A JSON file as a module that parses its text, passed beside the bundle: esbuild's JSON loader
+ * writes the data as a JS object literal, and a big one (a 48 MB data file) costs esbuild and V8
+ * tens of seconds and a GB to print and parse, where `JSON.parse` of the text takes a fraction of a
+ * second. Top-level keys stay importable by name, as with esbuild's loader. Invalid JSON goes to
+ * esbuild's loader, for its error message with a line.
+ */
+function jsonModule(path: string, bytes: Buffer): { contents: string | Buffer; loader: Loader; text?: string } {
+  const text = bytes.toString('utf8')
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    return { contents: bytes, loader: 'json' }
+  }
+  const names =
+    typeof data === 'object' && data !== null && !Array.isArray(data)
+      ? Object.keys(data).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && !RESERVED.has(k) && k !== '__vidspecJson')
+      : []
+  const registry = `globalThis[Symbol.for(${JSON.stringify(JSON_REGISTRY)})]`
+  const lines = [`const __vidspecJson = JSON.parse(${registry}[${JSON.stringify(path)}])`, 'export default __vidspecJson']
+  for (const name of names) lines.push(`export const ${name} = __vidspecJson[${JSON.stringify(name)}]`)
+  return { contents: `${lines.join('\n')}\n`, loader: 'js', text }
+}
+
+export function inNodeModules(file: string): boolean {
+  return file.split(/[\\/]/).includes('node_modules')
+}
+
+// Loaded on the first spec that must be evaluated: a plan whose specs all come from the memo never
+// pays for importing esbuild or starting its service.
+let esbuildModule: Promise<typeof import('esbuild')> | undefined
+const esbuild = () => (esbuildModule ??= import('esbuild'))
+
+function isBuildFailure(err: unknown): err is BuildFailure {
+  return err instanceof Error && Array.isArray((err as Partial<BuildFailure>).errors)
+}
+
+function describeMessage(m: Message, cwd: string): string {
+  if (!m.location) return m.text
+  const { file, line, column, lineText } = m.location
+  return `${resolve(cwd, file)}:${line}:${column + 1}: ${m.text}\n    ${lineText.trim()}`
+}
+
+/**
+ * The bundle runs from the temp dir, so its map must name sources absolutely. Absolute paths rather
+ * than `sourceRoot`: Node and vitest's stack mapper both resolve those, but not both a file: root.
+ */
+function withAbsoluteMap(code: string, mapText: string, mapDir: string): string {
+  const map = JSON.parse(mapText) as { sources: string[] }
+  map.sources = map.sources.map((s) => resolve(mapDir, s))
+  const body = code.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n')
+  return `${body}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`
+}
+
+/** The deepest folder holding every file: esbuild's working dir for a batch. */
+function commonDir(files: string[]): string {
+  let dir = dirname(files[0] as string)
+  while (!files.every((f) => f === dir || f.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`))) {
+    const up = dirname(dir)
+    if (up === dir) break
+    dir = up
+  }
+  return dir
+}
+
+function failure(err: BuildFailure, cwd: string): ModuleLoadError {
+  const shown = err.errors.slice(0, 5).map((m) => describeMessage(m, cwd))
+  const more = err.errors.length > 5 ? `\n  (${err.errors.length - 5} more)` : ''
+  return new ModuleLoadError('bundle', `could not be compiled:\n  ${shown.join('\n  ')}${more}`, err)
+}
+
+async function runBuild(files: string[], cwd: string, definePath: string, captured: Map<string, Captured>) {
+  const { build } = await esbuild()
+  return build({
+    entryPoints: files.map((file, i) => ({ in: file, out: `spec-${i}` })),
+    absWorkingDir: cwd,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    metafile: true,
+    // Never written: it only makes esbuild express map sources relative to a known folder.
+    outdir: join(cwd, '.vidspec-bundle'),
+    outExtension: { '.js': '.mjs' },
+    sourcemap: 'external',
+    sourcesContent: false,
+    logLevel: 'silent',
+    plugins: [corePlugin(definePath), externalPackagesPlugin(), capturePlugin(captured)],
+  })
+}
+
+function pick(
+  result: BuildResult & { metafile: Metafile; outputFiles: OutputFile[] },
+  index: number,
+  cwd: string,
+  definePath: string,
+  captured: Map<string, Captured>,
+): Bundled {
+  const outdir = join(cwd, '.vidspec-bundle')
+  const codePath = join(outdir, `spec-${index}.mjs`)
+  const output = result.outputFiles.find((f) => f.path === codePath)
+  const map = result.outputFiles.find((f) => f.path === `${codePath}.map`)
+  const meta = result.metafile.outputs[relative(cwd, codePath).split(sep).join('/')]
+  if (!output || !map || !meta) throw new Error(`esbuild produced no output for entry ${index}`)
+  const deps = [
+    ...new Set(
+      Object.keys(meta.inputs)
+        .filter((input) => !input.startsWith(`${VIRTUAL_CORE}:`))
+        .map((input) => resolve(cwd, input))
+        .filter((abs) => abs !== definePath && !inNodeModules(abs)),
+    ),
+  ].sort()
+  const inputs: Record<string, string> = {}
+  const json: Record<string, string> = {}
+  let impure = false
+  for (const dep of deps) {
+    const text = captured.get(dep)?.json
+    if (text !== undefined) json[dep] = text
+    // Every local file passes the capture plugin; the fallback only guards against a loader we skip.
+    const got = captured.get(dep) ?? { sha256: createHash('sha256').update(readFileSync(dep)).digest('hex'), impure: true }
+    inputs[dep] = got.sha256
+    impure ||= got.impure
+  }
+  return { code: withAbsoluteMap(output.text, map.text, parse(codePath).dir), deps, inputs, impure, json }
+}
+
+/**
+ * Bundles many modules in one esbuild build. A compile error fails a whole build, so when the batch
+ * fails each module is bundled on its own, to give every broken one its own error and the rest their code.
+ */
+export async function bundleModules(files: string[], definePath = defineModulePath()): Promise<Map<string, Bundled | ModuleLoadError>> {
+  const out = new Map<string, Bundled | ModuleLoadError>()
+  if (files.length === 0) return out
+  const cwd = commonDir(files)
+  const captured = new Map<string, Captured>()
+  try {
+    const result = await runBuild(files, cwd, definePath, captured)
+    files.forEach((file, i) => out.set(file, pick(result, i, cwd, definePath, captured)))
+    return out
+  } catch (err) {
+    if (!isBuildFailure(err)) throw err
+    if (files.length === 1) {
+      out.set(files[0] as string, failure(err, cwd))
+      return out
+    }
+  }
+  const one = await Promise.all(files.map((file) => bundleModules([file], definePath)))
+  for (const map of one) for (const [file, result] of map) out.set(file, result)
+  return out
+}
+
+/** Bundles one module; throws ModuleLoadError when it cannot be compiled. */
+export async function bundleModule(file: string, definePath = defineModulePath()): Promise<Bundled> {
+  const result = (await bundleModules([file], definePath)).get(file)
+  if (!result) throw new Error(`vidspec: no bundle for ${file}`)
+  if (result instanceof ModuleLoadError) throw result
+  return result
+}
