@@ -22,8 +22,33 @@ import {
  * Nothing else installable here (npm, Debian) serves S3 with conditional writes, so the proxy gives
  * the guarantee that AWS S3 (since August 2024), Cloudflare R2 and MinIO give: a conditional PUT of
  * an existing key (or of a changed one, for If-Match) gets 412, decided atomically per key. Every
- * other request passes through untouched.
+ * other request passes through untouched, unless a fault (`fault()`) says otherwise: the proxy is
+ * also where a test makes the bucket misbehave at an exact request.
  */
+
+/** Which requests a fault hits: method and object key (without the bucket; a string is a substring). */
+export interface S3FaultMatch {
+  method?: 'GET' | 'HEAD' | 'PUT' | 'DELETE'
+  key?: string | RegExp
+  /** How many matching requests it hits. @default 1 (Infinity: until clearFaults()) */
+  times?: number
+}
+
+export type S3Fault = S3FaultMatch &
+  (
+    /** An S3 error answer with this status; the request never reaches the bucket. */
+    | { kind: 'status'; status: number }
+    /** The socket is destroyed before any answer; the request never reaches the bucket. */
+    | { kind: 'cut' }
+    /** The request is read and never answered (until the client gives up or the proxy closes). */
+    | { kind: 'silent' }
+    /** 200 and a body that never ends (chunked, no length). */
+    | { kind: 'endless' }
+    /** The real answer, its body sent `bytes` (default 1) every `everyMs`. */
+    | { kind: 'drip'; everyMs: number; bytes?: number }
+    /** The real answer with these headers replaced (null: removed), e.g. a lying ETag or an old Last-Modified. */
+    | { kind: 'headers'; set: Record<string, string | null> }
+  )
 export interface TestS3 {
   /** What to give vidspec: the proxy. */
   endpoint: string
@@ -34,6 +59,13 @@ export interface TestS3 {
   client: S3Client
   /** Requests the proxy saw: method and object key (without the bucket). */
   readonly requests: Array<{ method: string; key: string; status: number }>
+  /** Makes matching requests misbehave (first added, first used). */
+  fault(fault: S3Fault): void
+  clearFaults(): void
+  /** Faults that hit, in order. */
+  readonly fired: Array<{ kind: S3Fault['kind']; method: string; key: string }>
+  /** Bytes sent by `endless` faults. */
+  endlessBytes(): number
   /** Every object key in the bucket. */
   keys(): Promise<string[]>
   getText(key: string): Promise<string>
@@ -92,14 +124,58 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
     return run
   }
 
-  const forward = (req: IncomingMessage, res: ServerResponse): Promise<number> =>
+  const faults: Array<{ fault: S3Fault; left: number }> = []
+  const fired: TestS3['fired'] = []
+  let endless = 0
+  const takeFault = (method: string, key: string): S3Fault | undefined => {
+    const i = faults.findIndex(({ fault: f }) => {
+      if (f.method && f.method !== method) return false
+      if (f.key === undefined) return true
+      return typeof f.key === 'string' ? key.includes(f.key) : f.key.test(key)
+    })
+    const hit = faults[i]
+    if (!hit) return undefined
+    if (--hit.left <= 0) faults.splice(i, 1)
+    fired.push({ kind: hit.fault.kind, method, key })
+    return hit.fault
+  }
+
+  const forward = (req: IncomingMessage, res: ServerResponse, fault?: S3Fault): Promise<number> =>
     new Promise((resolve) => {
       const up = request(
         { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
         (upRes) => {
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers)
+          const status = upRes.statusCode ?? 502
+          const headers = { ...upRes.headers }
+          if (fault?.kind === 'headers') {
+            for (const [name, value] of Object.entries(fault.set)) {
+              if (value === null) delete headers[name]
+              else headers[name] = value
+            }
+          }
+          if (fault?.kind === 'drip') {
+            const chunks: Buffer[] = []
+            upRes.on('data', (c: Buffer) => chunks.push(c))
+            upRes.on('end', () => {
+              const body = Buffer.concat(chunks)
+              res.writeHead(status, headers)
+              let at = 0
+              const timer = setInterval(() => {
+                if (res.destroyed || at >= body.length) {
+                  clearInterval(timer)
+                  if (!res.destroyed) res.end()
+                  return resolve(status)
+                }
+                res.write(body.subarray(at, at + (fault.bytes ?? 1)))
+                at += fault.bytes ?? 1
+              }, fault.everyMs)
+              res.on('close', () => clearInterval(timer))
+            })
+            return
+          }
+          res.writeHead(status, headers)
           upRes.pipe(res)
-          upRes.on('end', () => resolve(upRes.statusCode ?? 502))
+          upRes.on('end', () => resolve(status))
           upRes.on('error', () => resolve(502))
         },
       )
@@ -110,8 +186,45 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
       req.pipe(up)
     })
 
+  /** A fault that answers instead of the bucket; undefined when the request still goes on. */
+  const misbehave = (fault: S3Fault, req: IncomingMessage, res: ServerResponse): Promise<number> | undefined => {
+    switch (fault.kind) {
+      case 'status':
+        req.resume()
+        res.writeHead(fault.status, { 'content-type': 'application/xml' })
+        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code><Message>injected ${fault.status}</Message></Error>`)
+        return Promise.resolve(fault.status)
+      case 'cut':
+        req.resume()
+        req.socket.destroy()
+        return Promise.resolve(-1)
+      case 'silent':
+        req.resume()
+        return Promise.resolve(-1)
+      case 'endless': {
+        req.resume()
+        res.writeHead(200, { 'content-type': 'application/octet-stream', etag: '"endless"', 'last-modified': new Date().toUTCString() })
+        const chunk = Buffer.alloc(64 * 1024, 0x41)
+        const pump = (): void => {
+          while (!res.destroyed && res.write(chunk)) endless += chunk.length
+          if (!res.destroyed) res.once('drain', pump)
+        }
+        pump()
+        return new Promise((resolve) => res.on('close', () => resolve(200)))
+      }
+      default:
+        return undefined
+    }
+  }
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const key = keyOf(req.url)
+    const fault = takeFault(req.method ?? '', key)
+    const answered = fault ? misbehave(fault, req, res) : undefined
+    if (answered) {
+      requests.push({ method: req.method ?? '', key, status: await answered })
+      return
+    }
     const noneMatch = req.headers['if-none-match']
     const ifMatch = req.headers['if-match']
     let status: number
@@ -119,7 +232,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
       status = await serialized(key, async () => {
         const current = await etagOf(key)
         const failed = noneMatch === '*' ? current !== undefined : current !== String(ifMatch).replace(/"/g, '')
-        if (!failed) return forward(req, res)
+        if (!failed) return forward(req, res, fault)
         req.resume()
         res.writeHead(412, { 'content-type': 'application/xml' })
         res.end(
@@ -129,7 +242,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
         return 412
       })
     } else {
-      status = await forward(req, res)
+      status = await forward(req, res, fault)
     }
     requests.push({ method: req.method ?? '', key, status })
   }
@@ -162,6 +275,16 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
     },
     client,
     requests,
+    fault(fault) {
+      const left = fault.times ?? 1
+      if (!(left > 0)) throw new Error(`fault ${fault.kind}: times must be positive`)
+      faults.push({ fault, left })
+    },
+    clearFaults() {
+      faults.length = 0
+    },
+    fired,
+    endlessBytes: () => endless,
     async keys() {
       const out: string[] = []
       let token: string | undefined

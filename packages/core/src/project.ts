@@ -142,6 +142,7 @@ export class Vidspec {
           logger,
           jobTimeoutMs: config.together.jobTimeoutMs,
           poll: { intervalMs: config.together.pollIntervalMs, maxIntervalMs: config.together.maxPollIntervalMs },
+          retry: { retries: Math.min(config.retry.retries, 4), minDelayMs: config.retry.minDelayMs, maxDelayMs: Math.min(config.retry.maxDelayMs, 5000) },
         })
       : undefined
     this.runner = new Runner({

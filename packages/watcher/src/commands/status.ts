@@ -1,4 +1,4 @@
-import { ExitCode } from '@vidspec/core'
+import { ExitCode, shownEndpoint } from '@vidspec/core'
 import { commonOptions, parse, providerFlag } from '../args.js'
 import { formatBytes, printJson, type Io } from '../output.js'
 import { openProject } from '../project.js'
@@ -44,7 +44,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
           mode: project.config.remote.mode,
           bucket: project.config.remote.s3.bucket,
           prefix: project.config.remote.s3.prefix,
-          endpoint: project.config.remote.s3.endpoint,
+          endpoint: shownEndpoint(project.config.remote.s3.endpoint),
         }
       : undefined,
     specs,
