@@ -12,6 +12,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3'
+import type { TempProject } from './project.js'
+import { FAST, spawnCli, togetherProject, type CliChild } from './together.js'
 
 /**
  * A real S3-protocol server for tests: s3rver 3.7.1 on 127.0.0.1, behind a small loopback proxy.
@@ -311,6 +313,49 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
       client.destroy()
       await s3rver.close()
       await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * Machines sharing one bucket, for CLI tests: each is its own project copy with its own store.
+ * Short leases and timeouts keep the tests fast; every child is stopped and every copy removed by `dispose`.
+ */
+export interface SharedBucketRig {
+  /** A project of `specs` Together specs configured for the bucket (plus `extra` merged into its config). */
+  machine(specs: number, extra?: { together?: object; remote?: object }): Promise<TempProject>
+  /** `vidspec <command> --json` in `p`, with the bucket's credentials, the fake's key and paid generation allowed. */
+  cli(p: TempProject, args: string[], env?: Record<string, string | undefined>): CliChild
+  dispose(): Promise<void>
+}
+
+export const TEST_LEASE = { heartbeatMs: 100, staleMs: 2_200, waitMs: 20_000 } as const
+
+export function sharedBucketRig(s3: TestS3, fake: { baseURL: string }, apiKey: string): SharedBucketRig {
+  const projects: TempProject[] = []
+  const children: CliChild[] = []
+  return {
+    async machine(specs, extra = {}) {
+      const config = {
+        ...FAST,
+        together: { ...FAST.together, ...extra.together },
+        remote: { s3: { bucket: s3.bucket, endpoint: s3.endpoint, forcePathStyle: true }, lease: TEST_LEASE, requestTimeoutMs: 1_500, ...extra.remote },
+      }
+      const p = await togetherProject(specs, config)
+      projects.push(p)
+      return p
+    },
+    cli(p, args, env = {}) {
+      const child = spawnCli(args, {
+        cwd: p.root,
+        env: { TOGETHER_API_KEY: apiKey, TOGETHER_BASE_URL: fake.baseURL, CI: undefined, ...s3.env, ...env },
+      })
+      children.push(child)
+      return child
+    },
+    async dispose() {
+      await Promise.all(children.splice(0).map((c) => c.stop()))
+      await Promise.all(projects.splice(0).map((p) => p.dispose()))
     },
   }
 }
