@@ -53,10 +53,11 @@ async function claimRecord(): Promise<{ owner: string; beat?: number; kept?: boo
 const duplicates = () => [...fake.createsByBody.values()].filter((n) => n > 1).length
 
 describe('remote claims are leases', () => {
-  it('a live owner whose job runs for several stale margins is never taken over; the waiter gets its clip without paying', async () => {
+  it('a live owner whose job takes many times the waiter\'s jobTimeoutMs (and several stale margins) is never taken over; the waiter gets its clip without paying', async () => {
     fake.fault({ kind: 'job-never-finishes' })
     const a = await rig.machine(1)
-    const b = await rig.machine(1)
+    // The waiter's own job timeout is a small fraction of the job: how long it waited is no reason to take over.
+    const b = await rig.machine(1, { together: { jobTimeoutMs: 500 } })
     const owner = rig.cli(a, ['build', '--json'])
     await waitFor('the owner to create its job', () => fake.creates === 1)
     const waiter = rig.cli(b, ['build', '--json'])
