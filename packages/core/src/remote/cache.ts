@@ -149,15 +149,15 @@ export class RemoteCache {
   }
 
   /** True when the remote has an entry for the key. Throws RemoteError. */
-  async has(key: string): Promise<boolean> {
-    return (await this.bucket.head(remotePaths.entry(key))) !== undefined
+  async has(key: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.bucket.head(remotePaths.entry(key), signal)) !== undefined
   }
 
   /** `has` for a plan: false when it cannot tell (a build asks again). Never throws a remote error. */
-  async holds(key: string): Promise<boolean> {
+  async holds(key: string, signal?: AbortSignal): Promise<boolean> {
     if (this.#down) return false
     try {
-      return await this.has(key)
+      return await this.has(key, signal)
     } catch (err) {
       this.#note(key, err)
       return false
@@ -169,7 +169,8 @@ export class RemoteCache {
    * is not there yet. An entry already in the bucket is kept (the first clip made for a key wins),
    * and the object this call uploaded for the losing clip is removed again, so no orphan is left.
    */
-  async upload(entry: Entry, _opts: { verify?: boolean } = {}): Promise<'written' | 'kept'> {
+  async upload(entry: Entry, opts: { verify?: boolean; signal?: AbortSignal } = {}): Promise<'written' | 'kept'> {
+    const { signal } = opts
     // Every upload is hashed first (push and write-back alike): a corrupt clip is quarantined
     // (CACHE_CORRUPT) and never reaches the shared cache.
     const path = await this.#opts.store.checkedPath(entry, { trust: 'hash', spec: entry.spec })
@@ -178,19 +179,19 @@ export class RemoteCache {
     const repair = this.#rejected.has(entry.key)
     const badVersion = this.#rejected.get(entry.key)
     // A repair always rewrites the object: the bad one may have this very name (same digest, flipped bytes).
-    const there = await this.bucket.head(objectKey)
+    const there = await this.bucket.head(objectKey, signal)
     const uploaded = repair || there?.size !== entry.size
-    if (uploaded) await this.bucket.putFile(objectKey, path, entry.mime)
+    if (uploaded) await this.bucket.putFile(objectKey, path, entry.mime, signal)
     const cond = repair ? (badVersion ? { ifMatch: badVersion } : {}) : { ifNoneMatch: true }
-    if ((await this.bucket.putJson(entryKey, entry, cond)) !== false) {
+    if ((await this.bucket.putJson(entryKey, entry, cond, signal)) !== false) {
       this.#rejected.delete(entry.key)
       return 'written'
     }
-    const now = await this.bucket.getJson(entryKey)
+    const now = await this.bucket.getJson(entryKey, signal)
     const winner = now?.parsed && isEntry(now.value) ? now.value : undefined
     // Our own write, retried after a lost answer, had landed.
     if (winner?.digest === entry.digest) return 'written'
-    if (uploaded && there === undefined) await this.bucket.delete(objectKey)
+    if (uploaded && there === undefined) await this.bucket.delete(objectKey, signal)
     this.#rejected.delete(entry.key)
     return 'kept'
   }

@@ -17,7 +17,7 @@ Options:
   --json                print the status as JSON on stdout
   -h, --help            show this help`
 
-export async function status(argv: string[], io: Io): Promise<number> {
+export async function status(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
   const { values } = parse('status', argv, { ...commonOptions, provider: { type: 'string' } })
   if (values.help) {
     io.stdout.write(`${statusHelp}\n`)
@@ -26,7 +26,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
   const provider = providerFlag('status', values.provider)
   const project = await openProject(io, values, new Reporter(io, { quiet: true }), provider ? { provider } : {})
   const [items, entries, journals, uncertain] = await Promise.all([
-    project.plan(),
+    project.plan(undefined, signal ? { signal } : {}),
     project.store.listEntries(),
     project.store.listJobs(),
     project.store.listUncertain(),
