@@ -105,6 +105,26 @@ describe('remote claims are leases', () => {
     expect(fake.creates).toBe(1)
   })
 
+  it('a create whose answer never came keeps the claim for its machine: another machine is refused, that machine resolves it with --retry-uncertain', async () => {
+    fake.fault({ kind: 'drop-after-create' })
+    const a = await rig.machine(1)
+    const b = await rig.machine(1)
+    const lost = await rig.cli(a, ['build', '--json']).done
+    expect(lost.code, lost.stderr).toBe(1)
+    expect(await claimRecord()).toMatchObject({ kept: true })
+    const other = await rig.cli(b, ['build', '--json']).done
+    expect(parsed(other).specs[0]?.error).toMatchObject({ code: 'REMOTE_UNCERTAIN', message: expect.stringMatching(/kept by another machine/) })
+    expect(fake.creates).toBe(1)
+    // A person checked the dashboard and said so: only then a second create, from the machine that kept it.
+    const retried = await rig.cli(a, ['build', '--json', '--retry-uncertain']).done
+    expect(retried.code, retried.stderr).toBe(0)
+    expect(fake.creates).toBe(2)
+    expect(await claimRecord()).toBeUndefined()
+    const later = await rig.cli(b, ['build', '--json']).done
+    expect(parsed(later).counts).toMatchObject({ cached: 1 })
+    expect(fake.creates).toBe(2)
+  })
+
   it('a killed owner is taken over exactly once, by exactly one of two survivors, which resumes its paid job: one create', async () => {
     fake.fault({ kind: 'job-never-finishes' })
     const [a, b, c] = await Promise.all([rig.machine(1), rig.machine(1), rig.machine(1)])

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import type { Logger } from '../logger.js'
@@ -66,7 +66,8 @@ export class RemoteCache {
       staleMs,
       waitMs: lease?.waitMs ?? opts.jobTimeoutMs + staleMs,
     }
-    this.#leases = new Leases({ bucket: this.bucket, store: opts.store, logger: opts.logger, owner: this.#owner, timing, poll: opts.poll })
+    const machine = createHash('sha256').update(`${hostname()}\0${opts.store.dir}`).digest('hex').slice(0, 16)
+    this.#leases = new Leases({ bucket: this.bucket, store: opts.store, logger: opts.logger, owner: this.#owner, machine, timing, poll: opts.poll })
   }
 
   /** Why the remote stopped being used in this process, if it did. */

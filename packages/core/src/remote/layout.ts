@@ -15,6 +15,8 @@ export interface ClaimRecord {
   key: string
   spec: string
   owner: string
+  /** The machine and store the owner runs in (stable across its runs): who may resume a kept claim. */
+  machine?: string
   /** The owner's clock at its last heartbeat (for people; staleness is judged by Last-Modified). */
   at: string
   /** Heartbeats so far: every rewrite differs, so its ETag changes. */

@@ -35,6 +35,8 @@ export interface LeaseDeps {
   store: Store
   logger: Logger
   owner: string
+  /** Stable across this store's runs (hostname and store folder), unlike `owner`. */
+  machine: string
   timing: LeaseTiming
   poll: { intervalMs: number; maxIntervalMs: number }
 }
@@ -92,7 +94,16 @@ export class Leases {
       if (current?.owner === this.#d.owner) return this.#won(key, spec, current, held.etag ?? '', signal, lookup)
       const who = current ? `${current.owner}${current.job ? `, job ${current.job.jobId}` : ''}` : 'an unreadable claim'
       if (current?.kept) {
-        throw uncertain(spec, `its paid job is kept by another machine (${who}) until that machine resumes it`)
+        // This very store kept it (its run ended unresolved) and now creates again (--retry-uncertain, or its journal is gone).
+        if (current.machine === this.#d.machine && held.etag) {
+          const took = await bucket.putJson(path, record, { ifMatch: held.etag }, signal)
+          if (took !== false) return this.#won(key, spec, record, took, signal, lookup)
+          continue
+        }
+        throw uncertain(
+          spec,
+          `its paid job is kept by another machine (${who}) until that machine resumes it (if that machine is gone for good, delete ${bucket.key(path)})`,
+        )
       }
       const age = ageOf(held)
       if (age === undefined || age <= timing.staleMs) {
@@ -129,7 +140,7 @@ export class Leases {
     const current = held?.parsed && isClaimRecord(held.value) ? held.value : undefined
     let put: string | false = false
     if (!held) put = await bucket.putJson(path, record, { ifNoneMatch: true }, signal)
-    else if (current?.job?.jobId === jobId && held.etag) put = await bucket.putJson(path, record, { ifMatch: held.etag }, signal)
+    else if ((current?.job?.jobId === jobId || (current?.kept && current.machine === this.#d.machine)) && held.etag) put = await bucket.putJson(path, record, { ifMatch: held.etag }, signal)
     if (put === false) return { kind: 'none' }
     return this.#hold(key, spec, record, put)
   }
@@ -172,7 +183,7 @@ export class Leases {
   }
 
   #record(key: string, spec: string): ClaimRecord {
-    return { version: 1, key, spec, owner: this.#d.owner, at: new Date().toISOString(), beat: 0 }
+    return { version: 1, key, spec, owner: this.#d.owner, machine: this.#d.machine, at: new Date().toISOString(), beat: 0 }
   }
 }
 
