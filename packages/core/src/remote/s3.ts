@@ -217,7 +217,10 @@ export class S3Bucket {
         return client.send(new mod.ListObjectsV2Command({ Bucket: this.#cfg.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: s })
       })
       for (const o of page.Contents ?? []) if (o.Key) names.push(o.Key.slice(prefix.length))
-      token = page.IsTruncated ? page.NextContinuationToken : undefined
+      const next = page.IsTruncated ? page.NextContinuationToken : undefined
+      // A bucket that hands back the same page token (or an empty page forever) ends the listing.
+      if (next && (next === token || !page.Contents?.length)) throw new RemoteError(`${this.where}: could not list ${folder}: the listing does not advance`, { kind: 'failed', final: true })
+      token = next
     } while (token)
     return names
   }
