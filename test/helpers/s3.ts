@@ -329,7 +329,8 @@ export interface SharedBucketRig {
   dispose(): Promise<void>
 }
 
-export const TEST_LEASE = { heartbeatMs: 100, staleMs: 2_200, waitMs: 20_000 } as const
+/** Short, but with room for a loaded machine: a heartbeat delayed a second or two must not look dead. */
+export const TEST_LEASE = { heartbeatMs: 100, staleMs: 3_000, waitMs: 60_000 } as const
 
 export function sharedBucketRig(s3: TestS3, fake: { baseURL: string }, apiKey: string): SharedBucketRig {
   const projects: TempProject[] = []
@@ -339,7 +340,7 @@ export function sharedBucketRig(s3: TestS3, fake: { baseURL: string }, apiKey: s
       const config = {
         ...FAST,
         together: { ...FAST.together, ...extra.together },
-        remote: { s3: { bucket: s3.bucket, endpoint: s3.endpoint, forcePathStyle: true }, lease: TEST_LEASE, requestTimeoutMs: 1_500, ...extra.remote },
+        remote: { s3: { bucket: s3.bucket, endpoint: s3.endpoint, forcePathStyle: true }, lease: TEST_LEASE, requestTimeoutMs: 5_000, ...extra.remote },
       }
       const p = await togetherProject(specs, config)
       projects.push(p)

@@ -68,7 +68,7 @@ describe('remote reads under faults (machine A fills the bucket once; no test he
     await filled(3)
     await rig.dispose()
     fake.reset()
-  })
+  }, 300_000)
   afterAll(async () => {
     await s3?.close()
   })
@@ -113,8 +113,8 @@ describe('remote reads under faults (machine A fills the bucket once; no test he
   })
 
   it('a dripping entry body is cut at the request timeout and retried; the third answer is whole: fetched, nothing paid', async () => {
-    const b = await rig.machine(3)
-    s3.fault({ method: 'GET', key: 'entries/', kind: 'drip', everyMs: 50, times: 2 })
+    const b = await rig.machine(3, { remote: { requestTimeoutMs: 2_500 } })
+    s3.fault({ method: 'GET', key: 'entries/', kind: 'drip', everyMs: 200, times: 2 })
     const r = await rig.cli(b, ['build', '--json']).done
     expect(r.code, r.stderr).toBe(0)
     expect(parsed(r).counts).toMatchObject({ cached: 3 })
@@ -176,9 +176,9 @@ describe('remote writes and claims under faults (a bucket per test)', () => {
     const c = await rig.machine(2)
     const d = await rig.machine(2)
     const owner = rig.cli(c, ['build', '--json'])
-    await waitFor('the owner to create its jobs', () => fake.creates === 2)
+    await waitFor('the owner to create its jobs', () => fake.creates === 2, 60_000)
     const waiter = rig.cli(d, ['build', '--json'])
-    await waitFor('the second machine to wait', () => waiter.output().stderr.includes('another machine is generating it'))
+    await waitFor('the second machine to wait', () => waiter.output().stderr.includes('another machine is generating it'), 60_000)
     const t1 = Date.now()
     waiter.child.kill('SIGTERM')
     const r2 = await waiter.done

@@ -5,7 +5,7 @@ import type { Store } from '../store/index.js'
 import type { Entry } from '../types.js'
 import { isClaimRecord, remotePaths, type ClaimRecord } from './layout.js'
 import { RemoteError } from './errors.js'
-import type { JsonRead, S3Bucket } from './s3.js'
+import type { JsonRead, Quick, S3Bucket } from './s3.js'
 
 /** How claims behave in time. Tests make these small; the defaults suit real buckets and jobs. */
 export interface LeaseTiming {
@@ -29,6 +29,8 @@ export type ClaimOutcome =
 const MAX_TAKEOVERS = 4
 /** Stale claims seen without a version to take them over by, before giving up. */
 const MAX_UNVERSIONED = 3
+/** The last write of a claim while the process stops (SIGINT/SIGTERM): one try, briefly. */
+const STOPPING: Quick = { once: true, timeoutMs: 1_000 }
 
 export interface LeaseDeps {
   bucket: S3Bucket
@@ -142,7 +144,7 @@ export class Leases {
     if (!held) put = await bucket.putJson(path, record, { ifNoneMatch: true }, signal)
     else if ((current?.job?.jobId === jobId || (current?.kept && current.machine === this.#d.machine)) && held.etag) put = await bucket.putJson(path, record, { ifMatch: held.etag }, signal)
     if (put === false) return { kind: 'none' }
-    return this.#hold(key, spec, record, put)
+    return this.#hold(key, spec, record, put, signal)
   }
 
   stopAll(): void {
@@ -151,7 +153,7 @@ export class Leases {
 
   /** Someone may have finished the key between our read-through and the claim: look once more. */
   async #won(key: string, spec: string, record: ClaimRecord, etag: string, signal: AbortSignal | undefined, lookup: () => Promise<Entry | undefined>): Promise<ClaimOutcome> {
-    const held = this.#hold(key, spec, record, etag)
+    const held = this.#hold(key, spec, record, etag, signal)
     let made: Entry | undefined
     try {
       made = await lookup()
@@ -167,8 +169,8 @@ export class Leases {
     return held
   }
 
-  #hold(key: string, spec: string, record: ClaimRecord, etag: string): ClaimOutcome & { kind: 'owned' } {
-    const lease = new Lease(this.#d, key, spec, record, etag, () => this.#held.delete(lease))
+  #hold(key: string, spec: string, record: ClaimRecord, etag: string, signal: AbortSignal | undefined): ClaimOutcome & { kind: 'owned' } {
+    const lease = new Lease(this.#d, key, spec, record, etag, signal, () => this.#held.delete(lease))
     this.#held.add(lease)
     lease.start()
     return { kind: 'owned', release: () => lease.release(), keep: () => lease.keep() }
@@ -194,12 +196,17 @@ class Lease {
   readonly #onEnd: () => void
   #record: ClaimRecord
   #etag: string
+  /** The run's abort: once it fired, the last write is quick (the process is stopping). */
+  readonly #run: AbortSignal | undefined
+  /** Cuts a heartbeat in flight when the lease ends. */
+  readonly #beats = new AbortController()
   #timer: NodeJS.Timeout | undefined
   #beating: Promise<void> | undefined
   #lost = false
 
-  constructor(deps: LeaseDeps, readonly key: string, readonly spec: string, record: ClaimRecord, etag: string, onEnd: () => void) {
+  constructor(deps: LeaseDeps, readonly key: string, readonly spec: string, record: ClaimRecord, etag: string, run: AbortSignal | undefined, onEnd: () => void) {
     this.#d = deps
+    this.#run = run
     this.#path = remotePaths.claim(key)
     this.#record = record
     this.#etag = etag
@@ -215,6 +222,7 @@ class Lease {
 
   stop(): void {
     clearInterval(this.#timer)
+    this.#beats.abort(new RemoteError('the claim was released', { kind: 'failed', final: true }))
     this.#onEnd()
   }
 
@@ -222,10 +230,11 @@ class Lease {
     this.stop()
     await this.#beating
     if (this.#lost) return
-    const held = await this.#d.bucket.getJson(this.#path)
+    const quick = this.#run?.aborted ? STOPPING : {}
+    const held = await this.#d.bucket.getJson(this.#path, undefined, quick)
     // After a takeover the claim is someone else's: leave it.
     if (held?.parsed && isClaimRecord(held.value) && held.value.owner !== this.#d.owner) return
-    await this.#d.bucket.delete(this.#path)
+    await this.#d.bucket.delete(this.#path, undefined, quick)
   }
 
   /** The owner leaves with its paid job unresolved: the claim stays this job's (never stale). */
@@ -233,12 +242,12 @@ class Lease {
     this.stop()
     await this.#beating
     if (this.#lost) return
-    await this.#write({ kept: true })
+    await this.#write({ kept: true }, this.#run?.aborted ? STOPPING : {})
   }
 
   async #beat(): Promise<void> {
     try {
-      await this.#write({})
+      await this.#write({}, { once: true }, this.#beats.signal)
     } catch (err) {
       // The next beat tries again; the remote going away is reported by the next real request.
       if (!(err instanceof RemoteError)) throw err
@@ -246,21 +255,21 @@ class Lease {
   }
 
   /** A conditional rewrite over our own last version; a version the bucket reported wrongly is re-read once. */
-  async #write(extra: Partial<ClaimRecord>): Promise<void> {
+  async #write(extra: Partial<ClaimRecord>, quick: Quick, signal?: AbortSignal): Promise<void> {
     if (this.#lost) return
     const journal = await this.#d.store.readJournal(this.key)
     const job = journal?.jobId ? { provider: journal.provider, jobId: journal.jobId, createdAt: journal.createdAt } : this.#record.job
     const next: ClaimRecord = { ...this.#record, at: new Date().toISOString(), beat: (this.#record.beat ?? 0) + 1, ...(job ? { job } : {}), ...extra }
     for (let tries = 0; tries < 2; tries++) {
       const put = this.#etag
-        ? await this.#d.bucket.putJson(this.#path, next, { ifMatch: this.#etag, once: true })
+        ? await this.#d.bucket.putJson(this.#path, next, { ifMatch: this.#etag, ...quick }, signal)
         : false
       if (put !== false) {
         this.#record = next
         this.#etag = put
         return
       }
-      const held = await this.#d.bucket.getJson(this.#path, undefined, { once: true })
+      const held = await this.#d.bucket.getJson(this.#path, signal, quick)
       const mine = held?.parsed && isClaimRecord(held.value) && held.value.owner === this.#d.owner
       if (!mine || !held?.etag) break
       this.#etag = held.etag

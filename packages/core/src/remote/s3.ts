@@ -45,6 +45,12 @@ const MAX_JSON_BYTES = 1 << 20
 
 const NO_RETRY: RetryPolicy = { retries: 0, minDelayMs: 0, maxDelayMs: 0 }
 
+/** One try only, within `timeoutMs` when given (for a heartbeat, or a last write while the process stops). */
+export interface Quick {
+  once?: boolean
+  timeoutMs?: number
+}
+
 /**
  * One bucket and prefix, spoken to through the AWS SDK. The SDK is loaded on first use: most
  * commands never touch the remote, and it costs a noticeable part of the CLI's start.
@@ -78,7 +84,7 @@ export class S3Bucket {
   }
 
   /** A small JSON object, or undefined when there is none. */
-  async getJson(path: string, signal?: AbortSignal, opts: { once?: boolean } = {}): Promise<JsonRead | undefined> {
+  async getJson(path: string, signal?: AbortSignal, opts: Quick = {}): Promise<JsonRead | undefined> {
     return this.#retrying(`read ${path}`, signal, opts.once, async (s, meta) => {
       const { mod, client } = await this.#load()
       let out
@@ -95,7 +101,7 @@ export class S3Bucket {
       } catch {
         return { ...base, parsed: false, value: undefined }
       }
-    })
+    }, opts.timeoutMs)
   }
 
   /**
@@ -154,7 +160,7 @@ export class S3Bucket {
    * bucket sent none), or false when the condition failed (HTTP 412/409). A conditional write that
    * is retried after a lost answer may report false although the first try landed: callers check.
    */
-  async putJson(path: string, value: unknown, cond: { ifNoneMatch?: boolean; ifMatch?: string; once?: boolean } = {}, signal?: AbortSignal): Promise<string | false> {
+  async putJson(path: string, value: unknown, cond: { ifNoneMatch?: boolean; ifMatch?: string } & Quick = {}, signal?: AbortSignal): Promise<string | false> {
     return this.#retrying(`write ${path}`, signal, cond.once, async (s) => {
       const { mod, client } = await this.#load()
       try {
@@ -175,7 +181,7 @@ export class S3Bucket {
         if (statusOf(err) === 412 || statusOf(err) === 409) return false
         throw err
       }
-    })
+    }, cond.timeoutMs)
   }
 
   /**
@@ -195,15 +201,15 @@ export class S3Bucket {
     }
   }
 
-  async delete(path: string, signal?: AbortSignal): Promise<void> {
-    await this.#retrying(`delete ${path}`, signal, false, async (s) => {
+  async delete(path: string, signal?: AbortSignal, opts: Quick = {}): Promise<void> {
+    await this.#retrying(`delete ${path}`, signal, opts.once, async (s) => {
       const { mod, client } = await this.#load()
       try {
         await client.send(new mod.DeleteObjectCommand({ Bucket: this.#cfg.bucket, Key: this.key(path) }), { abortSignal: s })
       } catch (err) {
         if (!isMissing(err)) throw err
       }
-    })
+    }, opts.timeoutMs)
   }
 
   /** Names directly under a folder of the layout (e.g. every `<key>.json` in `entries/`). */
@@ -258,8 +264,9 @@ export class S3Bucket {
     signal: AbortSignal | undefined,
     once: boolean | undefined,
     fn: (signal: AbortSignal, meta: { date?: Date | undefined }) => Promise<T>,
-    deadlineMs = this.#timeouts.requestTimeoutMs,
+    deadline?: number,
   ): Promise<T> {
+    const deadlineMs = deadline ?? this.#timeouts.requestTimeoutMs
     const policy = once ? NO_RETRY : this.#retry
     for (let attempt = 0; ; attempt++) {
       const ctl = new AbortController()
