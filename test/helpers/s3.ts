@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -126,6 +126,8 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
     return run
   }
 
+  // Its own agent, so closing the harness closes every connection to s3rver (the global one keeps them alive).
+  const upstream = new Agent({ keepAlive: false })
   const faults: Array<{ fault: S3Fault; left: number }> = []
   const fired: TestS3['fired'] = []
   let endless = 0
@@ -145,7 +147,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
   const forward = (req: IncomingMessage, res: ServerResponse, fault?: S3Fault): Promise<number> =>
     new Promise((resolve) => {
       const up = request(
-        { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
+        { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers, agent: upstream },
         (upRes) => {
           const status = upRes.statusCode ?? 502
           const headers = { ...upRes.headers }
@@ -171,18 +173,29 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
                 res.write(body.subarray(at, at + (fault.bytes ?? 1)))
                 at += fault.bytes ?? 1
               }, fault.everyMs)
-              res.on('close', () => clearInterval(timer))
+              res.on('close', () => {
+                clearInterval(timer)
+                resolve(status)
+              })
             })
             return
           }
           res.writeHead(status, headers)
           upRes.pipe(res)
+          // A client that went away must not hold the key's queue.
+          res.on('close', () => resolve(status))
           upRes.on('end', () => resolve(status))
           upRes.on('error', () => resolve(502))
         },
       )
       up.on('error', () => {
         res.destroy()
+        resolve(502)
+      })
+      // A client that gave up mid-request (its deadline, SIGTERM) ends the upstream request too: s3rver
+      // would otherwise wait for the rest of a body that never comes, holding the key's queue.
+      res.on('close', () => {
+        if (!res.writableFinished) up.destroy()
         resolve(502)
       })
       req.pipe(up)
@@ -297,9 +310,13 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
       } while (token)
       return out.sort()
     },
-    async getText(key) {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-      return (await out.Body?.transformToString('utf8')) ?? ''
+    // s3rver writes an object in place, so a read during a write could see part of it (S3 never shows
+    // a half-written object): a test's read waits for the key's conditional writes in flight.
+    getText(key) {
+      return serialized(key, async () => {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+        return (await out.Body?.transformToString('utf8')) ?? ''
+      })
     },
     async put(key, body) {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))
@@ -310,6 +327,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
     goDown: stopProxy,
     async close() {
       await stopProxy()
+      upstream.destroy()
       client.destroy()
       await s3rver.close()
       await rm(dir, { recursive: true, force: true })
