@@ -122,7 +122,9 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
   const queues = new Map<string, Promise<unknown>>()
   const serialized = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
     const run = (queues.get(key) ?? Promise.resolve()).then(fn, fn)
-    queues.set(key, run.catch(() => {}))
+    // However a request ends (or hangs), the next one of the key gets its turn within seconds.
+    const turn = Promise.race([run, new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
+    queues.set(key, turn.catch(() => {}))
     return run
   }
 
@@ -146,6 +148,8 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
 
   const forward = (req: IncomingMessage, res: ServerResponse, fault?: S3Fault): Promise<number> =>
     new Promise((resolve) => {
+      // The client gave up while this request waited in its key's queue: nothing to forward.
+      if (res.destroyed || req.socket.destroyed) return resolve(-1)
       const up = request(
         { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers, agent: upstream },
         (upRes) => {
