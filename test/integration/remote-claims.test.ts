@@ -159,6 +159,14 @@ describe('remote claims', () => {
     if (got.kind === 'owned') await got.release()
   })
 
+  it('a stale claim whose owner died with a create in flight (intent, no job id) is not taken over: the key is uncertain', async () => {
+    const b = machine('b', { lease: STALE })
+    await s3.put(`team/claims/${KEY}.json`, JSON.stringify({ ...deadClaim, intent: true }))
+    s3.fault({ method: 'GET', key: 'claims/', kind: 'headers', times: Infinity, set: { 'last-modified': OLD } })
+    expect(await uncertainMessage(b.cache.claim(KEY, 'clip.video.ts'))).toMatch(/create may have been in flight/)
+    expect(JSON.parse(await s3.getText(`team/claims/${KEY}.json`))).toMatchObject({ owner: 'dead-runner:1:ab', intent: true })
+  })
+
   for (const [what, etag] of [
     ['a wrong ETag', '"0000000000000000000000000000dead"'],
     ['no ETag', null],

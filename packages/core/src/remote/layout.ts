@@ -24,6 +24,11 @@ export interface ClaimRecord {
   /** The paid job, once its id is in the owner's journal: a machine that takes over resumes it. */
   job?: { provider: string; jobId: string; createdAt: string }
   /**
+   * The owner's journal holds a create intent without a job id: a create may be in flight. If the
+   * owner dies now, nobody knows whether it paid, so nobody takes the claim over on its own.
+   */
+  intent?: boolean
+  /**
    * The owner's process ended with this paid job unresolved (it outlived the job timeout, or its
    * answer never came): only that machine may resume it, so it is never stale, whatever its age.
    */

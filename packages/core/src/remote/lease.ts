@@ -115,6 +115,13 @@ export class Leases {
         }
         continue
       }
+      // Its owner died between sending a create and learning the job id: whether it paid is unknown.
+      if (current?.intent && !current.job) {
+        throw uncertain(
+          spec,
+          `its claim's owner (${who}) stopped while a create may have been in flight (no job id reached the claim); build on that machine, or check the provider's dashboard and delete ${bucket.key(path)}`,
+        )
+      }
       if (!held.etag) {
         if (++unversioned > MAX_UNVERSIONED) throw uncertain(spec, `its stale claim in ${bucket.where} has no version (ETag) to take it over by safely`)
         continue
@@ -259,7 +266,8 @@ class Lease {
     if (this.#lost) return
     const journal = await this.#d.store.readJournal(this.key)
     const job = journal?.jobId ? { provider: journal.provider, jobId: journal.jobId, createdAt: journal.createdAt } : this.#record.job
-    const next: ClaimRecord = { ...this.#record, at: new Date().toISOString(), beat: (this.#record.beat ?? 0) + 1, ...(job ? { job } : {}), ...extra }
+    const intent = journal !== undefined && !journal.jobId && !job ? true : undefined
+    const next: ClaimRecord = { ...this.#record, at: new Date().toISOString(), beat: (this.#record.beat ?? 0) + 1, ...(job ? { job } : {}), intent, ...extra }
     for (let tries = 0; tries < 2; tries++) {
       const put = this.#etag
         ? await this.#d.bucket.putJson(this.#path, next, { ifMatch: this.#etag, ...quick }, signal)
