@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -12,6 +12,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3'
+import type { TempProject } from './project.js'
+import { FAST, spawnCli, togetherProject, type CliChild } from './together.js'
 
 /**
  * A real S3-protocol server for tests: s3rver 3.7.1 on 127.0.0.1, behind a small loopback proxy.
@@ -22,8 +24,33 @@ import {
  * Nothing else installable here (npm, Debian) serves S3 with conditional writes, so the proxy gives
  * the guarantee that AWS S3 (since August 2024), Cloudflare R2 and MinIO give: a conditional PUT of
  * an existing key (or of a changed one, for If-Match) gets 412, decided atomically per key. Every
- * other request passes through untouched.
+ * other request passes through untouched, unless a fault (`fault()`) says otherwise: the proxy is
+ * also where a test makes the bucket misbehave at an exact request.
  */
+
+/** Which requests a fault hits: method and object key (without the bucket; a string is a substring). */
+export interface S3FaultMatch {
+  method?: 'GET' | 'HEAD' | 'PUT' | 'DELETE'
+  key?: string | RegExp
+  /** How many matching requests it hits. @default 1 (Infinity: until clearFaults()) */
+  times?: number
+}
+
+export type S3Fault = S3FaultMatch &
+  (
+    /** An S3 error answer with this status; the request never reaches the bucket. */
+    | { kind: 'status'; status: number }
+    /** The socket is destroyed before any answer; the request never reaches the bucket. */
+    | { kind: 'cut' }
+    /** The request is read and never answered (until the client gives up or the proxy closes). */
+    | { kind: 'silent' }
+    /** 200 and a body that never ends (chunked, no length). */
+    | { kind: 'endless' }
+    /** The real answer, its body sent `bytes` (default 1) every `everyMs`. */
+    | { kind: 'drip'; everyMs: number; bytes?: number }
+    /** The real answer with these headers replaced (null: removed), e.g. a lying ETag or an old Last-Modified. */
+    | { kind: 'headers'; set: Record<string, string | null> }
+  )
 export interface TestS3 {
   /** What to give vidspec: the proxy. */
   endpoint: string
@@ -34,6 +61,13 @@ export interface TestS3 {
   client: S3Client
   /** Requests the proxy saw: method and object key (without the bucket). */
   readonly requests: Array<{ method: string; key: string; status: number }>
+  /** Makes matching requests misbehave (first added, first used). */
+  fault(fault: S3Fault): void
+  clearFaults(): void
+  /** Faults that hit, in order. */
+  readonly fired: Array<{ kind: S3Fault['kind']; method: string; key: string }>
+  /** Bytes sent by `endless` faults. */
+  endlessBytes(): number
   /** Every object key in the bucket. */
   keys(): Promise<string[]>
   getText(key: string): Promise<string>
@@ -88,18 +122,73 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
   const queues = new Map<string, Promise<unknown>>()
   const serialized = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
     const run = (queues.get(key) ?? Promise.resolve()).then(fn, fn)
-    queues.set(key, run.catch(() => {}))
+    // However a request ends (or hangs), the next one of the key gets its turn within seconds.
+    const turn = Promise.race([run, new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
+    queues.set(key, turn.catch(() => {}))
     return run
   }
 
-  const forward = (req: IncomingMessage, res: ServerResponse): Promise<number> =>
+  // Its own agent, so closing the harness closes every connection to s3rver (the global one keeps them alive).
+  const upstream = new Agent({ keepAlive: false })
+  const faults: Array<{ fault: S3Fault; left: number }> = []
+  const fired: TestS3['fired'] = []
+  let endless = 0
+  const takeFault = (method: string, key: string): S3Fault | undefined => {
+    const i = faults.findIndex(({ fault: f }) => {
+      if (f.method && f.method !== method) return false
+      if (f.key === undefined) return true
+      return typeof f.key === 'string' ? key.includes(f.key) : f.key.test(key)
+    })
+    const hit = faults[i]
+    if (!hit) return undefined
+    if (--hit.left <= 0) faults.splice(i, 1)
+    fired.push({ kind: hit.fault.kind, method, key })
+    return hit.fault
+  }
+
+  const forward = (req: IncomingMessage, res: ServerResponse, fault?: S3Fault): Promise<number> =>
     new Promise((resolve) => {
+      // The client gave up while this request waited in its key's queue: nothing to forward.
+      if (res.destroyed || req.socket.destroyed) return resolve(-1)
       const up = request(
-        { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
+        { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers, agent: upstream },
         (upRes) => {
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers)
+          const status = upRes.statusCode ?? 502
+          const headers = { ...upRes.headers }
+          if (fault?.kind === 'headers') {
+            for (const [name, value] of Object.entries(fault.set)) {
+              if (value === null) delete headers[name]
+              else headers[name] = value
+            }
+          }
+          if (fault?.kind === 'drip') {
+            const chunks: Buffer[] = []
+            upRes.on('data', (c: Buffer) => chunks.push(c))
+            upRes.on('end', () => {
+              const body = Buffer.concat(chunks)
+              res.writeHead(status, headers)
+              let at = 0
+              const timer = setInterval(() => {
+                if (res.destroyed || at >= body.length) {
+                  clearInterval(timer)
+                  if (!res.destroyed) res.end()
+                  return resolve(status)
+                }
+                res.write(body.subarray(at, at + (fault.bytes ?? 1)))
+                at += fault.bytes ?? 1
+              }, fault.everyMs)
+              res.on('close', () => {
+                clearInterval(timer)
+                resolve(status)
+              })
+            })
+            return
+          }
+          res.writeHead(status, headers)
           upRes.pipe(res)
-          upRes.on('end', () => resolve(upRes.statusCode ?? 502))
+          // A client that went away must not hold the key's queue.
+          res.on('close', () => resolve(status))
+          upRes.on('end', () => resolve(status))
           upRes.on('error', () => resolve(502))
         },
       )
@@ -107,11 +196,54 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
         res.destroy()
         resolve(502)
       })
+      // A client that gave up mid-request (its deadline, SIGTERM) ends the upstream request too: s3rver
+      // would otherwise wait for the rest of a body that never comes, holding the key's queue.
+      res.on('close', () => {
+        if (!res.writableFinished) up.destroy()
+        resolve(502)
+      })
       req.pipe(up)
     })
 
+  /** A fault that answers instead of the bucket; undefined when the request still goes on. */
+  const misbehave = (fault: S3Fault, req: IncomingMessage, res: ServerResponse): Promise<number> | undefined => {
+    switch (fault.kind) {
+      case 'status':
+        req.resume()
+        res.writeHead(fault.status, { 'content-type': 'application/xml' })
+        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code><Message>injected ${fault.status}</Message></Error>`)
+        return Promise.resolve(fault.status)
+      case 'cut':
+        req.resume()
+        req.socket.destroy()
+        return Promise.resolve(-1)
+      case 'silent':
+        req.resume()
+        return Promise.resolve(-1)
+      case 'endless': {
+        req.resume()
+        res.writeHead(200, { 'content-type': 'application/octet-stream', etag: '"endless"', 'last-modified': new Date().toUTCString() })
+        const chunk = Buffer.alloc(64 * 1024, 0x41)
+        const pump = (): void => {
+          while (!res.destroyed && res.write(chunk)) endless += chunk.length
+          if (!res.destroyed) res.once('drain', pump)
+        }
+        pump()
+        return new Promise((resolve) => res.on('close', () => resolve(200)))
+      }
+      default:
+        return undefined
+    }
+  }
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const key = keyOf(req.url)
+    const fault = takeFault(req.method ?? '', key)
+    const answered = fault ? misbehave(fault, req, res) : undefined
+    if (answered) {
+      requests.push({ method: req.method ?? '', key, status: await answered })
+      return
+    }
     const noneMatch = req.headers['if-none-match']
     const ifMatch = req.headers['if-match']
     let status: number
@@ -119,7 +251,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
       status = await serialized(key, async () => {
         const current = await etagOf(key)
         const failed = noneMatch === '*' ? current !== undefined : current !== String(ifMatch).replace(/"/g, '')
-        if (!failed) return forward(req, res)
+        if (!failed) return forward(req, res, fault)
         req.resume()
         res.writeHead(412, { 'content-type': 'application/xml' })
         res.end(
@@ -129,7 +261,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
         return 412
       })
     } else {
-      status = await forward(req, res)
+      status = await forward(req, res, fault)
     }
     requests.push({ method: req.method ?? '', key, status })
   }
@@ -162,6 +294,16 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
     },
     client,
     requests,
+    fault(fault) {
+      const left = fault.times ?? 1
+      if (!(left > 0)) throw new Error(`fault ${fault.kind}: times must be positive`)
+      faults.push({ fault, left })
+    },
+    clearFaults() {
+      faults.length = 0
+    },
+    fired,
+    endlessBytes: () => endless,
     async keys() {
       const out: string[] = []
       let token: string | undefined
@@ -172,9 +314,13 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
       } while (token)
       return out.sort()
     },
-    async getText(key) {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-      return (await out.Body?.transformToString('utf8')) ?? ''
+    // s3rver writes an object in place, so a read during a write could see part of it (S3 never shows
+    // a half-written object): a test's read waits for the key's conditional writes in flight.
+    getText(key) {
+      return serialized(key, async () => {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+        return (await out.Body?.transformToString('utf8')) ?? ''
+      })
     },
     async put(key, body) {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))
@@ -185,9 +331,54 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
     goDown: stopProxy,
     async close() {
       await stopProxy()
+      upstream.destroy()
       client.destroy()
       await s3rver.close()
       await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * Machines sharing one bucket, for CLI tests: each is its own project copy with its own store.
+ * Short leases and timeouts keep the tests fast; every child is stopped and every copy removed by `dispose`.
+ */
+export interface SharedBucketRig {
+  /** A project of `specs` Together specs configured for the bucket (plus `extra` merged into its config). */
+  machine(specs: number, extra?: { together?: object; remote?: object }): Promise<TempProject>
+  /** `vidspec <command> --json` in `p`, with the bucket's credentials, the fake's key and paid generation allowed. */
+  cli(p: TempProject, args: string[], env?: Record<string, string | undefined>): CliChild
+  dispose(): Promise<void>
+}
+
+/** Short, but with room for a loaded machine: a heartbeat delayed a second or two must not look dead. */
+export const TEST_LEASE = { heartbeatMs: 100, staleMs: 3_000, waitMs: 60_000 } as const
+
+export function sharedBucketRig(s3: TestS3, fake: { baseURL: string }, apiKey: string): SharedBucketRig {
+  const projects: TempProject[] = []
+  const children: CliChild[] = []
+  return {
+    async machine(specs, extra = {}) {
+      const config = {
+        ...FAST,
+        together: { ...FAST.together, ...extra.together },
+        remote: { s3: { bucket: s3.bucket, endpoint: s3.endpoint, forcePathStyle: true }, lease: TEST_LEASE, requestTimeoutMs: 5_000, ...extra.remote },
+      }
+      const p = await togetherProject(specs, config)
+      projects.push(p)
+      return p
+    },
+    cli(p, args, env = {}) {
+      const child = spawnCli(args, {
+        cwd: p.root,
+        env: { TOGETHER_API_KEY: apiKey, TOGETHER_BASE_URL: fake.baseURL, CI: undefined, ...s3.env, ...env },
+      })
+      children.push(child)
+      return child
+    },
+    async dispose() {
+      await Promise.all(children.splice(0).map((c) => c.stop()))
+      await Promise.all(projects.splice(0).map((p) => p.dispose()))
     },
   }
 }

@@ -1,9 +1,10 @@
 import { writeFile } from 'node:fs/promises'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { RemoteCache, S3Bucket, Store, silentLogger, type Entry, type Logger } from '@vidspec/core'
+import { RemoteCache, S3Bucket, Store, isVidspecError, silentLogger, type Entry, type Logger } from '@vidspec/core'
 import { tempProject, type TempProject } from '../helpers/project.js'
 import { startTestS3, type TestS3 } from '../helpers/s3.js'
+import { until } from '../helpers/wait.js'
 
 // The claim is the only thing that stops two machines paying for one key: a conditional write of
 // claims/<key>.json. These tests drive RemoteCache directly against the S3 test server.
@@ -36,14 +37,25 @@ afterEach(async () => {
   }
 })
 
-function machine(name: string, opts: { jobTimeoutMs?: number; logger?: Logger } = {}): { cache: RemoteCache; store: Store } {
+interface MachineOptions {
+  jobTimeoutMs?: number
+  logger?: Logger
+  lease?: { heartbeatMs?: number; staleMs?: number; waitMs?: number }
+}
+
+function machine(name: string, opts: MachineOptions = {}): { cache: RemoteCache; store: Store } {
   const store = new Store(dir.path(name, '.vidspec'))
   const cache = new RemoteCache({
-    remote: { mode: 'read-write', s3: { bucket: s3.bucket, prefix: 'team', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true } },
+    remote: {
+      mode: 'read-write',
+      s3: { bucket: s3.bucket, prefix: 'team', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true },
+      ...(opts.lease ? { lease: opts.lease } : {}),
+    },
     store,
     logger: opts.logger ?? silentLogger,
     jobTimeoutMs: opts.jobTimeoutMs ?? 30_000,
     poll: { intervalMs: 20, maxIntervalMs: 50 },
+    retry: { retries: 2, minDelayMs: 5, maxDelayMs: 20 },
   })
   caches.push(cache)
   return { cache, store }
@@ -113,14 +125,85 @@ describe('remote claims', () => {
     expect((await waiting).kind).toBe('owned')
   })
 
-  it('a claim older than the job timeout is taken over, with a warning', async () => {
+  // The clock that judges a claim is the bucket's: Last-Modified (its last heartbeat) against the Date of the answer.
+  const STALE = { heartbeatMs: 100, staleMs: 2_200, waitMs: 400 }
+  const OLD = new Date(Date.now() - 3_600_000).toUTCString()
+  const deadClaim = { version: 1, key: KEY, spec: 'clip.video.ts', owner: 'dead-runner:1:ab', at: new Date(Date.now() - 3_600_000).toISOString() }
+
+  async function uncertainMessage(p: Promise<unknown>): Promise<string> {
+    try {
+      await p
+    } catch (err) {
+      if (isVidspecError(err, 'REMOTE_UNCERTAIN')) return err.message
+      throw err
+    }
+    throw new Error('expected REMOTE_UNCERTAIN')
+  }
+
+  it('a claim whose own time says it is old but whose heartbeat is fresh by the bucket is not taken over; the waiter gives up without owning', async () => {
+    const b = machine('b', { lease: STALE })
+    await s3.put(`team/claims/${KEY}.json`, JSON.stringify(deadClaim))
+    expect(await uncertainMessage(b.cache.claim(KEY, 'clip.video.ts'))).toMatch(/another machine still holds its claim/)
+    expect(JSON.parse(await s3.getText(`team/claims/${KEY}.json`))).toMatchObject({ owner: 'dead-runner:1:ab' })
+  })
+
+  it('a claim whose heartbeat is old by the bucket\'s clock is taken over, with If-Match on that version, and a warning', async () => {
     const warnings: string[] = []
-    const b = machine('b', { jobTimeoutMs: 1_000, logger: { ...silentLogger, warn: (m) => warnings.push(m) } })
-    const stale = { version: 1, key: KEY, spec: 'clip.video.ts', owner: 'dead-runner:1:ab', at: new Date(Date.now() - 3_600_000).toISOString() }
-    await s3.put(`team/claims/${KEY}.json`, JSON.stringify(stale))
-    expect((await b.cache.claim(KEY, 'clip.video.ts')).kind).toBe('owned')
-    expect(warnings.join('\n')).toMatch(/took over a stale remote claim \(held by dead-runner/)
+    const b = machine('b', { lease: STALE, logger: { ...silentLogger, warn: (m) => warnings.push(m) } })
+    await s3.put(`team/claims/${KEY}.json`, JSON.stringify(deadClaim))
+    s3.fault({ method: 'GET', key: 'claims/', kind: 'headers', set: { 'last-modified': OLD } })
+    const got = await b.cache.claim(KEY, 'clip.video.ts')
+    expect(got.kind).toBe('owned')
+    expect(warnings.join('\n')).toMatch(/took over a stale remote claim \(held by dead-runner.*by the bucket's clock/)
     expect(JSON.parse(await s3.getText(`team/claims/${KEY}.json`))).not.toMatchObject({ owner: 'dead-runner:1:ab' })
+    if (got.kind === 'owned') await got.release()
+  })
+
+  it('a stale claim whose owner died with a create in flight (intent, no job id) is not taken over: the key is uncertain', async () => {
+    const b = machine('b', { lease: STALE })
+    await s3.put(`team/claims/${KEY}.json`, JSON.stringify({ ...deadClaim, intent: true }))
+    s3.fault({ method: 'GET', key: 'claims/', kind: 'headers', times: Infinity, set: { 'last-modified': OLD } })
+    expect(await uncertainMessage(b.cache.claim(KEY, 'clip.video.ts'))).toMatch(/create may have been in flight/)
+    expect(JSON.parse(await s3.getText(`team/claims/${KEY}.json`))).toMatchObject({ owner: 'dead-runner:1:ab', intent: true })
+  })
+
+  for (const [what, etag] of [
+    ['a wrong ETag', '"0000000000000000000000000000dead"'],
+    ['no ETag', null],
+  ] as const) {
+    it(`a stale claim whose reads answer ${what} is never taken over and the loop ends (uncertain, not owned)`, async () => {
+      const b = machine('b', { lease: { ...STALE, waitMs: 60_000 } })
+      await s3.put(`team/claims/${KEY}.json`, JSON.stringify(deadClaim))
+      s3.fault({ key: 'claims/', kind: 'headers', times: Infinity, set: { 'last-modified': OLD, etag } })
+      const started = Date.now()
+      expect(await uncertainMessage(b.cache.claim(KEY, 'clip.video.ts'))).toMatch(/could not be taken over|no version/)
+      expect(Date.now() - started).toBeLessThan(10_000)
+      expect(JSON.parse(await s3.getText(`team/claims/${KEY}.json`))).toMatchObject({ owner: 'dead-runner:1:ab' })
+      // Bounded: a handful of conditional takeovers at most.
+      expect(s3.requests.filter((r) => r.method === 'PUT' && r.key.includes('claims/')).length).toBeLessThan(16)
+    })
+  }
+
+  it('the owner heartbeats: its claim changes version while it works, and a waiter never judges it stale', async () => {
+    const a = machine('a', { lease: { heartbeatMs: 50, staleMs: 2_100, waitMs: 60_000 } })
+    const first = await a.cache.claim(KEY, 'clip.video.ts')
+    expect(first.kind).toBe('owned')
+    const beat = async () => (JSON.parse(await s3.getText(`team/claims/${KEY}.json`)) as { beat: number }).beat
+    const before = await beat()
+    await until('two heartbeats', async () => (await beat()) >= before + 2)
+    if (first.kind === 'owned') await first.release()
+    expect((await s3.keys()).filter((k) => k.includes('claims/'))).toEqual([])
+  })
+
+  it('the machine that loses the entry race removes the object it uploaded: no orphan in the bucket', async () => {
+    const a = machine('a')
+    const b = machine('b')
+    const ea = await commitClip(a.store, 'clip made on a')
+    const eb = await commitClip(b.store, 'clip made on b')
+    expect(await a.cache.upload(ea)).toBe('written')
+    expect(await b.cache.upload(eb)).toBe('kept')
+    expect(await s3.keys()).toEqual([`team/entries/${KEY}.json`, `team/objects/${ea.digest}.mp4`].sort())
+    expect(JSON.parse(await s3.getText(`team/entries/${KEY}.json`))).toMatchObject({ digest: ea.digest })
   })
 
   it('read-only never claims', async () => {

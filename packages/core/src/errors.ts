@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'PROVIDER_RATE_LIMITED'
   | 'PROVIDER_UNAVAILABLE'
   | 'PROVIDER_CREATE_UNCERTAIN'
+  /** The shared cache may hold the key (or another machine may be paying for it) but could not be read: not generated. */
+  | 'REMOTE_UNCERTAIN'
   | 'JOB_FAILED'
   | 'JOB_UNKNOWN'
   | 'LOCK_LOST'

@@ -142,6 +142,7 @@ export class Vidspec {
           logger,
           jobTimeoutMs: config.together.jobTimeoutMs,
           poll: { intervalMs: config.together.pollIntervalMs, maxIntervalMs: config.together.maxPollIntervalMs },
+          retry: { retries: Math.min(config.retry.retries, 4), minDelayMs: config.retry.minDelayMs, maxDelayMs: Math.min(config.retry.maxDelayMs, 5000) },
         })
       : undefined
     this.runner = new Runner({
@@ -322,7 +323,7 @@ export class Vidspec {
           return { ...base, status: 'cached', key: spec.key, spec, restorable: true }
         }
         // A miss that the shared cache holds is not a miss for a build.
-        if (await remote?.holds(spec.key)) return { ...base, status: 'cached', key: spec.key, spec, remote: true }
+        if (await remote?.holds(spec.key, opts.signal)) return { ...base, status: 'cached', key: spec.key, spec, remote: true }
         // What was approved (the lockfile) wins over what this machine last built.
         const state = await this.store.readSpecState(spec.id)
         const last = locked ?? state

@@ -3,7 +3,8 @@ import { isAbsolute, relative, resolve, sep } from 'node:path'
 import type * as Zod from 'zod'
 import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors.js'
 import type { ProviderName } from '../providers/types.js'
-import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
+import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, hideRemoteValues, leaseIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
+import { LEASE_DEFAULTS } from '../remote/defaults.js'
 import type { VidspecConfigInput } from './types.js'
 
 /** The config every part of vidspec runs on: every option filled in, paths absolute. */
@@ -139,6 +140,12 @@ function buildRules(z: typeof Zod) {
         endpoint: rule(httpURL, 'an http(s) URL of an S3-compatible endpoint, e.g. "https://<account>.r2.cloudflarestorage.com"'),
         forcePathStyle: rule(z.boolean(), 'true or false'),
       },
+      requestTimeoutMs: intIn(100, 600_000, ' (milliseconds)'),
+      lease: {
+        heartbeatMs: intIn(10, 600_000, ' (milliseconds)'),
+        staleMs: intIn(100, DAY_MS, ' (milliseconds)'),
+        waitMs: intIn(1, DAY_MS, ' (milliseconds)'),
+      },
     },
   } satisfies Record<keyof VidspecConfigInput, Rule | RuleTree>
 }
@@ -219,7 +226,8 @@ function showPath(path: Array<string | number>): string {
 }
 
 function invalid(source: string, issues: SpecIssue[], file: string | undefined): VidspecError {
-  return new VidspecError('CONFIG_INVALID', formatIssues(source, issues), { ...(file ? { file } : {}), issues })
+  const shown = hideRemoteValues(issues)
+  return new VidspecError('CONFIG_INVALID', formatIssues(source, shown), { ...(file ? { file } : {}), issues: shown })
 }
 
 /** Drops undefined values, so an unset CLI flag never hides what the config file says. */
@@ -326,6 +334,7 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   const remote = resolveRemote(pick('remote'), env)
   if (remote.envIssues.length > 0) throw invalid('environment', remote.envIssues, undefined)
   issues.push(...remote.issues)
+  if (remote.remote) issues.push(...leaseIssues(remote.remote.lease, LEASE_DEFAULTS))
   if (issues.length > 0) throw invalid(source, issues, file)
 
   const provider = pick('provider') ?? configDefaults.provider

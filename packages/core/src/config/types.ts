@@ -139,4 +139,22 @@ export interface RemoteConfigInput {
     /** @default true when `endpoint` is set */
     forcePathStyle?: boolean
   }
+  /**
+   * The longest one remote request may take (a silent or dripping remote is cut off here, and the
+   * request retried a few times with backoff). @default 30000
+   */
+  requestTimeoutMs?: number
+  /**
+   * Claims are leases: the machine paying for a key rewrites its claim every `heartbeatMs`; another
+   * machine takes it over only when it is older than `staleMs` by the bucket's clock (its owner
+   * died). A machine waits at most `waitMs` for another's clip, then gives up without paying.
+   */
+  lease?: {
+    /** @default 15000 */
+    heartbeatMs?: number
+    /** At least 2 × heartbeatMs + 2000. @default 120000 */
+    staleMs?: number
+    /** @default together.jobTimeoutMs + staleMs */
+    waitMs?: number
+  }
 }

@@ -1,24 +1,30 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import type { Logger } from '../logger.js'
-import { sleep } from '../runner/retry.js'
+import type { RetryPolicy } from '../runner/retry.js'
 import type { Store } from '../store/index.js'
 import { isKey } from '../store/layout.js'
 import { isEntry } from '../store/shape.js'
 import type { Entry } from '../types.js'
 import type { ResolvedRemote } from './config.js'
-import { isClaimRecord, remotePaths, type ClaimRecord } from './layout.js'
+import { LEASE_DEFAULTS } from './defaults.js'
+import { remotePaths } from './layout.js'
+import { Leases, uncertain, type ClaimOutcome, type LeaseTiming } from './lease.js'
 import { RemoteError, S3Bucket } from './s3.js'
+
+export type { ClaimOutcome, LeaseTiming } from './lease.js'
 
 export interface RemoteCacheOptions {
   remote: ResolvedRemote
   store: Store
   logger: Logger
-  /** A claim older than this may be taken over, and a machine waits at most this long for another's clip. */
+  /** The runner's job timeout: a machine waits at most this (plus a stale margin) for another's clip, unless `lease.waitMs` says otherwise. */
   jobTimeoutMs: number
   /** How often a machine that lost a claim looks for the winner's clip (backing off). */
   poll: { intervalMs: number; maxIntervalMs: number }
+  /** How remote requests that may pass (timeouts, resets, 5xx) are retried. */
+  retry?: RetryPolicy
   /** Tests pass their own. */
   bucket?: S3Bucket
 }
@@ -30,31 +36,38 @@ export type PullResult =
   /** Present but unusable (a malformed entry, a missing object, bytes that do not match the digest). */
   | { status: 'rejected'; reason: string }
 
-export type ClaimOutcome =
-  /** This process may pay; `release` after the clip is written back (or the attempt is over). */
-  | { kind: 'owned'; release(): Promise<void> }
-  /** Another machine made it meanwhile; it is in the local store now. */
-  | { kind: 'made'; entry: Entry }
-  /** No claim taken (read-only, or the remote is down): go on with the local lock alone. */
-  | { kind: 'none' }
 
 /**
- * The shared cache in a bucket, in front of the local store. Everything here degrades: the first
- * remote failure is one warning, after which this process builds locally as if no remote existed.
+ * The shared cache in a bucket, in front of the local store. A remote that is definitely down
+ * (refused, no such host, credentials refused) is one warning, after which this process builds
+ * locally as if no remote existed. Any other failure is per key: retried, and if it stays unknown
+ * the key is uncertain (never generated on a guess that the bucket does not have it).
  */
 export class RemoteCache {
   readonly mode: ResolvedRemote['mode']
   readonly bucket: S3Bucket
   readonly #opts: RemoteCacheOptions
   readonly #owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
+  readonly #leases: Leases
   #down: RemoteError | undefined
-  /** Keys whose remote clip was refused here: a clip made for them replaces it in the bucket. */
-  readonly #rejected = new Set<string>()
+  /** Keys whose remote clip was refused here, with the version of the bad entry: a clip made for them replaces exactly that. */
+  readonly #rejected = new Map<string, string | undefined>()
+  /** Keys whose remote read failed in this process: asked again before anything is paid for them. */
+  readonly #unknown = new Map<string, RemoteError>()
 
   constructor(opts: RemoteCacheOptions) {
     this.#opts = opts
     this.mode = opts.remote.mode
-    this.bucket = opts.bucket ?? new S3Bucket(opts.remote.s3)
+    const { requestTimeoutMs, lease } = opts.remote
+    this.bucket = opts.bucket ?? new S3Bucket(opts.remote.s3, requestTimeoutMs ? { requestTimeoutMs } : {}, opts.retry)
+    const staleMs = lease?.staleMs ?? LEASE_DEFAULTS.staleMs
+    const timing: LeaseTiming = {
+      heartbeatMs: lease?.heartbeatMs ?? LEASE_DEFAULTS.heartbeatMs,
+      staleMs,
+      waitMs: lease?.waitMs ?? opts.jobTimeoutMs + staleMs,
+    }
+    const machine = createHash('sha256').update(`${hostname()}\0${opts.store.dir}`).digest('hex').slice(0, 16)
+    this.#leases = new Leases({ bucket: this.bucket, store: opts.store, logger: opts.logger, owner: this.#owner, machine, timing, poll: opts.poll })
   }
 
   /** Why the remote stopped being used in this process, if it did. */
@@ -66,14 +79,18 @@ export class RemoteCache {
     return this.bucket.where
   }
 
-  /** Read-through for a local miss: the key's clip, fetched and verified, or undefined. Never throws a remote error. */
+  /**
+   * Read-through for a local miss: the key's clip, fetched and verified, or undefined. Never throws a
+   * remote error: a failed read is remembered and asked again by `claim` before anything is paid.
+   */
   async fetch(key: string, spec: string, signal?: AbortSignal): Promise<Entry | undefined> {
     if (this.#down) return undefined
     try {
       const got = await this.pull(key, spec, signal)
+      this.#unknown.delete(key)
       return got.status === 'fetched' ? got.entry : undefined
     } catch (err) {
-      this.#degrade(err)
+      this.#note(key, err)
       return undefined
     }
   }
@@ -84,18 +101,21 @@ export class RemoteCache {
    */
   async pull(key: string, spec: string, signal?: AbortSignal): Promise<PullResult> {
     const { store, logger } = this.#opts
-    const raw = await this.bucket.getJson(remotePaths.entry(key))
-    if (raw === undefined) return { status: 'absent' }
-    if (!isEntry(raw) || raw.key !== key) return this.#reject(spec, key, 'its remote entry is malformed')
+    const read = await this.bucket.getJson(remotePaths.entry(key), signal)
+    if (read === undefined) return { status: 'absent' }
+    const raw = read.value
+    // Known-bad, not absent: a clip made here replaces it (over exactly this version).
+    if (!read.parsed || !isEntry(raw) || raw.key !== key) return this.#reject(spec, key, read.etag, 'its remote entry is malformed')
     await store.init()
     const tmp = store.tempPath(raw.ext)
     try {
-      const got = await this.bucket.download(remotePaths.object(raw.digest, raw.ext), tmp, signal)
-      if (!got) return this.#reject(spec, key, `its remote object ${raw.digest.slice(0, 12)} is missing`)
+      const got = await this.bucket.download(remotePaths.object(raw.digest, raw.ext), tmp, raw.size, signal)
+      if (!got) return this.#reject(spec, key, read.etag, `its remote object ${raw.digest.slice(0, 12)} is missing`)
       if (got.digest !== raw.digest || got.size !== raw.size) {
         return this.#reject(
           spec,
           key,
+          read.etag,
           `the remote object's bytes do not match its entry (sha256 ${got.digest.slice(0, 12)}, ${got.size} bytes; expected ${raw.digest.slice(0, 12)}, ${raw.size} bytes)`,
         )
       }
@@ -114,7 +134,8 @@ export class RemoteCache {
     try {
       await this.upload(entry)
     } catch (err) {
-      this.#degrade(err)
+      if (!(err instanceof RemoteError) || err.kind === 'down') return this.#degrade(err)
+      this.#opts.logger.warn(`${entry.spec}: could not write the clip back to the remote cache (kept locally): ${err.message}`)
     }
   }
 
@@ -129,123 +150,130 @@ export class RemoteCache {
   }
 
   /** True when the remote has an entry for the key. Throws RemoteError. */
-  async has(key: string): Promise<boolean> {
-    return (await this.bucket.head(remotePaths.entry(key))) !== undefined
+  async has(key: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.bucket.head(remotePaths.entry(key), signal)) !== undefined
   }
 
-  /** `has` for a plan: false once the remote failed, like every other read here. Never throws a remote error. */
-  async holds(key: string): Promise<boolean> {
+  /** `has` for a plan: false when it cannot tell (a build asks again). Never throws a remote error. */
+  async holds(key: string, signal?: AbortSignal): Promise<boolean> {
     if (this.#down) return false
     try {
-      return await this.has(key)
+      return await this.has(key, signal)
     } catch (err) {
-      this.#degrade(err)
+      this.#note(key, err)
       return false
     }
   }
 
   /**
    * Uploads one local clip: object first, entry last, so a reader never finds an entry whose object
-   * is not there yet. An entry already in the bucket is kept (the first clip made for a key wins).
+   * is not there yet. An entry already in the bucket is kept (the first clip made for a key wins),
+   * and the object this call uploaded for the losing clip is removed again, so no orphan is left.
    */
-  async upload(entry: Entry, _opts: { verify?: boolean } = {}): Promise<void> {
+  async upload(entry: Entry, opts: { verify?: boolean; signal?: AbortSignal } = {}): Promise<'written' | 'kept'> {
+    const { signal } = opts
     // Every upload is hashed first (push and write-back alike): a corrupt clip is quarantined
     // (CACHE_CORRUPT) and never reaches the shared cache.
     const path = await this.#opts.store.checkedPath(entry, { trust: 'hash', spec: entry.spec })
     const objectKey = remotePaths.object(entry.digest, entry.ext)
+    const entryKey = remotePaths.entry(entry.key)
     const repair = this.#rejected.has(entry.key)
-    const there = repair ? undefined : await this.bucket.head(objectKey)
-    if (there?.size !== entry.size) await this.bucket.putFile(objectKey, path, entry.mime)
-    await this.bucket.putJson(remotePaths.entry(entry.key), entry, { ifNoneMatch: !repair })
+    const badVersion = this.#rejected.get(entry.key)
+    // A repair always rewrites the object: the bad one may have this very name (same digest, flipped bytes).
+    const there = await this.bucket.head(objectKey, signal)
+    const uploaded = repair || there?.size !== entry.size
+    if (uploaded) await this.bucket.putFile(objectKey, path, entry.mime, signal)
+    const cond = repair ? (badVersion ? { ifMatch: badVersion } : {}) : { ifNoneMatch: true }
+    if ((await this.bucket.putJson(entryKey, entry, cond, signal)) !== false) {
+      this.#rejected.delete(entry.key)
+      return 'written'
+    }
+    const now = await this.bucket.getJson(entryKey, signal)
+    const winner = now?.parsed && isEntry(now.value) ? now.value : undefined
+    // Our own write, retried after a lost answer, had landed.
+    if (winner?.digest === entry.digest) return 'written'
+    if (uploaded && there === undefined) await this.bucket.delete(objectKey, signal)
     this.#rejected.delete(entry.key)
+    return 'kept'
   }
 
   /**
-   * Cross-machine single-flight, taken inside the local lock just before paying: a conditional write
-   * of `claims/<key>.json`. The loser waits for the winner's clip instead of paying again; a claim
-   * older than the job timeout (its owner died) is taken over.
+   * Cross-machine single-flight, taken inside the local lock just before paying (see Leases). Throws
+   * REMOTE_UNCERTAIN when the bucket cannot say whether the key is held or made.
    */
   async claim(key: string, spec: string, signal?: AbortSignal): Promise<ClaimOutcome> {
+    if (this.#down) return { kind: 'none' }
+    try {
+      if (this.mode !== 'read-write') return await this.#readOnlyGate(key, spec, signal)
+      return this.#guard(await this.#leases.acquire(key, spec, signal, () => this.#lookup(key, spec, signal)))
+    } catch (err) {
+      return this.#settle(key, spec, err)
+    }
+  }
+
+  /** A local journal is being resumed: hold the claim for it while it runs (never blocks the resume). */
+  async resume(key: string, spec: string, jobId: string, signal?: AbortSignal): Promise<ClaimOutcome> {
     if (this.mode !== 'read-write' || this.#down) return { kind: 'none' }
     try {
-      return await this.#claim(key, spec, signal)
+      return this.#guard(await this.#leases.resume(key, spec, jobId, signal))
     } catch (err) {
-      this.#degrade(err)
+      if (!(err instanceof RemoteError)) throw err
+      if (err.kind === 'down') this.#degrade(err)
       return { kind: 'none' }
     }
   }
 
   close(): void {
+    this.#leases.stopAll()
     this.bucket.close()
   }
 
-  async #claim(key: string, spec: string, signal: AbortSignal | undefined): Promise<ClaimOutcome> {
-    const path = remotePaths.claim(key)
-    const { jobTimeoutMs, poll, logger } = this.#opts
-    const started = Date.now()
-    let interval = poll.intervalMs
-    let announced = false
-    for (let round = 0; ; round++) {
-      if (round > 0) {
-        await sleep(interval, signal)
-        interval = Math.min(poll.maxIntervalMs, Math.round(interval * 1.5))
-      }
-      if (await this.bucket.putJson(path, this.#record(key, spec), { ifNoneMatch: true })) return this.#won(key, spec, signal)
-      const made = await this.pull(key, spec, signal)
-      if (made.status === 'fetched') return { kind: 'made', entry: made.entry }
-      const head = await this.bucket.head(path)
-      // Released without a clip (the owner's generation failed): claim it ourselves.
-      if (!head) continue
-      const held = await this.bucket.getJson(path)
-      const since = isClaimRecord(held) ? Date.parse(held.at) : Number.NaN
-      const now = Date.now()
-      if (now - started > jobTimeoutMs || now - since > jobTimeoutMs) {
-        const owner = isClaimRecord(held) ? held.owner : 'unknown'
-        if (head.etag && (await this.bucket.putJson(path, this.#record(key, spec), { ifMatch: head.etag }))) {
-          logger.warn(`${spec}: took over a stale remote claim (held by ${owner} since ${isClaimRecord(held) ? held.at : '?'})`)
-          return this.#won(key, spec, signal)
-        }
-        continue
-      }
-      if (!announced) {
-        announced = true
-        logger.info(`${spec}: another machine is generating it (${isClaimRecord(held) ? held.owner : 'claim'}); waiting for its clip`)
-      }
+  /** Read-only machines never claim, but a key whose read failed is asked again before it is paid for. */
+  async #readOnlyGate(key: string, spec: string, signal: AbortSignal | undefined): Promise<ClaimOutcome> {
+    if (!this.#unknown.has(key)) return { kind: 'none' }
+    const entry = await this.#lookup(key, spec, signal)
+    return entry ? { kind: 'made', entry } : { kind: 'none' }
+  }
+
+  async #lookup(key: string, spec: string, signal: AbortSignal | undefined): Promise<Entry | undefined> {
+    const got = await this.pull(key, spec, signal)
+    this.#unknown.delete(key)
+    return got.status === 'fetched' ? got.entry : undefined
+  }
+
+  #settle(key: string, spec: string, err: unknown): ClaimOutcome {
+    if (!(err instanceof RemoteError)) throw err
+    if (err.kind === 'down') {
+      this.#degrade(err)
+      return { kind: 'none' }
     }
+    throw uncertain(spec, `the remote cache could not say whether another machine has it or is paying for it (${err.message})`, err)
   }
 
-  /** Someone may have finished the key between our read-through and the claim: look once more. */
-  async #won(key: string, spec: string, signal: AbortSignal | undefined): Promise<ClaimOutcome> {
-    const made = await this.pull(key, spec, signal)
-    if (made.status === 'fetched') {
-      await this.#release(key)
-      return { kind: 'made', entry: made.entry }
-    }
-    return { kind: 'owned', release: () => this.#release(key).catch((err: unknown) => this.#degrade(err)) }
+  /** Releasing or keeping a claim never fails a build that has its clip. */
+  #guard(outcome: ClaimOutcome): ClaimOutcome {
+    if (outcome.kind !== 'owned') return outcome
+    const safe = (fn: () => Promise<void>) => () => fn().catch((err: unknown) => (err instanceof RemoteError && err.kind === 'failed' ? undefined : this.#degrade(err)))
+    return { kind: 'owned', release: safe(outcome.release), keep: safe(outcome.keep) }
   }
 
-  async #release(key: string): Promise<void> {
-    const path = remotePaths.claim(key)
-    const held = await this.bucket.getJson(path)
-    // After a takeover the claim is someone else's: leave it.
-    if (isClaimRecord(held) && held.owner !== this.#owner) return
-    await this.bucket.delete(path)
-  }
-
-  #record(key: string, spec: string): ClaimRecord {
-    return { version: 1, key, spec, owner: this.#owner, at: new Date().toISOString() }
-  }
-
-  #reject(spec: string, key: string, reason: string): PullResult {
-    this.#rejected.add(key)
-    this.#opts.logger.warn(`${spec}: not using the remote cache's clip for key ${key.slice(0, 12)}: ${reason}`)
+  #reject(spec: string, key: string, version: string | undefined, reason: string): PullResult {
+    if (!this.#rejected.has(key)) this.#opts.logger.warn(`${spec}: not using the remote cache's clip for key ${key.slice(0, 12)}: ${reason}`)
+    this.#rejected.set(key, version)
     return { status: 'rejected', reason }
+  }
+
+  #note(key: string, err: unknown): void {
+    if (!(err instanceof RemoteError)) throw err
+    if (err.kind === 'down') this.#degrade(err)
+    else this.#unknown.set(key, err)
   }
 
   #degrade(err: unknown): void {
     if (!(err instanceof RemoteError)) throw err
     if (this.#down) return
     this.#down = err
+    this.#leases.stopAll()
     this.#opts.logger.warn(`remote cache unavailable, continuing with the local cache only: ${err.message}`)
   }
 }

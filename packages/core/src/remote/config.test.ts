@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { resolveConfig } from '../config/resolve.js'
 import { isVidspecError } from '../errors.js'
+import { shownEndpoint } from './config.js'
 
 const root = '/tmp/vidspec-remote-config'
 const s3 = { bucket: 'team-clips' }
@@ -60,5 +61,55 @@ describe('remote config', () => {
       expect(message).toMatch(/AWS_ACCESS_KEY_ID/)
       expect(message).not.toContain(secret)
     }
+  })
+
+  it('refuses every credential-like name (awsAccessKeyId, apiKey, privateKey, auth, ...) without printing the value', () => {
+    const secret = 'AKIAIOSFODNN7EXAMPLE-s3cr3t'
+    for (const name of ['awsAccessKeyId', 'apiKey', 'api_key', 'privateKey', 'auth', 'authorization', 'accessKey', 'password', 'token', 'key']) {
+      for (const remote of [{ s3: { ...s3, [name]: secret } }, { s3, [name]: secret }]) {
+        const message = configError(() => resolve({ remote }))
+        expect(message, name).toContain(name)
+        expect(message, name).not.toContain(secret)
+      }
+    }
+  })
+
+  it('never prints a value under remote, whatever is wrong with it', () => {
+    const secret = 'AKIAIOSFODNN7EXAMPLE'
+    for (const remote of [
+      { s3: { bucket: secret } },
+      { s3: { ...s3, region: { nested: secret } } },
+      { s3: { ...s3, endpoint: `ftp://${secret}` } },
+      { s3: { ...s3, stray: secret } },
+      { mode: secret, s3 },
+      { s3, lease: { heartbeatMs: secret } },
+      secret,
+    ]) {
+      const message = configError(() => resolve({ remote }))
+      expect(message).toMatch(/remote/)
+      expect(message).not.toContain(secret)
+    }
+  })
+
+  it('refuses an endpoint with credentials in it (user:password@), without echoing them', () => {
+    for (const endpoint of ['http://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMIK7MDENG@127.0.0.1:9000', 'https://AKIAIOSFODNN7EXAMPLE@r2.example.com']) {
+      const message = configError(() => resolve({ remote: { s3: { ...s3, endpoint } } }))
+      expect(message).toMatch(/remote\.s3\.endpoint.*without credentials/s)
+      expect(message).not.toContain('AKIAIOSFODNN7EXAMPLE')
+      expect(message).not.toContain('wJalrXUtnFEMIK7MDENG')
+    }
+    expect(shownEndpoint('http://user:pw@host:9000/')).toBe('http://host:9000')
+    expect(shownEndpoint('https://acc.r2.cloudflarestorage.com')).toBe('https://acc.r2.cloudflarestorage.com')
+  })
+
+  it('takes a lease and a request timeout; a stale margin too small for two missed heartbeats and the bucket\'s one-second clock is refused', () => {
+    expect(resolve({ remote: { s3, requestTimeoutMs: 2000, lease: { heartbeatMs: 100, staleMs: 2200, waitMs: 5000 } } }).remote).toMatchObject({
+      requestTimeoutMs: 2000,
+      lease: { heartbeatMs: 100, staleMs: 2200, waitMs: 5000 },
+    })
+    expect(configError(() => resolve({ remote: { s3, lease: { heartbeatMs: 1000, staleMs: 3000 } } }))).toMatch(
+      /remote\.lease\.staleMs: at least twice remote\.lease\.heartbeatMs plus 2000 \(4000\)/,
+    )
+    expect(configError(() => resolve({ remote: { s3, lease: { staleMs: 20_000 } } }))).toMatch(/remote\.lease\.staleMs.*32000/)
   })
 })

@@ -174,7 +174,7 @@ export class Runner {
           await this.#opts.remote?.writeBack(entry)
           return { entry, generated: true }
         } finally {
-          if (claim?.kind === 'owned') await this.#releaseClaim(req.key, claim.release)
+          if (claim?.kind === 'owned') await this.#releaseClaim(req.key, claim)
         }
       } finally {
         this.#started.delete(req.key)
@@ -205,16 +205,17 @@ export class Runner {
     if (!remote) return undefined
     const { store } = this.#opts
     const journal = await store.readJournal(req.key)
-    if (journal?.jobId !== undefined && journal.provider === provider.id) return undefined
+    // Resuming a paid job: hold the claim for it meanwhile (re-owning the one kept for it), so no other machine pays.
+    if (journal?.jobId !== undefined && journal.provider === provider.id) return remote.resume(req.key, req.spec, journal.jobId, opts.signal)
     if (!this.#opts.retryUncertain && (await store.readUncertain(req.key))) return undefined
     return remote.claim(req.key, req.spec, opts.signal)
   }
 
-  /** A paid job may still be running (journal kept) or unknown (uncertain): then the claim stays until it expires. */
-  async #releaseClaim(key: string, release: () => Promise<void>): Promise<void> {
+  /** A paid job may still be running (journal kept) or unknown (uncertain): then the claim is kept for this machine's job. */
+  async #releaseClaim(key: string, claim: { release(): Promise<void>; keep(): Promise<void> }): Promise<void> {
     const { store } = this.#opts
-    if ((await store.readJournal(key)) || (await store.readUncertain(key))) return
-    await release()
+    if ((await store.readJournal(key)) || (await store.readUncertain(key))) return claim.keep()
+    await claim.release()
   }
 
   /**

@@ -52,7 +52,7 @@ export async function pull(argv: string[], io: Io, signal: AbortSignal): Promise
     invalid = wanted.invalid
     await eachLimited(wanted.missing, 4, async ({ key, spec }) => {
       if (dryRun) {
-        results.push({ spec, key, outcome: (await remote.has(key)) ? 'fetched' : 'absent' })
+        results.push({ spec, key, outcome: (await remote.has(key, signal)) ? 'fetched' : 'absent' })
         return
       }
       const got = await remote.pull(key, spec, signal)

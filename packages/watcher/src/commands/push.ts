@@ -19,7 +19,7 @@ Options:
 
 Exit codes: 0 ok, 1 an upload failed or the remote could not be reached, 2 no writable remote configured.`
 
-export async function push(argv: string[], io: Io): Promise<number> {
+export async function push(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
   const { values } = parse('push', argv, { ...commonOptions, 'dry-run': { type: 'boolean' } })
   if (values.help) {
     io.stdout.write(`${pushHelp}\n`)
@@ -39,13 +39,17 @@ export async function push(argv: string[], io: Io): Promise<number> {
   const failed: Array<{ key: string; error: string }> = []
   let present = 0
   await eachLimited(entries, 4, async (entry) => {
-    if (await remote.has(entry.key)) {
+    if (await remote.has(entry.key, signal)) {
       present++
       return
     }
     if (!dryRun) {
       try {
-        await remote.upload(entry, { verify: true })
+        // Another machine's clip won the key meanwhile: it stays, and ours leaves nothing behind.
+        if ((await remote.upload(entry, { verify: true, ...(signal ? { signal } : {}) })) === 'kept') {
+          present++
+          return
+        }
       } catch (err) {
         // The remote being unreachable ends the command; one bad local clip does not.
         if (err instanceof RemoteError) throw err

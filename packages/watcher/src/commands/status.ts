@@ -1,4 +1,4 @@
-import { ExitCode } from '@vidspec/core'
+import { ExitCode, shownEndpoint } from '@vidspec/core'
 import { commonOptions, parse, providerFlag } from '../args.js'
 import { formatBytes, printJson, type Io } from '../output.js'
 import { openProject } from '../project.js'
@@ -17,7 +17,7 @@ Options:
   --json                print the status as JSON on stdout
   -h, --help            show this help`
 
-export async function status(argv: string[], io: Io): Promise<number> {
+export async function status(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
   const { values } = parse('status', argv, { ...commonOptions, provider: { type: 'string' } })
   if (values.help) {
     io.stdout.write(`${statusHelp}\n`)
@@ -26,7 +26,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
   const provider = providerFlag('status', values.provider)
   const project = await openProject(io, values, new Reporter(io, { quiet: true }), provider ? { provider } : {})
   const [items, entries, journals, uncertain] = await Promise.all([
-    project.plan(),
+    project.plan(undefined, signal ? { signal } : {}),
     project.store.listEntries(),
     project.store.listJobs(),
     project.store.listUncertain(),
@@ -44,7 +44,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
           mode: project.config.remote.mode,
           bucket: project.config.remote.s3.bucket,
           prefix: project.config.remote.s3.prefix,
-          endpoint: project.config.remote.s3.endpoint,
+          endpoint: shownEndpoint(project.config.remote.s3.endpoint),
         }
       : undefined,
     specs,
