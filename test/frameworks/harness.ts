@@ -20,6 +20,9 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   delete env.TOGETHER_API_KEY
   // Vitest's own markers would make some frameworks think they run under a test runner.
   delete env.VITEST
+  // std-env reads TEST=true as a test run, and Nuxt's dev CLI then neither prints its URL nor serves.
+  delete env.TEST
+  delete env.NODE_PATH
   delete env.VITEST_MODE
   delete env.VITEST_POOL_ID
   delete env.VITEST_WORKER_ID
@@ -78,20 +81,33 @@ export async function startDev(cwd: string, script: string, args: string[], url:
     await closed
     clearTimeout(timer)
   }
+  // The port was free a moment ago, but a server of a concurrent test may have taken it since, and some
+  // CLIs then move to another port quietly: trust the port the child itself prints, and only its answer.
+  const wanted = new URL(url)
+  let served = url
   try {
     await until(`the dev server at ${url}`, async () => {
       if (exited) throw new Error(`the dev server exited:\n${out}`)
+      const printed = [...stripAnsi(out).matchAll(/https?:\/\/(?:127\.0\.0\.1|localhost):(\d+)/g)].map((m) => m[1])
+      const port = printed.find((p) => p === wanted.port) ?? printed[0]
+      if (!port) return false
+      served = `${wanted.protocol}//${wanted.hostname}:${port}${wanted.pathname}${wanted.search}`
       try {
-        return (await fetch(url)).status < 500
+        return (await fetch(served)).status < 500
       } catch {
         return false
       }
     }, 120_000, 200)
   } catch (err) {
     await close()
-    throw err
+    throw new Error(`${(err as Error).message}; it printed:\n${out.slice(-4000)}`, { cause: err })
   }
-  return { url, output: () => out, close }
+  return { url: served, output: () => out, close }
+}
+
+function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, '')
 }
 
 /** Every file under `dir`, as paths relative to it with `/` separators. */
