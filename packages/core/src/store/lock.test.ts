@@ -97,8 +97,10 @@ describe('Store locks', () => {
 
   it.skipIf(process.platform !== 'linux')('takes over a lock whose holder is a zombie (killed, not yet reaped)', async () => {
     const store = await tempStore()
-    // `sleep 0` ends at once, and its new parent (the exec'd `sleep 5`) never reaps it.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    // The child ends only once its parent shell has become `sleep` (exec), which never reaps it: were it to
+    // end earlier, the shell could reap it first and there would be no zombie to test with.
+    const child = `sh -c 'until [ "$(cat /proc/$PPID/comm 2>/dev/null)" = sleep ] || [ ! -e /proc/$PPID ]; do :; done'`
+    const parent = spawn('sh', ['-c', `${child} & echo $!; exec sleep 5`], { stdio: ['ignore', 'pipe', 'ignore'] })
     try {
       const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))))
       // Wait for the child to become a zombie (bounded: a loaded machine may take a while to run it).
