@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { relative } from 'node:path'
 import pLimit from 'p-limit'
@@ -11,7 +12,8 @@ import { computeKey } from './key/key.js'
 import { silentLogger, type Logger } from './logger.js'
 import { probeVideo } from './media/ffmpeg.js'
 import { describeChange, diffRequests, type FieldChange } from './plan/diff.js'
-import { createProvider } from './providers/create.js'
+import { createProvider, resolveProvider } from './providers/create.js'
+import { missingKeyError } from './providers/together.js'
 import type { Provider, ProviderRequest } from './providers/types.js'
 import { RemoteCache } from './remote/cache.js'
 import { Runner, type RunResult } from './runner/runner.js'
@@ -103,6 +105,11 @@ export interface OpenOptions {
   provider?: Provider
   /** Create again for keys whose earlier create may have started an unknown job (see Runner). */
   retryUncertain?: boolean
+  /**
+   * Create the store when there is none. Only commands that make clips (build, watch, the Vite
+   * plugin) do; plan, status, verify and gc read an absent store as an empty one. @default true
+   */
+  createStore?: boolean
 }
 
 /**
@@ -163,12 +170,19 @@ export class Vidspec {
       env,
       ...(opts.overrides ? { overrides: opts.overrides } : {}),
     })
-    const provider = opts.provider ?? createProvider(config, env, opts.logger)
-    const project = new Vidspec(config, deps, provider, opts.logger ?? silentLogger, {
+    const name = opts.provider ? undefined : await resolveProvider(config)
+    const resolved = name && name !== config.provider ? { ...config, provider: name } : config
+    const provider = opts.provider ?? createProvider(resolved, env, opts.logger)
+    const project = new Vidspec(resolved, deps, provider, opts.logger ?? silentLogger, {
       retryUncertain: opts.retryUncertain,
     })
-    await project.store.init()
+    if (opts.createStore ?? true) await project.store.init()
     return project
+  }
+
+  /** Whether the store's folder exists (a read-only command never creates it). */
+  get storeExists(): boolean {
+    return existsSync(this.config.cacheDir)
   }
 
   discover(): Promise<string[]> {
@@ -267,6 +281,7 @@ export class Vidspec {
         }),
       ),
     )
+    if (!this.storeExists) return results
     await memo?.save(files ? undefined : new Set(ids)).catch((err: unknown) => {
       this.logger.debug(`could not save the spec memo: ${(err as Error).message}`)
     })
@@ -345,11 +360,40 @@ export class Vidspec {
     return { key: spec.key, request: spec.request, media: spec.media, spec: spec.id }
   }
 
-  /** Makes sure one spec's clip is in the store, generating it if needed, and records the build. */
-  async generate(spec: LoadedSpec, opts: { signal?: AbortSignal } = {}): Promise<RunResult> {
-    const result = await this.runner.run(this.providerRequest(spec), opts)
+  /**
+   * Makes sure one spec's clip is in the store and records the build: the store, then the approved
+   * clip of the lockfile, then the remote cache, and only then a generation. Under `frozen` (builds
+   * pass the config's, true when CI=true; watch and dev pass none) a paid generation is FROZEN_MISS;
+   * without an API key it is PROVIDER_AUTH, both naming the spec and both before any request.
+   */
+  async generate(spec: LoadedSpec, opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined } = {}): Promise<RunResult> {
+    const result = await this.#obtain(spec, opts)
     await this.#recordBuild(spec)
     return result
+  }
+
+  async #obtain(spec: LoadedSpec, opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined }): Promise<RunResult> {
+    const hit = await this.store.getEntry(spec.key)
+    if (hit) return { entry: hit, generated: false }
+    const locked = (await readLockfile(this.config.root)).specs[spec.id]
+    const restored = locked?.key === spec.key ? await this.#restoreLocked(spec, locked) : undefined
+    if (restored) return { entry: restored, generated: false }
+    const provider = this.provider
+    const frozen = opts.frozen ?? false
+    if (provider.kind === 'remote' && (frozen || provider.canCreate === false)) {
+      const fetched = await this.#sharedRemote?.fetch(spec.key, spec.id, opts.signal)
+      if (fetched) return { entry: fetched, generated: false }
+      if (frozen) {
+        throw new VidspecError(
+          'FROZEN_MISS',
+          `${spec.id}: needs a paid generation that nobody approved (frozen${this.config.frozen ? ', the default when CI=true' : ''}); ` +
+            'build it where spending is allowed and commit vidspec.lock.json, or restore the shared cache',
+          { file: spec.id },
+        )
+      }
+      throw missingKeyError(spec.id)
+    }
+    return this.runner.run(this.providerRequest(spec), opts.signal ? { signal: opts.signal } : {})
   }
 
   async build(opts: BuildOptions = {}): Promise<BuildResult> {
@@ -379,8 +423,9 @@ export class Vidspec {
       const note = [approved, unreachable].filter(Boolean).join('; ') || undefined
       misses.push({ spec: spec.id, request: this.providerRequest(spec), note })
     }
+    const frozen = opts.frozen ?? this.config.frozen
     try {
-      checkSpend(this.provider, misses, opts, await this.#history(opts))
+      checkSpend(this.provider, misses, { ...opts, frozen }, await this.#history(opts), this.config.prices)
     } catch (err) {
       if (!(err instanceof VidspecError)) throw err
       return this.#blocked(loaded, new Set(misses.map((m) => m.spec)), err)
@@ -398,7 +443,7 @@ export class Vidspec {
         }
         const started = performance.now()
         try {
-          const { entry, generated } = await this.generate(spec, opts.signal ? { signal: opts.signal } : {})
+          const { entry, generated } = await this.generate(spec, { signal: opts.signal, frozen })
           const durationMs = performance.now() - started
           if (generated) {
             this.logger.event?.({ type: 'spec:done', spec: id, key: spec.key, generated, durationMs, cost: entry.cost })

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { ExitCode, specShard, writeOutputs, type BuildResult } from '@vidspec/core'
+import { ExitCode, previewsVerdict, specShard, writeOutputs, type BuildResult } from '@vidspec/core'
 import { commonOptions, intFlag, moneyFlag, parse, providerFlag, shardFlag } from '../args.js'
 import { printJson, formatMs, type Io } from '../output.js'
-import { openProject } from '../project.js'
+import { noSpecsMessage, openProject } from '../project.js'
 import { Reporter } from '../reporter.js'
 
 export const buildHelp = `Usage: vidspec build [options]
@@ -51,7 +51,6 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
   const concurrency = intFlag('build', 'concurrency', values.concurrency, 1)
   const maxJobs = intFlag('build', 'max-jobs', values['max-jobs'], 0)
   const maxCost = moneyFlag('build', 'max-cost', values['max-cost'])
-  const frozen = values.frozen ?? io.env.CI === 'true'
   const shard = shardFlag('build', values.shard)
   const reporter = new Reporter(io)
   try {
@@ -65,36 +64,52 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
     const started = performance.now()
     let files: string[] | undefined
     let shardInfo: ShardInfo | undefined
+    const all = await project.discover()
+    if (all.length === 0) {
+      // Nothing to build: no store is created for it.
+      io.stderr.write(`vidspec build: ${noSpecsMessage(project)}\n`)
+      if (values.json) printJson(io, buildJson({ items: [], counts: { cached: 0, generated: 0, failed: 0, invalid: 0, blocked: 0 } }, project.provider.id, undefined, undefined))
+      return ExitCode.ok
+    }
+    await project.store.init()
     if (shard) {
-      const all = await project.discover()
       files = all.filter((f) => specShard(project.specId(f), shard.count) === shard.index - 1)
       shardInfo = { ...shard, specs: files.length, of: all.length }
       if (!values.json) io.stderr.write(`vidspec: shard ${shard.index}/${shard.count}: ${files.length} of ${all.length} specs\n`)
     }
-    const result = await project.build({ signal, frozen, maxJobs, maxCost, ...(files ? { files } : {}) })
+    const result = await project.build({ signal, frozen: values.frozen, maxJobs, maxCost, ...(files ? { files } : {}) })
     reporter.close()
     let manifestPath: string | undefined
+    let refused: string | undefined
     if (values.out && !result.blocked) {
       const ok = result.items.flatMap((i) => (i.entry ? [{ id: i.id, name: i.name, entry: i.entry }] : []))
-      const written = await writeOutputs(project.store, resolve(io.cwd, values.out), ok)
-      manifestPath = written.manifestPath
-      // A clip that failed its hash on the way out fails its spec: nothing corrupt was copied.
-      for (const { id, error } of written.failed) {
-        const item = result.items.find((i) => i.id === id)
-        if (!item) continue
-        result.counts[item.status]--
-        item.status = 'failed'
-        item.error = error
-        delete item.entry
-        result.counts.failed++
-        io.stderr.write(`vidspec: ${error.message}\n`)
+      // The same `previews` policy as `vite build`: --out is a way of shipping.
+      const verdict = previewsVerdict(project.config, ok.filter((i) => i.entry.preview).map((i) => i.id), 'vidspec build --out')
+      refused = verdict.error
+      if (verdict.error) reporter.error(verdict.error)
+      else {
+        if (verdict.warning) reporter.warn(verdict.warning)
+        if (verdict.info) reporter.info(verdict.info)
+        const written = await writeOutputs(project.store, resolve(io.cwd, values.out), ok)
+        manifestPath = written.manifestPath
+        // A clip that failed its hash on the way out fails its spec: nothing corrupt was copied.
+        for (const { id, error } of written.failed) {
+          const item = result.items.find((i) => i.id === id)
+          if (!item) continue
+          result.counts[item.status]--
+          item.status = 'failed'
+          item.error = error
+          delete item.entry
+          result.counts.failed++
+          io.stderr.write(`vidspec: ${error.message}\n`)
+        }
       }
     }
-    const json = buildJson(result, project.provider.id, manifestPath, shardInfo)
+    const json = { ...buildJson(result, project.provider.id, manifestPath, shardInfo), ...(refused ? { refused: { code: 'PREVIEWS_REFUSED', message: refused } } : {}) }
     if (values.report) await writeFile(resolve(io.cwd, values.report), `${JSON.stringify(json, null, 2)}\n`)
     if (values.json) printJson(io, json)
     else io.stderr.write(`${summary(result)} in ${formatMs(performance.now() - started)}\n`)
-    return buildExitCode(result)
+    return refused ? ExitCode.frozenMiss : buildExitCode(result)
   } finally {
     reporter.close()
   }
@@ -121,7 +136,7 @@ interface ShardInfo {
   of: number
 }
 
-function buildJson(result: BuildResult, provider: string, manifest: string | undefined, shard: ShardInfo | undefined) {
+function buildJson(result: Pick<BuildResult, 'items' | 'counts'> & Partial<BuildResult>, provider: string, manifest: string | undefined, shard: ShardInfo | undefined) {
   return {
     provider,
     shard,

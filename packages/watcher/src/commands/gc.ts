@@ -46,6 +46,11 @@ export async function gc(argv: string[], io: Io): Promise<number> {
   const dryRun = Boolean(values['dry-run'])
   // Opened with the offline provider: gc needs no API key, and what it keeps does not depend on one.
   const project = await openProject(io, values, new Reporter(io, { quiet: true }), {}, { provider: offlineProvider() })
+  if (!project.storeExists) {
+    if (values.json) printJson(io, { dryRun, store: project.config.cacheDir, exists: false })
+    else io.stdout.write(`no store at ${project.config.cacheDir}: nothing to collect\n`)
+    return ExitCode.ok
+  }
   if (values.restore) return restore(project, io, Boolean(values.json))
   if (values['empty-trash']) {
     const { files } = await project.store.emptyTrash({ dryRun })

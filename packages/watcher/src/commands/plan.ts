@@ -1,7 +1,7 @@
 import { ExitCode, describeChange, explainPlan, type PlanItem } from '@vidspec/core'
 import { commonOptions, parse, providerFlag } from '../args.js'
 import { printJson, type Io } from '../output.js'
-import { openProject } from '../project.js'
+import { noSpecsMessage, openProject } from '../project.js'
 import { Reporter } from '../reporter.js'
 
 export const planHelp = `Usage: vidspec plan [options]
@@ -30,6 +30,7 @@ export async function plan(argv: string[], io: Io, signal?: AbortSignal): Promis
   const reporter = new Reporter(io, { quiet: true })
   const project = await openProject(io, values, reporter, provider ? { provider } : {})
   const items = await project.plan(undefined, { signal })
+  if (items.length === 0) io.stderr.write(`vidspec plan: ${noSpecsMessage(project)}\n`)
   if (values.json) printJson(io, { provider: project.provider.id, specs: items.map(planJson) })
   else io.stdout.write(values.explain ? explainPlan(items) : planText(items))
   return items.some((i) => i.status === 'invalid') ? ExitCode.badInput : ExitCode.ok

@@ -43,6 +43,8 @@ export async function pull(argv: string[], io: Io, signal: AbortSignal): Promise
   const project = await openProject(io, values, new Reporter(io, { quiet: true }))
   const remote = requireRemote(project, 'pull')
   const dryRun = Boolean(values['dry-run'])
+  // pull fills the cache: like build, it may create the store (a dry run does not).
+  if (!dryRun) await project.store.init()
   const results: Pulled[] = []
   let cached = 0
   let invalid = 0

@@ -1,7 +1,7 @@
 import { ExitCode, shownEndpoint } from '@vidspec/core'
 import { commonOptions, parse, providerFlag } from '../args.js'
 import { formatBytes, printJson, type Io } from '../output.js'
-import { openProject } from '../project.js'
+import { noSpecsMessage, openProject } from '../project.js'
 import { Reporter } from '../reporter.js'
 
 export const statusHelp = `Usage: vidspec status [options]
@@ -31,6 +31,7 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
     project.store.listJobs(),
     project.store.listUncertain(),
   ])
+  if (items.length === 0 && !values.json) io.stderr.write(`vidspec status: ${noSpecsMessage(project)}\n`)
   const objects = new Map(entries.map((e) => [e.digest, e.size]))
   const bytes = [...objects.values()].reduce((a, b) => a + b, 0)
   const specs = { new: 0, changed: 0, cached: 0, invalid: 0 }
@@ -66,7 +67,9 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
   io.stdout.write(
     [
       `project   ${result.root}`,
-      `store     ${result.cacheDir}: ${entries.length} entries, ${objects.size} clips, ${formatBytes(bytes)} (${result.store.previews} previews)`,
+      project.storeExists
+        ? `store     ${result.cacheDir}: ${entries.length} entries, ${objects.size} clips, ${formatBytes(bytes)} (${result.store.previews} previews)`
+        : `store     ${result.cacheDir}: none yet (build creates it)`,
       `provider  ${result.provider}`,
       `remote    ${result.remote ? `s3://${result.remote.bucket}/${result.remote.prefix} (${result.remote.mode}${result.remote.endpoint ? `, ${result.remote.endpoint}` : ''})` : 'none'}`,
       `specs     ${specs.cached} cached, ${specs.new} new, ${specs.changed} changed, ${specs.invalid} invalid`,

@@ -28,6 +28,11 @@ export async function verify(argv: string[], io: Io): Promise<number> {
   }
   const project = await openProject(io, values, new Reporter(io, { quiet: true }))
   const repair = !values['check-only']
+  if (!project.storeExists) {
+    if (values.json) printJson(io, { store: project.config.cacheDir, exists: false, checked: 0, ok: 0, corrupt: [], missing: [] })
+    else io.stdout.write(`no store at ${project.config.cacheDir}: nothing to verify\n`)
+    return ExitCode.ok
+  }
   const report = await project.store.verify({ repair })
   const problems = report.corrupt.length + report.missing.length
   if (values.json) printJson(io, { repaired: repair, ...report })

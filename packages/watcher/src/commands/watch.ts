@@ -42,6 +42,7 @@ export async function watchCommand(argv: string[], io: Io, signal: AbortSignal):
     ...(provider ? { provider } : {}),
     ...(concurrency ? { concurrency } : {}),
   })
+  await project.store.init()
   const watcher = new ProjectWatcher(project, {
     debounceMs,
     onDecision: (d) => reporter.info(decisionLine(d), true),
