@@ -6,7 +6,7 @@ import { loadConfig } from './config/load.js'
 import type { ResolvedConfig } from './config/resolve.js'
 import type { VidspecConfigInput } from './config/types.js'
 import { VidspecError, formatIssues, isVidspecError, type SpecIssue } from './errors.js'
-import { checkSpend, type Miss, type SpendLimits } from './guards.js'
+import { checkSpend, estimateCost, type Miss, type SpendLimits } from './guards.js'
 import { lockedClip, readLockfile, writeLockfile, type LockedClip, type Lockfile } from './lockfile.js'
 import { computeKey } from './key/key.js'
 import { silentLogger, type Logger } from './logger.js'
@@ -61,6 +61,8 @@ export interface PlanItem {
   restorable?: boolean
   /** For `cached`: the clip is not in the store yet but the remote cache has it, and a build fetches it. */
   remote?: boolean
+  /** For `new` / `changed` with a paid provider: estimated dollars (undefined when no price is known). */
+  estimate?: number | undefined
   error?: VidspecError
   spec?: LoadedSpec
 }
@@ -328,7 +330,7 @@ export class Vidspec {
   async plan(files?: string[], opts: { signal?: AbortSignal | undefined } = {}): Promise<PlanItem[]> {
     const [loaded, lock] = await Promise.all([this.loadAll(files, opts), readLockfile(this.config.root)])
     const remote = this.#sharedRemote
-    return Promise.all(
+    const items = await Promise.all(
       loaded.map(async ({ file, spec, error }): Promise<PlanItem> => {
         const base = { id: specId(this.config.root, file), name: specName(this.config.root, file), file }
         if (!spec) return { ...base, status: 'invalid', ...(error ? { error } : {}) }
@@ -353,6 +355,12 @@ export class Vidspec {
         return { ...base, status: 'changed', key: spec.key, spec, changes, changedDeps, basis }
       }),
     )
+    const work = items.filter((i) => (i.status === 'new' || i.status === 'changed') && i.spec)
+    if (work.length > 0 && this.provider.kind === 'remote') {
+      const history = await this.store.listEntries()
+      for (const item of work) if (item.spec) item.estimate = estimateCost(this.provider, this.providerRequest(item.spec), history, this.config.prices)
+    }
+    return items
   }
 
   /** The request a provider receives for a loaded spec. */

@@ -32,7 +32,7 @@ export async function plan(argv: string[], io: Io, signal?: AbortSignal): Promis
   const items = await project.plan(undefined, { signal })
   if (items.length === 0) io.stderr.write(`vidspec plan: ${noSpecsMessage(project)}\n`)
   if (values.json) printJson(io, { provider: project.provider.id, specs: items.map(planJson) })
-  else io.stdout.write(values.explain ? explainPlan(items) : planText(items))
+  else io.stdout.write(values.explain ? `${explainPlan(items)}${planSummary(items)}\n` : planText(items))
   return items.some((i) => i.status === 'invalid') ? ExitCode.badInput : ExitCode.ok
 }
 
@@ -47,6 +47,7 @@ function planJson(item: PlanItem) {
     basis: item.basis,
     restorable: item.restorable,
     remote: item.remote,
+    estimate: item.estimate,
     error: item.error ? { code: item.error.code, message: item.error.message, issues: item.error.issues } : undefined,
   }
 }
@@ -54,14 +55,33 @@ function planJson(item: PlanItem) {
 export function planText(items: PlanItem[]): string {
   const lines: string[] = []
   for (const item of items) {
-    lines.push(`${item.status.padEnd(8)} ${item.id}${item.remote ? ' (remote)' : ''}`)
+    lines.push(`${item.status.padEnd(8)} ${item.id}${item.remote ? ' (remote)' : ''}${costNote(item)}`)
     for (const change of item.changes ?? []) lines.push(`           ${describeChange(change)}`)
     if (item.status === 'changed' && item.changedDeps && item.changedDeps.length > 0) {
       lines.push(`           changed files: ${item.changedDeps.join(', ')}`)
     }
     if (item.error) for (const l of item.error.message.split('\n')) lines.push(`           ${l}`)
   }
-  const count = (s: string) => items.filter((i) => i.status === s).length
-  lines.push(`${count('new')} new, ${count('changed')} changed, ${count('cached')} cached, ${count('invalid')} invalid`)
+  lines.push(planSummary(items))
   return `${lines.join('\n')}\n`
+}
+
+/** `  ~$0.30` for a paid generation with a known price, `  (no price known)` without one. */
+function costNote(item: PlanItem): string {
+  if (item.status !== 'new' && item.status !== 'changed') return ''
+  if (item.estimate === undefined) return item.spec && 'estimate' in item ? '  (no price known)' : ''
+  return `  ~$${item.estimate.toFixed(2)}`
+}
+
+/** The counts, and what the work would cost when the provider is paid. */
+export function planSummary(items: PlanItem[]): string {
+  const count = (s: string) => items.filter((i) => i.status === s).length
+  const paid = items.filter((i) => 'estimate' in i)
+  const known = paid.filter((i) => i.estimate !== undefined)
+  const total = known.reduce((sum, i) => sum + (i.estimate ?? 0), 0)
+  const cost =
+    paid.length === 0
+      ? ''
+      : `; estimated cost ~$${total.toFixed(2)}${known.length < paid.length ? ` (+ ${paid.length - known.length} spec(s) with no price known: add them to \`prices\` in the config)` : ''}`
+  return `${count('new')} new, ${count('changed')} changed, ${count('cached')} cached, ${count('invalid')} invalid${cost}`
 }
