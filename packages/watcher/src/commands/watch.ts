@@ -45,7 +45,11 @@ export async function watchCommand(argv: string[], io: Io, signal: AbortSignal):
   await project.store.init()
   const watcher = new ProjectWatcher(project, {
     debounceMs,
-    onDecision: (d) => reporter.info(decisionLine(d), true),
+    onDecision: (d) => {
+      // A finished job's live row settles into its decision line: said once, never redrawn.
+      if (d.kind !== 'queued' && d.kind !== 'added') reporter.settle(d.spec)
+      reporter.info(decisionLine(d), true)
+    },
     onNotice: (m) => reporter.warn(m),
   })
   await watcher.start()
