@@ -137,7 +137,7 @@ describe('the example site in vite dev', () => {
       expect(await page.evaluate(() => (window as unknown as { loadedOnce?: number }).loadedOnce)).toBe(1)
       await until('the new hero clip playable', async () => (await videoStates(page)).find((v) => v.id === 'video-hero')!.readyState >= 2)
       const caption = await page.$eval('#video-hero + figcaption', (c) => c.textContent)
-      expect(caption).toContain('640×360')
+      expect(caption).toContain('1366×768')
     } finally {
       await page.close()
     }

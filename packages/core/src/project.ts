@@ -24,6 +24,7 @@ import { SpecMemo, type MemoizedSpec } from './spec/memo.js'
 import { resolveMedia } from './spec/media.js'
 import { checkOutputNames } from './spec/outputs.js'
 import { Store } from './store/index.js'
+import { formatWarningGroup, groupWarnings } from './warnings.js'
 import type { Entry, NormalizedRequest, ResolvedMedia } from './types.js'
 
 export interface LoadedSpec {
@@ -57,6 +58,8 @@ export interface PlanItem {
   changedDeps?: string[]
   /** For `changed`: what the comparison is against: the approved clip in the lockfile, or the last build. */
   basis?: 'lockfile' | 'last build'
+  /** For `changed` against the lockfile: the provider of the approved clip. */
+  previousProvider?: string
   /** For `cached`: the clip is not in the store yet but the lockfile's approved object is, and will be used. */
   restorable?: boolean
   /** For `cached`: the clip is not in the store yet but the remote cache has it, and a build fetches it. */
@@ -234,13 +237,27 @@ export class Vidspec {
       throw new VidspecError('SPEC_INVALID', formatIssues(id, issues), { file: id, issues })
     }
     spec.key = computeKey({ provider: this.provider.id, request, media })
-    // Said once per process: watch mode and the dev server reload specs on every edit.
-    for (const w of warnings) {
-      if (this.#warned.has(w)) continue
-      this.#warned.add(w)
-      this.logger.warn(w)
-    }
     return spec
+  }
+
+  /**
+   * Says the warnings of the loaded specs, each distinct one once with the specs it concerns, and
+   * each (spec, warning) once per process: watch mode and the dev server reload specs on every edit.
+   */
+  reportWarnings(specs: Iterable<Pick<LoadedSpec, 'id' | 'warnings'>>): void {
+    const fresh: Array<{ spec: string; warning: string }> = []
+    for (const spec of specs) {
+      for (const warning of spec.warnings) {
+        const said = `${spec.id}\0${warning}`
+        if (this.#warned.has(said)) continue
+        this.#warned.add(said)
+        fresh.push({ spec: spec.id, warning })
+      }
+    }
+    const groups = groupWarnings(fresh)
+    if (groups.length === 0) return
+    if (this.logger.specWarnings) this.logger.specWarnings(groups)
+    else for (const group of groups) this.logger.warn(formatWarningGroup(group))
   }
 
   /**
@@ -283,6 +300,7 @@ export class Vidspec {
         }),
       ),
     )
+    this.reportWarnings(results.flatMap((r) => (r.spec ? [r.spec] : [])))
     if (!this.storeExists) return results
     await memo?.save(files ? undefined : new Set(ids)).catch((err: unknown) => {
       this.logger.debug(`could not save the spec memo: ${(err as Error).message}`)
@@ -308,11 +326,6 @@ export class Vidspec {
   }
 
   #fromMemo(file: string, id: string, m: MemoizedSpec): LoadedSpec {
-    for (const w of m.warnings) {
-      if (this.#warned.has(w)) continue
-      this.#warned.add(w)
-      this.logger.warn(w)
-    }
     return {
       file,
       id,
@@ -352,7 +365,7 @@ export class Vidspec {
           .filter(([rel, hash]) => last.deps[rel] !== hash)
           .map(([rel]) => rel)
         const basis = locked ? 'lockfile' : 'last build'
-        return { ...base, status: 'changed', key: spec.key, spec, changes, changedDeps, basis }
+        return { ...base, status: 'changed', key: spec.key, spec, changes, changedDeps, basis, ...(locked ? { previousProvider: locked.provider } : {}) }
       }),
     )
     const work = items.filter((i) => (i.status === 'new' || i.status === 'changed') && i.spec)

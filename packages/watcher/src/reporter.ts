@@ -1,4 +1,4 @@
-import type { Logger, VidspecEvent } from '@vidspec/core'
+import { formatWarningGroup, warningSummary, type Logger, type VidspecEvent, type WarningGroup } from '@vidspec/core'
 import { formatMs, isLive, type Io } from './output.js'
 
 type Row = { state: string; detail: string; since: number }
@@ -21,11 +21,28 @@ export class Reporter implements Logger {
   #timer: NodeJS.Timeout | undefined
   #quiet: boolean
   #closed = false
+  readonly #warnings: 'show' | 'summary'
+  readonly #groups: WarningGroup[] = []
 
-  constructor(io: Io, opts: { quiet?: boolean } = {}) {
+  /**
+   * `warnings: 'summary'` (status, gc) keeps spec warnings for one line at the end
+   * (`summary()`); build, plan and watch show each distinct warning once, with its specs.
+   */
+  constructor(io: Io, opts: { quiet?: boolean; warnings?: 'show' | 'summary' } = {}) {
     this.#io = io
     this.#live = isLive(io)
     this.#quiet = opts.quiet ?? false
+    this.#warnings = opts.warnings ?? 'show'
+  }
+
+  specWarnings(groups: WarningGroup[]): void {
+    if (this.#warnings === 'summary') this.#groups.push(...groups)
+    else for (const group of groups) this.warn(formatWarningGroup(group))
+  }
+
+  /** The one line about the spec warnings kept in summary mode (undefined when there were none). */
+  warningSummary(): string | undefined {
+    return warningSummary(this.#groups)
   }
 
   debug(message: string): void {

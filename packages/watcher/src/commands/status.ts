@@ -24,7 +24,8 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
     return ExitCode.ok
   }
   const provider = providerFlag('status', values.provider)
-  const project = await openProject(io, values, new Reporter(io, { quiet: true }), provider ? { provider } : {})
+  const reporter = new Reporter(io, { quiet: true, warnings: 'summary' })
+  const project = await openProject(io, values, reporter, provider ? { provider } : {})
   const [items, entries, journals, uncertain] = await Promise.all([
     project.plan(undefined, signal ? { signal } : {}),
     project.store.listEntries(),
@@ -64,6 +65,7 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
     printJson(io, result)
     return ExitCode.ok
   }
+  const warned = reporter.warningSummary()
   io.stdout.write(
     [
       `project   ${result.root}`,
@@ -73,6 +75,7 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
       `provider  ${result.provider}`,
       `remote    ${result.remote ? `s3://${result.remote.bucket}/${result.remote.prefix} (${result.remote.mode}${result.remote.endpoint ? `, ${result.remote.endpoint}` : ''})` : 'none'}`,
       `specs     ${specs.cached} cached, ${specs.new} new, ${specs.changed} changed, ${specs.invalid} invalid`,
+      ...(warned ? [`warnings  ${warned}`] : []),
       ...result.inFlight.map(
         (j) =>
           `journaled ${j.spec}: job ${j.jobId} since ${j.since}${j.baseURL ? ` at ${j.baseURL} (${j.account})` : ''}; the next build resumes it (key ${j.key})`,
