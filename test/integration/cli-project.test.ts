@@ -75,6 +75,29 @@ describe('usage errors', () => {
   })
 })
 
+describe('spec warnings', () => {
+  it('each distinct one once per run with its specs in build and plan; one summary line in status and gc', async () => {
+    // 160x90 is not a documented size of hailuo-02: the same warning for three specs.
+    await using p = await tempProject({
+      'vidspec.config.ts': "export default { provider: 'offline' }\n",
+      'a.video.ts': offlineSpec('a'),
+      'b.video.ts': offlineSpec('b'),
+      'c.video.ts': offlineSpec('c'),
+    })
+    const size = 'width/height: 160x90 is not a documented size of minimax/hailuo-02 (1366x768, 1920x1080); the provider may refuse it'
+    for (const command of ['build', 'plan']) {
+      const r = await cli(p.root, [command])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([`warning: 3 specs (a.video.ts, b.video.ts, c.video.ts): ${size}`])
+    }
+    const status = await cli(p.root, ['status'])
+    expect(status.stdout).toContain('warnings  1 distinct warning about 3 specs; run "vidspec plan" to see them')
+    expect(status.stderr).not.toContain('warning:')
+    const gc = await cli(p.root, ['gc'])
+    expect(gc.stderr).toBe('vidspec gc: 1 distinct warning about 3 specs; run "vidspec plan" to see them\n')
+  })
+})
+
 describe('build --out follows the previews policy of vite build', () => {
   it("refuses (exit 3, nothing written) under previews: 'error' and on CI, warns by default, allows when told", async () => {
     await using p = await tempProject({ 'vidspec.config.ts': "export default { provider: 'offline' }\n", 'a.video.ts': offlineSpec('a') })

@@ -35,7 +35,8 @@ export async function verify(argv: string[], io: Io): Promise<number> {
   }
   const report = await project.store.verify({ repair })
   const problems = report.corrupt.length + report.missing.length
-  if (values.json) printJson(io, { repaired: repair, ...report })
+  // `repaired` says what happened: true only when problems were found and fixed.
+  if (values.json) printJson(io, { checkOnly: !repair, repaired: repair && problems > 0, ...report })
   else {
     const lines = [
       ...report.corrupt.map((c) => `corrupt  ${c.path}: ${c.reason}${c.key ? ` (key ${c.key.slice(0, 12)})` : ''}`),
