@@ -126,7 +126,7 @@ describe('a spec that needs a new generation asks for the key', () => {
       const ci = await keyless(p, ['build'], { CI: 'true' })
       expect(ci.code, ci.stderr).toBe(3)
       expect(ci.stderr).toMatch(/--frozen: 1 spec needs a paid generation[\s\S]*src\/videos\/loop\.video\.ts/)
-      expect(ci.stderr).not.toMatch(/  - src\/videos\/hero\.video\.ts/)
+      expect(ci.stderr).not.toMatch(/ {2}- src\/videos\/hero\.video\.ts/)
 
       const local = await keyless(p, ['build', '--json'])
       expect(local.code, local.stderr).toBe(1)
