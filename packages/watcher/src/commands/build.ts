@@ -3,24 +3,34 @@ import { resolve } from 'node:path'
 import { ExitCode, previewsVerdict, specShard, writeOutputs, type BuildResult } from '@vidspec/core'
 import { commonOptions, intFlag, moneyFlag, parse, providerFlag, shardFlag } from '../args.js'
 import { printJson, formatMs, type Io } from '../output.js'
+import { helpDefaults, here, type HelpDefaults } from '../help.js'
 import { noSpecsMessage, openProject } from '../project.js'
 import { Reporter } from '../reporter.js'
 
-export const buildHelp = `Usage: vidspec build [options]
+export function buildHelp(d: HelpDefaults | undefined): string {
+  return `Usage: vidspec build [options]
 
 Generates every new or changed *.video.ts spec and stores it in the cache; cached specs cost nothing.
-Paid clips are recorded in vidspec.lock.json (commit it): teammates and CI then use the approved clip.
+Paid clips are recorded in vidspec.lock.json (commit it): teammates and CI then use the approved clip,
+with or without TOGETHER_API_KEY (the key is needed only for a new generation).
 
 Options:
-  --root DIR            project root (default: current directory)
-  --config FILE         config file (default: <root>/vidspec.config.ts)
-  --provider NAME       together | offline (default: together when TOGETHER_API_KEY is set, else offline)
-  --concurrency N       generations in flight at once (default: 4)
-  --out DIR             also copy each clip to DIR/<spec name>.<ext> and write DIR/manifest.json
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*,
+                        up to the repository root, else the current directory${d ? `; here: ${d.root}` : ''})
+  --config FILE         config file (default: <root>/vidspec.config.{ts,mts,js,mjs})
+  --provider NAME       together | offline (default: the config's provider; 'auto' is together when the
+                        lockfile or the cache holds paid clips or TOGETHER_API_KEY is set${here(d?.provider)})
+  --concurrency N       generations in flight at once (default: the config's, 4${here(d?.concurrency)})
+  --out DIR             also copy each clip to DIR/<spec path without .video.ts>.<ext> (e.g.
+                        DIR/src/videos/hero.mp4) and write DIR/manifest.json; shipping offline previews
+                        this way follows the config's previews policy like vite build (allow | warn |
+                        error, error when CI=true${here(d?.previews)}): 'error' writes nothing and exits 3
   --frozen              forbid paid generation: a spec with no cached clip stops the run (exit 3)
-                        before any request (default when CI=true; --no-frozen to allow)
+                        before any request (default when CI=true; --no-frozen to allow${here(d?.frozen)})
   --max-jobs N          refuse (exit 3, nothing started) when more than N paid generations are needed
-  --max-cost DOLLARS    refuse (exit 3, nothing started) when the estimated cost exceeds DOLLARS
+  --max-cost DOLLARS    refuse (exit 3, nothing started) when the estimated cost exceeds DOLLARS; prices
+                        come from the config's \`prices\`, Together's published prices, then earlier clips
+                        of the model in the store; no estimate for a spec means nothing is started
   --report FILE         write a JSON report (per spec: key, status, duration, cost, error)
   --retry-uncertain     create again for specs whose earlier create may have started an unknown job
   --shard I/N           build only part I of N (1 <= I <= N) of the specs, split by a hash of each
@@ -28,7 +38,10 @@ Options:
   --json                print the result as JSON on stdout
   -h, --help            show this help
 
-Exit codes: 0 ok, 1 a generation failed, 2 bad spec/config/usage, 3 --frozen/--max-* refused.`
+Without TOGETHER_API_KEY a spec that needs a new paid generation fails with PROVIDER_AUTH naming it
+(exit 1); under --frozen / CI=true it stops the run first (exit 3).
+Exit codes: 0 ok, 1 a generation failed, 2 bad spec/config/usage, 3 --frozen/--max-*/previews refused.`
+}
 
 export async function build(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
   const { values } = parse('build', argv, {
@@ -44,7 +57,7 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
     shard: { type: 'string' },
   })
   if (values.help) {
-    io.stdout.write(`${buildHelp}\n`)
+    io.stdout.write(`${buildHelp(await helpDefaults(io, values))}\n`)
     return ExitCode.ok
   }
   const provider = providerFlag('build', values.provider)

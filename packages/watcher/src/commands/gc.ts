@@ -16,7 +16,7 @@ then it moves to .vidspec/trash/ (listed first by --dry-run), and --restore puts
 --empty-trash deletes for good.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
   --dry-run             list what would be removed or trashed, change nothing
   --include-paid        also move paid clips no current spec, pin or job needs to the trash

@@ -7,14 +7,17 @@ import { Reporter } from '../reporter.js'
 export const planHelp = `Usage: vidspec plan [options]
 
 Says, for each spec, what a build would do without doing it: new, changed (with the fields that
-changed since the spec's last build), cached, or invalid. Makes no request and spends nothing.
+changed since the approved or last build), cached, or invalid, and for paid work the estimated cost
+per spec and in total (prices: the config's \`prices\`, Together's published ones, earlier clips in
+the store). Shows each distinct spec warning once. Makes no request, spends nothing, creates no store.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
   --provider NAME       together | offline (keys differ per provider)
   --explain             for each changed spec, every field that differs from the approved (lockfile)
-                        or last-built request, and whether the spec or a shared module caused it
+                        or last-built request (long texts: the changed words with context), the files
+                        that changed, and the cause when it is known; a provider switch is named
   --json                print the plan as JSON on stdout
   -h, --help            show this help
 

@@ -12,7 +12,7 @@ the local cache does not have. Every object is checked against its entry's sha25
 stored; one that does not match is reported and left out. Works in read-only mode too.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
   --all                 every clip in the remote cache, not only those of current specs
   --dry-run             list what would be downloaded, download nothing

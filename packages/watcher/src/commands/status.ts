@@ -7,13 +7,15 @@ import { Reporter } from '../reporter.js'
 export const statusHelp = `Usage: vidspec status [options]
 
 Summarizes the project and its store: specs by state, stored clips and their size, previews,
-paid jobs in the journal (the next build resumes them), and creates whose answer was lost
-(uncertain: a paid job may exist without its id). \`vidspec forget <key|spec>\` removes one.
+paid jobs in the journal (the next build resumes them), creates whose answer was lost (uncertain:
+a paid job may exist without its id; \`vidspec forget <key|spec>\` removes one), and how many spec
+warnings there are (vidspec plan shows them). Reads only: it never creates a store.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
-  --provider NAME       together | offline
+  --provider NAME       together | offline: which provider's keys to check the specs against
+                        (default: the project's; see vidspec build --help)
   --json                print the status as JSON on stdout
   -h, --help            show this help`
 

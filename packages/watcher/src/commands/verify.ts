@@ -12,7 +12,7 @@ as the seconds its request asked for. Corrupt or short clips are moved to .vidsp
 goes back into the journal, so the next build downloads it again without paying again.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
   --check-only          report problems, change nothing
   --json                print the report as JSON on stdout
