@@ -6,6 +6,7 @@ import { build as viteBuild } from 'vite'
 import vidspec from '@vidspec/vite'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { setEnv } from '../helpers/env.js'
+import { startTestS3 } from '../helpers/s3.js'
 import { runCli, tempProject, type TempProject } from '../helpers/project.js'
 import { FAST } from '../helpers/together.js'
 import { captureLogger } from '../helpers/vite.js'
@@ -113,6 +114,37 @@ describe('without TOGETHER_API_KEY, the approved paid clips', () => {
       expect(logger.text()).not.toMatch(/OFFLINE PREVIEW/)
     }
     expect(requests()).toBe(0)
+  })
+})
+
+describe('without the key and without a local cache, a fork\'s CI', () => {
+  it('fetches the approved clips from the remote cache (read-only) and ships them, with zero creates', async () => {
+    const s3 = await startTestS3()
+    const remote = { s3: { bucket: s3.bucket, endpoint: s3.endpoint, forcePathStyle: true } }
+    const config = `export default ${JSON.stringify({ ...FAST, provider: 'auto', remote })}\n`
+    const paidBy = await tempProject({ ...SOURCES, 'vidspec.config.ts': config })
+    const fork = await tempProject({ ...SOURCES, 'vidspec.config.ts': config })
+    try {
+      const env = { TOGETHER_BASE_URL: fake.baseURL, CI: undefined, ...s3.env }
+      const paid = await runCli(['build'], { cwd: paidBy.root, env: { ...env, TOGETHER_API_KEY: API_KEY } })
+      expect(paid.code, paid.stderr).toBe(0)
+      const pinned = await paidBy.read('vidspec.lock.json')
+      await fork.write('vidspec.lock.json', pinned)
+      const creates = fake.creates
+      const ci = await runCli(['build', '--out', 'out', '--json'], { cwd: fork.root, env: { ...env, CI: 'true', VIDSPEC_REMOTE_MODE: 'read-only' } })
+      expect(ci.code, ci.stderr).toBe(0)
+      expect(JSON.parse(ci.stdout)).toMatchObject({ provider: 'together', counts: { cached: 2, generated: 0 } })
+      const manifest = JSON.parse(await fork.read('out/manifest.json'))
+      const shipped = await Promise.all(manifest.clips.map((c: { file: string }) => sha256(fork.path('out', c.file))))
+      const approved = Object.values((JSON.parse(pinned) as typeof lock).specs).map((c) => c.digest)
+      expect(shipped.sort()).toEqual(approved.sort())
+      expect(fake.creates).toBe(creates)
+    } finally {
+      await paidBy.dispose()
+      await fork.dispose()
+      await s3.close()
+      fake.reset()
+    }
   })
 })
 
