@@ -76,7 +76,7 @@ describe('usage errors', () => {
 })
 
 describe('spec warnings', () => {
-  it('each distinct one once per run with its specs in build and plan; one summary line in status and gc', async () => {
+  it('each distinct one once per run with its specs in build and plan; one summary line in status, verify and gc', async () => {
     // 160x90 is not a documented size of hailuo-02: the same warning for three specs.
     await using p = await tempProject({
       'vidspec.config.ts': "export default { provider: 'offline' }\n",
@@ -95,6 +95,9 @@ describe('spec warnings', () => {
     expect(status.stderr).not.toContain('warning:')
     const gc = await cli(p.root, ['gc'])
     expect(gc.stderr).toBe('vidspec gc: 1 distinct warning about 3 specs; run "vidspec plan" to see them\n')
+    const verify = await cli(p.root, ['verify'])
+    expect(verify.code, verify.stdout).toBe(0)
+    expect(verify.stderr).toBe('vidspec verify: 1 distinct warning about 3 specs; run "vidspec plan" to see them\n')
   })
 })
 

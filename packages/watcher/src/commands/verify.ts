@@ -26,7 +26,8 @@ export async function verify(argv: string[], io: Io): Promise<number> {
     io.stdout.write(`${verifyHelp}\n`)
     return ExitCode.ok
   }
-  const project = await openProject(io, values, new Reporter(io, { quiet: true }))
+  const reporter = new Reporter(io, { quiet: true, warnings: 'summary' })
+  const project = await openProject(io, values, reporter)
   const repair = !values['check-only']
   if (!project.storeExists) {
     if (values.json) printJson(io, { store: project.config.cacheDir, exists: false, checked: 0, ok: 0, corrupt: [], missing: [] })
@@ -50,6 +51,10 @@ export async function verify(argv: string[], io: Io): Promise<number> {
       }`,
     ]
     io.stdout.write(`${lines.join('\n')}\n`)
+    // One line about the specs' warnings, like status and gc (the memo makes this load cheap).
+    await project.loadAll()
+    const warned = reporter.warningSummary()
+    if (warned) io.stderr.write(`vidspec verify: ${warned}\n`)
   }
   return problems > 0 ? ExitCode.generationFailed : ExitCode.ok
 }
