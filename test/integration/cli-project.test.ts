@@ -107,7 +107,9 @@ describe('build --out follows the previews policy of vite build', () => {
     const ci = await cli(p.root, ['build', '--out', 'out'], { CI: 'true' })
     expect(ci.code, ci.stderr).toBe(3)
     expect(ci.stderr).toMatch(/vidspec build --out\) would ship offline previews[\s\S]*- a\.video\.ts/)
+    // Refused before rendering anything, as vite build does: no output, no store.
     expect(await readdir(p.root)).not.toContain('out')
+    expect(await readdir(p.root)).not.toContain('.vidspec')
 
     const warned = await cli(p.root, ['build', '--out', 'out'])
     expect(warned.code, warned.stderr).toBe(0)

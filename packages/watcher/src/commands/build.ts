@@ -84,6 +84,15 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
       if (values.json) printJson(io, buildJson({ items: [], counts: { cached: 0, generated: 0, failed: 0, invalid: 0, blocked: 0 } }, project.provider.id, undefined, undefined))
       return ExitCode.ok
     }
+    if (values.out && project.provider.preview && project.config.previews === 'error') {
+      // Like vite build: a build whose output would be all previews is refused before rendering any.
+      const refusal = previewsVerdict(project.config, all.map((f) => project.specId(f)), 'vidspec build --out').error
+      if (refusal) {
+        reporter.error(refusal)
+        if (values.json) printJson(io, { provider: project.provider.id, refused: { code: 'PREVIEWS_REFUSED', message: refusal } })
+        return ExitCode.frozenMiss
+      }
+    }
     await project.store.init()
     if (shard) {
       files = all.filter((f) => specShard(project.specId(f), shard.count) === shard.index - 1)
