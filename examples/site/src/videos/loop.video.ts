@@ -5,7 +5,7 @@ import { brand } from '../brand'
 export default defineVideo({
   model: 'google/veo-3.0',
   prompt: `Abstract ink drifting in water, seamless loop, ${brand.look}`,
-  seconds: 2,
+  seconds: 8,
   width: 1280,
   height: 720,
   fps: 24,
