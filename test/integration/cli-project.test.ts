@@ -78,11 +78,13 @@ describe('usage errors', () => {
 describe('spec warnings', () => {
   it('each distinct one once per run with its specs in build and plan; one summary line in status, verify and gc', async () => {
     // 160x90 is not a documented size of hailuo-02: the same warning for three specs.
+    // Hailuo's listed length and frame rate, so the size is the only thing to warn about.
+    const sized = (prompt: string) => offlineSpec(prompt).replace('seconds: 1', 'seconds: 6').replace('fps: 10', 'fps: 25')
     await using p = await tempProject({
       'vidspec.config.ts': "export default { provider: 'offline' }\n",
-      'a.video.ts': offlineSpec('a'),
-      'b.video.ts': offlineSpec('b'),
-      'c.video.ts': offlineSpec('c'),
+      'a.video.ts': sized('alpha'),
+      'b.video.ts': sized('beta'),
+      'c.video.ts': sized('gamma'),
     })
     const size = 'width/height: 160x90 is not a documented size of minimax/hailuo-02 (1366x768, 1920x1080); the provider may refuse it'
     for (const command of ['build', 'plan']) {
