@@ -394,8 +394,9 @@ export class Vidspec {
   }
 
   async #obtain(spec: LoadedSpec, opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined }): Promise<RunResult> {
-    const hit = await this.store.getEntry(spec.key)
-    if (hit) return { entry: hit, generated: false }
+    const run = () => this.runner.run(this.providerRequest(spec), opts.signal ? { signal: opts.signal } : {})
+    // A stored clip goes through the runner, which also settles what a crash left (a journal).
+    if (await this.store.getEntry(spec.key)) return run()
     const locked = (await readLockfile(this.config.root)).specs[spec.id]
     const restored = locked?.key === spec.key ? await this.#restoreLocked(spec, locked) : undefined
     if (restored) return { entry: restored, generated: false }
@@ -414,7 +415,7 @@ export class Vidspec {
       }
       throw missingKeyError(spec.id)
     }
-    return this.runner.run(this.providerRequest(spec), opts.signal ? { signal: opts.signal } : {})
+    return run()
   }
 
   async build(opts: BuildOptions = {}): Promise<BuildResult> {
