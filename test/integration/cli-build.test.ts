@@ -167,7 +167,7 @@ describe('vidspec build (offline) end to end', () => {
     expect(planned.wouldRemove.entries.length).toBeGreaterThan(0)
     expect(planned.wouldRemove.specs[0]).toMatchObject({ spec: expect.stringMatching(/\.video\.ts$/), kind: 'offline preview', age: 'made today' })
     const text = await runCli(['gc', '--dry-run'], { cwd: project.root, env })
-    expect(text.stdout).toMatch(/^would remove {2}\S+\.video\.ts: offline preview, made today, \d/m)
+    expect(text.stdout).toMatch(/^would remove {2}preview [0-9a-f]{12} \(\S+\.video\.ts, made today, \d+(\.\d)? [KM]?B\)$/m)
     expect(text.stdout).not.toContain(project.root)
     const run = await runCli(['gc', '--json'], { cwd: project.root, env })
     expect(JSON.parse(run.stdout).removedEntries).toEqual(planned.wouldRemove.entries)
