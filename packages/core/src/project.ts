@@ -405,6 +405,17 @@ export class Vidspec {
     if (provider.kind === 'remote' && (frozen || provider.canCreate === false)) {
       const fetched = await this.#sharedRemote?.fetch(spec.key, spec.id, opts.signal)
       if (fetched) return { entry: fetched, generated: false }
+      // A job already paid for (journaled) is downloaded, not bought: frozen does not stop it.
+      const journal = await this.store.readJournal(spec.key)
+      const paid = Boolean(journal?.jobId) && journal?.provider === provider.id
+      if (paid && provider.canCreate !== false) return run()
+      if (paid) {
+        throw new VidspecError(
+          'PROVIDER_AUTH',
+          `${spec.id}: its paid job ${journal?.jobId} is in the journal, and downloading it from Together needs the API key: set TOGETHER_API_KEY (the journal keeps the job until then)`,
+          { file: spec.id },
+        )
+      }
       if (frozen) {
         throw new VidspecError(
           'FROZEN_MISS',
