@@ -120,7 +120,8 @@ export async function listFiles(dir: string): Promise<string[]> {
 }
 
 // Quoted as HTML attributes or JS strings (minifiers also use template literals).
-const MEDIA_URL_RE = /["'`(=]((?:\/|\.\/|https?:\/\/|file:\/\/)[^"'`()\s<>]*?\.(?:mp4|webm|jpg))(?=["'`()\s<>])/g
+// A dev URL may end with the spec it belongs to (`#vidspec=<id>`); the fragment is never fetched.
+const MEDIA_URL_RE = /["'`(=]((?:\/|\.\/|https?:\/\/|file:\/\/)[^"'`()\s<>#]*?\.(?:mp4|webm|jpg))(?:#[^"'`()\s<>]*)?(?=["'`()\s<>])/g
 
 /** Every clip or poster URL the text mentions (HTML attributes, JS string literals). */
 export function mediaUrls(text: string): string[] {

@@ -197,6 +197,8 @@ describe('plan --explain', () => {
         'new      new.video.ts',
         '  never built: no lockfile entry and no earlier build',
         'cached   solo.video.ts',
+        // The summary line, with the estimate from this store's earlier clips ($0.05 per second).
+        '1 new, 2 changed, 1 cached, 0 invalid; estimated cost ~$0.15',
         '',
       ].join('\n'),
     )
@@ -216,6 +218,8 @@ describe('plan --explain', () => {
         'new      new.video.ts',
         '  never built: no lockfile entry and no earlier build',
         'cached   solo.video.ts',
+        // The summary line, with the estimate from this store's earlier clips ($0.05 per second).
+        '1 new, 2 changed, 1 cached, 0 invalid; estimated cost ~$0.15',
         '',
       ].join('\n'),
     )

@@ -35,7 +35,8 @@ async function plan() {
 }
 
 beforeAll(async () => {
-  project = await tempProject({ ...specs, 'shared/brand.ts': brand })
+  // This offline project ships its previews with --out knowingly (CI=true would refuse them).
+  project = await tempProject({ ...specs, 'shared/brand.ts': brand, 'vidspec.config.ts': "export default { previews: 'allow' }\n" })
   await project.write('frame.png', await readFile(join(import.meta.dirname, '../../examples/site/src/assets/first-frame.png')))
   ffmpeg = await countingFfmpeg(project.root, ffmpegPath())
   env = { VIDSPEC_FFMPEG: ffmpeg.path }
@@ -161,9 +162,15 @@ describe('vidspec build (offline) end to end', () => {
     const dry = await runCli(['gc', '--dry-run', '--json'], { cwd: project.root, env })
     expect(dry.code).toBe(0)
     const planned = JSON.parse(dry.stdout)
-    expect(planned.removedEntries.length).toBeGreaterThan(0)
+    // A dry run says what it would do (wouldRemove), by spec name, kind, age and size.
+    expect(planned.removedEntries).toBeUndefined()
+    expect(planned.wouldRemove.entries.length).toBeGreaterThan(0)
+    expect(planned.wouldRemove.specs[0]).toMatchObject({ spec: expect.stringMatching(/\.video\.ts$/), kind: 'offline preview', age: 'made today' })
+    const text = await runCli(['gc', '--dry-run'], { cwd: project.root, env })
+    expect(text.stdout).toMatch(/^would remove {2}preview [0-9a-f]{12} \(\S+\.video\.ts, made today, \d+(\.\d)? [KM]?B\)$/m)
+    expect(text.stdout).not.toContain(project.root)
     const run = await runCli(['gc', '--json'], { cwd: project.root, env })
-    expect(JSON.parse(run.stdout).removedEntries).toEqual(planned.removedEntries)
+    expect(JSON.parse(run.stdout).removedEntries).toEqual(planned.wouldRemove.entries)
     const r = await build()
     expect(r.renders).toBe(0)
     expect(r.json.counts.cached).toBe(5)
@@ -182,9 +189,11 @@ describe('vidspec CLI usage', () => {
       expect((await runCli(['build', '--bogus'], { cwd: dir.root })).code).toBe(2)
       expect((await runCli(['build', '--concurrency', '0'], { cwd: dir.root })).code).toBe(2)
       expect((await runCli(['nope'], { cwd: dir.root })).code).toBe(2)
-      const noKey = await runCli(['build', '--provider', 'together'], { cwd: dir.root })
-      expect(noKey.code).toBe(2)
-      expect(noKey.stderr).toContain('TOGETHER_API_KEY')
+      // The key is needed only to spend: a spec that needs a generation asks for it, by name.
+      await dir.write('a.video.ts', spec("{ model: 'minimax/hailuo-02', prompt: 'a', seconds: 1, width: 1366, height: 768 }", false))
+      const noKey = await runCli(['build', '--provider', 'together'], { cwd: dir.root, env: { CI: undefined } })
+      expect(noKey.code).toBe(1)
+      expect(noKey.stderr).toMatch(/a\.video\.ts: needs a new generation[\s\S]*TOGETHER_API_KEY/)
     } finally {
       await dir.dispose()
     }

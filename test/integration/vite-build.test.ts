@@ -144,7 +144,7 @@ describe('vite build with Together', () => {
   })
 
   it('generates each missing clip once within the concurrency limit, passes previews: error, and pays nothing the second time', async () => {
-    const first = await viteBuild(project.root, { previews: 'error' })
+    const first = await viteBuild(project.root, { previews: 'error', frozen: false })
     expect(fake.creates).toBe(4)
     expect([...fake.createsByPrompt.values()]).toEqual([1, 1, 1, 1])
     expect(fake.maxInFlight).toBeLessThanOrEqual(2)
@@ -153,7 +153,7 @@ describe('vite build with Together', () => {
     expect(first.files.filter((f) => f.endsWith('.mp4'))).toHaveLength(1)
     expect(first.logger.text()).not.toMatch(/OFFLINE PREVIEW/)
 
-    await viteBuild(project.root, { previews: 'error' })
+    await viteBuild(project.root, { previews: 'error', frozen: false })
     expect(fake.creates).toBe(4)
   })
 })

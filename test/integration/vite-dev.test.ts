@@ -11,7 +11,8 @@ const spec = (prompt: string, extra = '') =>
   specSource(`{ model: 'minimax/hailuo-02', prompt: ${prompt}, seconds: 1, width: 160, height: 90, fps: 10${extra} }`)
 const brand = `export const look = 'teal'\n`
 
-const CLIP_URL = /^\/@vidspec\/([0-9a-f]{64})\.mp4$/
+// Dev URLs end with the spec they belong to (#vidspec=<id>), so HMR swaps only that spec's elements.
+const CLIP_URL = /^\/@vidspec\/([0-9a-f]{64})\.mp4#vidspec=[^#]+$/
 
 let project: TempProject
 let ffmpeg: Awaited<ReturnType<typeof recordingFfmpeg>>
@@ -46,7 +47,7 @@ describe('vite dev', () => {
     dev = await startDev(project.root, { provider: 'offline', concurrency: 1 })
     const pending = await fetchAsset(`${dev.url}/c.video.ts`)
     expect(pending).toMatchObject({ pending: true, width: 160, height: 90, duration: 1, fps: 10, type: 'video/mp4' })
-    expect(pending.src).toMatch(/^\/@vidspec\/pending\/[A-Za-z0-9_-]+\.mp4$/)
+    expect(pending.src).toMatch(/^\/@vidspec\/pending\/[A-Za-z0-9_-]+\.mp4#vidspec=[^#]+$/)
     // The module came back while the render it started is held.
     const store = new Store(project.path('.vidspec'))
     expect(await store.getEntry(pending.key!)).toBeUndefined()
@@ -57,7 +58,7 @@ describe('vite dev', () => {
     const ready = await fetchAsset(`${dev.url}/c.video.ts`)
     expect(ready).toMatchObject({ pending: false, preview: true, key: pending.key, width: 160, height: 90 })
     expect(ready.src).toMatch(CLIP_URL)
-    expect(ready.poster).toMatch(/^\/@vidspec\/poster\/[0-9a-f]{64}\.jpg$/)
+    expect(ready.poster).toMatch(/^\/@vidspec\/poster\/[0-9a-f]{64}\.jpg#vidspec=[^#]+$/)
 
     const clip = await fetch(`${dev.url}${ready.src}`)
     expect(clip.status).toBe(200)
@@ -109,6 +110,38 @@ describe('vite dev', () => {
     expect((await ffmpeg.renders()) - rendersBefore).toBe(2)
     expect(await fetchAsset(`${dev.url}/c.video.ts`)).toEqual(c)
     expect(dev.updatedPaths().slice(updatesBefore)).not.toContain('/c.video.ts')
+  })
+})
+
+describe('vite dev: two specs with the same clip', () => {
+  afterEach(async () => {
+    await dev?.close()
+    dev = undefined
+  })
+
+  it('get URLs of their own, and editing one updates only that one', async () => {
+    await using p = await tempProject({ 'one.video.ts': spec("'twin'"), 'two.video.ts': spec("'twin'"), 'index.html': '<!doctype html>' })
+    dev = await startDev(p.root, { provider: 'offline' })
+    const landed = (name: string) => until(`${name} stored`, async () => {
+      const a = await fetchAsset(`${dev!.url}/${name}.video.ts`)
+      return !a.pending && a
+    })
+    const [one, two] = [await landed('one'), await landed('two')]
+    // Same key, same bytes, one stored clip: the path is shared, the spec tag is not.
+    expect(one.key).toBe(two.key)
+    expect(one.src.split('#')[0]).toBe(two.src.split('#')[0])
+    expect(one.src).toMatch(/#vidspec=one\.video\.ts$/)
+    expect(two.src).toMatch(/#vidspec=two\.video\.ts$/)
+    const updates = dev.updatedPaths().length
+    await p.write('one.video.ts', spec("'twin, edited'"))
+    const edited = await until('one regenerated', async () => {
+      const a = await fetchAsset(`${dev!.url}/one.video.ts`)
+      return a.key !== one.key && !a.pending && a
+    })
+    expect(edited.src).toMatch(/#vidspec=one\.video\.ts$/)
+    expect(await fetchAsset(`${dev.url}/two.video.ts`)).toEqual(two)
+    expect(dev.updatedPaths().slice(updates)).toContain('/one.video.ts')
+    expect(dev.updatedPaths().slice(updates)).not.toContain('/two.video.ts')
   })
 })
 

@@ -1,3 +1,5 @@
+import type { WarningGroup } from './warnings.js'
+
 /** What core reports while it works. Adapters (CLI, Vite) decide how to show it. */
 export type VidspecEvent =
   | { type: 'spec:invalid'; spec: string; error: Error }
@@ -19,6 +21,11 @@ export interface Logger {
   warn(message: string): void
   error(message: string): void
   event?(event: VidspecEvent): void
+  /**
+   * The spec warnings of one load, each distinct warning once with the specs it concerns. Without
+   * it they go to `warn`, one line per group.
+   */
+  specWarnings?(groups: WarningGroup[]): void
 }
 
 export const silentLogger: Logger = {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { relative } from 'node:path'
 import pLimit from 'p-limit'
@@ -5,13 +6,14 @@ import { loadConfig } from './config/load.js'
 import type { ResolvedConfig } from './config/resolve.js'
 import type { VidspecConfigInput } from './config/types.js'
 import { VidspecError, formatIssues, isVidspecError, type SpecIssue } from './errors.js'
-import { checkSpend, type Miss, type SpendLimits } from './guards.js'
+import { checkSpend, estimateCost, type Miss, type SpendLimits } from './guards.js'
 import { lockedClip, readLockfile, writeLockfile, type LockedClip, type Lockfile } from './lockfile.js'
 import { computeKey } from './key/key.js'
 import { silentLogger, type Logger } from './logger.js'
 import { probeVideo } from './media/ffmpeg.js'
 import { describeChange, diffRequests, type FieldChange } from './plan/diff.js'
-import { createProvider } from './providers/create.js'
+import { createProvider, resolveProvider } from './providers/create.js'
+import { missingKeyError } from './providers/together.js'
 import type { Provider, ProviderRequest } from './providers/types.js'
 import { RemoteCache } from './remote/cache.js'
 import { Runner, type RunResult } from './runner/runner.js'
@@ -22,6 +24,7 @@ import { SpecMemo, type MemoizedSpec } from './spec/memo.js'
 import { resolveMedia } from './spec/media.js'
 import { checkOutputNames } from './spec/outputs.js'
 import { Store } from './store/index.js'
+import { formatWarningGroup, groupWarnings } from './warnings.js'
 import type { Entry, NormalizedRequest, ResolvedMedia } from './types.js'
 
 export interface LoadedSpec {
@@ -55,10 +58,14 @@ export interface PlanItem {
   changedDeps?: string[]
   /** For `changed`: what the comparison is against: the approved clip in the lockfile, or the last build. */
   basis?: 'lockfile' | 'last build'
+  /** For `changed` against the lockfile: the provider of the approved clip. */
+  previousProvider?: string
   /** For `cached`: the clip is not in the store yet but the lockfile's approved object is, and will be used. */
   restorable?: boolean
   /** For `cached`: the clip is not in the store yet but the remote cache has it, and a build fetches it. */
   remote?: boolean
+  /** For `new` / `changed` with a paid provider: estimated dollars (undefined when no price is known). */
+  estimate?: number | undefined
   error?: VidspecError
   spec?: LoadedSpec
 }
@@ -103,6 +110,11 @@ export interface OpenOptions {
   provider?: Provider
   /** Create again for keys whose earlier create may have started an unknown job (see Runner). */
   retryUncertain?: boolean
+  /**
+   * Create the store when there is none. Only commands that make clips (build, watch, the Vite
+   * plugin) do; plan, status, verify and gc read an absent store as an empty one. @default true
+   */
+  createStore?: boolean
 }
 
 /**
@@ -163,12 +175,19 @@ export class Vidspec {
       env,
       ...(opts.overrides ? { overrides: opts.overrides } : {}),
     })
-    const provider = opts.provider ?? createProvider(config, env, opts.logger)
-    const project = new Vidspec(config, deps, provider, opts.logger ?? silentLogger, {
+    const name = opts.provider ? undefined : await resolveProvider(config)
+    const resolved = name && name !== config.provider ? { ...config, provider: name } : config
+    const provider = opts.provider ?? createProvider(resolved, env, opts.logger)
+    const project = new Vidspec(resolved, deps, provider, opts.logger ?? silentLogger, {
       retryUncertain: opts.retryUncertain,
     })
-    await project.store.init()
+    if (opts.createStore ?? true) await project.store.init()
     return project
+  }
+
+  /** Whether the store's folder exists (a read-only command never creates it). */
+  get storeExists(): boolean {
+    return existsSync(this.config.cacheDir)
   }
 
   discover(): Promise<string[]> {
@@ -218,13 +237,27 @@ export class Vidspec {
       throw new VidspecError('SPEC_INVALID', formatIssues(id, issues), { file: id, issues })
     }
     spec.key = computeKey({ provider: this.provider.id, request, media })
-    // Said once per process: watch mode and the dev server reload specs on every edit.
-    for (const w of warnings) {
-      if (this.#warned.has(w)) continue
-      this.#warned.add(w)
-      this.logger.warn(w)
-    }
     return spec
+  }
+
+  /**
+   * Says the warnings of the loaded specs, each distinct one once with the specs it concerns, and
+   * each (spec, warning) once per process: watch mode and the dev server reload specs on every edit.
+   */
+  reportWarnings(specs: Iterable<Pick<LoadedSpec, 'id' | 'warnings'>>): void {
+    const fresh: Array<{ spec: string; warning: string }> = []
+    for (const spec of specs) {
+      for (const warning of spec.warnings) {
+        const said = `${spec.id}\0${warning}`
+        if (this.#warned.has(said)) continue
+        this.#warned.add(said)
+        fresh.push({ spec: spec.id, warning })
+      }
+    }
+    const groups = groupWarnings(fresh)
+    if (groups.length === 0) return
+    if (this.logger.specWarnings) this.logger.specWarnings(groups)
+    else for (const group of groups) this.logger.warn(formatWarningGroup(group))
   }
 
   /**
@@ -267,6 +300,8 @@ export class Vidspec {
         }),
       ),
     )
+    this.reportWarnings(results.flatMap((r) => (r.spec ? [r.spec] : [])))
+    if (!this.storeExists) return results
     await memo?.save(files ? undefined : new Set(ids)).catch((err: unknown) => {
       this.logger.debug(`could not save the spec memo: ${(err as Error).message}`)
     })
@@ -291,11 +326,6 @@ export class Vidspec {
   }
 
   #fromMemo(file: string, id: string, m: MemoizedSpec): LoadedSpec {
-    for (const w of m.warnings) {
-      if (this.#warned.has(w)) continue
-      this.#warned.add(w)
-      this.logger.warn(w)
-    }
     return {
       file,
       id,
@@ -313,7 +343,7 @@ export class Vidspec {
   async plan(files?: string[], opts: { signal?: AbortSignal | undefined } = {}): Promise<PlanItem[]> {
     const [loaded, lock] = await Promise.all([this.loadAll(files, opts), readLockfile(this.config.root)])
     const remote = this.#sharedRemote
-    return Promise.all(
+    const items = await Promise.all(
       loaded.map(async ({ file, spec, error }): Promise<PlanItem> => {
         const base = { id: specId(this.config.root, file), name: specName(this.config.root, file), file }
         if (!spec) return { ...base, status: 'invalid', ...(error ? { error } : {}) }
@@ -335,9 +365,15 @@ export class Vidspec {
           .filter(([rel, hash]) => last.deps[rel] !== hash)
           .map(([rel]) => rel)
         const basis = locked ? 'lockfile' : 'last build'
-        return { ...base, status: 'changed', key: spec.key, spec, changes, changedDeps, basis }
+        return { ...base, status: 'changed', key: spec.key, spec, changes, changedDeps, basis, ...(locked ? { previousProvider: locked.provider } : {}) }
       }),
     )
+    const work = items.filter((i) => (i.status === 'new' || i.status === 'changed') && i.spec)
+    if (work.length > 0 && this.provider.kind === 'remote') {
+      const history = await this.store.listEntries()
+      for (const item of work) if (item.spec) item.estimate = estimateCost(this.provider, this.providerRequest(item.spec), history, this.config.prices)
+    }
+    return items
   }
 
   /** The request a provider receives for a loaded spec. */
@@ -345,11 +381,52 @@ export class Vidspec {
     return { key: spec.key, request: spec.request, media: spec.media, spec: spec.id }
   }
 
-  /** Makes sure one spec's clip is in the store, generating it if needed, and records the build. */
-  async generate(spec: LoadedSpec, opts: { signal?: AbortSignal } = {}): Promise<RunResult> {
-    const result = await this.runner.run(this.providerRequest(spec), opts)
+  /**
+   * Makes sure one spec's clip is in the store and records the build: the store, then the approved
+   * clip of the lockfile, then the remote cache, and only then a generation. Under `frozen` (builds
+   * pass the config's, true when CI=true; watch and dev pass none) a paid generation is FROZEN_MISS;
+   * without an API key it is PROVIDER_AUTH, both naming the spec and both before any request.
+   */
+  async generate(spec: LoadedSpec, opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined } = {}): Promise<RunResult> {
+    const result = await this.#obtain(spec, opts)
     await this.#recordBuild(spec)
     return result
+  }
+
+  async #obtain(spec: LoadedSpec, opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined }): Promise<RunResult> {
+    const run = () => this.runner.run(this.providerRequest(spec), opts.signal ? { signal: opts.signal } : {})
+    // A stored clip goes through the runner, which also settles what a crash left (a journal).
+    if (await this.store.getEntry(spec.key)) return run()
+    const locked = (await readLockfile(this.config.root)).specs[spec.id]
+    const restored = locked?.key === spec.key ? await this.#restoreLocked(spec, locked) : undefined
+    if (restored) return { entry: restored, generated: false }
+    const provider = this.provider
+    const frozen = opts.frozen ?? false
+    if (provider.kind === 'remote' && (frozen || provider.canCreate === false)) {
+      const fetched = await this.#sharedRemote?.fetch(spec.key, spec.id, opts.signal)
+      if (fetched) return { entry: fetched, generated: false }
+      // A job already paid for (journaled) is downloaded, not bought: frozen does not stop it.
+      const journal = await this.store.readJournal(spec.key)
+      const paid = Boolean(journal?.jobId) && journal?.provider === provider.id
+      if (paid && provider.canCreate !== false) return run()
+      if (paid) {
+        throw new VidspecError(
+          'PROVIDER_AUTH',
+          `${spec.id}: its paid job ${journal?.jobId} is in the journal, and downloading it from Together needs the API key: set TOGETHER_API_KEY (the journal keeps the job until then)`,
+          { file: spec.id },
+        )
+      }
+      if (frozen) {
+        throw new VidspecError(
+          'FROZEN_MISS',
+          `${spec.id}: needs a paid generation that nobody approved (frozen${this.config.frozen ? ', the default when CI=true' : ''}); ` +
+            'build it where spending is allowed and commit vidspec.lock.json, or restore the shared cache',
+          { file: spec.id },
+        )
+      }
+      throw missingKeyError(spec.id)
+    }
+    return run()
   }
 
   async build(opts: BuildOptions = {}): Promise<BuildResult> {
@@ -379,8 +456,9 @@ export class Vidspec {
       const note = [approved, unreachable].filter(Boolean).join('; ') || undefined
       misses.push({ spec: spec.id, request: this.providerRequest(spec), note })
     }
+    const frozen = opts.frozen ?? this.config.frozen
     try {
-      checkSpend(this.provider, misses, opts, await this.#history(opts))
+      checkSpend(this.provider, misses, { ...opts, frozen }, await this.#history(opts), this.config.prices)
     } catch (err) {
       if (!(err instanceof VidspecError)) throw err
       return this.#blocked(loaded, new Set(misses.map((m) => m.spec)), err)
@@ -398,7 +476,7 @@ export class Vidspec {
         }
         const started = performance.now()
         try {
-          const { entry, generated } = await this.generate(spec, opts.signal ? { signal: opts.signal } : {})
+          const { entry, generated } = await this.generate(spec, { signal: opts.signal, frozen })
           const durationMs = performance.now() - started
           if (generated) {
             this.logger.event?.({ type: 'spec:done', spec: id, key: spec.key, generated, durationMs, cost: entry.cost })

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
-import type { Entry, LoadedSpec, Vidspec } from '@vidspec/core'
+import { isVidspecError, previewsVerdict, type Entry, type LoadedSpec, type Vidspec } from '@vidspec/core'
 import type { Rolldown } from 'vite'
 import { buildModuleCode, expr, json } from './asset-code.js'
 import type { Posters } from './posters.js'
@@ -32,6 +32,8 @@ export class BuildSession {
   readonly previews = new Set<string>()
   /** Specs left out because `previews: 'error'` forbids shipping their preview. */
   readonly refused = new Set<string>()
+  /** Specs whose paid clip is in no cache while paid generation is frozen (CI): the build fails naming them. */
+  readonly frozen = new Map<string, string>()
 
   constructor(project: Vidspec, reporter: Reporter, posters: Posters) {
     this.#project = project
@@ -49,9 +51,16 @@ export class BuildSession {
       return buildModuleCode({})
     }
     if (!entry) {
-      const result = await project.generate(spec)
-      entry = result.entry
-      this.#reporter.done(spec.id, spec.key, result.generated)
+      try {
+        const result = await project.generate(spec, { frozen: project.config.frozen })
+        entry = result.entry
+        this.#reporter.done(spec.id, spec.key, result.generated)
+      } catch (err) {
+        if (!isVidspecError(err, 'FROZEN_MISS')) throw err
+        // Every such spec is named at the end, not only the first one the bundler loads.
+        this.frozen.set(spec.id, err.message)
+        return buildModuleCode({})
+      }
     }
     if (entry.preview) this.previews.add(spec.id)
     const refs = await this.#emit(ctx, spec, entry)
@@ -71,26 +80,15 @@ export class BuildSession {
 
   /** What to say at the end of the build; an error message means the build must fail. */
   verdict(): { error?: string; warning?: string; info?: string } {
-    const policy = this.#project.config.previews
-    if (this.refused.size > 0) {
+    if (this.frozen.size > 0) {
+      const lines = [...this.frozen.keys()].sort().map((id) => `  - ${id}`)
       return {
         error:
-          `this production build would ship offline previews instead of generated videos, and previews is 'error'` +
-          ` (the default when CI=true):\n${list(this.refused)}\n` +
-          `The project's provider is "${this.#project.provider.id}". Set TOGETHER_API_KEY so the clips are generated,` +
-          ` or set the plugin option previews: 'warn' to ship the previews knowingly.`,
+          `paid generation is frozen (the default when CI=true) and ${this.frozen.size} spec(s) have no approved clip in any cache:\n${lines.join('\n')}\n` +
+          'Build them where spending is allowed and commit vidspec.lock.json, or restore the shared cache.',
       }
     }
-    if (this.previews.size === 0) return {}
-    if (policy === 'allow') return { info: `shipping ${this.previews.size} offline preview(s) (previews: 'allow')` }
-    return {
-      warning:
-        `\n${'!'.repeat(72)}\n` +
-        `THIS BUILD SHIPS ${this.previews.size} OFFLINE PREVIEW(S), NOT GENERATED VIDEOS:\n${list(this.previews)}\n` +
-        `They are placeholders rendered on this machine. Set TOGETHER_API_KEY and build again to generate the\n` +
-        `real clips; set previews: 'error' to fail such a build, or 'allow' to accept it quietly.\n` +
-        `${'!'.repeat(72)}`,
-    }
+    return previewsVerdict(this.#project.config, this.refused.size > 0 ? this.refused : this.previews, 'vite build')
   }
 
   #emit(ctx: EmitContext, spec: LoadedSpec, entry: Entry): Promise<{ clip: string; poster: string }> {
@@ -111,11 +109,4 @@ export class BuildSession {
     const poster = ctx.emitFile({ type: 'asset', name: `${name}.jpg`, source: await readFile(posterPath) })
     return { clip, poster }
   }
-}
-
-function list(ids: Set<string>): string {
-  return [...ids]
-    .sort()
-    .map((id) => `  - ${id}`)
-    .join('\n')
 }

@@ -23,16 +23,26 @@ const exists = (path: string) =>
     () => false,
   )
 
-/** A stored clip as the dev server hands it to a page. */
-export function devAsset(base: string, entry: Entry): VideoAsset {
+/**
+ * Which spec a dev URL belongs to, as a fragment: two specs with the same clip get different URLs,
+ * so an HMR update of one swaps only the elements showing that spec (the fragment never reaches
+ * the server, and a media element ignores a fragment it does not know).
+ */
+export function specTag(specId: string): string {
+  return `#vidspec=${encodeURIComponent(specId)}`
+}
+
+/** A stored clip as the dev server hands it to a page showing spec `specId`. */
+export function devAsset(base: string, entry: Entry, specId: string): VideoAsset {
+  const tag = specTag(specId)
   return {
-    src: clipUrl(base, entry.digest, entry.ext),
+    src: `${clipUrl(base, entry.digest, entry.ext)}${tag}`,
     type: entry.mime,
     width: entry.width,
     height: entry.height,
     duration: entry.duration,
     fps: entry.fps,
-    poster: posterUrl(base, entry.digest),
+    poster: `${posterUrl(base, entry.digest)}${tag}`,
     pending: false,
     preview: entry.preview,
     key: entry.key,
@@ -44,7 +54,7 @@ export function pendingAsset(base: string, spec: LoadedSpec): VideoAsset {
   const g = outputGeometry(spec.request)
   const ext = g.format === 'WEBM' ? 'webm' : 'mp4'
   return {
-    src: pendingUrl(base, spec.key, ext),
+    src: `${pendingUrl(base, spec.key, ext)}${specTag(spec.id)}`,
     type: MIME[ext] ?? 'video/mp4',
     width: g.width,
     height: g.height,
@@ -108,7 +118,7 @@ export class DevSession {
     const entry = await this.#project.store.getEntry(spec.key)
     if (entry) {
       this.jobs.want(spec.id, spec.key)
-      return devModuleCode(dataFields(devAsset(this.#base, entry)))
+      return devModuleCode(dataFields(devAsset(this.#base, entry, spec.id)))
     }
     this.#pending.set(spec.key, spec)
     this.jobs.want(spec.id, spec.key, spec)

@@ -6,7 +6,8 @@ export const RESOLVED_HMR_RUNTIME_ID = '\0vidspec:hmr'
  * Browser side of a spec module in dev. A page imported the asset object once and keeps it, so an
  * update rewrites that same object in place (the new module instance returns it), points every
  * `<video>`/`<source>` still showing the old clip at the new one, and tells the page through a
- * `vidspec:update` window event, all without reloading.
+ * `vidspec:update` window event, all without reloading. Dev URLs carry the spec's id in their
+ * fragment (`#vidspec=<id>`), so elements of another spec with the same clip are left alone.
  *
  * Kept as source text: it is served to the browser as is, and it must stay plain ES2020.
  */

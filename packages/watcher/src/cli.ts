@@ -1,4 +1,5 @@
 import { ExitCode, VidspecError, exitCodeFor } from '@vidspec/core'
+import { didYouMean } from './args.js'
 import { defaultIo, type Io } from './output.js'
 
 type Command = (argv: string[], io: Io, signal: AbortSignal) => Promise<number>
@@ -36,7 +37,14 @@ ${Object.entries(commands)
   .join('\n')}
 
 Run "vidspec <command> --help" for a command's options.
-Environment: TOGETHER_API_KEY (use Together), TOGETHER_BASE_URL (proxy), CI=true (plain output).`
+The project is the nearest folder upward from here with a vidspec.config.* (up to the repository
+root), or --root DIR.
+
+Environment:
+  TOGETHER_API_KEY   needed only to generate new clips; approved clips (vidspec.lock.json, the cache,
+                     the remote cache) are used without it
+  TOGETHER_BASE_URL  another API base URL (a proxy)
+  CI=true            builds are --frozen (no paid generation), previews: 'error', plain output`
 }
 
 /**
@@ -56,7 +64,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   }
   const command = commands[name]
   if (!command) {
-    io.stderr.write(`vidspec: unknown command "${name}"\n\n${usage()}\n`)
+    const hint = didYouMean(name, Object.keys(commands))
+    io.stderr.write(`vidspec: unknown command "${name}"${hint ? `; did you mean "${hint}"?` : ''}\n\n${usage()}\n`)
     return ExitCode.badInput
   }
   const controller = new AbortController()

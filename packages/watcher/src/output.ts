@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream'
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean }
-  stderr: Writable & { isTTY?: boolean }
+  stderr: Writable & { isTTY?: boolean; columns?: number; rows?: number }
   env: NodeJS.ProcessEnv
   cwd: string
 }

@@ -5,9 +5,9 @@ import { brand } from '../brand'
 export default defineVideo({
   model: 'google/veo-3.0',
   prompt: `Abstract ink drifting in water, seamless loop, ${brand.look}`,
-  seconds: 2,
-  width: 640,
-  height: 360,
+  seconds: 8,
+  width: 1280,
+  height: 720,
   fps: 24,
   output_format: 'WEBM',
   seed: 3,

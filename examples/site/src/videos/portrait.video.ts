@@ -4,7 +4,7 @@ import { brand } from '../brand'
 export default defineVideo({
   model: 'ByteDance/Seedance-1.0-lite',
   prompt: `A barista pouring latte art, close-up, vertical framing, ${brand.look}`,
-  seconds: 2,
+  seconds: 5,
   width: 416,
   height: 960,
   fps: 24,

@@ -41,6 +41,9 @@ describe('resolveConfig', () => {
       previews: 'warn',
       specTimeoutMs: 5000,
       media: { allow: [] },
+      providerSetting: 'auto',
+      frozen: false,
+      prices: {},
     })
   })
 
@@ -58,6 +61,24 @@ describe('resolveConfig', () => {
     expect(config.media.allow).toEqual([resolve(root, '../assets'), '/srv/media'])
     expect(() => resolveConfig({ specTimeoutMs: 0 }, { root, env: {} })).toThrow(/specTimeoutMs[\s\S]*an integer from 100 to 600000/)
     expect(() => resolveConfig({ media: { allow: 'x' } }, { root, env: {} })).toThrow(/media\.allow[\s\S]*an array of folder paths/)
+  })
+
+  it('freezes builds by default on CI only, and an explicit frozen wins', () => {
+    expect(resolveConfig({}, { root, env: { CI: 'true' } }).frozen).toBe(true)
+    expect(resolveConfig({}, { root, env: {} }).frozen).toBe(false)
+    expect(resolveConfig({ frozen: false }, { root, env: { CI: 'true' } }).frozen).toBe(false)
+    expect(resolveConfig({}, { root, env: { CI: 'true' }, overrides: { frozen: false } }).frozen).toBe(false)
+  })
+
+  it('takes prices per model (per second or per video, one number or per resolution) and rejects the rest', () => {
+    const prices = { 'MiniMax/Hailuo-02': { perVideo: { '768p': 0.28 } }, 'x/y': { perSecond: 0.1 } }
+    expect(resolveConfig({ prices }, { root, env: {} }).prices).toEqual({
+      'minimax/hailuo-02': { perVideo: { '768p': 0.28 } },
+      'x/y': { perSecond: 0.1 },
+    })
+    for (const bad of [{ 'x/y': { perSecond: -1 } }, { 'x/y': { perSecond: 1, perVideo: 2 } }, { 'x/y': 0.3 }, { 'x/y': { perMinute: 1 } }]) {
+      expect(() => resolveConfig({ prices: bad }, { root, file, env: {} })).toThrow(/prices[\s\S]*perSecond \} or \{ perVideo/)
+    }
   })
 
   it('treats a missing config (undefined) like an empty one', () => {

@@ -5,7 +5,7 @@ import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors
 import type { ProviderName } from '../providers/types.js'
 import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, hideRemoteValues, leaseIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
 import { LEASE_DEFAULTS } from '../remote/defaults.js'
-import type { VidspecConfigInput } from './types.js'
+import type { ModelPrice, VidspecConfigInput } from './types.js'
 
 /** The config every part of vidspec runs on: every option filled in, paths absolute. */
 export interface ResolvedConfig {
@@ -15,8 +15,17 @@ export interface ResolvedConfig {
   configFile?: string | undefined
   /** Absolute path of the store. */
   cacheDir: string
-  /** `auto` already decided. */
+  /**
+   * `auto` decided from the environment alone (see `providerSetting`); `Vidspec.open` finishes the
+   * decision with the lockfile and the store (resolveProvider).
+   */
   provider: ProviderName
+  /** What the config and flags asked for, before `auto` was decided. */
+  providerSetting: ProviderName | 'auto'
+  /** Forbid paid generation (CI). */
+  frozen: boolean
+  /** Configured prices per model (lowercased model id). */
+  prices: Record<string, ModelPrice>
   concurrency: number
   include: string[]
   ignore: string[]
@@ -72,6 +81,8 @@ export const configDefaults = Object.freeze({
   previews: 'warn',
   specTimeoutMs: 5000,
   media: Object.freeze({ allow: Object.freeze([] as string[]) }),
+  frozen: false,
+  prices: Object.freeze({} as Record<string, ModelPrice>),
 } as const)
 
 // zod is loaded the first time a config must be checked: a run whose config comes from the memo
@@ -95,6 +106,15 @@ function isHttpURL(s: string): boolean {
     return false
   }
 }
+const PRICES_ALLOWED =
+  "an object of model id -> { perSecond } or { perVideo }: dollars (>= 0), one number or one per resolution, e.g. { 'minimax/hailuo-02': { perVideo: { '768p': 0.28 } } }"
+
+function pricesSchema(z: typeof Zod): Zod.ZodType {
+  const table = z.union([z.number().nonnegative().finite(), z.record(z.string().trim().min(1), z.number().nonnegative().finite())])
+  const price = z.union([z.strictObject({ perSecond: table }), z.strictObject({ perVideo: table })])
+  return z.record(z.string().trim().min(1), price)
+}
+
 const HTTP_URL_ALLOWED = 'an http(s) URL, e.g. "https://api.together.ai/v2"'
 
 // The schema and the words used to explain it come from one table, so they cannot drift apart.
@@ -131,6 +151,8 @@ function buildRules(z: typeof Zod) {
     media: {
       allow: rule(z.array(z.string().trim().min(1)), 'an array of folder paths (absolute, or relative to the project root), e.g. ["../shared-assets"]'),
     },
+    frozen: rule(z.boolean(), 'true or false'),
+    prices: rule(pricesSchema(z), PRICES_ALLOWED),
     remote: {
       mode: rule(z.enum(['read-write', 'read-only', 'off']), REMOTE_MODE_ALLOWED),
       s3: {
@@ -338,11 +360,15 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   if (issues.length > 0) throw invalid(source, issues, file)
 
   const provider = pick('provider') ?? configDefaults.provider
+  const prices = Object.fromEntries(Object.entries(pick('prices') ?? {}).map(([model, price]) => [model.toLowerCase(), price]))
   return {
     root,
     configFile: file,
     cacheDir,
     provider: provider === 'auto' ? (env.TOGETHER_API_KEY?.trim() ? 'together' : 'offline') : provider,
+    providerSetting: provider,
+    frozen: pick('frozen') ?? env.CI === 'true',
+    prices,
     concurrency: pick('concurrency') ?? configDefaults.concurrency,
     include: [...(pick('include') ?? configDefaults.include)],
     ignore: [...(pick('ignore') ?? configDefaults.ignore)],

@@ -12,7 +12,9 @@ export interface VidspecConfigInput {
    */
   cacheDir?: string
   /**
-   * `auto` uses Together when `TOGETHER_API_KEY` is set and the offline preview renderer otherwise.
+   * `auto` uses Together when the project has paid clips (pinned in `vidspec.lock.json`, or Together
+   * clips in the store) or `TOGETHER_API_KEY` is set, and the offline preview renderer otherwise. The
+   * key is needed only to create a new generation: without it the approved clips are still used.
    * @default 'auto'
    */
   provider?: ProviderName | 'auto'
@@ -112,11 +114,32 @@ export interface VidspecConfigInput {
    */
   previews?: 'allow' | 'warn' | 'error'
   /**
+   * Builds (`vidspec build`, `vite build`) forbid paid generation: a spec whose clip is in no cache
+   * stops the build (exit 3) before any request. The CLI's `--frozen` / `--no-frozen` win over it.
+   * `watch` and the dev server are not builds and ignore it.
+   * @default false (true when CI=true)
+   */
+  frozen?: boolean
+  /**
+   * Prices for `--max-cost` and `vidspec plan`, per model, for models whose price Together has not
+   * published (or to override it): dollars per second of output or per video, either one number or
+   * one per resolution (`'720p'`, `'1080p'`, `'1366x768'`, ...).
+   * @example { 'minimax/hailuo-02': { perVideo: { '768p': 0.28, '1080p': 0.49 } } }
+   * @default {}
+   */
+  prices?: Record<string, ModelPrice>
+  /**
    * A cache shared through an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO): a clip generated
    * once, anywhere, is fetched everywhere else. Credentials come from the standard AWS chain only.
    */
   remote?: RemoteConfigInput
 }
+
+/** Dollars; a number for every resolution, or one per resolution (`'720p'`, `'1366x768'`). */
+export type PriceTable = number | Record<string, number>
+
+/** Exactly one of the two. */
+export type ModelPrice = { perSecond: PriceTable; perVideo?: undefined } | { perVideo: PriceTable; perSecond?: undefined }
 
 /** `VIDSPEC_REMOTE_MODE` overrides it (e.g. read-only for CI on pull requests from forks). */
 export type RemoteMode = 'read-write' | 'read-only' | 'off'

@@ -29,21 +29,35 @@ export function explainPlan(items: PlanItem[]): string {
   return `${out.join('\n')}\n`
 }
 
+/**
+ * The changed fields, then what caused them, claimed only when it can be known: one changed file
+ * (the spec or one module) behind request fields that changed; media content behind content-only
+ * changes. Otherwise the changed files are listed as changed, not as the cause.
+ */
 function explainChange(item: PlanItem): string[] {
-  const lines = (item.changes ?? []).map((c) => `  ${describeChange(c)}`)
-  if (lines.length === 0) lines.push('  same request, different key: the provider or the key format changed')
+  const changes = item.changes ?? []
+  const lines = changes.map((c) => `  ${describeChange(c)}`)
+  if (item.previousProvider && item.previousProvider !== item.spec?.provider) {
+    lines.unshift(
+      `  the provider changed: ${item.previousProvider} → ${item.spec?.provider ?? 'another'} (each provider has its own keys; the ${item.previousProvider} clip is kept)`,
+    )
+  } else if (lines.length === 0) {
+    lines.push('  same request and provider, different key: the key format changed (a vidspec upgrade)')
+  }
   const changed = item.changedDeps ?? []
   const own = changed.filter((f) => f === item.id)
   const shared = changed.filter((f) => f !== item.id)
-  const contentOnly = (item.changes ?? []).length > 0 && (item.changes ?? []).every((c) => c.kind === 'content')
-  if (shared.length > 0 && own.length === 0) {
-    lines.push(`  caused by a shared module: ${shared.join(', ')} (the spec file itself is unchanged)`)
-  } else if (own.length > 0 && shared.length > 0) {
-    lines.push(`  caused by the spec file and by ${shared.join(', ')}`)
-  } else if (own.length > 0) {
-    lines.push('  caused by an edit of the spec file')
-  } else if (contentOnly) {
+  const fieldChanges = changes.filter((c) => c.kind !== 'content')
+  const contentOnly = changes.length > 0 && fieldChanges.length === 0
+  if (contentOnly) {
     lines.push('  caused by the content of a referenced media file')
+    if (changed.length > 0) lines.push(`  also changed, with no effect on the request: ${changed.join(', ')}`)
+  } else if (fieldChanges.length > 0 && changed.length === 1 && own.length === 1) {
+    lines.push('  caused by an edit of the spec file')
+  } else if (fieldChanges.length > 0 && changed.length === 1) {
+    lines.push(`  caused by a shared module: ${shared.join(', ')} (the spec file itself is unchanged)`)
+  } else if (changed.length > 0) {
+    lines.push(`  changed files: ${changed.join(', ')}`)
   }
   return lines
 }

@@ -1,26 +1,23 @@
 import type { ResolvedConfig } from '../config/resolve.js'
-import { VidspecError } from '../errors.js'
+import { readLockfile } from '../lockfile.js'
 import type { Logger } from '../logger.js'
 import { mediaUrlTtlSeconds, s3MediaHost } from '../remote/media.js'
+import { Store } from '../store/index.js'
 import { offlineProvider } from './offline.js'
 import { togetherProvider } from './together.js'
-import type { Provider } from './types.js'
+import type { Provider, ProviderName } from './types.js'
 
 /**
- * The provider a config asks for. The API key comes from the environment only, never from a file.
+ * The provider a config asks for. The API key comes from the environment only, never from a file,
+ * and it is needed only to create a job: without it the Together provider still names the keys of
+ * the approved clips (so they are found in the lockfile, the store and the remote cache), and asking
+ * it for a new generation is a PROVIDER_AUTH error naming the spec.
  * The logger is how Together's provider says that a job came back with a status it does not know.
  */
 export function createProvider(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Provider {
   if (config.provider === 'offline') return offlineProvider()
-  const apiKey = env.TOGETHER_API_KEY?.trim()
-  if (!apiKey) {
-    throw new VidspecError(
-      'CONFIG_INVALID',
-      'provider "together" needs an API key: set TOGETHER_API_KEY in the environment (https://api.together.ai/settings/api-keys), or use --provider offline for previews',
-    )
-  }
   return togetherProvider({
-    apiKey,
+    apiKey: env.TOGETHER_API_KEY?.trim() || undefined,
     baseURL: config.together.baseURL,
     requestTimeoutMs: config.together.requestTimeoutMs,
     logger,
@@ -29,4 +26,21 @@ export function createProvider(config: ResolvedConfig, env: NodeJS.ProcessEnv = 
       ? s3MediaHost(config.remote, { urlTtlSeconds: mediaUrlTtlSeconds(config.together.jobTimeoutMs) })
       : undefined,
   })
+}
+
+/**
+ * Finishes deciding `provider: 'auto'` from what the project holds, not from the secret alone: a
+ * project with paid clips (pinned in vidspec.lock.json, or Together entries in its store) is a
+ * Together project for a teammate or a fork's CI without the key too, so they use the approved
+ * clips instead of silently shipping previews. Only a project with no paid clip and no key gets the
+ * offline previews.
+ */
+export async function resolveProvider(config: ResolvedConfig): Promise<ProviderName> {
+  if (config.providerSetting !== 'auto' || config.provider === 'together') return config.provider
+  const lock = await readLockfile(config.root)
+  if (Object.values(lock.specs).some((clip) => clip.provider === 'together' && !clip.preview)) return 'together'
+  // Reached only without a key and without pinned clips (a Vite-only project has no lockfile).
+  const entries = await new Store(config.cacheDir).listEntries()
+  if (entries.some((e) => e.provider === 'together' && !e.preview)) return 'together'
+  return 'offline'
 }

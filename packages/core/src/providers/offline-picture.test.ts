@@ -31,4 +31,17 @@ describe('pictureGraph', () => {
     const graph = pictureGraph({ key: KEY, width: 32, height: 18, fps: 24, seconds: 1 })
     expect(boxes(graph, 'white')).toBe(0)
   })
+
+  it("writes OFFLINE PREVIEW and the spec's name at the top, cut from the left when too long", () => {
+    const graph = pictureGraph({ key: KEY, ...frame, name: 'hero' })
+    expect(boxes(graph, 'yellow')).toBeGreaterThan(15)
+    expect(boxes(graph, 'white@0.95')).toBeGreaterThan(8)
+    expect(boxes(graph, 'black@0.6')).toBe(1)
+    // Big enough to read: a font pixel is several screen pixels on a 720p frame.
+    expect(graph).toMatch(/drawbox=x=\d+:y=\d+:w=\d+:h=5:color=yellow/)
+    const long = pictureGraph({ key: KEY, width: 160, height: 90, fps: 10, seconds: 1, name: 'a-very-long-name-of-a-spec-that-does-not-fit' })
+    const short = pictureGraph({ key: KEY, width: 160, height: 90, fps: 10, seconds: 1, name: 'b' })
+    expect(boxes(long, 'white@0.95')).toBeGreaterThan(boxes(short, 'white@0.95'))
+    expect(boxes(pictureGraph({ key: KEY, width: 32, height: 18, fps: 24, seconds: 1, name: 'hero' }), 'yellow')).toBe(0)
+  })
 })

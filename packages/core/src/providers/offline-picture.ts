@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { CELL, ROWS, fitText, textBoxes } from './offline-font.js'
 
 export interface PictureInput {
   key: string
@@ -6,6 +7,10 @@ export interface PictureInput {
   height: number
   fps: number
   seconds: number
+  /** The spec's name, written at the top with "PREVIEW" so a page never passes a preview off as a clip. */
+  name?: string | undefined
+  /** The filter graph pad of the spec's first-frame image (an ffmpeg input): the preview starts from it. */
+  image?: string | undefined
 }
 
 /**
@@ -74,6 +79,25 @@ function label(text: string, width: number, height: number): string[] {
 }
 
 /**
+ * A plate in the top left corner: "OFFLINE PREVIEW" and the spec's name below it, in a bitmap font
+ * big enough to read (at least 1 screen pixel per font pixel, about 1/20 of the frame's height per
+ * line), or nothing in a frame too small for it.
+ */
+function namePlate(name: string | undefined, width: number, height: number): string[] {
+  const px = Math.max(1, Math.floor(Math.min(width / 40 / CELL, height / 18 / ROWS)))
+  const pad = px * 2
+  const lineH = (ROWS + 2) * px
+  if (width < CELL * px * 8 + 2 * pad || height < 2 * lineH + 2 * pad) return []
+  const max = Math.floor((width - 4 * pad) / (CELL * px))
+  const lines = ['OFFLINE PREVIEW', ...(name ? [fitText(name, max)] : [])].map((l) => fitText(l, max))
+  const textW = Math.max(...lines.map((l) => l.length)) * CELL * px - px
+  return [
+    `drawbox=x=${pad}:y=${pad}:w=${textW + 2 * pad}:h=${lines.length * lineH + pad}:color=black@0.6:t=fill`,
+    ...lines.flatMap((l, i) => textBoxes(l, 2 * pad, 2 * pad + i * lineH, px, i === 0 ? 'yellow' : 'white@0.95')),
+  ]
+}
+
+/**
  * The preview's filter graph (output pad `[v]`, yuv420p): a key-coloured grid, a bar sweeping across
  * over the clip's length, a progress line along the bottom and the key's first digits in the middle.
  * Every parameter comes from the key, so the same key always draws the same frames.
@@ -94,11 +118,20 @@ export function pictureGraph(input: PictureInput): string {
   const progressH = Math.max(2, Math.round(H / 60))
   const text = (isHex ? input.key : seed.toString('hex')).slice(0, LABEL_CHARS).toLowerCase()
   const src = (color: string, w: number, h: number) => `color=c=0x${color}:s=${w}x${h}:r=${fps}`
+  // With a first-frame image the clip starts from it (scaled to cover the frame), else a key-coloured grid.
+  const bg = input.image
+    ? `${input.image}scale=${W}:${H}:force_original_aspect_ratio=increase,crop=${W}:${H},setsar=1,fps=${fps},format=yuv420p,trim=duration=${seconds}[bg]`
+    : `${src(background, W, H)}:d=${seconds},drawgrid=w=${cell}:h=${cell}:t=${line}:color=white@0.2[bg]`
   return [
-    `${src(background, W, H)}:d=${seconds},drawgrid=w=${cell}:h=${cell}:t=${line}:color=white@0.2[bg]`,
+    bg,
     `${src(barColour, barW, H)}[bar]`,
     `${src('ffffff', W, progressH)}[progress]`,
     `[bg][bar]overlay=x='${sweep}':y=0:shortest=1[swept]`,
-    [`[swept][progress]overlay=x='-w+w*t/${seconds}':y=H-h:shortest=1`, ...label(text, W, H), 'format=yuv420p[v]'].join(','),
+    [
+      `[swept][progress]overlay=x='-w+w*t/${seconds}':y=H-h:shortest=1`,
+      ...label(text, W, H),
+      ...namePlate(input.name, W, H),
+      'format=yuv420p[v]',
+    ].join(','),
   ].join(';')
 }

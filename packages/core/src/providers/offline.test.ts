@@ -123,3 +123,35 @@ describe('offlineProvider', () => {
     expect(leftovers).toEqual([])
   })
 })
+
+describe('previews that preview', () => {
+  /** The first frame as raw RGB bytes. */
+  async function firstFrame(file: string): Promise<Buffer> {
+    const { runFfmpeg } = await import('../media/run.js')
+    const raw = join(dir, `${Math.random().toString(36).slice(2)}.rgb`)
+    await runFfmpeg(['-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-y', raw], { what: 'reading a frame' })
+    return readFile(raw)
+  }
+  const redShare = (rgb: Buffer) => {
+    let red = 0
+    for (let i = 0; i + 2 < rgb.length; i += 3) if ((rgb[i] ?? 0) > 180 && (rgb[i + 1] ?? 0) < 80 && (rgb[i + 2] ?? 0) < 80) red++
+    return red / (rgb.length / 3)
+  }
+
+  it('starts from the spec first-frame image when it has one (a local file)', async () => {
+    const { runFfmpeg } = await import('../media/run.js')
+    const png = join(dir, 'red.png')
+    await runFfmpeg(['-f', 'lavfi', '-i', 'color=c=red:s=320x180', '-frames:v', '1', '-y', png], { what: 'making an image' })
+    const withImage: ProviderRequest = {
+      key: KEY_A,
+      request: { ...tiny, media: { frame_images: [{ input_image: './red.png', frame: 'first' }] } },
+      media: new Map([['./red.png', { kind: 'file', ref: './red.png', path: png, sha256: 'c'.repeat(64) }]]),
+      spec: 'product.video.ts',
+    }
+    const out = await render('from-image.mp4', withImage)
+    expect(await probeVideo(out)).toMatchObject({ width: 160, height: 90 })
+    // Most of the first frame is the image; the overlays (name plate, bar, label) cover the rest.
+    expect(redShare(await firstFrame(out))).toBeGreaterThan(0.5)
+    expect(redShare(await firstFrame(await render('no-image.mp4', request(tiny))))).toBeLessThan(0.05)
+  })
+})

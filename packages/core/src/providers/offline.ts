@@ -32,6 +32,19 @@ function toneGraph(seconds: number, webm: boolean): string {
   return `sine=frequency=440:sample_rate=48000:samples_per_frame=${chunk}:duration=${seconds},volume=0.1[a]`
 }
 
+/** The local file of the spec's first-frame image, if it has one (URLs stay unfetched: offline means offline). */
+export function firstFrameFile(req: ProviderRequest): string | undefined {
+  const frames = req.request.media?.frame_images ?? []
+  const first = frames.find((f, i) => f.frame === 'first' || f.frame === 0 || (f.frame === undefined && i === 0))
+  const media = first ? req.media.get(first.input_image) : undefined
+  return media?.kind === 'file' ? media.path : undefined
+}
+
+/** `src/videos/hero.video.ts` -> `hero`: what a person calls the spec. */
+function displayName(spec: string): string {
+  return spec.replace(/\.video\.ts$/, '').split('/').pop() ?? spec
+}
+
 export async function renderPreview(req: ProviderRequest, outFile: string, ctx: CallContext = {}): Promise<void> {
   const geometry = outputGeometry(req.request)
   const { width, height } = previewSize(geometry.width, geometry.height)
@@ -39,8 +52,10 @@ export async function renderPreview(req: ProviderRequest, outFile: string, ctx: 
   const frames = Math.max(1, Math.round(seconds * fps))
   const audio = req.request.generate_audio === true
   const webm = format === 'WEBM'
-  const graph = pictureGraph({ key: req.key, width, height, fps, seconds })
+  const image = firstFrameFile(req)
+  const graph = pictureGraph({ key: req.key, width, height, fps, seconds, name: displayName(req.spec), ...(image ? { image: '[0:v]' } : {}) })
   const args = [
+    ...(image ? ['-loop', '1', '-framerate', String(fps), '-i', resolve(image)] : []),
     '-filter_complex', audio ? `${graph};${toneGraph(seconds, webm)}` : graph,
     '-map', '[v]',
     ...(audio ? ['-map', '[a]'] : []),

@@ -13,7 +13,11 @@ import type { JobState, JobStatusName, RemoteProvider } from './types.js'
 export const TOGETHER_VIDEO_BASE_URL = 'https://api.together.ai/v2'
 
 export interface TogetherProviderOptions {
-  apiKey: string
+  /**
+   * Needed only to create or poll a job. Without it the provider still keys specs (so approved clips
+   * are found in the lockfile, the store and the remote cache) and refuses to spend.
+   */
+  apiKey?: string | undefined
   /** Used as given (the SDK then sends `${baseURL}/videos`). @default 'https://api.together.ai/v2' */
   baseURL?: string | undefined
   /** Per-request timeout for create and poll. @default 60000 */
@@ -27,15 +31,27 @@ export interface TogetherProviderOptions {
 
 const KNOWN_STATUSES = new Set<string>(['queued', 'in_progress', 'completed', 'failed', 'cancelled'])
 
+/** Why a keyless Together provider cannot make `spec`'s clip, and what to do about it. */
+export function missingKeyError(spec: string): VidspecError {
+  return new VidspecError(
+    'PROVIDER_AUTH',
+    `${spec}: needs a new generation, and generating with Together needs an API key: set TOGETHER_API_KEY ` +
+      '(https://api.together.ai/settings/api-keys). Approved clips (vidspec.lock.json, the cache, the remote cache) ' +
+      'are used without a key; use --provider offline for a free preview instead.',
+    { file: spec },
+  )
+}
+
 export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider {
   const baseURL = opts.baseURL?.trim() || TOGETHER_VIDEO_BASE_URL
+  const apiKey = opts.apiKey ?? ''
   // The SDK (and its error classes) load on the first request: a plan or a cached build never pays
   // for importing them.
   let sdk: Promise<{ client: Together; mapError: (err: unknown, ctx: TogetherErrorContext) => VidspecError }> | undefined
   const load = () =>
     (sdk ??= Promise.all([import('together-ai'), import('./together-errors.js')]).then(([{ default: Sdk }, errors]) => ({
       client: new Sdk({
-        apiKey: opts.apiKey,
+        apiKey,
         baseURL,
         // The runner owns retries: a blind SDK retry of a create can start a second paid job.
         maxRetries: 0,
@@ -46,7 +62,7 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
     })))
   const warned = new Set<string>()
   const toJob = (raw: unknown, op: TogetherOperation, fallbackId?: string): JobState =>
-    jobState(raw, op, fallbackId, opts.apiKey, (status) => {
+    jobState(raw, op, fallbackId, apiKey, (status) => {
       if (warned.has(status)) return
       warned.add(status)
       opts.logger?.warn(`Together reported an unknown job status ${JSON.stringify(status)}; judging the job by its content`)
@@ -56,15 +72,19 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
     kind: 'remote',
     id: 'together',
     preview: false,
-    origin: { baseURL, account: keyFingerprint(opts.apiKey) },
+    // Without a key there is no account: such a provider creates nothing and resumes nothing.
+    origin: { baseURL, account: apiKey ? keyFingerprint(apiKey) : 'no key' },
+    canCreate: apiKey !== '',
     check: (req) => checkTogetherMedia(req, opts.media),
     async create(req, ctx) {
+      // Before anything leaves the process (a media upload included): no key, no spending.
+      if (!apiKey) throw missingKeyError(req.spec)
       const issues = checkTogetherMedia(req, opts.media)
       if (issues.length > 0) {
         throw new VidspecError('SPEC_INVALID', formatIssues(req.spec, issues), { issues, file: req.spec })
       }
       const body = await togetherCreateBody(req, opts.media)
-      const errCtx = { op: 'create' as const, apiKey: opts.apiKey, baseURL, spec: req.spec, signal: ctx.signal }
+      const errCtx = { op: 'create' as const, apiKey, baseURL, spec: req.spec, signal: ctx.signal }
       const { client, mapError } = await load()
       if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
       // The write-ahead intent: if it cannot be written, the request is not sent (its error as is).
@@ -81,7 +101,13 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
       return toJob(raw, 'create')
     },
     async poll(jobId, ctx) {
-      const errCtx = { op: 'poll' as const, apiKey: opts.apiKey, baseURL, jobId, signal: ctx.signal }
+      if (!apiKey) {
+        throw new VidspecError(
+          'PROVIDER_AUTH',
+          `Together job ${jobId} (in the journal) can only be checked with an API key: set TOGETHER_API_KEY; the journal keeps the paid job until then`,
+        )
+      }
+      const errCtx = { op: 'poll' as const, apiKey, baseURL, jobId, signal: ctx.signal }
       const { client, mapError } = await load()
       if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
       let raw: unknown

@@ -46,6 +46,8 @@ export interface RemoteProvider {
   /** Namespace in the key; never shared by two providers. */
   id: string
   preview: false
+  /** False when the provider has no credentials: it can key specs but not create jobs (see `create`). */
+  canCreate?: boolean
   /** Rejects, before any request, what this provider cannot send (issues as in SPEC_INVALID). */
   check?(req: ProviderRequest): SpecIssue[]
   /** Where jobs are created (base URL, account fingerprint): journaled with each job. */

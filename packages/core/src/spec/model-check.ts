@@ -81,7 +81,7 @@ function checkSize(view: View, rule: ModelRule, model: string, known: boolean, r
   if (rule.sizes && view.width !== undefined && view.height !== undefined) {
     const size = `${view.width}x${view.height}`
     if (!rule.sizes.includes(size)) {
-      report.warn('width', `${size} is not a size ${model} documents (${rule.sizes.join(', ')}); the provider may refuse it`)
+      report.warn('width/height', `${size} is not a documented size of ${model} (${rule.sizes.join(', ')}); the provider may refuse it`)
     }
   }
 }

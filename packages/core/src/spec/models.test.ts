@@ -258,7 +258,7 @@ describe('sizes', () => {
     const { issues, warnings } = check({ model: 'minimax/hailuo-02', prompt: P, width: 1000, height: 700 })
     expect(issues).toEqual([])
     expect(warnings).toEqual([
-      'clip.video.ts: width: 1000x700 is not a size minimax/hailuo-02 documents (1366x768, 1920x1080); the provider may refuse it',
+      'clip.video.ts: width/height: 1000x700 is not a documented size of minimax/hailuo-02 (1366x768, 1920x1080); the provider may refuse it',
     ])
   })
 

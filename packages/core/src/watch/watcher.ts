@@ -161,7 +161,9 @@ export class ProjectWatcher {
     let loaded: { spec: LoadedSpec } | { error: unknown }
     try {
       // Evaluated in a worker: a spec that loops or never settles is stopped by close() at once.
-      loaded = { spec: await this.#project.load(file, { signal: this.#stop.signal }) }
+      const spec = await this.#project.load(file, { signal: this.#stop.signal })
+      this.#project.reportWarnings([spec])
+      loaded = { spec }
     } catch (error) {
       if (this.#stop.signal.aborted) return
       loaded = { error }

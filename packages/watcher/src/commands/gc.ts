@@ -1,3 +1,4 @@
+import { basename } from 'node:path'
 import { ExitCode, collectGarbage, offlineProvider, type Entry, type Vidspec } from '@vidspec/core'
 import { commonOptions, intFlag, parse, sizeFlag } from '../args.js'
 import { formatBytes, printJson, type Io } from '../output.js'
@@ -16,7 +17,7 @@ then it moves to .vidspec/trash/ (listed first by --dry-run), and --restore puts
 --empty-trash deletes for good.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
   --dry-run             list what would be removed or trashed, change nothing
   --include-paid        also move paid clips no current spec, pin or job needs to the trash
@@ -45,7 +46,13 @@ export async function gc(argv: string[], io: Io): Promise<number> {
   const maxSizeBytes = sizeFlag('gc', 'max-size', values['max-size'])
   const dryRun = Boolean(values['dry-run'])
   // Opened with the offline provider: gc needs no API key, and what it keeps does not depend on one.
-  const project = await openProject(io, values, new Reporter(io, { quiet: true }), {}, { provider: offlineProvider() })
+  const reporter = new Reporter(io, { quiet: true, warnings: 'summary' })
+  const project = await openProject(io, values, reporter, {}, { provider: offlineProvider() })
+  if (!project.storeExists) {
+    if (values.json) printJson(io, { dryRun, store: project.config.cacheDir, exists: false })
+    else io.stdout.write(`no store at ${project.config.cacheDir}: nothing to collect\n`)
+    return ExitCode.ok
+  }
   if (values.restore) return restore(project, io, Boolean(values.json))
   if (values['empty-trash']) {
     const { files } = await project.store.emptyTrash({ dryRun })
@@ -62,18 +69,36 @@ export async function gc(argv: string[], io: Io): Promise<number> {
   })
   if (values.json) {
     const { keep, ...rest } = report
-    printJson(io, { dryRun, ...rest, keptKeys: Object.fromEntries(keep.why) })
+    const keptKeys = Object.fromEntries(keep.why)
+    if (!dryRun) printJson(io, { dryRun, ...rest, keptKeys })
+    else {
+      // A dry run removes nothing: its names say what it would do.
+      const specs = (keys: string[]) => keys.map((k) => listed(k, entries.get(k)))
+      const objects = (paths: string[]) => paths.map((o) => basename(o))
+      printJson(io, {
+        dryRun,
+        wouldRemove: { entries: report.removedEntries, objects: objects(report.removedObjects), specs: specs(report.removedEntries) },
+        wouldTrash: { entries: report.trashedEntries, objects: objects(report.trashedObjects), specs: specs(report.trashedEntries) },
+        paidSpared: report.paidSpared,
+        wouldFreeBytes: report.freedBytes,
+        kept: report.kept,
+        keptKeys,
+      })
+    }
     return ExitCode.ok
   }
   const would = (done: string, planned: string) => (dryRun ? planned : done)
   const describe = (key: string): string => {
     const e: Entry | undefined = entries.get(key)
-    return e ? `${key.slice(0, 12)} (${e.spec}, ${e.digest.slice(0, 12)}.${e.ext}${e.jobId ? `, job ${e.jobId}` : ''})` : key
+    // What a person checks before saying yes: which spec, how old, how big (not bare keys and paths).
+    if (!e) return `${key.slice(0, 12)} (an entry of no current spec)`
+    const { age, size } = listed(key, e)
+    return `${key.slice(0, 12)} (${e.spec}, ${age}, ${formatBytes(size ?? 0)}${e.jobId ? `, job ${e.jobId}` : ''})`
   }
   // Paid work first: that is what a person must look at before saying yes.
   const lines = [
     ...report.trashedEntries.map((k) => `${would('moved to trash', 'would move to trash')}  paid clip ${describe(k)}`),
-    ...report.trashedObjects.map((o) => `${would('moved to trash', 'would move to trash')}  object ${o}`),
+    ...report.trashedObjects.map((o) => `${would('moved to trash', 'would move to trash')}  object ${basename(o)} (no entry names it)`),
     ...(report.paidSpared.length > 0
       ? [
           `kept ${report.paidSpared.length} paid clip(s) no current spec needs (pass --include-paid to move them to the trash):`,
@@ -81,13 +106,30 @@ export async function gc(argv: string[], io: Io): Promise<number> {
         ]
       : []),
     ...report.removedEntries.map((k) => `${would('removed', 'would remove')}  preview ${describe(k)}`),
-    ...report.removedObjects.map((o) => `${would('removed', 'would remove')}  object ${o}`),
+    ...report.removedObjects.map((o) => `${would('removed', 'would remove')}  object ${basename(o)}`),
     `${would('removed', 'would remove')} ${report.removedEntries.length} previews and ${report.removedObjects.length} objects (${formatBytes(report.freedBytes)}); ` +
       `${would('moved', 'would move')} ${report.trashedEntries.length} paid clips and ${report.trashedObjects.length} objects to the trash; kept ${report.kept}` +
       (report.trashedEntries.length + report.trashedObjects.length > 0 && !dryRun ? ' (vidspec gc --restore puts them back)' : ''),
   ]
   io.stdout.write(`${lines.join('\n')}\n`)
+  const warned = reporter.warningSummary()
+  if (warned) io.stderr.write(`vidspec gc: ${warned}\n`)
   return ExitCode.ok
+}
+
+interface Listed {
+  key: string
+  spec?: string | undefined
+  kind?: string | undefined
+  age?: string | undefined
+  size?: number | undefined
+}
+
+function listed(key: string, entry: Entry | undefined): Listed {
+  if (!entry) return { key }
+  const days = Math.floor((Date.now() - Date.parse(entry.createdAt)) / 86_400_000)
+  const age = Number.isFinite(days) ? (days < 1 ? 'made today' : `${days} day${days === 1 ? '' : 's'} old`) : 'of unknown age'
+  return { key, spec: entry.spec, kind: entry.preview ? 'offline preview' : `paid ${entry.provider} clip`, age, size: entry.size }
 }
 
 async function restore(project: Vidspec, io: Io, json: boolean): Promise<number> {

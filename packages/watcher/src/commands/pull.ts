@@ -12,7 +12,7 @@ the local cache does not have. Every object is checked against its entry's sha25
 stored; one that does not match is reported and left out. Works in read-only mode too.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
   --all                 every clip in the remote cache, not only those of current specs
   --dry-run             list what would be downloaded, download nothing
@@ -43,6 +43,8 @@ export async function pull(argv: string[], io: Io, signal: AbortSignal): Promise
   const project = await openProject(io, values, new Reporter(io, { quiet: true }))
   const remote = requireRemote(project, 'pull')
   const dryRun = Boolean(values['dry-run'])
+  // pull fills the cache: like build, it may create the store (a dry run does not).
+  if (!dryRun) await project.store.init()
   const results: Pulled[] = []
   let cached = 0
   let invalid = 0

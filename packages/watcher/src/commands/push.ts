@@ -11,7 +11,7 @@ have yet: object first, entry last. Each local clip is re-hashed first, so a cor
 reaches the shared cache. Previews stay local. Credentials come from the AWS environment only.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
   --dry-run             list what would be uploaded, upload nothing
   --json                print the result as JSON on stdout

@@ -1,19 +1,21 @@
 import { ExitCode, shownEndpoint } from '@vidspec/core'
 import { commonOptions, parse, providerFlag } from '../args.js'
 import { formatBytes, printJson, type Io } from '../output.js'
-import { openProject } from '../project.js'
+import { noSpecsMessage, openProject } from '../project.js'
 import { Reporter } from '../reporter.js'
 
 export const statusHelp = `Usage: vidspec status [options]
 
 Summarizes the project and its store: specs by state, stored clips and their size, previews,
-paid jobs in the journal (the next build resumes them), and creates whose answer was lost
-(uncertain: a paid job may exist without its id). \`vidspec forget <key|spec>\` removes one.
+paid jobs in the journal (the next build resumes them), creates whose answer was lost (uncertain:
+a paid job may exist without its id; \`vidspec forget <key|spec>\` removes one), and how many spec
+warnings there are (vidspec plan shows them). Reads only: it never creates a store.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
-  --provider NAME       together | offline
+  --provider NAME       together | offline: which provider's keys to check the specs against
+                        (default: the project's; see vidspec build --help)
   --json                print the status as JSON on stdout
   -h, --help            show this help`
 
@@ -24,13 +26,15 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
     return ExitCode.ok
   }
   const provider = providerFlag('status', values.provider)
-  const project = await openProject(io, values, new Reporter(io, { quiet: true }), provider ? { provider } : {})
+  const reporter = new Reporter(io, { quiet: true, warnings: 'summary' })
+  const project = await openProject(io, values, reporter, provider ? { provider } : {})
   const [items, entries, journals, uncertain] = await Promise.all([
     project.plan(undefined, signal ? { signal } : {}),
     project.store.listEntries(),
     project.store.listJobs(),
     project.store.listUncertain(),
   ])
+  if (items.length === 0 && !values.json) io.stderr.write(`vidspec status: ${noSpecsMessage(project)}\n`)
   const objects = new Map(entries.map((e) => [e.digest, e.size]))
   const bytes = [...objects.values()].reduce((a, b) => a + b, 0)
   const specs = { new: 0, changed: 0, cached: 0, invalid: 0 }
@@ -63,13 +67,17 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
     printJson(io, result)
     return ExitCode.ok
   }
+  const warned = reporter.warningSummary()
   io.stdout.write(
     [
       `project   ${result.root}`,
-      `store     ${result.cacheDir}: ${entries.length} entries, ${objects.size} clips, ${formatBytes(bytes)} (${result.store.previews} previews)`,
+      project.storeExists
+        ? `store     ${result.cacheDir}: ${entries.length} entries, ${objects.size} clips, ${formatBytes(bytes)} (${result.store.previews} previews)`
+        : `store     ${result.cacheDir}: none yet (build creates it)`,
       `provider  ${result.provider}`,
       `remote    ${result.remote ? `s3://${result.remote.bucket}/${result.remote.prefix} (${result.remote.mode}${result.remote.endpoint ? `, ${result.remote.endpoint}` : ''})` : 'none'}`,
       `specs     ${specs.cached} cached, ${specs.new} new, ${specs.changed} changed, ${specs.invalid} invalid`,
+      ...(warned ? [`warnings  ${warned}`] : []),
       ...result.inFlight.map(
         (j) =>
           `journaled ${j.spec}: job ${j.jobId} since ${j.since}${j.baseURL ? ` at ${j.baseURL} (${j.account})` : ''}; the next build resumes it (key ${j.key})`,

@@ -12,7 +12,7 @@ as the seconds its request asked for. Corrupt or short clips are moved to .vidsp
 goes back into the journal, so the next build downloads it again without paying again.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
   --check-only          report problems, change nothing
   --json                print the report as JSON on stdout
@@ -26,11 +26,18 @@ export async function verify(argv: string[], io: Io): Promise<number> {
     io.stdout.write(`${verifyHelp}\n`)
     return ExitCode.ok
   }
-  const project = await openProject(io, values, new Reporter(io, { quiet: true }))
+  const reporter = new Reporter(io, { quiet: true, warnings: 'summary' })
+  const project = await openProject(io, values, reporter)
   const repair = !values['check-only']
+  if (!project.storeExists) {
+    if (values.json) printJson(io, { store: project.config.cacheDir, exists: false, checked: 0, ok: 0, corrupt: [], missing: [] })
+    else io.stdout.write(`no store at ${project.config.cacheDir}: nothing to verify\n`)
+    return ExitCode.ok
+  }
   const report = await project.store.verify({ repair })
   const problems = report.corrupt.length + report.missing.length
-  if (values.json) printJson(io, { repaired: repair, ...report })
+  // `repaired` says what happened: true only when problems were found and fixed.
+  if (values.json) printJson(io, { checkOnly: !repair, repaired: repair && problems > 0, ...report })
   else {
     const lines = [
       ...report.corrupt.map((c) => `corrupt  ${c.path}: ${c.reason}${c.key ? ` (key ${c.key.slice(0, 12)})` : ''}`),
@@ -44,6 +51,10 @@ export async function verify(argv: string[], io: Io): Promise<number> {
       }`,
     ]
     io.stdout.write(`${lines.join('\n')}\n`)
+    // One line about the specs' warnings, like status and gc (the memo makes this load cheap).
+    await project.loadAll()
+    const warned = reporter.warningSummary()
+    if (warned) io.stderr.write(`vidspec verify: ${warned}\n`)
   }
   return problems > 0 ? ExitCode.generationFailed : ExitCode.ok
 }

@@ -13,7 +13,7 @@ started (and paid for) is finished and kept. Ctrl-C stops; paid jobs stay in the
 on the next run.
 
 Options:
-  --root DIR            project root (default: current directory)
+  --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
   --config FILE         config file
   --provider NAME       together | offline
   --concurrency N       generations in flight at once (default: 4)
@@ -21,7 +21,9 @@ Options:
   -h, --help            show this help
 
 Output: one line per decision (added, unchanged, cached, queued, superseded, invalid, removed, done,
-failed) with the time it took after the debounce; a live view per spec on a terminal.`
+failed) with the time it took after the debounce; on a terminal, a live row per job in progress that
+settles into its decision line when the job ends. Each distinct spec warning is said once.
+watch is not a build: --frozen and CI=true do not stop it. It creates the store if there is none.`
 
 export async function watchCommand(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
   const { values } = parse('watch', argv, {
@@ -42,9 +44,14 @@ export async function watchCommand(argv: string[], io: Io, signal: AbortSignal):
     ...(provider ? { provider } : {}),
     ...(concurrency ? { concurrency } : {}),
   })
+  await project.store.init()
   const watcher = new ProjectWatcher(project, {
     debounceMs,
-    onDecision: (d) => reporter.info(decisionLine(d), true),
+    onDecision: (d) => {
+      // A finished job's live row settles into its decision line: said once, never redrawn.
+      if (d.kind !== 'queued' && d.kind !== 'added') reporter.settle(d.spec)
+      reporter.info(decisionLine(d), true)
+    },
     onNotice: (m) => reporter.warn(m),
   })
   await watcher.start()
