@@ -7,6 +7,7 @@ import { build, createServer, preview, type PreviewServer, type ViteDevServer } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { setEnv } from '../helpers/env.js'
 import { repoRoot } from '../helpers/project.js'
+import { expectSeeks, videoStates, videosReady } from '../helpers/video.js'
 import { until } from '../helpers/wait.js'
 
 const EXAMPLE = join(repoRoot, 'examples/site')
@@ -23,46 +24,13 @@ async function specSeconds(root: string): Promise<Record<string, number>> {
   return out
 }
 
-interface VideoState {
-  id: string
-  src: string
-  readyState: number
-  duration: number
-  error: number | null
-}
-
-const videoStates = (page: Page) =>
-  page.$$eval('video', (videos) =>
-    videos.map((v) => ({ id: v.id, src: v.currentSrc || v.src, readyState: v.readyState, duration: v.duration, error: v.error?.code ?? null })),
-  ) as Promise<VideoState[]>
-
 /** Every video has data to show and a duration matching its spec; then each one seeks. */
 async function expectPlayable(page: Page, seconds: Record<string, number>): Promise<void> {
-  const states = await until('every <video> at readyState >= 2', async () => {
-    const s = await videoStates(page)
-    if (s.some((v) => v.error !== null)) throw new Error(`a video failed to load: ${JSON.stringify(s)}`)
-    return s.length === Object.keys(seconds).length && s.every((v) => v.readyState >= 2) && s
-  }, 60_000)
-  for (const v of states) {
+  for (const v of await videosReady(page, Object.keys(seconds).length)) {
     const name = v.id.replace(/^video-/, '')
     expect(v.duration, name).toBeGreaterThan(seconds[name]! - 0.2)
     expect(v.duration, name).toBeLessThan(seconds[name]! + 0.2)
-    const target = v.duration / 2
-    const landed = await page.$eval(
-      `#${v.id}`,
-      (video, t) =>
-        new Promise<number>((resolve, reject) => {
-          const el = video as HTMLVideoElement
-          const timer = setTimeout(() => reject(new Error(`seek of ${el.id} timed out`)), 15_000)
-          el.addEventListener('seeked', () => {
-            clearTimeout(timer)
-            resolve(el.currentTime)
-          }, { once: true })
-          el.currentTime = t
-        }),
-      target,
-    )
-    expect(Math.abs(landed - target), `${name} seeked to ${landed}`).toBeLessThan(0.5)
+    await expectSeeks(page, v, name)
   }
 }
 

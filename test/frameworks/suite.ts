@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clean, exampleDir, fileForUrl, freePort, listFiles, mediaUrls, mediaUrlsIn, rangeRequest, run, serveStatic, startDev } from './harness.js'
-import { expectVideosPlay } from './playback.js'
+import { expectVideosPlay } from '../helpers/video.js'
 
 export interface Example {
   /** Folder under `examples/`. */
