@@ -11,6 +11,7 @@ import { resolveMedia } from '../../packages/core/src/spec/media.js'
 import { validateSpec } from '../../packages/core/src/spec/validate.js'
 import { validateCreateBody } from '../fake-together/validate.js'
 import { tempProject, type TempProject } from '../helpers/project.js'
+import { silentWav as wav } from '../../packages/core/src/media/test-helpers.js'
 
 // Issue 14, item 6: every request body vidspec builds, for every model family and every media field,
 // validated against Together's own schema (CreateVideoBody and what it references, vendored from
@@ -43,24 +44,6 @@ const host: MediaHost & { asked: HostedFile[] } = {
     this.asked.push(file)
     return Promise.resolve(`https://bucket.s3.example.com/media/${file.sha256}?X-Amz-Expires=3600&X-Amz-Signature=${'0'.repeat(64)}`)
   },
-}
-
-function wav(seconds: number): Buffer {
-  const data = seconds * 8000
-  const h = Buffer.alloc(44 + data, 0x80)
-  h.write('RIFF', 0)
-  h.writeUInt32LE(36 + data, 4)
-  h.write('WAVEfmt ', 8)
-  h.writeUInt32LE(16, 16)
-  h.writeUInt16LE(1, 20)
-  h.writeUInt16LE(1, 22)
-  h.writeUInt32LE(8000, 24)
-  h.writeUInt32LE(8000, 28)
-  h.writeUInt16LE(1, 32)
-  h.writeUInt16LE(8, 34)
-  h.write('data', 36)
-  h.writeUInt32LE(data, 40)
-  return h
 }
 
 beforeAll(async () => {

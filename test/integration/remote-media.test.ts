@@ -7,6 +7,7 @@ import { startFakeTogether, type FakeTogether } from '../fake-together/server.js
 import { runCli, tempProject, type CliResult, type TempProject } from '../helpers/project.js'
 import { startTestS3, type TestS3 } from '../helpers/s3.js'
 import { FAST } from '../helpers/together.js'
+import { silentWav as wav } from '../../packages/core/src/media/test-helpers.js'
 
 // Issue 14, item 3: local video and audio reach Together through the S3 remote: uploaded once under
 // media/<sha256>.<ext>, sent as a presigned GET URL, never part of the key; read-only never uploads.
@@ -18,24 +19,6 @@ let clip: Buffer
 let voice: Buffer
 const projects: TempProject[] = []
 
-/** A silent PCM WAV of `seconds` at 8 kHz mono 8-bit. */
-function wav(seconds: number): Buffer {
-  const data = seconds * 8000
-  const h = Buffer.alloc(44 + data, 0x80)
-  h.write('RIFF', 0)
-  h.writeUInt32LE(36 + data, 4)
-  h.write('WAVEfmt ', 8)
-  h.writeUInt32LE(16, 16)
-  h.writeUInt16LE(1, 20)
-  h.writeUInt16LE(1, 22)
-  h.writeUInt32LE(8000, 24)
-  h.writeUInt32LE(8000, 28)
-  h.writeUInt16LE(1, 32)
-  h.writeUInt16LE(8, 34)
-  h.write('data', 36)
-  h.writeUInt32LE(data, 40)
-  return h
-}
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
 beforeAll(async () => {

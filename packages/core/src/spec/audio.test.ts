@@ -6,31 +6,13 @@ import { runFfmpeg } from '../media/run.js'
 import type { NormalizedRequest } from '../types.js'
 import { AUDIO_ALLOWED } from './audio.js'
 import { resolveMedia } from './media.js'
+import { silentWav as wav } from '../media/test-helpers.js'
 
 // Issue 14: audio_inputs are WAV or MP3, 3-30 s, at most 15 MB (Together's parameter page), checked
 // before any money is spent, for local files, data: URIs and, by extension, URLs.
 
 let dir: string
 let spec: string
-
-/** A silent PCM WAV of `seconds` at 8 kHz mono 8-bit (8,000 bytes a second). */
-function wav(seconds: number): Buffer {
-  const data = Math.round(seconds * 8000)
-  const h = Buffer.alloc(44 + data, 0x80)
-  h.write('RIFF', 0)
-  h.writeUInt32LE(36 + data, 4)
-  h.write('WAVEfmt ', 8)
-  h.writeUInt32LE(16, 16)
-  h.writeUInt16LE(1, 20)
-  h.writeUInt16LE(1, 22)
-  h.writeUInt32LE(8000, 24)
-  h.writeUInt32LE(8000, 28)
-  h.writeUInt16LE(1, 32)
-  h.writeUInt16LE(8, 34)
-  h.write('data', 36)
-  h.writeUInt32LE(data, 40)
-  return h
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'vidspec-audio-test-'))
