@@ -42,7 +42,11 @@ export async function openTerminal(
     (await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 't')).stdout.replace(/\n*Pane is dead[^\n]*/, '').replace(/\s+$/, '')
   return {
     screen,
-    ended: async () => /\[exit \d+\]|Pane is dead/.test((await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 't')).stdout),
+    // The shell may die with the command on a Ctrl-C (dash does, before its echo), and tmux 3.3 writes
+    // no "Pane is dead" line into the pane: ask tmux whether the pane is dead.
+    ended: async () =>
+      (await tmux('list-panes', '-t', 't', '-F', '#{pane_dead}')).stdout.trim() === '1' ||
+      /\[exit \d+\]|Pane is dead/.test((await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 't')).stdout),
     waitFor: (pattern, timeoutMs = 30_000) =>
       until(`the terminal to show ${pattern}`, async () => {
         const text = await screen()
