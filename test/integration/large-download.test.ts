@@ -77,7 +77,9 @@ describe.skipIf(!canMeasure)('a large result', () => {
       `large download: ${LARGE / MiB} MiB file, peak RSS ${(large.peak / MiB).toFixed(1)} MiB ` +
         `(tiny-clip baseline ${(small.peak / MiB).toFixed(1)} MiB, growth ${(growth / MiB).toFixed(1)} MiB)`,
     )
-    expect(large.peak).toBeLessThan(LARGE / 4)
-    expect(growth).toBeLessThan(LARGE / 16)
+    // Buffering the download would add at least LARGE over the baseline. How far RSS rises before V8
+    // collects the streamed chunks depends on the Node version (growth about 9 MiB on Node 20, 24 on 22,
+    // 60 on 24 on this machine), so the bound is on the growth, not on an absolute peak.
+    expect(growth).toBeLessThan(LARGE / 8)
   })
 })
