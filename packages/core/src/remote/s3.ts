@@ -298,14 +298,20 @@ export class S3Bucket {
   }
 }
 
+/** Destroys `body` when `signal` aborts (at once if it already has); returns the listener's removal. */
+function destroyOnAbort(body: Readable, signal: AbortSignal): () => void {
+  const onAbort = () => body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+  if (signal.aborted) onAbort()
+  signal.addEventListener('abort', onAbort, { once: true })
+  return () => signal.removeEventListener('abort', onAbort)
+}
+
 /** Reads a small body whole, refusing one that goes past MAX_JSON_BYTES or ends short of its Content-Length. */
 async function readCapped(body: Readable | undefined, length: number | undefined, signal: AbortSignal): Promise<string> {
   if (!body) return ''
   const chunks: Buffer[] = []
   let size = 0
-  const onAbort = () => body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
-  if (signal.aborted) onAbort()
-  signal.addEventListener('abort', onAbort, { once: true })
+  const stopOnAbort = destroyOnAbort(body, signal)
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       size += chunk.length
@@ -316,7 +322,7 @@ async function readCapped(body: Readable | undefined, length: number | undefined
       chunks.push(chunk)
     }
   } finally {
-    signal.removeEventListener('abort', onAbort)
+    stopOnAbort()
   }
   // A cut connection is a failed read, not an unparseable record.
   if (length !== undefined && size !== length) throw new RemoteError(`the answer ended after ${size} of ${length} bytes`, { kind: 'failed' })
@@ -327,9 +333,7 @@ async function streamCapped(body: Readable, file: string, maxBytes: number, sign
   const hash = createHash('sha256')
   const out = createWriteStream(file)
   let size = 0
-  const onAbort = () => body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
-  if (signal.aborted) onAbort()
-  signal.addEventListener('abort', onAbort, { once: true })
+  const stopOnAbort = destroyOnAbort(body, signal)
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       size += chunk.length
@@ -345,7 +349,7 @@ async function streamCapped(body: Readable, file: string, maxBytes: number, sign
     out.destroy()
     throw err
   } finally {
-    signal.removeEventListener('abort', onAbort)
+    stopOnAbort()
   }
   return { digest: hash.digest('hex'), size }
 }
