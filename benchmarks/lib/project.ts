@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { Vidspec } from '@vidspec/core'
+import { Store, Vidspec } from '@vidspec/core'
 
 export interface BenchProject {
   root: string
@@ -56,7 +56,8 @@ export async function fillStore(root: string): Promise<void> {
   const first = specs[0]
   if (!first) throw new Error('no spec loaded')
   const { entry } = await project.generate(first)
+  const store = new Store(project.config.cacheDir)
   for (const spec of specs.slice(1)) {
-    await project.store.putEntry({ ...entry, key: spec.key, request: spec.request, spec: spec.id })
+    await store.putEntry({ ...entry, key: spec.key, request: spec.request, spec: spec.id })
   }
 }

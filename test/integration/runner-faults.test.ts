@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Vidspec, type BuildItem, type Logger, type VidspecConfigInput, type VidspecEvent } from '@vidspec/core'
+import { Store, Vidspec, type BuildItem, type Logger, type VidspecConfigInput, type VidspecEvent } from '@vidspec/core'
 import { TINY_CLIP, clip } from '../fake-together/clips.js'
 import { startFakeTogether, type Fault, type FakeTogether } from '../fake-together/server.js'
 import { FAST, journals, soundStore, storeShape, togetherProject, togetherSpec } from '../helpers/together.js'
@@ -72,9 +72,12 @@ async function setup(count: number, overrides: Partial<VidspecConfigInput> = {},
 const creates = () => fake.requests.get('POST /videos') ?? 0
 const retries = (events: VidspecEvent[]) => events.filter((e) => e.type === 'job:retry')
 
+/** The project's store, read from outside as another process would (the project keeps its own private). */
+const storeOf = (vs: Vidspec): Store => new Store(vs.config.cacheDir)
+
 /** Exactly one entry per generated item, nothing else left behind. */
 async function expectStore(vs: Vidspec, want: { entries: number; journals: number }): Promise<void> {
-  const store = await soundStore(vs.store)
+  const store = await soundStore(storeOf(vs))
   expect(store.problems).toEqual([])
   expect(store.entries).toHaveLength(want.entries)
   expect(store.journals).toHaveLength(want.journals)
@@ -98,7 +101,7 @@ describe('happy path', () => {
     for (const item of items) {
       expect(jobIds.has(item.entry?.jobId ?? '')).toBe(true)
       expect(item.entry).toMatchObject({ provider: 'together', preview: false, cost: 0.05, ext: 'mp4', codec: 'h264' })
-      expect(await s.vs.store.getEntry(item.key ?? '')).toEqual(item.entry)
+      expect(await storeOf(s.vs).getEntry(item.key ?? '')).toEqual(item.entry)
     }
     expect(new Set(items.map((i) => i.entry?.jobId)).size).toBe(5)
     await expectStore(s.vs, { entries: 5, journals: 0 })
@@ -285,7 +288,7 @@ describe('create: an answer lost after the request was sent is never retried bli
     // The fake made (and billed) a job for the *-after-create and malformed kinds, none for the others.
     expect(fake.creates).toBe(kind.endsWith('-after-create') || kind === 'malformed' ? 1 : 0)
     await expectStore(s.vs, { entries: 0, journals: 0 })
-    expect((await storeShape(s.vs.store.dir)).uncertain).toHaveLength(1)
+    expect((await storeShape(storeOf(s.vs).dir)).uncertain).toHaveLength(1)
   })
 
   it('blocks later creates of an uncertain key until someone says --retry-uncertain', async () => {
@@ -293,7 +296,7 @@ describe('create: an answer lost after the request was sent is never retried bli
     const s = await setup(1, { together: { requestTimeoutMs: 300 } })
     expect(failure((await s.build())[0]).code).toBe('PROVIDER_CREATE_UNCERTAIN')
     const key = (await s.vs.loadAll())[0]?.spec?.key ?? ''
-    expect(await s.vs.store.readUncertain(key)).toMatchObject({ key, provider: 'together' })
+    expect(await storeOf(s.vs).readUncertain(key)).toMatchObject({ key, provider: 'together' })
     // A later run (or a process that waited on the lock) does not pay again blindly.
     await s.reopen()
     const again = failure((await s.build())[0])
@@ -309,7 +312,7 @@ describe('create: an answer lost after the request was sent is never retried bli
     const [item] = (await retried.build()).items
     expect(item?.status, item?.error?.message).toBe('generated')
     expect(fake.creates).toBe(2)
-    expect(await retried.store.readUncertain(key)).toBeUndefined()
+    expect(await storeOf(retried).readUncertain(key)).toBeUndefined()
   })
 })
 
@@ -337,7 +340,7 @@ describe('poll: failures never cost a second job', () => {
     const s = await setup(1)
     const { code } = failure((await s.build())[0])
     expect(code).toBe('PROVIDER_AUTH')
-    const [journal] = await journals(s.vs.store.dir)
+    const [journal] = await journals(storeOf(s.vs).dir)
     expect(journal?.jobId).toBe(fake.jobs[0]?.id)
     await expectStore(s.vs, { entries: 0, journals: 1 })
 
@@ -365,7 +368,7 @@ describe('poll: failures never cost a second job', () => {
     const s = await setup(1)
     failure((await s.build())[0])
     await expectStore(s.vs, { entries: 0, journals: 1 })
-    const [before] = await journals(s.vs.store.dir)
+    const [before] = await journals(storeOf(s.vs).dir)
     fake.reset()
     const { code, message } = failure((await (await s.reopen()).build()).items[0])
     expect(code).toBe('JOB_UNKNOWN')
@@ -507,7 +510,7 @@ describe('cancellation', () => {
     const s = await setup(3)
     const controller = new AbortController()
     const building = s.build({ signal: controller.signal })
-    await waitFor('three journals', async () => (await journals(s.vs.store.dir)).length === 3)
+    await waitFor('three journals', async () => (await journals(storeOf(s.vs).dir)).length === 3)
     controller.abort()
     const items = await building
     for (const item of items) expect(failure(item).code).toBe('ABORTED')

@@ -1,8 +1,10 @@
 import { computeKey } from './key/key.js'
 import { probeVideo } from './media/ffmpeg.js'
-import type { LoadedSpec, Vidspec } from './project.js'
+import { providerRequest, type ProjectParts } from './project/parts.js'
+import type { LoadedSpec } from './project/types.js'
 import { offlineProvider } from './providers/offline.js'
 import type { ProviderRequest } from './providers/types.js'
+import { ClipCache } from './cache/clip-cache.js'
 import { Runner } from './runner/runner.js'
 import { runnerSettings } from './runner/settings.js'
 import type { Entry } from './types.js'
@@ -16,14 +18,16 @@ export function previewKey(spec: Pick<LoadedSpec, 'request' | 'media'>): string 
 
 // One preview runner per project, so previews of the same spec are rendered once (single-flight)
 // and never take more than the project's concurrency.
-const runners = new WeakMap<Vidspec, Runner>()
+const runners = new WeakMap<ProjectParts, Runner>()
 
-function previewRunner(project: Vidspec): Runner {
+function previewRunner(project: ProjectParts): Runner {
   let runner = runners.get(project)
   if (!runner) {
     const { config, logger } = project
     runner = new Runner({
       store: project.store,
+      // Previews are never shared through the bucket: free to render again.
+      cache: new ClipCache({ store: project.store, root: config.root, shared: false, probe: probeVideo, logger }),
       provider: OFFLINE,
       probe: probeVideo,
       ...runnerSettings(config),
@@ -47,12 +51,12 @@ function previewRunner(project: Vidspec): Runner {
  * so it goes through the project's runner and is shared with a build of the same key.
  */
 export async function ensurePreview(
-  project: Vidspec,
+  project: ProjectParts,
   spec: LoadedSpec,
   opts: { signal?: AbortSignal | undefined } = {},
 ): Promise<Entry> {
   if (project.provider.id === OFFLINE.id) {
-    return (await project.runner.run(project.providerRequest(spec), opts)).entry
+    return (await project.runner.run(providerRequest(spec), opts)).entry
   }
   const key = previewKey(spec)
   const hit = await project.store.getEntry(key)

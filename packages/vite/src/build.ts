@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { isVidspecError, previewsVerdict, type Entry, type LoadedSpec, type Vidspec } from '@vidspec/core'
+import { isVidspecError, type Entry, type LoadedSpec, type Vidspec } from '@vidspec/core'
 import type { Rolldown } from 'vite'
 import { buildModuleCode, expr, json } from './asset-code.js'
 import type { Posters } from './posters.js'
@@ -43,8 +43,8 @@ export class BuildSession {
 
   async load(ctx: EmitContext, spec: LoadedSpec): Promise<string> {
     const project = this.#project
-    let entry = await project.store.getEntry(spec.key)
-    const wouldBePreview = entry ? entry.preview : project.provider.preview
+    let entry = await project.assetFor(spec)
+    const wouldBePreview = project.wouldShipPreview(entry)
     if (wouldBePreview && project.config.previews === 'error') {
       // Nothing is rendered for a build that is going to fail anyway; buildEnd names every such spec.
       this.refused.add(spec.id)
@@ -88,7 +88,7 @@ export class BuildSession {
           'Build them where spending is allowed and commit vidspec.lock.json, or restore the shared cache.',
       }
     }
-    return previewsVerdict(this.#project.config, this.refused.size > 0 ? this.refused : this.previews, 'vite build')
+    return this.#project.previewsVerdict(this.refused.size > 0 ? this.refused : this.previews, 'vite build')
   }
 
   #emit(ctx: EmitContext, spec: LoadedSpec, entry: Entry): Promise<{ clip: string; poster: string }> {
@@ -103,7 +103,7 @@ export class BuildSession {
   async #emitClipAndPoster(ctx: EmitContext, name: string, entry: Entry): Promise<{ clip: string; poster: string }> {
     const videoPath = this.#project.objectPath(entry)
     // Hashed as it leaves the store: a corrupt clip fails the build (CACHE_CORRUPT, quarantined), never ships.
-    const source = await this.#project.store.readOut(entry, { spec: entry.spec })
+    const source = await this.#project.readClip(entry)
     const clip = ctx.emitFile({ type: 'asset', name: `${name}.${entry.ext}`, source })
     const posterPath = await this.#posters.get(entry.digest, videoPath)
     const poster = ctx.emitFile({ type: 'asset', name: `${name}.jpg`, source: await readFile(posterPath) })

@@ -1,6 +1,5 @@
 import { access } from 'node:fs/promises'
 import {
-  ensurePreview,
   isVidspecError,
   outputGeometry,
   type Entry,
@@ -115,7 +114,7 @@ export class DevSession {
   /** The module text of a spec; never waits for a generation. */
   async load(file: string, spec: LoadedSpec): Promise<string> {
     this.#files.set(spec.id, file)
-    const entry = await this.#project.store.getEntry(spec.key)
+    const entry = await this.#project.assetFor(spec)
     if (entry) {
       this.jobs.want(spec.id, spec.key)
       return devModuleCode(dataFields(devAsset(this.#base, entry, spec.id)))
@@ -163,13 +162,13 @@ export class DevSession {
   async #objectPath(digest: string, ext: string): Promise<string | undefined> {
     let path: string
     try {
-      path = this.#project.store.objectPath(digest, ext)
+      path = this.#project.objectPath({ digest, ext })
     } catch {
       return undefined
     }
     if (!(await exists(path))) return undefined
     try {
-      return await this.#project.store.checkedPath({ digest, ext }, { trust: 'process' })
+      return await this.#project.clipFile({ digest, ext }, { trust: 'process' })
     } catch (err) {
       if (!isVidspecError(err, 'CACHE_CORRUPT')) throw err
       this.#reporter.error(err.message)
@@ -188,10 +187,10 @@ export class DevSession {
   async #whilePending(key: string): Promise<Entry | undefined> {
     const spec = this.#pending.get(key)
     if (!spec) return undefined
-    const landed = await this.#project.store.getEntry(key)
+    const landed = await this.#project.storedClip(key)
     if (landed) return landed
     try {
-      return await ensurePreview(this.#project, spec)
+      return await this.#project.preview(spec)
     } catch (err) {
       // Superseded while the preview was on its way: the page is being told about the new key.
       if (isVidspecError(err, 'ABORTED')) return undefined

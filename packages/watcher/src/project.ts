@@ -34,7 +34,7 @@ function isDir(path: string): boolean {
 
 /**
  * Opens the project without creating its store: only `build` and `watch` create one, and only
- * once there is something to build (`project.store.init()`).
+ * once there is something to build (`project.ensureStore()`).
  */
 export function openProject(
   io: Io,

@@ -154,11 +154,18 @@ export class RemoteCache {
     return (await this.bucket.head(remotePaths.entry(key), signal)) !== undefined
   }
 
-  /** `has` for a plan: false when it cannot tell (a build asks again). Never throws a remote error. */
-  async holds(key: string, signal?: AbortSignal): Promise<boolean> {
-    if (this.#down) return false
+  /**
+   * Whether a fetch would find a usable clip, without downloading it: the entry parses and names this
+   * key, was not refused here before, and its object is there with the entry's size. False when it
+   * cannot tell (a build asks again). Never throws a remote error.
+   */
+  async peek(key: string, signal?: AbortSignal): Promise<boolean> {
+    if (this.#down || this.#rejected.has(key)) return false
     try {
-      return await this.has(key, signal)
+      const read = await this.bucket.getJson(remotePaths.entry(key), signal)
+      const raw = read?.parsed ? read.value : undefined
+      if (!isEntry(raw) || raw.key !== key) return false
+      return (await this.bucket.head(remotePaths.object(raw.digest, raw.ext), signal))?.size === raw.size
     } catch (err) {
       this.#note(key, err)
       return false

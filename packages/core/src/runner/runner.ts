@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises'
 import { VidspecError, isVidspecError } from '../errors.js'
 import type { Logger, VidspecEvent } from '../logger.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
-import type { RemoteCache } from '../remote/cache.js'
+import type { ClipCache } from '../cache/clip-cache.js'
 import type { Store } from '../store/index.js'
 import type { StoreLock } from '../store/types.js'
 import type { Entry, JournaledJob } from '../types.js'
@@ -56,8 +56,11 @@ export interface RunnerOptions {
    */
   retryUncertain?: boolean
   fetch?: typeof fetch
-  /** A shared cache in a bucket: read-through on a local miss, write-back after a generation, claims before paying. */
-  remote?: RemoteCache | undefined
+  /**
+   * Where a key's clip may already be (the store, the lockfile's approved object, the shared bucket):
+   * asked before paying, told after generating, and the bucket's claims go through it.
+   */
+  cache: ClipCache
 }
 
 export interface RunResult {
@@ -128,14 +131,10 @@ export class Runner {
   }
 
   async #run(req: ProviderRequest, opts: RunOptions): Promise<RunResult> {
-    const { store } = this.#opts
-    const hit = await store.getEntry(req.key)
-    if (hit) return { entry: await this.#settled(hit), generated: false }
-    // Previews are never written back (free to render again), so there is nothing to look for.
-    if (this.#opts.provider.kind === 'remote') {
-      const fetched = await this.#opts.remote?.fetch(req.key, req.spec, opts.signal)
-      if (fetched) return { entry: fetched, generated: false }
-    }
+    const { store, cache } = this.#opts
+    const found = await cache.obtain({ key: req.key, spec: req.spec, request: req.request }, { signal: opts.signal })
+    // A stored clip may still have a journal a crash left behind: settled here, not resumed.
+    if (found) return { entry: found.tier === 'local' ? await this.#settled(found.entry) : found.entry, generated: false }
     this.#emit({ type: 'spec:queued', spec: req.spec, key: req.key })
     const release = await this.#slots.take(opts.signal)
     try {
@@ -158,7 +157,7 @@ export class Runner {
       })
       try {
         // Another process may have finished it while we waited for the lock.
-        const made = await store.getEntry(req.key)
+        const made = await cache.local(req.key)
         if (made) return { entry: await this.#settled(made), generated: false }
         // The last point where a superseded run may stop: from here on work (and money) is spent.
         throwIfAborted(opts.signal)
@@ -171,7 +170,7 @@ export class Runner {
           const ctx: RunContext = { ...opts, releaseSlot: release, lock }
           const entry =
             provider.kind === 'local' ? await this.#render(provider, req, ctx) : await this.#remote(provider, req, ctx)
-          await this.#opts.remote?.writeBack(entry)
+          await cache.share(entry)
           return { entry, generated: true }
         } finally {
           if (claim?.kind === 'owned') await this.#releaseClaim(req.key, claim)
@@ -201,14 +200,13 @@ export class Runner {
    * (a journal to resume) or is barred from creating (an uncertain create): the claim is for paying.
    */
   async #claim(provider: RemoteProvider, req: ProviderRequest, opts: RunOptions) {
-    const remote = this.#opts.remote
-    if (!remote) return undefined
-    const { store } = this.#opts
+    const { store, cache } = this.#opts
+    if (!cache.claims) return undefined
     const journal = await store.readJournal(req.key)
     // Resuming a paid job: hold the claim for it meanwhile (re-owning the one kept for it), so no other machine pays.
-    if (journal?.jobId !== undefined && journal.provider === provider.id) return remote.resume(req.key, req.spec, journal.jobId, opts.signal)
+    if (journal?.jobId !== undefined && journal.provider === provider.id) return cache.claims.resume(req.key, req.spec, journal.jobId, opts.signal)
     if (!this.#opts.retryUncertain && (await store.readUncertain(req.key))) return undefined
-    return remote.claim(req.key, req.spec, opts.signal)
+    return cache.claims.claim(req.key, req.spec, opts.signal)
   }
 
   /** A paid job may still be running (journal kept) or unknown (uncertain): then the claim is kept for this machine's job. */

@@ -153,7 +153,7 @@ export class ProjectWatcher {
     this.#specs.delete(file)
     this.#index(file, tracked?.deps ?? [], [])
     const job = this.#jobs.get(file)
-    if (job) this.#project.runner.cancelQueued(job.key)
+    if (job) this.#project.cancelQueued(job.key)
     this.#decide({ kind: 'removed', spec: this.#project.specId(file) }, since)
   }
 
@@ -190,15 +190,15 @@ export class ProjectWatcher {
     this.#specs.set(file, { key: spec.key, deps: spec.deps })
     this.#index(file, before?.deps ?? [], spec.deps)
     if (first === 'added') this.#decide({ kind: 'added', spec: id, key: spec.key }, since)
-    if (before?.key === spec.key && (this.#jobs.has(file) || (await this.#project.store.getEntry(spec.key)))) {
+    if (before?.key === spec.key && (this.#jobs.has(file) || (await this.#project.assetFor(spec)))) {
       if (first !== 'added') this.#decide({ kind: 'unchanged', spec: id, key: spec.key }, since)
       return
     }
     const previous = this.#jobs.get(file)
-    if (previous && previous.key !== spec.key && this.#project.runner.cancelQueued(previous.key)) {
+    if (previous && previous.key !== spec.key && this.#project.cancelQueued(previous.key)) {
       this.#decide({ kind: 'superseded', spec: id, key: previous.key }, since)
     }
-    if (await this.#project.store.getEntry(spec.key)) {
+    if (await this.#project.assetFor(spec)) {
       this.#decide({ kind: 'cached', spec: id, key: spec.key }, since)
       return
     }

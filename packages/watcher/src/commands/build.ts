@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { ExitCode, previewsVerdict, specShard, writeOutputs, type BuildResult } from '@vidspec/core'
+import { ExitCode, specShard, type BuildResult } from '@vidspec/core'
 import { commonOptions, intFlag, moneyFlag, parse, providerFlag, shardFlag } from '../args.js'
 import { printJson, formatMs, type Io } from '../output.js'
 import { helpDefaults, here, type HelpDefaults } from '../help.js'
@@ -86,14 +86,14 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
     }
     if (values.out && project.provider.preview && project.config.previews === 'error') {
       // Like vite build: a build whose output would be all previews is refused before rendering any.
-      const refusal = previewsVerdict(project.config, all.map((f) => project.specId(f)), 'vidspec build --out').error
+      const refusal = project.previewsVerdict(all.map((f) => project.specId(f)), 'vidspec build --out').error
       if (refusal) {
         reporter.error(refusal)
         if (values.json) printJson(io, { provider: project.provider.id, refused: { code: 'PREVIEWS_REFUSED', message: refusal } })
         return ExitCode.frozenMiss
       }
     }
-    await project.store.init()
+    await project.ensureStore()
     if (shard) {
       files = all.filter((f) => specShard(project.specId(f), shard.count) === shard.index - 1)
       shardInfo = { ...shard, specs: files.length, of: all.length }
@@ -106,13 +106,13 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
     if (values.out && !result.blocked) {
       const ok = result.items.flatMap((i) => (i.entry ? [{ id: i.id, name: i.name, entry: i.entry }] : []))
       // The same `previews` policy as `vite build`: --out is a way of shipping.
-      const verdict = previewsVerdict(project.config, ok.filter((i) => i.entry.preview).map((i) => i.id), 'vidspec build --out')
+      const verdict = project.previewsVerdict(ok.filter((i) => i.entry.preview).map((i) => i.id), 'vidspec build --out')
       refused = verdict.error
       if (verdict.error) reporter.error(verdict.error)
       else {
         if (verdict.warning) reporter.warn(verdict.warning)
         if (verdict.info) reporter.info(verdict.info)
-        const written = await writeOutputs(project.store, resolve(io.cwd, values.out), ok)
+        const written = await project.writeOutputs(resolve(io.cwd, values.out), ok)
         manifestPath = written.manifestPath
         // A clip that failed its hash on the way out fails its spec: nothing corrupt was copied.
         for (const { id, error } of written.failed) {

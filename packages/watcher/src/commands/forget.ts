@@ -48,7 +48,7 @@ export async function forget(argv: string[], io: Io): Promise<number> {
   }
   const target = positionals[0] as string
   const project = await openProject(io, values, new Reporter(io, { quiet: true }))
-  const [journals, uncertain] = await Promise.all([project.store.listJournals(), project.store.listUncertain()])
+  const { journals, uncertain } = await project.journaled()
   const known = new Map<string, Journaled>()
   for (const r of [...uncertain, ...journals] as Array<JournalRecord | UncertainCreate>) {
     known.set(r.key, { key: r.key, spec: r.spec, jobId: 'jobId' in r ? r.jobId : known.get(r.key)?.jobId })
@@ -66,7 +66,7 @@ export async function forget(argv: string[], io: Io): Promise<number> {
     )
   }
   const match = matches[0] as Journaled
-  const removed = await project.store.forgetJob(match.key)
+  const removed = await project.forgetJob(match.key)
   if (removed.busy) {
     throw new VidspecError(
       'USAGE',

@@ -1,5 +1,5 @@
 import { basename } from 'node:path'
-import { ExitCode, collectGarbage, offlineProvider, type Entry, type Vidspec } from '@vidspec/core'
+import { ExitCode, offlineProvider, type Entry, type Vidspec } from '@vidspec/core'
 import { commonOptions, intFlag, parse, sizeFlag } from '../args.js'
 import { formatBytes, printJson, type Io } from '../output.js'
 import { openProject } from '../project.js'
@@ -55,13 +55,13 @@ export async function gc(argv: string[], io: Io): Promise<number> {
   }
   if (values.restore) return restore(project, io, Boolean(values.json))
   if (values['empty-trash']) {
-    const { files } = await project.store.emptyTrash({ dryRun })
+    const { files } = await project.emptyTrash({ dryRun })
     if (values.json) printJson(io, { dryRun, deleted: files })
     else io.stdout.write(`${dryRun ? 'would delete' : 'deleted'} ${files.length} files from the trash\n`)
     return ExitCode.ok
   }
-  const entries = new Map((await project.store.listEntries()).map((e) => [e.key, e] as const))
-  const report = await collectGarbage(project, {
+  const entries = new Map((await project.clips()).map((e) => [e.key, e] as const))
+  const report = await project.gc({
     dryRun,
     includePaid: Boolean(values['include-paid']),
     ...(keepDays !== undefined ? { keepDays } : {}),
@@ -133,7 +133,7 @@ function listed(key: string, entry: Entry | undefined): Listed {
 }
 
 async function restore(project: Vidspec, io: Io, json: boolean): Promise<number> {
-  const report = await project.store.restoreTrash()
+  const report = await project.restoreTrash()
   if (json) printJson(io, report)
   else {
     const lines = [

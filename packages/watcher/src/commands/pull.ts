@@ -1,4 +1,4 @@
-import { ExitCode, type RemoteCache, type Vidspec } from '@vidspec/core'
+import { ExitCode, type SharedCache, type Vidspec } from '@vidspec/core'
 import { commonOptions, parse } from '../args.js'
 import { printJson, type Io } from '../output.js'
 import { openProject } from '../project.js'
@@ -44,7 +44,7 @@ export async function pull(argv: string[], io: Io, signal: AbortSignal): Promise
   const remote = requireRemote(project, 'pull')
   const dryRun = Boolean(values['dry-run'])
   // pull fills the cache: like build, it may create the store (a dry run does not).
-  if (!dryRun) await project.store.init()
+  if (!dryRun) await project.ensureStore()
   const results: Pulled[] = []
   let cached = 0
   let invalid = 0
@@ -98,17 +98,17 @@ async function currentSpecs(project: Vidspec): Promise<{ missing: Wanted[]; cach
   let cached = 0
   for (const { spec } of loaded) {
     if (!spec || missing.has(spec.key)) continue
-    if (await project.store.getEntry(spec.key)) cached++
+    if (await project.assetFor(spec)) cached++
     else missing.set(spec.key, { key: spec.key, spec: spec.id })
   }
   return { missing: [...missing.values()], cached, invalid: loaded.filter((l) => !l.spec).length }
 }
 
-async function everyRemoteKey(project: Vidspec, remote: RemoteCache): Promise<{ missing: Wanted[]; cached: number; invalid: number }> {
+async function everyRemoteKey(project: Vidspec, remote: SharedCache): Promise<{ missing: Wanted[]; cached: number; invalid: number }> {
   const missing: Wanted[] = []
   let cached = 0
   for (const key of await remote.keys()) {
-    if (await project.store.getEntry(key)) cached++
+    if (await project.storedClip(key)) cached++
     else missing.push({ key, spec: key.slice(0, 12) })
   }
   return { missing, cached, invalid: 0 }

@@ -1,4 +1,4 @@
-import { ExitCode, RemoteError, VidspecError, type Entry, type RemoteCache, type Vidspec } from '@vidspec/core'
+import { ExitCode, RemoteError, VidspecError, type Entry, type SharedCache, type Vidspec } from '@vidspec/core'
 import { commonOptions, parse } from '../args.js'
 import { printJson, type Io } from '../output.js'
 import { openProject } from '../project.js'
@@ -34,7 +34,7 @@ export async function push(argv: string[], io: Io, signal?: AbortSignal): Promis
     )
   }
   const dryRun = Boolean(values['dry-run'])
-  const entries = (await project.store.listEntries()).filter((e) => !e.preview)
+  const entries = (await project.clips()).filter((e) => !e.preview)
   const pushed: Entry[] = []
   const failed: Array<{ key: string; error: string }> = []
   let present = 0
@@ -89,8 +89,9 @@ export async function eachLimited<T>(items: T[], n: number, fn: (item: T) => Pro
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker))
 }
 
-export function requireRemote(project: Vidspec, command: string): RemoteCache {
-  if (project.remote) return project.remote
+export function requireRemote(project: Vidspec, command: string): SharedCache {
+  const shared = project.sharedCache
+  if (shared) return shared
   throw new VidspecError(
     'CONFIG_INVALID',
     `vidspec ${command}: no remote cache is in use: configure remote: { s3: { bucket } } in vidspec.config.ts (and check VIDSPEC_REMOTE_MODE is not "off")`,

@@ -28,12 +28,7 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
   const provider = providerFlag('status', values.provider)
   const reporter = new Reporter(io, { quiet: true, warnings: 'summary' })
   const project = await openProject(io, values, reporter, provider ? { provider } : {})
-  const [items, entries, journals, uncertain] = await Promise.all([
-    project.plan(undefined, signal ? { signal } : {}),
-    project.store.listEntries(),
-    project.store.listJobs(),
-    project.store.listUncertain(),
-  ])
+  const [items, { entries, jobs: journals, uncertain }] = await Promise.all([project.plan(undefined, signal ? { signal } : {}), project.status()])
   if (items.length === 0 && !values.json) io.stderr.write(`vidspec status: ${noSpecsMessage(project)}\n`)
   const objects = new Map(entries.map((e) => [e.digest, e.size]))
   const bytes = [...objects.values()].reduce((a, b) => a + b, 0)

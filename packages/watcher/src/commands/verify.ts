@@ -34,7 +34,7 @@ export async function verify(argv: string[], io: Io): Promise<number> {
     else io.stdout.write(`no store at ${project.config.cacheDir}: nothing to verify\n`)
     return ExitCode.ok
   }
-  const report = await project.store.verify({ repair })
+  const report = await project.verify({ repair })
   const problems = report.corrupt.length + report.missing.length
   // `repaired` says what happened: true only when problems were found and fixed.
   if (values.json) printJson(io, { checkOnly: !repair, repaired: repair && problems > 0, ...report })

@@ -44,7 +44,7 @@ export async function watchCommand(argv: string[], io: Io, signal: AbortSignal):
     ...(provider ? { provider } : {}),
     ...(concurrency ? { concurrency } : {}),
   })
-  await project.store.init()
+  await project.ensureStore()
   const watcher = new ProjectWatcher(project, {
     debounceMs,
     onDecision: (d) => {
