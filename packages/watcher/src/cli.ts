@@ -22,11 +22,6 @@ const commands: Record<string, CommandEntry> = {
   pull: { summary: "download current specs' clips from the remote cache (S3)", load: async () => (await import('./commands/pull.js')).pull },
 }
 
-/** Adds a command; `help` is what the command prints for `--help` (kept for callers, unused here). */
-export function registerCommand(name: string, run: Command, _help: string, summary: string): void {
-  commands[name] = { summary, load: () => Promise.resolve(run) }
-}
-
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length))
   return `Usage: vidspec <command> [options]

@@ -1,2 +1,2 @@
-export { main, registerCommand } from './cli.js'
+export { main } from './cli.js'
 export { Reporter } from './reporter.js'

@@ -100,15 +100,6 @@ export class Runner {
     this.#finishing = new Slots(opts.concurrency)
   }
 
-  get provider(): Provider {
-    return this.#opts.provider
-  }
-
-  /** Specs queued or running in this process. */
-  get pending(): number {
-    return this.#inflight.size
-  }
-
   /**
    * Callers asking for a key already in flight here join that run. Each may cancel its own wait; the
    * run itself stops only when no caller is left.
