@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises'
 import {
   isVidspecError,
+  outputExt,
   outputGeometry,
   type Entry,
   type LoadedSpec,
@@ -51,7 +52,7 @@ export function devAsset(base: string, entry: Entry, specId: string): VideoAsset
 /** The stand-in for a clip still being generated: the spec's expected shape, its preview as the picture. */
 export function pendingAsset(base: string, spec: LoadedSpec): VideoAsset {
   const g = outputGeometry(spec.request)
-  const ext = g.format === 'WEBM' ? 'webm' : 'mp4'
+  const ext = outputExt(g.format)
   return {
     src: `${pendingUrl(base, spec.key, ext)}${specTag(spec.id)}`,
     type: MIME[ext] ?? 'video/mp4',

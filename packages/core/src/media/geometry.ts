@@ -10,6 +10,11 @@ export interface OutputGeometry {
 }
 
 /** Used when a request names neither width/height nor resolution/ratio. */
+/** The file extension of a clip in this output format (MP4 unless the request asks for WebM). */
+export function outputExt(format: OutputFormat | undefined): 'mp4' | 'webm' {
+  return format === 'WEBM' ? 'webm' : 'mp4'
+}
+
 export const DEFAULT_SIZE = { width: 1366, height: 768 } as const
 export const DEFAULT_FPS = 24
 export const DEFAULT_SECONDS = 6

@@ -1,11 +1,9 @@
-import { relative } from 'node:path'
+import { specId } from '../spec/discover.js'
 import { hashFiles } from '../spec/load.js'
 import type { LoadedSpec } from './types.js'
 
-/** A path as the lockfile and the spec state record it: project-relative, posix. */
-export function projectPath(root: string, abs: string): string {
-  return relative(root, abs).split('\\').join('/')
-}
+/** A path as the lockfile and the spec state record it: project-relative, posix, like a spec's id. */
+export const projectPath = specId
 
 /** What the request was made from, not what the files hold now (a save may have come since). */
 export async function dependencyHashes(spec: LoadedSpec): Promise<Record<string, string>> {

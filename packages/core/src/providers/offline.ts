@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { outputGeometry } from '../media/geometry.js'
+import { outputExt, outputGeometry } from '../media/geometry.js'
 import { runFfmpeg } from '../media/run.js'
 import { pictureGraph } from './offline-picture.js'
 import type { CallContext, LocalProvider, ProviderRequest } from './types.js'
@@ -51,7 +51,7 @@ export async function renderPreview(req: ProviderRequest, outFile: string, ctx: 
   const { fps, seconds, format } = geometry
   const frames = Math.max(1, Math.round(seconds * fps))
   const audio = req.request.generate_audio === true
-  const webm = format === 'WEBM'
+  const webm = outputExt(format) === 'webm'
   const image = firstFrameFile(req)
   const graph = pictureGraph({ key: req.key, width, height, fps, seconds, name: displayName(req.spec), ...(image ? { image: '[0:v]' } : {}) })
   const args = [

@@ -1,5 +1,6 @@
 import { VidspecError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { outputExt } from '../media/geometry.js'
 import { durationShortfall } from '../media/probe.js'
 import type { ProviderRequest } from '../providers/types.js'
 import { containerOverrun } from './container-length.js'
@@ -35,7 +36,7 @@ export async function checkWholeClip(
     const why = download && !download.lengthKnown ? ' (the download had no Content-Length to check its end against)' : ''
     throw new VidspecError('OUTPUT_INVALID', `${req.spec}: the clip is incomplete: ${short}${why}`)
   }
-  const wanted = req.request.output_format === 'WEBM' ? 'webm' : 'mp4'
+  const wanted = outputExt(req.request.output_format)
   if (probed.ext !== wanted) {
     logger.warn(
       `${req.spec}: asked for ${wanted.toUpperCase()} but the provider sent a valid ${probed.ext.toUpperCase()} clip (${probed.codec}); ` +

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { VidspecError, isVidspecError } from '../errors.js'
 import type { Logger, VidspecEvent } from '../logger.js'
+import { outputExt } from '../media/geometry.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
 import type { ClipCache } from '../cache/clip-cache.js'
 import type { Store } from '../store/index.js'
@@ -219,8 +220,7 @@ export class Runner {
   }
 
   async #render(provider: LocalProvider, req: ProviderRequest, opts: RunOptions): Promise<Entry> {
-    const ext = req.request.output_format === 'WEBM' ? 'webm' : 'mp4'
-    const tmp = this.#opts.store.tempPath(ext)
+    const tmp = this.#opts.store.tempPath(outputExt(req.request.output_format))
     try {
       const { cost } = await provider.render(req, tmp, { signal: opts.signal })
       return await this.#commit(req, tmp, { provider: provider.id, preview: provider.preview, cost }, opts)
@@ -312,7 +312,7 @@ export class Runner {
     journal: JournaledJob,
     opts: RunOptions,
   ): Promise<Entry> {
-    const ext = req.request.output_format === 'WEBM' ? 'webm' : 'mp4'
+    const ext = outputExt(req.request.output_format)
     let job = completed
     const entry = await withRetry(
       async (attempt) => {

@@ -4,6 +4,7 @@ import { link, mkdir, open, rename, rm, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { VidspecError } from '../errors.js'
+import { sleep } from '../runner/retry.js'
 import { errorCode } from './atomic.js'
 import * as mutex from './key-mutex.js'
 import type { StoreLayout } from './layout.js'
@@ -71,7 +72,9 @@ export async function acquireLock(layout: StoreLayout, key: string, opts: LockOp
       const lock = await attempt(layout, key, path, staleMs)
       if (lock) return lock
       if (!waited) onWait(holderOf(await observe(path).catch(() => undefined)))
-      await sleep(pollMs, signal, key)
+      await sleep(pollMs, signal).catch(() => {
+        throw aborted(key, signal)
+      })
     }
   } catch (err) {
     mutex.release(path)
@@ -367,21 +370,6 @@ function processState(pid: number): string | undefined {
   } catch {
     return undefined
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined, key: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(aborted(key, signal))
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(aborted(key, signal))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 function aborted(key: string, signal: AbortSignal | undefined): VidspecError {

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import pLimit from 'p-limit'
 import type { Entry } from '../types.js'
 import { errorCode, readJson } from './atomic.js'
 import { isDigest, isKey, parseObjectName, type StoreLayout } from './layout.js'
@@ -36,17 +37,9 @@ export async function names(dir: string): Promise<string[]> {
 }
 
 /** Like Promise.all over `items`, a few at a time: a big store must not run out of file handles. */
-export async function mapLimited<T, R>(items: T[], fn: (item: T) => Promise<R>, limit = 16): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
+export function mapLimited<T, R>(items: T[], fn: (item: T) => Promise<R>, limit = 16): Promise<R[]> {
+  const run = pLimit(limit)
+  return Promise.all(items.map((item) => run(() => fn(item))))
 }
 
 /** Reads one entry file; the problem says why it cannot be used. */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { relative, resolve, sep } from 'node:path'
+import { resolve } from 'node:path'
 import { ExitCode, VidspecError, type JournalRecord, type UncertainCreate } from '@vidspec/core'
 import { commonOptions } from '../args.js'
 import { printJson, type Io } from '../output.js'
@@ -53,7 +53,7 @@ export async function forget(argv: string[], io: Io): Promise<number> {
   for (const r of [...uncertain, ...journals] as Array<JournalRecord | UncertainCreate>) {
     known.set(r.key, { key: r.key, spec: r.spec, jobId: 'jobId' in r ? r.jobId : known.get(r.key)?.jobId })
   }
-  const asSpec = relative(project.config.root, resolve(io.cwd, target)).split(sep).join('/')
+  const asSpec = project.specId(resolve(io.cwd, target))
   const matches = [...known.values()].filter(
     (j) => j.key === target || (target.length >= 8 && j.key.startsWith(target)) || j.spec === target || j.spec === asSpec,
   )
