@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { MediaInput, NormalizedRequest, ResolvedMedia } from '../types.js'
+import { mapMediaRefs } from '../spec/media-slots.js'
+import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { canonicalJson } from './canonical.js'
 
 /**
@@ -37,23 +38,4 @@ function mediaIdentity(ref: string, media: ReadonlyMap<string, ResolvedMedia>): 
   // A remote URL is hashed as given: its content is the provider's to fetch, not ours.
   if (!resolved || resolved.kind === 'url') return ref
   return `sha256:${resolved.sha256}`
-}
-
-/** Applies `fn` to every media string of a `media` object, keeping its shape. */
-export function mapMediaRefs(media: MediaInput, fn: (ref: string) => string): MediaInput {
-  const out: MediaInput = {}
-  if (media.frame_images) out.frame_images = media.frame_images.map((f) => ({ ...f, input_image: fn(f.input_image) }))
-  if (media.frame_videos) out.frame_videos = media.frame_videos.map((v) => ({ ...v, video: fn(v.video) }))
-  if (media.reference_images) out.reference_images = media.reference_images.map(fn)
-  if (media.reference_videos) out.reference_videos = media.reference_videos.map((v) => ({ ...v, video: fn(v.video) }))
-  if (media.source_video !== undefined) {
-    out.source_video =
-      typeof media.source_video === 'string'
-        ? fn(media.source_video)
-        : { ...media.source_video, video: fn(media.source_video.video) }
-  }
-  if (media.audio_inputs) {
-    out.audio_inputs = media.audio_inputs.map((a) => (typeof a === 'string' ? fn(a) : { ...a, audio: fn(a.audio) }))
-  }
-  return out
 }

@@ -3,59 +3,9 @@ import { readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { VidspecError, showValue, type SpecIssue } from '../errors.js'
 import type { MediaHost } from '../remote/media.js'
-import type { MediaInput, NormalizedRequest, ResolvedMedia } from '../types.js'
+import type { NormalizedRequest, ResolvedMedia } from '../types.js'
+import { MEDIA_TYPES, mediaSlots, type MediaSlot } from '../spec/media-slots.js'
 import type { ProviderRequest } from './types.js'
-
-type MediaKind = 'image' | 'video' | 'audio'
-
-/** One place in `media` that holds a reference, and how to replace it in a copy of the request. */
-interface MediaSlot {
-  path: string
-  ref: string
-  kind: MediaKind
-  set(value: string): void
-}
-
-const IMAGE_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-}
-
-/** Every media reference of a request, in a stable order. */
-function mediaSlots(media: MediaInput | undefined): MediaSlot[] {
-  if (!media) return []
-  const slots: MediaSlot[] = []
-  media.frame_images?.forEach((f, i) =>
-    slots.push({ path: `media.frame_images[${i}].input_image`, ref: f.input_image, kind: 'image', set: (v) => (f.input_image = v) }),
-  )
-  const refs = media.reference_images
-  refs?.forEach((r, i) =>
-    slots.push({ path: `media.reference_images[${i}]`, ref: r, kind: 'image', set: (v) => (refs[i] = v) }),
-  )
-  for (const field of ['frame_videos', 'reference_videos'] as const) {
-    media[field]?.forEach((v, i) =>
-      slots.push({ path: `media.${field}[${i}].video`, ref: v.video, kind: 'video', set: (x) => (v.video = x) }),
-    )
-  }
-  const source = media.source_video
-  if (typeof source === 'string') {
-    slots.push({ path: 'media.source_video', ref: source, kind: 'video', set: (v) => (media.source_video = v) })
-  } else if (source) {
-    slots.push({ path: 'media.source_video.video', ref: source.video, kind: 'video', set: (v) => (source.video = v) })
-  }
-  const audio = media.audio_inputs
-  audio?.forEach((a, i) => {
-    if (typeof a === 'string') {
-      slots.push({ path: `media.audio_inputs[${i}]`, ref: a, kind: 'audio', set: (v) => (audio[i] = v) })
-    } else {
-      slots.push({ path: `media.audio_inputs[${i}].audio`, ref: a.audio, kind: 'audio', set: (v) => (a.audio = v) })
-    }
-  })
-  return slots
-}
 
 function isRemoteOrInline(ref: string): boolean {
   return /^https?:\/\//i.test(ref) || /^data:/i.test(ref)
@@ -64,7 +14,7 @@ function isRemoteOrInline(ref: string): boolean {
 function imageMime(mime: string | undefined, path: string | undefined): string | undefined {
   if (mime?.startsWith('image/')) return mime
   if (mime) return undefined
-  return path ? IMAGE_TYPES[extname(path).toLowerCase()] : undefined
+  return path ? MEDIA_TYPES.image[extname(path).slice(1).toLowerCase()] : undefined
 }
 
 /**

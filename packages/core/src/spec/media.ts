@@ -8,8 +8,9 @@ import type { SpecIssue } from '../errors.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { AUDIO_ALLOWED, audioProblem, audioUrlProblem, dataUriBytes } from './audio.js'
 import { SNIFF_BYTES, describeUnknown, sniffMedia } from '../media/sniff.js'
+import { MEDIA_TYPES, mediaSlots, type MediaKind } from './media-slots.js'
 
-export type MediaKind = 'image' | 'video' | 'audio'
+export type { MediaKind } from './media-slots.js'
 
 export interface MediaRef {
   /** Field path, e.g. `media.frame_images[0].input_image`. */
@@ -19,33 +20,14 @@ export interface MediaRef {
   kind: MediaKind
 }
 
-/** The formats the provider takes, by extension. */
-const FORMATS: Record<MediaKind, Readonly<Record<string, string>>> = {
-  image: { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif' },
-  video: { mp4: 'video/mp4', webm: 'video/webm', mov: 'video/quicktime' },
-  audio: { wav: 'audio/wav', mp3: 'audio/mpeg' },
-}
+const FORMATS = MEDIA_TYPES
 const KIND_WORD: Record<MediaKind, string> = { image: 'an image', video: 'a video', audio: 'an audio' }
 /** The docs' limit for audio inputs ("up to 15 MB"). */
 export const AUDIO_MAX_BYTES = 15_000_000
 
 /** Every media string of a request, with the field it sits in and what kind of media it must be. */
 export function collectMediaRefs(request: NormalizedRequest): MediaRef[] {
-  const media = request.media
-  if (!media) return []
-  const refs: MediaRef[] = []
-  media.frame_images?.forEach((f, i) => refs.push({ path: `media.frame_images[${i}].input_image`, ref: f.input_image, kind: 'image' }))
-  media.frame_videos?.forEach((v, i) => refs.push({ path: `media.frame_videos[${i}].video`, ref: v.video, kind: 'video' }))
-  media.reference_images?.forEach((r, i) => refs.push({ path: `media.reference_images[${i}]`, ref: r, kind: 'image' }))
-  media.reference_videos?.forEach((v, i) => refs.push({ path: `media.reference_videos[${i}].video`, ref: v.video, kind: 'video' }))
-  const source = media.source_video
-  if (typeof source === 'string') refs.push({ path: 'media.source_video', ref: source, kind: 'video' })
-  else if (source) refs.push({ path: 'media.source_video.video', ref: source.video, kind: 'video' })
-  media.audio_inputs?.forEach((a, i) => {
-    if (typeof a === 'string') refs.push({ path: `media.audio_inputs[${i}]`, ref: a, kind: 'audio' })
-    else refs.push({ path: `media.audio_inputs[${i}].audio`, ref: a.audio, kind: 'audio' })
-  })
-  return refs
+  return mediaSlots(request.media).map(({ path, ref, kind }) => ({ path, ref, kind }))
 }
 
 export interface MediaResolution {
