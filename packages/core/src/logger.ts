@@ -1,3 +1,4 @@
+import { runtimeFlags } from './flags.js'
 import type { WarningGroup } from './warnings.js'
 
 /** What core reports while it works. Adapters (CLI, Vite) decide how to show it. */
@@ -35,9 +36,9 @@ export const silentLogger: Logger = {
   error() {},
 }
 
-/** A logger that writes plain lines to stderr; `debug` only with VIDSPEC_DEBUG set. */
-export function consoleLogger(): Logger {
-  const debug = Boolean(process.env.VIDSPEC_DEBUG)
+/** A logger that writes plain lines to stderr; `debug` only with VIDSPEC_DEBUG set in `env`. */
+export function consoleLogger(env: NodeJS.ProcessEnv = process.env): Logger {
+  const { debug } = runtimeFlags(env)
   return {
     debug: (m) => {
       if (debug) process.stderr.write(`[vidspec] ${m}\n`)

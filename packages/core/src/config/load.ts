@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { VidspecError, showValue } from '../errors.js'
+import { runtimeFlags } from '../flags.js'
 import { ModuleLoadError, loadModuleFile } from '../spec/load.js'
 import { ConfigMemo } from './memo.js'
 import { resolveConfig, type ResolvedConfig } from './resolve.js'
@@ -56,7 +57,7 @@ export async function loadConfig(
   }
   if (!file) return { config: resolveConfig({}, resolveOpts), deps: [] }
 
-  const memo = process.env.VIDSPEC_NO_MEMO ? undefined : new ConfigMemo(absRoot)
+  const memo = runtimeFlags(opts.env ?? process.env).noMemo ? undefined : new ConfigMemo(absRoot)
   let loaded: { value: unknown; deps: string[] } | undefined = await memo?.get(file)
   const remembered = loaded !== undefined
   try {
