@@ -16,7 +16,7 @@ const KEY = 'tg-bench-0123456789abcdef'
 if (!existsSync('/proc/self/status')) fail('needs /proc (Linux) to read a process peak memory')
 
 const fake = await startFakeTogether({ apiKey: KEY, jobDurationMs: 30 })
-const project = await generateProject(1, `export default { provider: 'together', include: ['src/**/*.video.ts'], together: { pollIntervalMs: 20 } }\n`)
+const project = await generateProject(1, `export default { provider: 'together', include: ['src/**/*.video.ts'], jobs: { pollIntervalMs: 20 } }\n`)
 const wrapper = await writeStatsWrapper(project.root)
 
 async function peakBuild(name: string): Promise<{ peak: number; ms: number }> {

@@ -21,7 +21,7 @@ const config = `export default {
   include: ['src/**/*.video.ts'],
   concurrency: ${LIMIT},
   retry: { retries: 8, minDelayMs: 20, maxDelayMs: 200 },
-  together: { pollIntervalMs: ${POLL_MS}, maxPollIntervalMs: ${POLL_MS} },
+  jobs: { pollIntervalMs: ${POLL_MS}, maxPollIntervalMs: ${POLL_MS} },
 }
 `
 

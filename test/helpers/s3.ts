@@ -345,7 +345,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
  */
 export interface SharedBucketRig {
   /** A project of `specs` Together specs configured for the bucket (plus `extra` merged into its config). */
-  machine(specs: number, extra?: { together?: object; remote?: object }): Promise<TempProject>
+  machine(specs: number, extra?: { together?: object; jobs?: object; remote?: object }): Promise<TempProject>
   /** `vidspec <command> --json` in `p`, with the bucket's credentials, the fake's key and paid generation allowed. */
   cli(p: TempProject, args: string[], env?: Record<string, string | undefined>): CliChild
   dispose(): Promise<void>
@@ -362,6 +362,7 @@ export function sharedBucketRig(s3: TestS3, fake: { baseURL: string }, apiKey: s
       const config = {
         ...FAST,
         together: { ...FAST.together, ...extra.together },
+        jobs: { ...FAST.jobs, ...extra.jobs },
         remote: { s3: { bucket: s3.bucket, endpoint: s3.endpoint, forcePathStyle: true }, lease: TEST_LEASE, requestTimeoutMs: 5_000, ...extra.remote },
       }
       const p = await togetherProject(specs, config)

@@ -11,7 +11,8 @@ import { cleanEnv, cliPath, tempProject, type CliResult, type TempProject } from
 export const FAST = {
   provider: 'together',
   retry: { retries: 4, minDelayMs: 5, maxDelayMs: 50 },
-  together: { pollIntervalMs: 20, maxPollIntervalMs: 50, requestTimeoutMs: 1_500 },
+  together: { requestTimeoutMs: 1_500 },
+  jobs: { pollIntervalMs: 20, maxPollIntervalMs: 50 },
 } as const
 
 /** A Together spec. 1366x768 is a documented size; the fake still serves a tiny clip. */

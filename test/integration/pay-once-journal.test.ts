@@ -42,7 +42,7 @@ const storeDir = () => join(project?.root ?? '', '.vidspec')
 /** A project whose SPECS jobs are created and journaled, still running (the build gave up waiting). */
 async function journaledProject(): Promise<string[]> {
   fake.options.jobDurationMs = 600_000
-  project = await togetherProject(SPECS, { ...FAST, together: { ...FAST.together, jobTimeoutMs: 150 } })
+  project = await togetherProject(SPECS, { ...FAST, jobs: { ...FAST.jobs, jobTimeoutMs: 150 } })
   const r = await cliBuild(project.root, envA())
   expect(Object.values(r.codes), r.stderr).toEqual(Array(SPECS).fill('JOB_TIMEOUT'))
   const ids = (await journals(storeDir())).map((j) => j.jobId).sort()
@@ -119,7 +119,7 @@ describe('a long poll', () => {
   it('never piles listeners on one signal (no MaxListenersExceededWarning over 60 polls)', async () => {
     // Node warns past 10 listeners on one signal; the job runs until the fake has seen 60 polls.
     fake.fault({ kind: 'job-never-finishes' })
-    project = await togetherProject(1, { ...FAST, together: { ...FAST.together, pollIntervalMs: 1, maxPollIntervalMs: 1 } })
+    project = await togetherProject(1, { ...FAST, jobs: { ...FAST.jobs, pollIntervalMs: 1, maxPollIntervalMs: 1 } })
     const child = spawnCli(['build', '--json'], { cwd: project.root, env: { ...envA(), CI: undefined } })
     try {
       await waitFor('60 polls', () => {

@@ -57,7 +57,7 @@ describe('remote claims are leases', () => {
     fake.fault({ kind: 'job-never-finishes' })
     const a = await rig.machine(1)
     // The waiter's own job timeout is a small fraction of the job: how long it waited is no reason to take over.
-    const b = await rig.machine(1, { together: { jobTimeoutMs: 500 } })
+    const b = await rig.machine(1, { jobs: { jobTimeoutMs: 500 } })
     const owner = rig.cli(a, ['build', '--json'])
     await waitFor('the owner to create its job', () => fake.creates === 1, 60_000)
     const waiter = rig.cli(b, ['build', '--json'])
@@ -79,7 +79,7 @@ describe('remote claims are leases', () => {
 
   it('a job that outlives jobTimeoutMs keeps its claim for that machine: another never takes it over, even past the stale margin; the owner resumes it', async () => {
     fake.fault({ kind: 'job-never-finishes' })
-    const a = await rig.machine(1, { together: { jobTimeoutMs: 600 } })
+    const a = await rig.machine(1, { jobs: { jobTimeoutMs: 600 } })
     const b = await rig.machine(1)
     const timedOut = await rig.cli(a, ['build', '--json']).done
     expect(timedOut.code, timedOut.stderr).toBe(1)

@@ -49,7 +49,7 @@ async function setup(count: number, overrides: Partial<VidspecConfigInput> = {},
     Vidspec.open({
       root: project.root,
       env: { TOGETHER_API_KEY: apiKey, TOGETHER_BASE_URL: fake.baseURL },
-      overrides: { ...FAST, ...over, together: { ...FAST.together, ...over.together } },
+      overrides: { ...FAST, ...over, together: { ...FAST.together, ...over.together }, jobs: { ...FAST.jobs, ...over.jobs } },
       logger,
     })
   const vs = await open(overrides)
@@ -408,7 +408,7 @@ describe('jobs that end without a clip', () => {
 
   it('a job that never finishes: JOB_TIMEOUT keeps the journal; later runs resume it without paying again', async () => {
     fake.fault({ kind: 'job-never-finishes' })
-    const s = await setup(1, { together: { jobTimeoutMs: 250 } })
+    const s = await setup(1, { jobs: { jobTimeoutMs: 250 } })
     const { code, message } = failure((await s.build())[0])
     expect(code).toBe('JOB_TIMEOUT')
     expect(message).toMatch(/next build resumes it/)
@@ -469,8 +469,8 @@ describe('download: a broken transfer is fetched again, never stored', () => {
     await expectStore(s.vs, { entries: 1, journals: 0 })
   })
 
-  it('a stalled transfer is abandoned after together.downloadIdleTimeoutMs and fetched again', async () => {
-    const s = await setup(1, { together: { downloadIdleTimeoutMs: 200 } })
+  it('a stalled transfer is abandoned after jobs.downloadIdleTimeoutMs and fetched again', async () => {
+    const s = await setup(1, { jobs: { downloadIdleTimeoutMs: 200 } })
     fake.fault({ kind: 'download-slow', chunkBytes: 4096, delayMs: 2_000 })
     const [item] = await s.build()
     expect(item?.status).toBe('generated')

@@ -74,8 +74,8 @@ export class Vidspec {
           remote: config.remote,
           store,
           logger,
-          jobTimeoutMs: config.together.jobTimeoutMs,
-          poll: { intervalMs: config.together.pollIntervalMs, maxIntervalMs: config.together.maxPollIntervalMs },
+          jobTimeoutMs: config.jobs.jobTimeoutMs,
+          poll: { intervalMs: config.jobs.pollIntervalMs, maxIntervalMs: config.jobs.maxPollIntervalMs },
           retry: { retries: Math.min(config.retry.retries, 4), minDelayMs: config.retry.minDelayMs, maxDelayMs: Math.min(config.retry.maxDelayMs, 5000) },
         })
       : undefined
@@ -95,7 +95,7 @@ export class Vidspec {
 
   static async open(opts: OpenOptions): Promise<Vidspec> {
     const env = opts.env ?? process.env
-    const { config, deps } = await loadConfig(opts.root, {
+    const { config, deps, deprecations } = await loadConfig(opts.root, {
       ...(opts.configFile ? { configFile: opts.configFile } : {}),
       env,
       ...(opts.overrides ? { overrides: opts.overrides } : {}),
@@ -106,6 +106,7 @@ export class Vidspec {
     const project = new Vidspec(resolved, deps, provider, opts.logger ?? silentLogger, {
       retryUncertain: opts.retryUncertain,
     })
+    for (const message of deprecations) project.logger.warn(`${config.configFile ? `${config.configFile}: ` : ''}${message}`)
     if (opts.createStore ?? true) await project.ensureStore()
     return project
   }

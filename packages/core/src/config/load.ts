@@ -43,9 +43,10 @@ async function findConfigFile(root: string): Promise<string | undefined> {
 export async function loadConfig(
   root: string,
   opts: LoadConfigOptions = {},
-): Promise<{ config: ResolvedConfig; deps: string[] }> {
+): Promise<{ config: ResolvedConfig; deps: string[]; deprecations: string[] }> {
   const absRoot = resolve(root)
-  const resolveOpts = { root: absRoot, env: opts.env, overrides: opts.overrides }
+  const deprecations: string[] = []
+  const resolveOpts = { root: absRoot, env: opts.env, overrides: opts.overrides, onDeprecated: (m: string) => void deprecations.push(m) }
   let file: string | undefined
   if (opts.configFile !== undefined) {
     file = resolve(absRoot, opts.configFile)
@@ -55,7 +56,7 @@ export async function loadConfig(
   } else {
     file = await findConfigFile(absRoot)
   }
-  if (!file) return { config: resolveConfig({}, resolveOpts), deps: [] }
+  if (!file) return { config: resolveConfig({}, resolveOpts), deps: [], deprecations }
 
   const memo = runtimeFlags(opts.env ?? process.env).noMemo ? undefined : new ConfigMemo(absRoot)
   let loaded: { value: unknown; deps: string[] } | undefined = await memo?.get(file)
@@ -80,5 +81,5 @@ export async function loadConfig(
   const config = resolveConfig(value, { ...resolveOpts, file, checked: remembered })
   // Remembered only once it passed the check, so a memo hit may skip it.
   if (!remembered) await memo?.set(file, value, deps)
-  return { config, deps }
+  return { config, deps, deprecations }
 }

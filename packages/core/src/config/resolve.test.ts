@@ -18,6 +18,24 @@ function invalid(input: unknown, opts: Partial<Parameters<typeof resolveConfig>[
 }
 
 describe('resolveConfig', () => {
+  it('takes job settings from jobs, and still from their old names under together with a deprecation each', () => {
+    const said: string[] = []
+    const onDeprecated = (m: string): void => void said.push(m)
+    const fresh = resolveConfig({ jobs: { jobTimeoutMs: 900, pollIntervalMs: 30 } }, { root, env: {}, onDeprecated })
+    expect(fresh.jobs).toEqual({ jobTimeoutMs: 900, pollIntervalMs: 30, maxPollIntervalMs: 15_000, downloadIdleTimeoutMs: 60_000 })
+    expect(said).toEqual([])
+    const old = resolveConfig(
+      { together: { downloadIdleTimeoutMs: 200, pollIntervalMs: 40 }, jobs: { pollIntervalMs: 30 } },
+      { root, env: {}, onDeprecated, overrides: { together: { downloadIdleTimeoutMs: 300 } } },
+    )
+    expect(old.jobs).toMatchObject({ pollIntervalMs: 30, downloadIdleTimeoutMs: 300 })
+    expect(said).toEqual([
+      'together.pollIntervalMs is deprecated: it applies to every provider\'s jobs, so it moved to jobs.pollIntervalMs',
+      'together.downloadIdleTimeoutMs is deprecated: it applies to every provider\'s jobs, so it moved to jobs.downloadIdleTimeoutMs',
+    ])
+    expect(() => resolveConfig({ jobs: { pollIntervalMs: 500, maxPollIntervalMs: 10 } }, { root, env: {} })).toThrow(/jobs\.maxPollIntervalMs: at least jobs\.pollIntervalMs/)
+  })
+
   it('fills every default, with absolute paths', () => {
     const config = resolveConfig({}, { root: '/projects/site/', env: {} })
     expect(config).toEqual({
@@ -30,10 +48,12 @@ describe('resolveConfig', () => {
       ignore: [],
       together: {
         baseURL: 'https://api.together.ai/v2',
+        requestTimeoutMs: 60_000,
+      },
+      jobs: {
         jobTimeoutMs: 1_800_000,
         pollIntervalMs: 2000,
         maxPollIntervalMs: 15_000,
-        requestTimeoutMs: 60_000,
         downloadIdleTimeoutMs: 60_000,
       },
       retry: { retries: 5, minDelayMs: 500, maxDelayMs: 30_000 },
@@ -104,8 +124,8 @@ describe('resolveConfig', () => {
     expect(config.include).toEqual(['src/**/*.video.ts'])
     expect(config.ignore).toEqual(['drafts/**'])
     expect(config.retry).toEqual({ retries: 1, minDelayMs: 500, maxDelayMs: 30_000 })
-    expect(config.together.pollIntervalMs).toBe(10)
-    expect(config.together.maxPollIntervalMs).toBe(15_000)
+    expect(config.jobs.pollIntervalMs).toBe(10)
+    expect(config.jobs.maxPollIntervalMs).toBe(15_000)
   })
 
   it('picks together for provider auto only when TOGETHER_API_KEY is set and non-empty', () => {
@@ -145,8 +165,8 @@ describe('resolveConfig', () => {
     )
     expect(config.concurrency).toBe(8)
     expect(config.provider).toBe('offline')
-    expect(config.together.jobTimeoutMs).toBe(5000)
-    expect(config.together.pollIntervalMs).toBe(50)
+    expect(config.jobs.jobTimeoutMs).toBe(5000)
+    expect(config.jobs.pollIntervalMs).toBe(50)
   })
 
   it('makes previews an error on CI unless set', () => {
@@ -209,7 +229,7 @@ describe('resolveConfig', () => {
   it('rejects ceilings below their floors, but raises an unset ceiling', () => {
     expect(invalid({ retry: { minDelayMs: 2000, maxDelayMs: 1000 } }).message).toContain('retry.maxDelayMs: at least retry.minDelayMs (2000) (got 1000)')
     expect(invalid({ together: { pollIntervalMs: 5000, maxPollIntervalMs: 10 } }).issues[0]?.path).toBe('together.maxPollIntervalMs')
-    expect(resolveConfig({ together: { pollIntervalMs: 20_000 } }, { root, env: {} }).together.maxPollIntervalMs).toBe(20_000)
+    expect(resolveConfig({ together: { pollIntervalMs: 20_000 } }, { root, env: {} }).jobs.maxPollIntervalMs).toBe(20_000)
   })
 
   it('rejects bad overrides, saying they came from options rather than the file', () => {

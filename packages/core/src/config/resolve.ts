@@ -5,6 +5,7 @@ import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors
 import type { ProviderName } from '../providers/types.js'
 import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, hideRemoteValues, leaseIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
 import { LEASE_DEFAULTS } from '../remote/defaults.js'
+import { jobSettings } from './jobs.js'
 import type { ModelPrice, VidspecConfigInput } from './types.js'
 
 /** The config every part of vidspec runs on: every option filled in, paths absolute. */
@@ -31,10 +32,12 @@ export interface ResolvedConfig {
   ignore: string[]
   together: {
     baseURL: string
+    requestTimeoutMs: number
+  }
+  jobs: {
     jobTimeoutMs: number
     pollIntervalMs: number
     maxPollIntervalMs: number
-    requestTimeoutMs: number
     downloadIdleTimeoutMs: number
   }
   retry: {
@@ -63,10 +66,12 @@ export const configDefaults = Object.freeze({
   ignore: Object.freeze([] as string[]),
   together: Object.freeze({
     baseURL: 'https://api.together.ai/v2',
+    requestTimeoutMs: 60_000,
+  }),
+  jobs: Object.freeze({
     jobTimeoutMs: 1_800_000,
     pollIntervalMs: 2000,
     maxPollIntervalMs: 15_000,
-    requestTimeoutMs: 60_000,
     downloadIdleTimeoutMs: 60_000,
   }),
   retry: Object.freeze({
@@ -123,20 +128,28 @@ function buildRules(z: typeof Zod) {
   const intIn = (min: number, max: number, unit = ''): Rule =>
     rule(z.number().int().min(min).max(max), `an integer from ${min} to ${max}${unit}`)
   const httpURL = z.string().refine(isHttpURL)
+  const jobRules = {
+    jobTimeoutMs: intIn(1, DAY_MS, ' (milliseconds)'),
+    pollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
+    maxPollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
+    downloadIdleTimeoutMs: intIn(1, 3_600_000, ' (milliseconds)'),
+  }
   return {
     cacheDir: rule(z.string().trim().min(1), 'a non-empty folder path, relative to the project root'),
     provider: rule(z.enum(['auto', 'together', 'offline']), '"auto", "together" or "offline"'),
     concurrency: intIn(1, 64),
     include: rule(z.array(z.string().trim().min(1)).min(1), 'a non-empty array of glob strings, e.g. ["**/*.video.ts"]'),
     ignore: rule(z.array(z.string().trim().min(1)), 'an array of glob strings, e.g. ["drafts/**"]'),
+    // The job settings' old names stay accepted here (deprecated), in their old order for messages.
     together: {
       baseURL: rule(httpURL, HTTP_URL_ALLOWED),
-      jobTimeoutMs: intIn(1, DAY_MS, ' (milliseconds)'),
-      pollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
-      maxPollIntervalMs: intIn(1, 600_000, ' (milliseconds)'),
+      jobTimeoutMs: jobRules.jobTimeoutMs,
+      pollIntervalMs: jobRules.pollIntervalMs,
+      maxPollIntervalMs: jobRules.maxPollIntervalMs,
       requestTimeoutMs: intIn(1, 600_000, ' (milliseconds)'),
-      downloadIdleTimeoutMs: intIn(1, 3_600_000, ' (milliseconds)'),
+      downloadIdleTimeoutMs: jobRules.downloadIdleTimeoutMs,
     },
+    jobs: jobRules,
     retry: {
       retries: intIn(0, 20),
       minDelayMs: intIn(0, 600_000, ' (milliseconds)'),
@@ -294,6 +307,8 @@ export interface ResolveConfigOptions {
   overrides?: Partial<VidspecConfigInput> | undefined
   /** The input passed this check before and has not changed since (the config memo says so). */
   checked?: boolean | undefined
+  /** Told about each deprecated setting in use (the project says it through its logger). */
+  onDeprecated?: ((message: string) => void) | undefined
 }
 
 /**
@@ -323,6 +338,7 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   const cfg = fromFile.data
   const over = defined(fromOptions.data)
   const together = { ...defined(cfg.together), ...defined(over.together) }
+  const jobs = jobSettings(cfg, over, opts.onDeprecated)
   const retry = { ...defined(cfg.retry), ...defined(over.retry) }
   const locks = { ...defined(cfg.locks), ...defined(over.locks) }
   const pick = <K extends keyof VidspecConfigInput>(key: K): VidspecConfigInput[K] => (key in over ? over[key] : cfg[key])
@@ -338,14 +354,14 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   const cacheDirProblem = cacheDirIssue(root, cacheDirInput)
   if (cacheDirProblem) issues.push(cacheDirProblem)
 
-  const pollIntervalMs = together.pollIntervalMs ?? configDefaults.together.pollIntervalMs
+  const pollIntervalMs = jobs.values.pollIntervalMs ?? configDefaults.jobs.pollIntervalMs
   // An unset ceiling follows a raised first interval; only two explicit values can contradict.
-  const maxPollIntervalMs = together.maxPollIntervalMs ?? Math.max(configDefaults.together.maxPollIntervalMs, pollIntervalMs)
+  const maxPollIntervalMs = jobs.values.maxPollIntervalMs ?? Math.max(configDefaults.jobs.maxPollIntervalMs, pollIntervalMs)
   if (maxPollIntervalMs < pollIntervalMs) {
     issues.push({
-      path: 'together.maxPollIntervalMs',
+      path: `${jobs.from.maxPollIntervalMs ?? 'jobs'}.maxPollIntervalMs`,
       value: showValue(maxPollIntervalMs),
-      message: `at least together.pollIntervalMs (${pollIntervalMs})`,
+      message: `at least ${jobs.from.pollIntervalMs ?? 'jobs'}.pollIntervalMs (${pollIntervalMs})`,
     })
   }
   const minDelayMs = retry.minDelayMs ?? configDefaults.retry.minDelayMs
@@ -374,11 +390,13 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
     ignore: [...(pick('ignore') ?? configDefaults.ignore)],
     together: {
       baseURL: envBaseURL || (together.baseURL ?? configDefaults.together.baseURL),
-      jobTimeoutMs: together.jobTimeoutMs ?? configDefaults.together.jobTimeoutMs,
+      requestTimeoutMs: together.requestTimeoutMs ?? configDefaults.together.requestTimeoutMs,
+    },
+    jobs: {
+      jobTimeoutMs: jobs.values.jobTimeoutMs ?? configDefaults.jobs.jobTimeoutMs,
       pollIntervalMs,
       maxPollIntervalMs,
-      requestTimeoutMs: together.requestTimeoutMs ?? configDefaults.together.requestTimeoutMs,
-      downloadIdleTimeoutMs: together.downloadIdleTimeoutMs ?? configDefaults.together.downloadIdleTimeoutMs,
+      downloadIdleTimeoutMs: jobs.values.downloadIdleTimeoutMs ?? configDefaults.jobs.downloadIdleTimeoutMs,
     },
     retry: { retries: retry.retries ?? configDefaults.retry.retries, minDelayMs, maxDelayMs },
     locks: {

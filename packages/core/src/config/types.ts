@@ -58,6 +58,22 @@ export interface VidspecConfigInput {
      */
     baseURL?: string
     /**
+     * Per-request timeout for create/poll calls.
+     * @default 60000
+     */
+    requestTimeoutMs?: number
+    /** @deprecated use `jobs.jobTimeoutMs` (still read, with a warning) */
+    jobTimeoutMs?: number
+    /** @deprecated use `jobs.pollIntervalMs` (still read, with a warning) */
+    pollIntervalMs?: number
+    /** @deprecated use `jobs.maxPollIntervalMs` (still read, with a warning) */
+    maxPollIntervalMs?: number
+    /** @deprecated use `jobs.downloadIdleTimeoutMs` (still read, with a warning) */
+    downloadIdleTimeoutMs?: number
+  }
+  /** How the runner waits for a provider's jobs, whichever provider it is. */
+  jobs?: {
+    /**
      * Give up polling a job after this long; the journal keeps it for the next run.
      * @default 1_800_000 (30 minutes)
      */
@@ -69,11 +85,6 @@ export interface VidspecConfigInput {
     pollIntervalMs?: number
     /** @default 15000 */
     maxPollIntervalMs?: number
-    /**
-     * Per-request timeout for create/poll calls.
-     * @default 60000
-     */
-    requestTimeoutMs?: number
     /**
      * A result download that receives no byte for this long is dropped and tried again (with a fresh
      * URL). There is no limit on a download's total time: a big clip on a slow link may take long.
@@ -177,7 +188,7 @@ export interface RemoteConfigInput {
     heartbeatMs?: number
     /** At least 2 × heartbeatMs + 2000. @default 120000 */
     staleMs?: number
-    /** @default together.jobTimeoutMs + staleMs */
+    /** @default jobs.jobTimeoutMs + staleMs */
     waitMs?: number
   }
 }

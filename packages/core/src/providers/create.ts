@@ -23,7 +23,7 @@ export function createProvider(config: ResolvedConfig, env: NodeJS.ProcessEnv = 
     logger,
     // Local video, audio and large images reach Together through the remote cache's bucket.
     media: config.remote
-      ? s3MediaHost(config.remote, { urlTtlSeconds: mediaUrlTtlSeconds(config.together.jobTimeoutMs) })
+      ? s3MediaHost(config.remote, { urlTtlSeconds: mediaUrlTtlSeconds(config.jobs.jobTimeoutMs) })
       : undefined,
   })
 }

@@ -9,11 +9,11 @@ export function runnerSettings(
     concurrency: config.concurrency,
     retry: config.retry,
     poll: {
-      intervalMs: config.together.pollIntervalMs,
-      maxIntervalMs: config.together.maxPollIntervalMs,
-      jobTimeoutMs: config.together.jobTimeoutMs,
+      intervalMs: config.jobs.pollIntervalMs,
+      maxIntervalMs: config.jobs.maxPollIntervalMs,
+      jobTimeoutMs: config.jobs.jobTimeoutMs,
     },
-    downloadIdleTimeoutMs: config.together.downloadIdleTimeoutMs,
+    downloadIdleTimeoutMs: config.jobs.downloadIdleTimeoutMs,
     lockStaleMs: config.locks.staleMs,
     lockOtherHostStaleMs: config.locks.otherHostStaleMs,
   }
