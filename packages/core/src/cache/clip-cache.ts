@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js'
 import { readLockfile, type LockedClip, type Lockfile } from '../lockfile.js'
 import type { RemoteCache } from '../remote/cache.js'
 import type { ProbeFn } from '../runner/runner.js'
+import { clipEntry } from '../store/entry.js'
 import type { Store } from '../store/index.js'
 import type { Entry, NormalizedRequest } from '../types.js'
 
@@ -136,27 +137,12 @@ export class ClipCache {
       // A flipped byte is quarantined here (CACHE_CORRUPT), never recorded as the approved clip.
       const path = await store.checkedPath(pin, { trust: 'hash', spec: want.spec })
       const probed = await this.#opts.probe(path)
+      // The pin says what the object is (it was hashed against it just now); the probe says its shape.
       const entry: Entry = {
         version: 1,
-        key: want.key,
+        ...clipEntry({ ...probed, ext: pin.ext, mime: pin.mime }, { ...pin, key: want.key, spec: want.spec, request: want.request }),
         digest: pin.digest,
-        ext: pin.ext,
         size: pin.size,
-        mime: pin.mime,
-        width: probed.width,
-        height: probed.height,
-        duration: probed.duration,
-        fps: probed.fps,
-        codec: probed.codec,
-        provider: pin.provider,
-        preview: pin.preview,
-        model: pin.model,
-        jobId: pin.jobId,
-        cost: pin.cost,
-        seed: pin.seed,
-        createdAt: new Date().toISOString(),
-        spec: want.spec,
-        request: want.request,
       }
       await store.putEntry(entry)
       logger.info(`${want.spec}: restored the approved clip from vidspec.lock.json`)

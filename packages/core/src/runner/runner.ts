@@ -4,6 +4,7 @@ import type { Logger, VidspecEvent } from '../logger.js'
 import { outputExt } from '../media/geometry.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
 import type { ClipCache } from '../cache/clip-cache.js'
+import { clipEntry, type ClipShape } from '../store/entry.js'
 import type { Store } from '../store/index.js'
 import type { StoreLock } from '../store/types.js'
 import type { Entry, JournaledJob } from '../types.js'
@@ -15,15 +16,7 @@ import { createOnce, unknownJob } from './pay-once.js'
 import { sleep, throwIfAborted, withRetry, type RetryPolicy } from './retry.js'
 import { Slots } from './slots.js'
 
-export interface ProbedClip {
-  width: number
-  height: number
-  duration: number
-  fps: number
-  codec: string
-  mime: string
-  ext: string
-}
+export type ProbedClip = ClipShape
 
 export type ProbeFn = (file: string, opts?: { signal?: AbortSignal | undefined }) => Promise<ProbedClip>
 
@@ -359,25 +352,20 @@ export class Runner {
   ): Promise<Entry> {
     const probed = await this.#opts.probe(tmp, { signal: opts.signal })
     await checkWholeClip(req, tmp, probed, download, this.#opts.logger)
-    return this.#opts.store.commit(tmp, {
-      key: req.key,
-      ext: probed.ext,
-      mime: probed.mime,
-      width: probed.width,
-      height: probed.height,
-      duration: probed.duration,
-      fps: probed.fps,
-      codec: probed.codec,
-      provider: meta.provider,
-      preview: meta.preview,
-      model: req.request.model,
-      jobId: meta.jobId,
-      cost: meta.cost,
-      seed: req.request.seed,
-      createdAt: new Date().toISOString(),
-      spec: req.spec,
-      request: req.request,
-    })
+    return this.#opts.store.commit(
+      tmp,
+      clipEntry(probed, {
+        key: req.key,
+        provider: meta.provider,
+        preview: meta.preview,
+        model: req.request.model,
+        jobId: meta.jobId,
+        cost: meta.cost,
+        seed: req.request.seed,
+        spec: req.spec,
+        request: req.request,
+      }),
+    )
   }
 
   #retried(req: ProviderRequest, err: unknown, attempt: number, delayMs: number): void {
