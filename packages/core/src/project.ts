@@ -288,11 +288,16 @@ export class Vidspec {
 
   /**
    * Makes sure one spec's clip is in the store (the clip cache, then a generation) and records the
-   * build. Under `frozen` (builds pass the config's, true when CI=true; watch and dev pass none) a
-   * paid generation is FROZEN_MISS; without an API key it is PROVIDER_AUTH.
+   * build. Under `frozen` a paid generation is FROZEN_MISS; without an API key it is PROVIDER_AUTH.
+   * `production` (a site build) means frozen as the config says (true when CI=true); watch and the
+   * dev server pass neither and may pay.
    */
-  async generate(spec: LoadedSpec, opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined } = {}): Promise<RunResult> {
-    const result = await obtainClip(this.#parts, spec, opts)
+  async generate(
+    spec: LoadedSpec,
+    opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined; production?: boolean | undefined } = {},
+  ): Promise<RunResult> {
+    const frozen = opts.frozen ?? (opts.production ? this.config.frozen : false)
+    const result = await obtainClip(this.#parts, spec, { signal: opts.signal, frozen })
     await recordBuild(this.#parts, spec)
     return result
   }
@@ -307,9 +312,13 @@ export class Vidspec {
     return this.#store.getEntry(key)
   }
 
-  /** Whether a build would ship an offline preview for this spec: its stored clip's kind, or what the provider makes. */
-  wouldShipPreview(entry: Entry | undefined): boolean {
-    return entry ? entry.preview : this.provider.preview
+  /**
+   * Whether a production build must refuse to ship this clip (or, with none stored yet, the clip the
+   * provider would make): an offline preview under `previews: 'error'` (the default when CI=true).
+   */
+  refusesToShip(entry: Entry | undefined): boolean {
+    const preview = entry ? entry.preview : this.provider.preview
+    return preview && this.config.previews === 'error'
   }
 
   /** The `previews` policy of this project for the given preview specs (see previews.ts). */

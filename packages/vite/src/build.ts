@@ -44,15 +44,14 @@ export class BuildSession {
   async load(ctx: EmitContext, spec: LoadedSpec): Promise<string> {
     const project = this.#project
     let entry = await project.assetFor(spec)
-    const wouldBePreview = project.wouldShipPreview(entry)
-    if (wouldBePreview && project.config.previews === 'error') {
+    if (project.refusesToShip(entry)) {
       // Nothing is rendered for a build that is going to fail anyway; buildEnd names every such spec.
       this.refused.add(spec.id)
       return buildModuleCode({})
     }
     if (!entry) {
       try {
-        const result = await project.generate(spec, { frozen: project.config.frozen })
+        const result = await project.generate(spec, { production: true })
         entry = result.entry
         this.#reporter.done(spec.id, spec.key, result.generated)
       } catch (err) {

@@ -84,7 +84,7 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
       if (values.json) printJson(io, buildJson({ items: [], counts: { cached: 0, generated: 0, failed: 0, invalid: 0, blocked: 0 } }, project.provider.id, undefined, undefined))
       return ExitCode.ok
     }
-    if (values.out && project.provider.preview && project.config.previews === 'error') {
+    if (values.out && project.refusesToShip(undefined)) {
       // Like vite build: a build whose output would be all previews is refused before rendering any.
       const refusal = project.previewsVerdict(all.map((f) => project.specId(f)), 'vidspec build --out').error
       if (refusal) {
