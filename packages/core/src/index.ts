@@ -1,47 +1,62 @@
-export { defineVideo, defineConfig, isBrandedSpec, SPEC_BRAND } from './define.js'
-export * from './errors.js'
+// The public entry of @vidspec/core: what a project's specs and config use, and what the two
+// adapters (@vidspec/vite, @vidspec/watcher) need. Everything else is internal; the adapters reach
+// core only through these names (packages/watcher/src/boundary.test.ts), mostly through `Vidspec`.
+
+// Specs and config files.
+export { defineVideo, defineConfig } from './define.js'
 export * from './types.js'
-export type { ModelPrice, PriceTable, VidspecConfigInput } from './config/types.js'
+export type { ModelPrice, PriceTable, RemoteConfigInput, RemoteMode, VidspecConfigInput } from './config/types.js'
 export type { ResolvedConfig } from './config/resolve.js'
-export { CONFIG_FILE_NAMES, loadConfig } from './config/load.js'
-export type { Logger, VidspecEvent } from './logger.js'
-export { consoleLogger, silentLogger } from './logger.js'
+export type { ResolvedRemote } from './remote/config.js'
+
+// Errors: one type with a stable code, and the CLI's exit code for each.
+export * from './errors.js'
+
+// The project facade and what its methods take and give.
 export { Vidspec } from './project.js'
 export type { BuildItem, BuildOptions, BuildResult, BuildStatus, LoadedSpec, OpenOptions, PlanItem, PlanStatus, SharedCache } from './project.js'
 export type { RunResult } from './runner/runner.js'
 export type { ManifestItem } from './output.js'
-export { LOCKFILE_NAME, lockfilePath, readLockfile, writeLockfile } from './lockfile.js'
 export type { LockedClip, Lockfile } from './lockfile.js'
-export { checkSpend, configuredCost, estimateCost } from './guards.js'
 export type { Miss, Prices, SpendLimits } from './guards.js'
-export { formatWarningGroup, groupWarnings, warningSummary } from './warnings.js'
-export type { WarningGroup } from './warnings.js'
 export type { PreviewsVerdict } from './previews.js'
-export { describeChange, diffRequests } from './plan/diff.js'
-export { explainPlan } from './plan/explain.js'
-export type { FieldChange } from './plan/diff.js'
-export { canonicalJson } from './key/canonical.js'
-export { offlineProvider } from './providers/offline.js'
-export { togetherProvider } from './providers/together.js'
-export { createProvider, resolveProvider } from './providers/create.js'
-export type * from './providers/types.js'
-export { probeVideo, extractPoster, ffmpegPath, ffprobePath } from './media/ffmpeg.js'
-export { outputExt, outputGeometry } from './media/geometry.js'
-export { ProjectWatcher } from './watch/watcher.js'
-export type { WatchDecision, WatchDecisionKind, WatchOptions } from './watch/watcher.js'
-export { shownEndpoint } from './remote/config.js'
-export type { ResolvedRemote } from './remote/config.js'
-export type { RemoteConfigInput, RemoteMode } from './config/types.js'
-export { specShard } from './remote/shard.js'
 export type { CollectOptions, KeepSet } from './gc.js'
 export type { GcReport, Quarantined, RestoreReport, VerifyReport } from './store/index.js'
-export { RemoteError } from './remote/s3.js'
 export type { PullResult } from './remote/cache.js'
+export { RemoteError } from './remote/s3.js'
+export { CONFIG_FILE_NAMES, loadConfig } from './config/load.js'
+export { resolveProvider } from './providers/create.js'
+
+// Providers an embedder may pass to `Vidspec.open` (tests, the CLI's gc).
+export { offlineProvider } from './providers/offline.js'
+export { togetherProvider } from './providers/together.js'
+export type * from './providers/types.js'
+
+// Logging and how the adapters word what core reports.
+export type { Logger, VidspecEvent } from './logger.js'
+export { consoleLogger, silentLogger } from './logger.js'
+export { formatWarningGroup, warningSummary } from './warnings.js'
+export type { WarningGroup } from './warnings.js'
+export { describeChange } from './plan/diff.js'
+export type { FieldChange } from './plan/diff.js'
+export { explainPlan } from './plan/explain.js'
+export { shownEndpoint } from './remote/config.js'
+export { specShard } from './remote/shard.js'
+
+// What the Vite plugin derives from a spec or a clip without a project (pending stand-ins, posters).
+export { extractPoster } from './media/ffmpeg.js'
+export { outputExt, outputGeometry } from './media/geometry.js'
+
+// Watch mode.
+export { ProjectWatcher } from './watch/watcher.js'
+export type { WatchDecision, WatchDecisionKind, WatchOptions } from './watch/watcher.js'
 
 // Benchmarks and the integration tests drive these parts directly; the adapters never do (see
-// test/boundary.test.ts): they go through `Vidspec`.
-export { computeKey, KEY_VERSION, sha256Hex } from './key/key.js'
+// packages/watcher/src/boundary.test.ts): they go through `Vidspec`.
+export { canonicalJson } from './key/canonical.js'
+export { computeKey, sha256Hex } from './key/key.js'
 export { hashFiles } from './spec/load.js'
+export { ffmpegPath, probeVideo } from './media/ffmpeg.js'
 export { Store } from './store/index.js'
 export { RemoteCache } from './remote/cache.js'
 export { S3Bucket } from './remote/s3.js'
