@@ -27,7 +27,7 @@ function previewRunner(project: ProjectParts): Runner {
     runner = new Runner({
       store: project.store,
       // Previews are never shared through the bucket: free to render again.
-      cache: new ClipCache({ store: project.store, root: config.root, shared: false, probe: probeVideo, logger }),
+      cache: new ClipCache({ store: project.store, root: config.root, shared: false, pinned: false, probe: probeVideo, logger }),
       provider: OFFLINE,
       probe: probeVideo,
       ...runnerSettings(config),

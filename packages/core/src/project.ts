@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs'
 import pLimit from 'p-limit'
-import { ClipCache } from './cache/clip-cache.js'
 import { loadConfig } from './config/load.js'
 import type { ResolvedConfig } from './config/resolve.js'
 import { VidspecError, formatIssues, type SpecIssue } from './errors.js'
@@ -8,26 +7,23 @@ import { collectGarbage, type CollectOptions, type KeepSet } from './gc.js'
 import { readLockfile } from './lockfile.js'
 import { computeKey } from './key/key.js'
 import { silentLogger, type Logger } from './logger.js'
-import { probeVideo } from './media/ffmpeg.js'
 import { writeOutputs } from './output.js'
 import { ensurePreview } from './preview.js'
 import { previewsVerdict, type PreviewsVerdict } from './previews.js'
 import { createProvider, resolveProvider } from './providers/create.js'
 import type { Provider, ProviderRequest } from './providers/types.js'
-import { RemoteCache } from './remote/cache.js'
-import { Runner, type RunResult } from './runner/runner.js'
-import { runnerSettings } from './runner/settings.js'
+import type { RemoteCache } from './remote/cache.js'
+import type { Runner, RunResult } from './runner/runner.js'
 import { discoverSpecs, specId, specName } from './spec/discover.js'
 import { loadSpecFile, loadSpecFiles, type EvaluatedSpec } from './spec/load.js'
 import { SpecMemo, type MemoizedSpec } from './spec/memo.js'
 import { resolveMedia } from './spec/media.js'
 import { checkOutputNames } from './spec/outputs.js'
-import { Store, type GcReport, type RestoreReport, type VerifyReport } from './store/index.js'
-import type { JournalRecord, JournaledJob, UncertainCreate } from './types.js'
+import type { GcReport, RestoreReport, Store, VerifyReport } from './store/index.js'
+import type { Entry, JournalRecord, JournaledJob, UncertainCreate } from './types.js'
 import { formatWarningGroup, groupWarnings } from './warnings.js'
-import type { Entry } from './types.js'
 import { buildSpecs, obtainClip, recordBuild } from './project/build.js'
-import { providerRequest, type ProjectParts } from './project/parts.js'
+import { assembleParts, providerRequest, type ProjectParts } from './project/parts.js'
 import { planSpecs } from './project/plan.js'
 import type { BuildOptions, BuildResult, LoadedSpec, OpenOptions, PlanItem } from './project/types.js'
 
@@ -48,11 +44,7 @@ export class Vidspec {
   readonly logger: Logger
   /** Files the config itself was loaded from (a change means reopening). */
   readonly configDeps: string[]
-  readonly #store: Store
-  readonly #runner: Runner
-  readonly #remote: RemoteCache | undefined
-  readonly #cache: ClipCache
-  readonly #parts: ProjectParts
+  readonly #parts: ProjectParts & { remote: RemoteCache | undefined }
   readonly #warned = new Set<string>()
 
   private constructor(
@@ -64,33 +56,17 @@ export class Vidspec {
   ) {
     this.config = config
     this.configDeps = configDeps
-    const store = (this.#store = new Store(config.cacheDir))
-    // A corrupt clip found on a read becomes a miss; this says why, and that its job is journaled again.
-    store.onCorrupt = (err) => logger.warn(err.message)
     this.provider = provider
     this.logger = logger
-    this.#remote = config.remote
-      ? new RemoteCache({
-          remote: config.remote,
-          store,
-          logger,
-          jobTimeoutMs: config.jobs.jobTimeoutMs,
-          poll: { intervalMs: config.jobs.pollIntervalMs, maxIntervalMs: config.jobs.maxPollIntervalMs },
-          retry: { retries: Math.min(config.retry.retries, 4), minDelayMs: config.retry.minDelayMs, maxDelayMs: Math.min(config.retry.maxDelayMs, 5000) },
-        })
-      : undefined
-    // Previews are never written back, so an offline project neither reads the bucket nor warns about it.
-    this.#cache = new ClipCache({ store, root: config.root, remote: this.#remote, shared: provider.kind === 'remote', probe: probeVideo, logger })
-    this.#runner = new Runner({
-      store,
-      cache: this.#cache,
-      provider,
-      probe: probeVideo,
-      ...runnerSettings(config),
-      logger,
-      retryUncertain: runnerOptions.retryUncertain ?? false,
-    })
-    this.#parts = { config, store, cache: this.#cache, provider, runner: this.#runner, logger }
+    this.#parts = assembleParts(config, provider, logger, runnerOptions.retryUncertain ?? false)
+  }
+
+  get #store(): Store {
+    return this.#parts.store
+  }
+
+  get #runner(): Runner {
+    return this.#parts.runner
   }
 
   static async open(opts: OpenOptions): Promise<Vidspec> {
@@ -402,7 +378,7 @@ export class Vidspec {
 
   /** The shared bucket for push and pull, or none when no remote is configured or it is off. */
   get sharedCache(): SharedCache | undefined {
-    return this.#remote
+    return this.#parts.remote
   }
 
   #providerIssues(spec: LoadedSpec): SpecIssue[] {

@@ -163,12 +163,16 @@ describe('ClipCache', () => {
     expect(downloads).toEqual([])
   })
 
-  it('does not read the bucket for a project whose clips are never shared (previews)', async () => {
+  it('does not read the bucket or the lockfile for clips that are never shared or pinned (previews)', async () => {
     const store = await tempStore()
     const fake = fakeBucket()
     share(fake.objects, KEY_A, 'remote clip')
     const remote = new RemoteCache({ remote: REMOTE, store, logger: silentLogger, jobTimeoutMs: 1000, poll: { intervalMs: 10, maxIntervalMs: 10 }, bucket: fake.bucket })
-    const cache = new ClipCache({ store, root: join(store.dir, '..'), remote, shared: false, probe: async () => PROBED, logger: silentLogger })
+    const root = join(store.dir, '..')
+    const cache = new ClipCache({ store, root, remote, shared: false, pinned: false, probe: async () => PROBED, logger: silentLogger })
+    // A lockfile in a merge conflict does not stop a preview: previews are never pinned, so it is not read.
+    await writeFile(join(root, 'vidspec.lock.json'), '<<<<<<< HEAD\n')
+    expect(await cache.probe(want(KEY_A))).toBeUndefined()
     expect(await cache.probe(want(KEY_A), { lockfile: noLock })).toBeUndefined()
     expect(await cache.obtain(want(KEY_A), { lockfile: noLock })).toBeUndefined()
     expect(cache.claims).toBeUndefined()

@@ -35,6 +35,11 @@ export interface ClipCacheOptions {
    * on the offline provider has nothing to find there and must not ask a remote that may be down.
    */
   shared: boolean
+  /**
+   * Whether this cache's keys can be pinned in vidspec.lock.json. Previews never are, so their cache
+   * does not read it (and a lockfile in a merge conflict does not stop a preview). @default true
+   */
+  pinned?: boolean | undefined
   probe: ProbeFn
   logger: Logger
 }
@@ -113,6 +118,7 @@ export class ClipCache {
   }
 
   async #pin(key: string, opts: ClipLookup): Promise<LockedClip | undefined> {
+    if (this.#opts.pinned === false) return undefined
     const lock = opts.lockfile ?? (await readLockfile(this.#opts.root))
     for (const clip of Object.values(lock.specs)) if (clip.key === key) return clip
     return undefined

@@ -1,9 +1,12 @@
-import type { ClipCache } from '../cache/clip-cache.js'
+import { ClipCache } from '../cache/clip-cache.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 import type { Logger } from '../logger.js'
+import { probeVideo } from '../media/ffmpeg.js'
 import type { Provider, ProviderRequest } from '../providers/types.js'
-import type { Runner } from '../runner/runner.js'
-import type { Store } from '../store/index.js'
+import { RemoteCache } from '../remote/cache.js'
+import { Runner } from '../runner/runner.js'
+import { runnerSettings } from '../runner/settings.js'
+import { Store } from '../store/index.js'
 import type { LoadedSpec } from './types.js'
 
 /**
@@ -27,4 +30,30 @@ export function providerRequest(spec: LoadedSpec): ProviderRequest {
 /** What the clip cache needs to look a spec's key up. */
 export function clipWant(spec: LoadedSpec): { key: string; spec: string; request: LoadedSpec['request'] } {
   return { key: spec.key, spec: spec.id, request: spec.request }
+}
+
+/** Builds a project's parts from its resolved config: one store, one bucket, one clip cache over both, one runner. */
+export function assembleParts(
+  config: ResolvedConfig,
+  provider: Provider,
+  logger: Logger,
+  retryUncertain: boolean,
+): ProjectParts & { remote: RemoteCache | undefined } {
+  const store = new Store(config.cacheDir)
+  // A corrupt clip found on a read becomes a miss; this says why, and that its job is journaled again.
+  store.onCorrupt = (err) => logger.warn(err.message)
+  const remote = config.remote
+    ? new RemoteCache({
+        remote: config.remote,
+        store,
+        logger,
+        jobTimeoutMs: config.jobs.jobTimeoutMs,
+        poll: { intervalMs: config.jobs.pollIntervalMs, maxIntervalMs: config.jobs.maxPollIntervalMs },
+        retry: { retries: Math.min(config.retry.retries, 4), minDelayMs: config.retry.minDelayMs, maxDelayMs: Math.min(config.retry.maxDelayMs, 5000) },
+      })
+    : undefined
+  // Previews are never written back, so an offline project neither reads the bucket nor warns about it.
+  const cache = new ClipCache({ store, root: config.root, remote, shared: provider.kind === 'remote', probe: probeVideo, logger })
+  const runner = new Runner({ store, cache, provider, probe: probeVideo, ...runnerSettings(config), logger, retryUncertain })
+  return { config, store, cache, provider, runner, logger, remote }
 }
