@@ -13,6 +13,7 @@ import { previewsVerdict, type PreviewsVerdict } from './previews.js'
 import { createProvider, resolveProvider } from './providers/create.js'
 import type { Provider, ProviderRequest } from './providers/types.js'
 import type { RemoteCache } from './remote/cache.js'
+import { pullClips, pushClips, type PullReport, type PushReport } from './remote/sync.js'
 import type { Runner, RunResult } from './runner/runner.js'
 import { discoverSpecs, specId, specName } from './spec/discover.js'
 import { loadSpecFile, loadSpecFiles, type EvaluatedSpec } from './spec/load.js'
@@ -29,8 +30,8 @@ import type { BuildOptions, BuildResult, LoadedSpec, OpenOptions, PlanItem } fro
 
 export type { BuildItem, BuildOptions, BuildResult, BuildStatus, LoadedSpec, OpenOptions, PlanItem, PlanStatus } from './project/types.js'
 
-/** The shared bucket as `vidspec push` and `pull` use it: copying clips, not deciding availability. */
-export type SharedCache = Pick<RemoteCache, 'mode' | 'where' | 'has' | 'keys' | 'pull' | 'upload' | 'close'>
+/** The shared bucket as `vidspec push` and `pull` name it: where it is and whether it may be written. */
+export type SharedCache = Pick<RemoteCache, 'mode' | 'where'>
 
 /**
  * One project, as the CLI and the Vite plugin see it: intent-level methods over its config, store,
@@ -376,9 +377,25 @@ export class Vidspec {
     return this.#runner.cancelQueued(key)
   }
 
-  /** The shared bucket for push and pull, or none when no remote is configured or it is off. */
+  /** The shared bucket, or none when no remote is configured or it is off. */
   get sharedCache(): SharedCache | undefined {
     return this.#parts.remote
+  }
+
+  /** Uploads the local paid clips the bucket lacks (each re-hashed first); see remote/sync.ts. */
+  push(opts: { dryRun?: boolean; signal?: AbortSignal | undefined } = {}): Promise<PushReport> {
+    return pushClips(this.#store, this.#bucket(), opts)
+  }
+
+  /** Fetches, verified, the clips of the current specs (or, `all`, every remote key) that the store lacks. */
+  pull(opts: { all?: boolean; dryRun?: boolean; signal?: AbortSignal | undefined } = {}): Promise<PullReport> {
+    return pullClips(this.#store, this.#bucket(), () => this.loadAll(), opts)
+  }
+
+  #bucket(): RemoteCache {
+    const { remote } = this.#parts
+    if (remote) return remote
+    throw new VidspecError('CONFIG_INVALID', 'no remote cache is in use: configure remote: { s3: { bucket } } in vidspec.config.ts')
   }
 
   #providerIssues(spec: LoadedSpec): SpecIssue[] {

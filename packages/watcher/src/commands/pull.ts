@@ -1,9 +1,9 @@
-import { ExitCode, type SharedCache, type Vidspec } from '@vidspec/core'
+import { ExitCode, type PullOutcome } from '@vidspec/core'
 import { commonOptions, parse } from '../args.js'
 import { printJson, type Io } from '../output.js'
 import { openProject } from '../project.js'
 import { Reporter } from '../reporter.js'
-import { eachLimited, requireRemote } from './push.js'
+import { requireRemote } from './push.js'
 
 export const pullHelp = `Usage: vidspec pull [options]
 
@@ -21,19 +21,6 @@ Options:
 
 Exit codes: 0 ok, 1 a remote clip was rejected or the remote could not be reached, 2 no remote configured.`
 
-type Outcome = 'fetched' | 'absent' | 'rejected'
-
-interface Wanted {
-  key: string
-  /** The spec's id, or for --all the key itself until its entry says which spec made it. */
-  spec: string
-}
-
-interface Pulled extends Wanted {
-  outcome: Outcome
-  reason?: string
-}
-
 export async function pull(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
   const { values } = parse('pull', argv, { ...commonOptions, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' } })
   if (values.help) {
@@ -45,31 +32,8 @@ export async function pull(argv: string[], io: Io, signal: AbortSignal): Promise
   const dryRun = Boolean(values['dry-run'])
   // pull fills the cache: like build, it may create the store (a dry run does not).
   if (!dryRun) await project.ensureStore()
-  const results: Pulled[] = []
-  let cached = 0
-  let invalid = 0
-  try {
-    const wanted = values.all ? await everyRemoteKey(project, remote) : await currentSpecs(project)
-    cached = wanted.cached
-    invalid = wanted.invalid
-    await eachLimited(wanted.missing, 4, async ({ key, spec }) => {
-      if (dryRun) {
-        results.push({ spec, key, outcome: (await remote.has(key, signal)) ? 'fetched' : 'absent' })
-        return
-      }
-      const got = await remote.pull(key, spec, signal)
-      results.push({
-        spec: got.status === 'fetched' && values.all ? got.entry.spec : spec,
-        key,
-        outcome: got.status,
-        ...(got.status === 'rejected' ? { reason: got.reason } : {}),
-      })
-    })
-  } finally {
-    remote.close()
-  }
-  results.sort((a, b) => a.spec.localeCompare(b.spec) || a.key.localeCompare(b.key))
-  const of = (o: Outcome) => results.filter((r) => r.outcome === o)
+  const { results, cached, invalid } = await project.pull({ all: Boolean(values.all), dryRun, signal })
+  const of = (o: PullOutcome) => results.filter((r) => r.outcome === o)
   if (values.json) {
     printJson(io, {
       remote: remote.where,
@@ -89,27 +53,4 @@ export async function pull(argv: string[], io: Io, signal: AbortSignal): Promise
     )
   }
   return of('rejected').length > 0 ? ExitCode.generationFailed : ExitCode.ok
-}
-
-/** The current specs' keys that the local cache lacks (invalid specs are counted, not fatal). */
-async function currentSpecs(project: Vidspec): Promise<{ missing: Wanted[]; cached: number; invalid: number }> {
-  const loaded = await project.loadAll()
-  const missing = new Map<string, Wanted>()
-  let cached = 0
-  for (const { spec } of loaded) {
-    if (!spec || missing.has(spec.key)) continue
-    if (await project.assetFor(spec)) cached++
-    else missing.set(spec.key, { key: spec.key, spec: spec.id })
-  }
-  return { missing: [...missing.values()], cached, invalid: loaded.filter((l) => !l.spec).length }
-}
-
-async function everyRemoteKey(project: Vidspec, remote: SharedCache): Promise<{ missing: Wanted[]; cached: number; invalid: number }> {
-  const missing: Wanted[] = []
-  let cached = 0
-  for (const key of await remote.keys()) {
-    if (await project.storedClip(key)) cached++
-    else missing.push({ key, spec: key.slice(0, 12) })
-  }
-  return { missing, cached, invalid: 0 }
 }

@@ -1,4 +1,4 @@
-import { ExitCode, RemoteError, VidspecError, type Entry, type SharedCache, type Vidspec } from '@vidspec/core'
+import { ExitCode, VidspecError, type SharedCache, type Vidspec } from '@vidspec/core'
 import { commonOptions, parse } from '../args.js'
 import { printJson, type Io } from '../output.js'
 import { openProject } from '../project.js'
@@ -34,31 +34,7 @@ export async function push(argv: string[], io: Io, signal?: AbortSignal): Promis
     )
   }
   const dryRun = Boolean(values['dry-run'])
-  const entries = (await project.clips()).filter((e) => !e.preview)
-  const pushed: Entry[] = []
-  const failed: Array<{ key: string; error: string }> = []
-  let present = 0
-  await eachLimited(entries, 4, async (entry) => {
-    if (await remote.has(entry.key, signal)) {
-      present++
-      return
-    }
-    if (!dryRun) {
-      try {
-        // Another machine's clip won the key meanwhile: it stays, and ours leaves nothing behind.
-        if ((await remote.upload(entry, { verify: true, ...(signal ? { signal } : {}) })) === 'kept') {
-          present++
-          return
-        }
-      } catch (err) {
-        // The remote being unreachable ends the command; one bad local clip does not.
-        if (err instanceof RemoteError) throw err
-        failed.push({ key: entry.key, error: err instanceof Error ? err.message : String(err) })
-        return
-      }
-    }
-    pushed.push(entry)
-  }).finally(() => remote.close())
+  const { pushed, present, failed } = await project.push({ dryRun, ...(signal ? { signal } : {}) })
   if (values.json) {
     printJson(io, {
       remote: remote.where,
@@ -75,18 +51,6 @@ export async function push(argv: string[], io: Io, signal?: AbortSignal): Promis
     )
   }
   return failed.length > 0 ? ExitCode.generationFailed : ExitCode.ok
-}
-
-/** Runs `fn` over `items`, at most `n` at a time; the first error stops it. */
-export async function eachLimited<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T
-      await fn(item)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker))
 }
 
 export function requireRemote(project: Vidspec, command: string): SharedCache {
