@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path'
-import { Vidspec, VidspecError, type LoadedSpec } from '@vidspec/core'
+import { SPEC_EXTENSIONS, SPEC_FILE_RE, Vidspec, VidspecError, type LoadedSpec } from '@vidspec/core'
 import type { Plugin, ResolvedConfig, Rolldown, ViteDevServer } from 'vite'
 import { BuildSession } from './build.js'
 import { DevSession } from './dev.js'
@@ -9,9 +9,8 @@ import { Posters } from './posters.js'
 import { Reporter } from './reporter.js'
 import { untestedViteWarning, viteMajor } from './vite-version.js'
 
-/** What a page imports: `./hero.video` or `./hero.video.ts`. */
-const SPEC_IMPORT_RE = /\.video(?:\.ts)?$/
-const SPEC_FILE_RE = /\.video\.ts$/
+/** What a page imports: `./hero.video` (a `.ts` spec) or the spec file itself, `./hero.video.ts`. */
+const SPEC_IMPORT_RE = new RegExp(`\\.video(?:\\.(?:${SPEC_EXTENSIONS.join('|')}))?$`)
 const HMR_RUNTIME_RE = /^virtual:vidspec\/hmr$/
 const RESOLVED_HMR_RUNTIME_RE = /^\0vidspec:hmr$/
 /** Resolved during Vite's dependency scan: external, so the scan never crawls a spec into core. */
@@ -137,7 +136,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
         // Vite 6 before 6.3 ignores `filter`: the handler must not trust it.
         if (!SPEC_IMPORT_RE.test(source)) return null
         if (source.startsWith('\0')) return null
-        const target = source.endsWith('.ts') ? source : `${source}.ts`
+        const target = SPEC_FILE_RE.test(source) ? source : `${source}.ts`
         const resolved = await this.resolve(target, importer, { ...opts, skipSelf: true })
         if (!resolved || resolved.external) return null
         const file = cleanUrl(resolved.id)

@@ -30,15 +30,6 @@ export interface WantedSpec {
 }
 
 /**
- * Every file a loaded spec was made from: the modules its evaluation read (itself included) and its
- * local media. An edit of any of them may re-key it.
- */
-export function specInputs(spec: Pick<LoadedSpec, 'deps' | 'media'>): string[] {
-  const media = [...spec.media.values()].flatMap((m) => (m.kind === 'file' && m.path ? [m.path] : []))
-  return [...new Set([...spec.deps, ...media])]
-}
-
-/**
  * Whether a spec's files still hold what its key was computed from. Shared by every process on the
  * project through the files themselves: `vidspec watch` and a dev server never pay for a key that an
  * edit has already moved past, whichever of them saw the edit first.
@@ -189,7 +180,7 @@ export class SpecTracker {
       return
     }
     const { spec } = loaded
-    const inputs = specInputs(spec)
+    const { inputs } = spec
     this.#specs.set(file, { key: spec.key, inputs })
     this.#index(file, before?.inputs ?? [], inputs)
     if (first === 'added') this.#decide({ kind: 'added', spec: id, key: spec.key }, since)

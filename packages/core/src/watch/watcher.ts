@@ -1,7 +1,7 @@
 import { resolve, sep } from 'node:path'
 import type { FSWatcher } from 'chokidar'
 import type { LoadedSpec, Vidspec } from '../project.js'
-import { SpecTracker, type WatchDecision, type WatchDecisionKind } from './tracker.js'
+import { SpecTracker, type WatchDecision } from './tracker.js'
 
 export type { WatchDecision, WatchDecisionKind } from './tracker.js'
 
