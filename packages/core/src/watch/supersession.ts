@@ -149,8 +149,9 @@ export class Supersession<S, R> {
         if (this.#opts.stillWanted && !(await this.#opts.stillWanted(key))) {
           // Not this key's to pay for: the files have moved on, and their next decision will say so.
           this.#drop(key, job)
-          signal.throwIfAborted()
         }
+        // Dropped while settling or being checked: never reaches the runner.
+        signal.throwIfAborted()
         return this.#opts.run(key, spec, signal)
       })
       .then(
