@@ -7,8 +7,8 @@ import type { SpecIssue } from '../errors.js'
 import { offlineProvider } from '../providers/offline.js'
 import { Store } from '../store/index.js'
 import { SpecLoader, type LoadedSpec } from './loader.js'
+import { writeTwoSpecs } from './test-helpers.js'
 
-const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 let root: string
 
 const spec = (prompt: string, extra = '') =>
@@ -29,10 +29,7 @@ function loader(opts: { issues?: (spec: LoadedSpec) => SpecIssue[]; warnings?: s
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'vidspec-loader-'))
   await new Store(join(root, '.vidspec')).init()
-  await writeFile(join(root, 'shared.ts'), `export const look = 'teal'\n`)
-  await writeFile(join(root, 'frame.png'), Buffer.concat([PNG, Buffer.from('frame bytes')]))
-  await writeFile(join(root, 'a.video.ts'), spec('alpha'))
-  await writeFile(join(root, 'b.video.ts'), spec('beta', ", media: { frame_images: [{ input_image: './frame.png', frame: 'first' }] }"))
+  await writeTwoSpecs(root, spec)
 })
 
 afterEach(async () => {
