@@ -1,11 +1,13 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { readdir, readFile, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Store } from '@vidspec/core'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { setEnv } from '../helpers/env.js'
 import type { TempProject } from '../helpers/project.js'
-import { FAST, spawnCli, togetherProject, togetherSpec, type CliChild } from '../helpers/together.js'
+import { FAST, journals, spawnCli, togetherProject, togetherSpec, type CliChild } from '../helpers/together.js'
 import { fetchAsset, startDev, type DevServer } from '../helpers/vite.js'
-import { until } from '../helpers/wait.js'
+import { until, waitFor } from '../helpers/wait.js'
 
 // The dev server runs in this process, so the provider reads its key and URL from this environment.
 const KEY = 'tg-dev-0123456789abcdef'
@@ -26,6 +28,7 @@ afterEach(async () => {
   await project?.dispose()
   dev = watcher = project = undefined
   fake.reset()
+  fake.options.jobDurationMs = 1_200
 })
 afterAll(async () => {
   restoreEnv()
@@ -77,4 +80,141 @@ it('vite dev and vidspec watch on one project share the store and start each job
   )
   expect(fake.creates).toBe(3)
   expect([...fake.createsByPrompt.values()]).toEqual([1, 1, 1])
+})
+
+// Issue 19's dev-server rows: creates counted per prompt and per canonical body, what the page
+// imports read from the spec module.
+const creates = (prompt: string) => fake.createsByPrompt.get(prompt) ?? 0
+const paidOnce = () => [...fake.createsByBody.values()].every((n) => n === 1)
+const asset = (name: string) => fetchAsset(`${dev!.url}/${name}.video.ts`)
+const landed = (name: string) =>
+  until(`${name} landed`, async () => {
+    const a = await asset(name)
+    return !a.pending && a
+  })
+
+async function entries(p: TempProject): Promise<Array<{ key: string; provider: string; preview: boolean; request: { prompt?: string } }>> {
+  const dir = p.path('.vidspec', 'entries')
+  const names = await readdir(dir).catch(() => [] as string[])
+  return Promise.all(names.filter((n) => n.endsWith('.json')).map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8'))))
+}
+
+async function withSpecs(names: string[], config: object = FAST): Promise<TempProject> {
+  const p = await togetherProject(0, config)
+  for (const name of names) await p.write(`${name}.video.ts`, togetherSpec(name))
+  return p
+}
+
+describe('vite dev: specs deleted or renamed', () => {
+  it('a spec deleted while its job is queued stops wanting it at once: 0 creates', async () => {
+    project = await withSpecs(['busy', 'doomed', 'after'], { ...FAST, concurrency: 1 })
+    dev = await startDev(project.root, { settleMs: 0 })
+    await asset('busy')
+    await until('busy generating', () => creates('busy') === 1)
+    expect((await asset('doomed')).pending).toBe(true)
+    await rm(project.path('doomed.video.ts'))
+    await waitFor('doomed dropped', () => /doomed\.video\.ts: dropped the queued job/.test(dev!.logger.text()))
+    // Queued after doomed: once it has landed, doomed's turn has come and gone.
+    await asset('after')
+    await landed('after')
+    await landed('busy')
+    expect(creates('doomed')).toBe(0)
+    expect(fake.creates).toBe(2)
+  })
+
+  it('a spec deleted while its paid job runs: the job is finished, stored and recorded without an error', async () => {
+    project = await withSpecs(['gone'])
+    dev = await startDev(project.root, { settleMs: 0 })
+    const pending = await asset('gone')
+    await until('gone journaled', async () => (await journals(project!.path('.vidspec'))).length === 1)
+    await rm(project.path('gone.video.ts'))
+    await until('stored', async () => (await entries(project!)).some((e) => e.key === pending.key && e.provider === 'together'))
+    await until('journal settled', async () => (await journals(project!.path('.vidspec'))).length === 0)
+    expect(dev.logger.text()).not.toMatch(/failed|ENOENT/)
+    expect(creates('gone')).toBe(1)
+  })
+
+  it('a spec renamed while its paid job runs keeps its key and the page shows the clip', async () => {
+    project = await withSpecs(['old'])
+    dev = await startDev(project.root, { settleMs: 0 })
+    const pending = await asset('old')
+    await until('old journaled', async () => (await journals(project!.path('.vidspec'))).length === 1)
+    await rename(project.path('old.video.ts'), project.path('new.video.ts'))
+    // The page now imports the new name: the same request, the same key, the paid job's clip.
+    const renamed = await asset('new')
+    expect(renamed.key).toBe(pending.key)
+    const clip = await landed('new')
+    expect(clip).toMatchObject({ key: pending.key, preview: false })
+    expect((await fetch(`${dev.url}${clip.src}`)).status).toBe(200)
+    expect(dev.logger.text()).not.toMatch(/failed|ENOENT/)
+    expect(creates('old')).toBe(1)
+  })
+})
+
+describe('vite dev: the config edited', () => {
+  it('reloads in place; switching provider mid-job finishes and stores the paid job, then shows previews', async () => {
+    project = await withSpecs(['alpha', 'beta'])
+    dev = await startDev(project.root, { settleMs: 0 })
+    const server = dev.server
+    await landed('beta')
+    fake.options.jobDurationMs = 3_000
+    await project.write('alpha.video.ts', togetherSpec('alpha 2'))
+    const alpha = await asset('alpha')
+    expect(alpha.pending).toBe(true)
+    await until('alpha journaled', async () => (await journals(project!.path('.vidspec'))).some((j) => j.key === alpha.key))
+    await project.write('vidspec.config.ts', `export default ${JSON.stringify({ ...FAST, provider: 'offline' })}\n`)
+    await waitFor('reloaded in place', () => /config reloaded \(provider offline\)/.test(dev!.logger.text()))
+    // The paid job is downloaded and stored under its key by the provider its journal names.
+    await until('paid job stored', async () => (await entries(project!)).some((e) => e.key === alpha.key && e.provider === 'together'))
+    await until('journal settled', async () => (await journals(project!.path('.vidspec'))).length === 0)
+    // The page now shows the offline provider's clips, made without a restart.
+    const after = await landed('alpha')
+    expect(after.key).not.toBe(alpha.key)
+    expect(after.preview).toBe(true)
+    expect(dev.server).toBe(server)
+    expect(dev.logger.text()).not.toMatch(/server restarted|failed/)
+    expect(creates('alpha 2')).toBe(1)
+    expect(paidOnce()).toBe(true)
+  })
+})
+
+describe('vite dev: spend only on what settles', () => {
+  it('rapid edits keep no in-between offline preview beyond the current key', async () => {
+    project = await withSpecs(['hero'])
+    dev = await startDev(project.root, {})
+    let previous = (await asset('hero')).key
+    for (let i = 1; i <= 6; i++) {
+      await project.write('hero.video.ts', togetherSpec(`hero ${i}`))
+      const a = await until(`edit ${i} keyed`, async () => {
+        const now = await asset('hero')
+        return now.key !== previous && now
+      })
+      previous = a.key
+      // The page asks for the pending stand-in: its offline preview is rendered.
+      await fetch(`${dev.url}${a.src}`)
+    }
+    await landed('hero')
+    await until('in-between previews evicted', async () => (await entries(project!)).filter((e) => e.preview).length <= 1, 30_000)
+    expect(creates('hero 6')).toBe(1)
+    expect(paidOnce()).toBe(true)
+  })
+
+  it('vidspec watch and the dev server on one project never both pay for a key the files moved past', async () => {
+    project = await withSpecs(['shared'])
+    fake.options.jobDurationMs = 300
+    watcher = spawnCli(['watch', '--debounce', '20'], { cwd: project.root, env: { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: fake.baseURL } })
+    dev = await startDev(project.root, { settleMs: 0 })
+    await landed('shared')
+    const before = fake.creates
+    for (let i = 1; i <= 8; i++) {
+      await project.write('shared.video.ts', togetherSpec(`shared ${i}`))
+      await asset('shared')
+    }
+    await until('last edit stored', async () => (await entries(project!)).some((e) => e.request.prompt === 'shared 8' && !e.preview), 30_000)
+    await until('watch settled on it', () => /^(done|cached|unchanged)\s+shared\.video\.ts/m.test(watcher!.output().stderr))
+    // Each key at most once across both processes, and the last one exactly once.
+    expect(paidOnce()).toBe(true)
+    expect(creates('shared 8')).toBe(1)
+    expect(fake.creates - before).toBeLessThanOrEqual(8)
+  })
 })

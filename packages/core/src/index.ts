@@ -46,9 +46,15 @@ export { specShard } from './remote/shard.js'
 // What the Vite plugin derives from a spec or a clip without a project (pending stand-ins, posters).
 export { extractPoster } from './media/ffmpeg.js'
 export { outputExt, outputGeometry } from './media/geometry.js'
+export { previewKey } from './preview.js'
 
 // Watch mode.
 export { ProjectWatcher } from './watch/watcher.js'
+// What the dev server's jobs run on (watch mode uses ProjectWatcher, over the same SpecTracker).
+export { specJobs } from './watch/tracker.js'
+export type { WantedSpec } from './watch/tracker.js'
+// One definition of a spec file, for the Vite plugin's import filter.
+export { SPEC_EXTENSIONS, SPEC_FILE_RE } from './spec/discover.js'
 export type { WatchDecision, WatchDecisionKind, WatchOptions } from './watch/watcher.js'
 
 // Benchmarks and the integration tests drive these parts directly; the adapters never do (see

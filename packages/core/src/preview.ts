@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import { computeKey } from './key/key.js'
 import { probeVideo } from './media/ffmpeg.js'
 import { providerRequest, type ProjectParts } from './project/parts.js'
@@ -7,6 +8,7 @@ import type { ProviderRequest } from './providers/types.js'
 import { ClipCache } from './cache/clip-cache.js'
 import { Runner } from './runner/runner.js'
 import { runnerSettings } from './runner/settings.js'
+import type { Store } from './store/index.js'
 import type { Entry } from './types.js'
 
 const OFFLINE = offlineProvider()
@@ -63,4 +65,25 @@ export async function ensurePreview(
   if (hit) return hit
   const req: ProviderRequest = { key, request: spec.request, media: spec.media, spec: spec.id }
   return (await previewRunner(project).run(req, opts)).entry
+}
+
+/**
+ * Removes the offline preview stored under `key` once nothing shows it any more (a spec edited past
+ * it), so a burst of edits in dev leaves one preview, not one per in-between key. Only previews:
+ * never a paid clip. A preview being rendered right now (its lock held) is left; its renderer asks
+ * again when it ends. True when it was removed.
+ */
+export async function evictPreview(store: Store, key: string): Promise<boolean> {
+  const lock = await store.tryLock(key)
+  if (!lock) return false
+  try {
+    const entry = await store.getEntry(key)
+    if (!entry?.preview) return false
+    await store.removeEntry(key)
+    // Objects are shared by content: the bytes go only with the last entry that names them.
+    if (!(await store.listEntries()).some((e) => e.digest === entry.digest)) await rm(store.objectPath(entry.digest, entry.ext), { force: true })
+    return true
+  } finally {
+    await lock.release()
+  }
 }

@@ -1,28 +1,22 @@
 import { existsSync } from 'node:fs'
-import pLimit from 'p-limit'
 import { loadConfig } from './config/load.js'
 import type { ResolvedConfig } from './config/resolve.js'
-import { VidspecError, formatIssues, type SpecIssue } from './errors.js'
+import { VidspecError, type SpecIssue } from './errors.js'
 import { collectGarbage, type CollectOptions, type KeepSet } from './gc.js'
 import { readLockfile } from './lockfile.js'
-import { computeKey } from './key/key.js'
 import { silentLogger, type Logger } from './logger.js'
 import { writeOutputs } from './output.js'
-import { ensurePreview } from './preview.js'
+import { ensurePreview, evictPreview } from './preview.js'
 import { previewsVerdict, type PreviewsVerdict } from './previews.js'
 import { createProvider, resolveProvider } from './providers/create.js'
 import type { Provider, ProviderRequest } from './providers/types.js'
 import type { RemoteCache } from './remote/cache.js'
 import { pullClips, pushClips, type PullReport, type PushReport } from './remote/sync.js'
 import type { Runner, RunResult } from './runner/runner.js'
-import { discoverSpecs, specId, specName } from './spec/discover.js'
-import { loadSpecFile, loadSpecFiles, type EvaluatedSpec } from './spec/load.js'
-import { SpecMemo, type MemoizedSpec } from './spec/memo.js'
-import { resolveMedia } from './spec/media.js'
-import { checkOutputNames } from './spec/outputs.js'
+import { specId } from './spec/discover.js'
+import { SpecLoader, type LoadResult } from './spec/loader.js'
 import type { GcReport, RestoreReport, Store, VerifyReport } from './store/index.js'
 import type { Entry, JournalRecord, JournaledJob, UncertainCreate } from './types.js'
-import { formatWarningGroup, groupWarnings } from './warnings.js'
 import { buildSpecs, obtainClip, recordBuild } from './project/build.js'
 import { assembleParts, providerRequest, type ProjectParts } from './project/parts.js'
 import { planSpecs } from './project/plan.js'
@@ -46,7 +40,6 @@ export class Vidspec {
   /** Files the config itself was loaded from (a change means reopening). */
   readonly configDeps: string[]
   readonly #parts: ProjectParts & { remote: RemoteCache | undefined }
-  readonly #warned = new Set<string>()
 
   private constructor(
     config: ResolvedConfig,
@@ -98,8 +91,20 @@ export class Vidspec {
     return this.#store.init()
   }
 
+  #specLoader: SpecLoader | undefined
+  /** Finding, evaluating, validating and keying specs, the memo and warnings: see spec/loader.ts. */
+  get #loader(): SpecLoader {
+    return (this.#specLoader ??= new SpecLoader({
+      config: this.config,
+      provider: this.provider,
+      logger: this.logger,
+      providerIssues: (spec) => this.#providerIssues(spec),
+      storeExists: () => this.storeExists,
+    }))
+  }
+
   discover(): Promise<string[]> {
-    return discoverSpecs(this.config)
+    return this.#loader.discover()
   }
 
   specId(file: string): string {
@@ -110,142 +115,23 @@ export class Vidspec {
    * Loads, validates and keys one spec (evaluated in isolation, see spec/evaluate/). Throws
    * SPEC_LOAD_FAILED / SPEC_INVALID naming the file, or ABORTED when `signal` stops the evaluation.
    */
-  async load(file: string, opts: { signal?: AbortSignal | undefined } = {}): Promise<LoadedSpec> {
-    return this.#finish(file, await loadSpecFile(file, this.#evaluateOptions(opts.signal)))
+  load(file: string, opts: { signal?: AbortSignal | undefined } = {}): Promise<LoadedSpec> {
+    return this.#loader.load(file, opts)
   }
 
-  #evaluateOptions(signal: AbortSignal | undefined) {
-    return { timeoutMs: this.config.specTimeoutMs, signal }
-  }
-
-  /** Validates, resolves the media of and keys an evaluated spec. */
-  async #finish(file: string, evaluated: EvaluatedSpec): Promise<LoadedSpec> {
-    const id = specId(this.config.root, file)
-    const { raw, deps, inputs } = evaluated
-    // The schema (zod) loads with the first spec that must be evaluated, not with every command.
-    const { validateSpec } = await import('./spec/validate.js')
-    const { request, warnings } = validateSpec(raw, id)
-    const { media, issues } = await resolveMedia(request, file, { root: this.config.root, allow: this.config.media.allow })
-    const spec: LoadedSpec = {
-      file,
-      id,
-      name: specName(this.config.root, file),
-      deps,
-      depHashes: Object.fromEntries(deps.map((d) => [d, inputs[d] ?? ''])),
-      request,
-      media,
-      key: '',
-      provider: this.provider.id,
-      warnings,
-    }
-    // A field the media resolver already refused is not the provider's to judge again.
-    const refused = new Set(issues.map((i) => i.path))
-    issues.push(...this.#providerIssues(spec).filter((i) => !refused.has(i.path)))
-    if (issues.length > 0) {
-      throw new VidspecError('SPEC_INVALID', formatIssues(id, issues), { file: id, issues })
-    }
-    spec.key = computeKey({ provider: this.provider.id, request, media })
-    return spec
-  }
-
-  /**
-   * Says the warnings of the loaded specs, each distinct one once with the specs it concerns, and
-   * each (spec, warning) once per process: watch mode and the dev server reload specs on every edit.
-   */
+  /** Says each distinct spec warning once per process, grouped with the specs it concerns. */
   reportWarnings(specs: Iterable<Pick<LoadedSpec, 'id' | 'warnings'>>): void {
-    const fresh: Array<{ spec: string; warning: string }> = []
-    for (const spec of specs) {
-      for (const warning of spec.warnings) {
-        const said = `${spec.id}\0${warning}`
-        if (this.#warned.has(said)) continue
-        this.#warned.add(said)
-        fresh.push({ spec: spec.id, warning })
-      }
-    }
-    const groups = groupWarnings(fresh)
-    if (groups.length === 0) return
-    if (this.logger.specWarnings) this.logger.specWarnings(groups)
-    else for (const group of groups) this.logger.warn(formatWarningGroup(group))
+    this.#loader.reportWarnings(specs)
   }
 
-  /**
-   * Loads every spec (or the given files); a broken spec is reported, never fatal to the others.
-   * Specs whose files all hash as they did last time come from the memo without being evaluated.
-   */
-  async loadAll(
-    files?: string[],
-    opts: { signal?: AbortSignal | undefined } = {},
-  ): Promise<Array<{ file: string; spec?: LoadedSpec; error?: VidspecError }>> {
-    const list = files ?? (await this.discover())
-    // Before any work: two specs writing one output, or one writing outside the out folder.
-    checkOutputNames(this.config.root, list)
-    const ids = list.map((file) => specId(this.config.root, file))
-    const memo = await this.#specMemo()
-    const known = memo ? await memo.valid(ids) : new Map<string, MemoizedSpec>()
-    // Every spec the memo cannot answer is evaluated in one batch: one bundle build, a few workers.
-    const misses = list.filter((_, i) => !known.has(ids[i] ?? ''))
-    const evaluated = await loadSpecFiles(misses, this.#evaluateOptions(opts.signal))
-    const limit = pLimit(8)
-    const results = await Promise.all(
-      list.map((file, i) =>
-        limit(async () => {
-          const id = ids[i] ?? specId(this.config.root, file)
-          const memoized = known.get(id)
-          if (memoized) return { file, spec: this.#fromMemo(file, id, memoized) }
-          try {
-            const result = evaluated.get(file)
-            if (!result || result instanceof Error) throw result ?? new VidspecError('INTERNAL', `${id}: was not evaluated`)
-            const spec = await this.#finish(file, result)
-            await memo?.remember(
-              id,
-              { deps: spec.deps, request: spec.request, media: [...spec.media], key: spec.key, warnings: spec.warnings },
-              { inputs: spec.depHashes, impure: result.impure },
-            )
-            return { file, spec }
-          } catch (err) {
-            return { file, error: asSpecError(err, id) }
-          }
-        }),
-      ),
-    )
-    this.reportWarnings(results.flatMap((r) => (r.spec ? [r.spec] : [])))
-    if (!this.storeExists) return results
-    await memo?.save(files ? undefined : new Set(ids)).catch((err: unknown) => {
-      this.logger.debug(`could not save the spec memo: ${(err as Error).message}`)
-    })
-    return results
+  /** Loads every spec (or the given files) through the memo; a broken spec is reported, never fatal. */
+  loadAll(files?: string[], opts: { signal?: AbortSignal | undefined } = {}): Promise<LoadResult[]> {
+    return this.#loader.loadAll(files, opts)
   }
 
-  /**
-   * Loads one spec the way `loadAll` does: from the memo when none of its files changed. The Vite
-   * plugin loads specs one by one, and evaluating each would cost a bundle per spec per build.
-   */
-  async loadMemoized(file: string): Promise<LoadedSpec> {
-    const [result] = await this.loadAll([file])
-    if (result?.spec) return result.spec
-    throw result?.error ?? new VidspecError('INTERNAL', `${file}: loading it gave no result`)
-  }
-
-  #memo: Promise<SpecMemo | undefined> | undefined
-  /** One memo per project for its lifetime: a dev server asks for specs one at a time, all day. */
-  #specMemo(): Promise<SpecMemo | undefined> {
-    if (process.env.VIDSPEC_NO_MEMO) return Promise.resolve(undefined)
-    return (this.#memo ??= SpecMemo.open(this.config.cacheDir, this.provider.id).catch(() => undefined))
-  }
-
-  #fromMemo(file: string, id: string, m: MemoizedSpec): LoadedSpec {
-    return {
-      file,
-      id,
-      name: specName(this.config.root, file),
-      deps: m.deps,
-      depHashes: m.inputs ?? {},
-      request: m.request,
-      media: new Map(m.media),
-      key: m.key,
-      provider: this.provider.id,
-      warnings: m.warnings,
-    }
+  /** Loads one spec the way `loadAll` does: from the memo when none of its files changed. */
+  loadMemoized(file: string): Promise<LoadedSpec> {
+    return this.#loader.loadMemoized(file)
   }
 
   async plan(files?: string[], opts: { signal?: AbortSignal | undefined } = {}): Promise<PlanItem[]> {
@@ -377,6 +263,16 @@ export class Vidspec {
     return this.#runner.cancelQueued(key)
   }
 
+  /** Whether this process's provider is working on `key` (from then on a job may be paid). */
+  isGenerating(key: string): boolean {
+    return this.#runner.isGenerating(key)
+  }
+
+  /** Removes the offline preview under `key` once nothing shows it (never a paid clip): see preview.ts. */
+  evictPreview(key: string): Promise<boolean> {
+    return evictPreview(this.#store, key)
+  }
+
   /** The shared bucket, or none when no remote is configured or it is off. */
   get sharedCache(): SharedCache | undefined {
     return this.#parts.remote
@@ -401,12 +297,6 @@ export class Vidspec {
   #providerIssues(spec: LoadedSpec): SpecIssue[] {
     return this.provider.check?.(providerRequest(spec)) ?? []
   }
-}
-
-function asSpecError(err: unknown, id: string): VidspecError {
-  if (err instanceof VidspecError) return err
-  const message = err instanceof Error ? err.message : String(err)
-  return new VidspecError('SPEC_LOAD_FAILED', `${id}: ${message}`, { file: id, cause: err })
 }
 
 export { describeChange } from './plan/diff.js'

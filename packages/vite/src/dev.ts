@@ -3,15 +3,16 @@ import {
   isVidspecError,
   outputExt,
   outputGeometry,
+  previewKey,
+  specJobs,
   type Entry,
   type LoadedSpec,
-  type RunResult,
   type VideoAsset,
   type Vidspec,
+  type WantedSpec,
 } from '@vidspec/core'
 import type { ViteDevServer } from 'vite'
 import { dataFields, devModuleCode } from './asset-code.js'
-import { DevJobs } from './dev-jobs.js'
 import { createVidspecMiddleware } from './middleware.js'
 import type { Posters } from './posters.js'
 import type { Reporter } from './reporter.js'
@@ -68,34 +69,39 @@ export function pendingAsset(base: string, spec: LoadedSpec): VideoAsset {
 
 /**
  * One dev server's side of the plugin: spec modules resolve at once (to the clip when it is stored,
- * else to a pending stand-in), missing clips are generated in the background, and each landing clip
- * is pushed to the page as an HMR update of the spec's module.
+ * else to a pending stand-in), missing clips are generated in the background by core's spec jobs
+ * (which spec wants which key; a queued job nobody wants is dropped, a started paid one is finished),
+ * and each landing clip is pushed to the page as an HMR update of the spec's module.
  */
 export class DevSession {
   readonly server: ViteDevServer
-  readonly jobs: DevJobs<LoadedSpec, RunResult>
-  readonly #project: Vidspec
+  readonly #jobs: ReturnType<typeof specJobs>
+  #project: Vidspec
   readonly #reporter: Reporter
   readonly #posters: Posters
-  /** Key -> a spec that wanted it, to render its preview when the pending URL is asked for. */
-  readonly #pending = new Map<string, LoadedSpec>()
+  /** Spec id -> the spec as last loaded, with the project that loaded it. */
+  readonly #current = new Map<string, WantedSpec>()
   /** Spec id -> file, to find the module to update when its clip lands. */
   readonly #files = new Map<string, string>()
 
-  constructor(server: ViteDevServer, project: Vidspec, reporter: Reporter, posters: Posters) {
+  constructor(server: ViteDevServer, project: Vidspec, reporter: Reporter, posters: Posters, opts: { settleMs?: number | undefined } = {}) {
     this.server = server
     this.#project = project
     this.#reporter = reporter
     this.#posters = posters
-    this.jobs = new DevJobs<LoadedSpec, RunResult>({
-      paid: project.provider.kind === 'remote',
-      run: (_key, spec, signal) => project.generate(spec, { signal }),
-      onDone: (key, specs, result) => {
-        const spec = this.#pending.get(key)
-        reporter.done(spec?.id ?? key, key, result.generated)
+    this.#jobs = specJobs({
+      settleMs: opts.settleMs,
+      onDone: (key, specs, result, by) => {
+        reporter.done(specs[0] ?? by[0] ?? key, key, result.generated)
         for (const id of specs) this.#reload(id)
+        // A clip nobody shows any more: kept when paid, gone when it was an in-between preview.
+        if (specs.length === 0) void this.#evict(key)
       },
       onFailed: (_key, specs, error) => this.#failed(specs, error),
+      onDropped: (key, specs) => {
+        reporter.info(`${specs.join(', ')}: dropped the queued job of key ${key.slice(0, 12)}: no spec wants it any more`)
+        void this.#evict(key)
+      },
     })
     server.middlewares.use(
       createVidspecMiddleware({
@@ -112,31 +118,63 @@ export class DevSession {
     return this.server.config.base
   }
 
+  /**
+   * Works with another project from now on (its config changed): specs load with it. Jobs in flight
+   * keep the project that started them, so a paid job is finished and stored with its provider.
+   */
+  swap(project: Vidspec): void {
+    this.#project = project
+  }
+
+  /** Files of the specs this session has served: what a config change must load again. */
+  get files(): string[] {
+    return [...new Set(this.#files.values())]
+  }
+
   /** The module text of a spec; never waits for a generation. */
   async load(file: string, spec: LoadedSpec): Promise<string> {
+    const project = this.#project
+    // A spec now served under this file replaces whatever spec id had it (a rename keeps the key).
+    for (const [id, f] of this.#files) if (f === file && id !== spec.id) this.#forgetId(id)
     this.#files.set(spec.id, file)
-    const entry = await this.#project.assetFor(spec)
-    if (entry) {
-      this.jobs.want(spec.id, spec.key)
-      return devModuleCode(dataFields(devAsset(this.#base, entry, spec.id)))
-    }
-    this.#pending.set(spec.key, spec)
-    this.jobs.want(spec.id, spec.key, spec)
+    const before = this.#current.get(spec.id)
+    this.#current.set(spec.id, { project, spec })
+    if (before && before.spec.key !== spec.key) void this.#evictPreviewOf(before)
+    const entry = await project.assetFor(spec)
+    this.#jobs.want(project, spec, !entry)
+    if (entry) return devModuleCode(dataFields(devAsset(this.#base, entry, spec.id)))
     return devModuleCode(dataFields(pendingAsset(this.#base, spec)))
   }
 
-  /** A spec file was deleted. */
+  /** A spec file was deleted (or renamed away): its spec stops wanting its key at once. */
   forget(file: string): void {
-    for (const [id, f] of this.#files) {
-      if (f === file) {
-        this.#files.delete(id)
-        this.jobs.drop(id)
-      }
-    }
+    for (const [id, f] of this.#files) if (f === file) this.#forgetId(id)
   }
 
   close(): Promise<void> {
-    return this.jobs.close()
+    return this.#jobs.jobs.close()
+  }
+
+  #forgetId(id: string): void {
+    this.#files.delete(id)
+    const before = this.#current.get(id)
+    this.#current.delete(id)
+    this.#jobs.jobs.drop(id)
+    if (before) void this.#evictPreviewOf(before)
+  }
+
+  /** The pending stand-in's preview of a spec edited past it, unless another spec still shows it. */
+  async #evictPreviewOf(old: WantedSpec): Promise<void> {
+    await this.#evict(previewKey(old.spec), old.project)
+  }
+
+  async #evict(key: string, project = this.#project): Promise<void> {
+    for (const { spec } of this.#current.values()) if (spec.key === key || previewKey(spec) === key) return
+    try {
+      await project.evictPreview(key)
+    } catch (err) {
+      this.#reporter.error(`could not remove the unused preview ${key.slice(0, 12)}: ${(err as Error).message}`)
+    }
   }
 
   #reload(specId: string): void {
@@ -186,12 +224,18 @@ export class DevSession {
   }
 
   async #whilePending(key: string): Promise<Entry | undefined> {
-    const spec = this.#pending.get(key)
-    if (!spec) return undefined
-    const landed = await this.#project.storedClip(key)
+    const wanted = [...this.#current.values()].find((w) => w.spec.key === key)
+    if (!wanted) return undefined
+    const landed = await wanted.project.storedClip(key)
     if (landed) return landed
     try {
-      return await this.#project.preview(spec)
+      const entry = await wanted.project.preview(wanted.spec)
+      // Edited past while it rendered: the page is being told about the new key; keep no preview.
+      if (this.#current.get(wanted.spec.id)?.spec.key !== key) {
+        void this.#evictPreviewOf(wanted)
+        return undefined
+      }
+      return entry
     } catch (err) {
       // Superseded while the preview was on its way: the page is being told about the new key.
       if (isVidspecError(err, 'ABORTED')) return undefined

@@ -28,6 +28,12 @@ export interface VidspecPluginOptions extends VidspecConfigInput {
    * @default undefined (look in the root)
    */
   configFile?: string
+  /**
+   * Dev server only: quiet time (ms) between a spec's key becoming wanted and its paid create, so a
+   * burst of saves while typing pays only for where it settles. `vidspec watch` has `--settle`.
+   * @default 300
+   */
+  settleMs?: number
 }
 
 /** Splits the plugin's options into what `Vidspec.open` takes. */

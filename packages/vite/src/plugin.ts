@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path'
-import { Vidspec, VidspecError, type LoadedSpec } from '@vidspec/core'
-import type { Plugin, ResolvedConfig, Rolldown } from 'vite'
+import { SPEC_EXTENSIONS, SPEC_FILE_RE, Vidspec, VidspecError, type LoadedSpec } from '@vidspec/core'
+import type { Plugin, ResolvedConfig, Rolldown, ViteDevServer } from 'vite'
 import { BuildSession } from './build.js'
 import { DevSession } from './dev.js'
 import { HMR_RUNTIME_ID, HMR_RUNTIME_SOURCE, RESOLVED_HMR_RUNTIME_ID } from './hmr-runtime.js'
@@ -9,13 +9,15 @@ import { Posters } from './posters.js'
 import { Reporter } from './reporter.js'
 import { untestedViteWarning, viteMajor } from './vite-version.js'
 
-/** What a page imports: `./hero.video` or `./hero.video.ts`. */
-const SPEC_IMPORT_RE = /\.video(?:\.ts)?$/
-const SPEC_FILE_RE = /\.video\.ts$/
+/** What a page imports: `./hero.video` (a `.ts` spec) or the spec file itself, `./hero.video.ts`. */
+const SPEC_IMPORT_RE = new RegExp(`\\.video(?:\\.(?:${SPEC_EXTENSIONS.join('|')}))?$`)
 const HMR_RUNTIME_RE = /^virtual:vidspec\/hmr$/
 const RESOLVED_HMR_RUNTIME_RE = /^\0vidspec:hmr$/
 /** Resolved during Vite's dependency scan: external, so the scan never crawls a spec into core. */
 const SCAN_PREFIX = '\0vidspec-scan:'
+
+/** The default of `settleMs`: a save or two while typing costs nothing, a pause starts the job. */
+const DEV_SETTLE_MS = 300
 
 const cleanUrl = (id: string) => id.replace(/[?#].*$/, '')
 const escapeGlob = (path: string) => path.replace(/\\/g, '/').replace(/[()[\]{}*?!+@]/g, '\\$&')
@@ -37,10 +39,12 @@ export interface VidspecVitePlugin {
  * browser: the plugin claims `.video.ts` modules before Vite's TypeScript transform sees them.
  */
 export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
+  const { settleMs = DEV_SETTLE_MS, ...projectOptions } = options
   const reporter = new Reporter()
   let project: Vidspec | undefined
   let config: ResolvedConfig | undefined
   let posters: Posters | undefined
+  let reopen: (() => Promise<Vidspec>) | undefined
   const devSessions: DevSession[] = []
   const builds = new Map<string, BuildSession>()
 
@@ -62,13 +66,38 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
     }
   }
 
+  async function reloadConfig(server: ViteDevServer, session: DevSession): Promise<void> {
+    let next: Vidspec
+    try {
+      if (!reopen) return
+      next = await reopen()
+      await next.ensureStore()
+    } catch (err) {
+      // A broken config keeps the last good one: fix it and save again.
+      const message = `vidspec.config changed but could not be loaded (keeping the previous config): ${(err as Error).message}`
+      reporter.error(message)
+      server.environments.client.hot.send({ type: 'error', err: { message: `vidspec: ${message}`, stack: '', plugin: 'vidspec' } })
+      return
+    }
+    project = next
+    server.watcher.add(next.configDeps)
+    session.swap(next)
+    reporter.info(`config reloaded (provider ${next.provider.id})`)
+    for (const file of session.files) {
+      for (const env of Object.values(server.environments)) {
+        for (const mod of env.moduleGraph.getModulesByFile(file) ?? []) void env.reloadModule(mod)
+      }
+    }
+  }
+
   const plugin: Plugin = {
     name: 'vidspec',
     enforce: 'pre',
 
     async config(user) {
       const viteRoot = resolve(user.root ?? process.cwd())
-      project = await Vidspec.open({ ...openOptions(options, viteRoot), logger: reporter })
+      reopen = () => Vidspec.open({ ...openOptions(projectOptions, viteRoot), logger: reporter })
+      project = await reopen()
       // The store changes all the time during dev and is never a source file.
       return { server: { watch: { ignored: [`${escapeGlob(project.config.cacheDir)}/**`] } } }
     },
@@ -78,23 +107,19 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
       const warning = untestedViteWarning(viteMajor(this?.meta, resolved))
       if (warning) resolved.logger.warn(`[vidspec] ${warning}`)
       posters = new Posters(join(resolved.cacheDir, 'vidspec', 'posters'))
-      reporter.attach(resolved.logger, {
-        onStarted: (key) => {
-          for (const session of devSessions) session.jobs.started(key)
-        },
-      })
+      reporter.attach(resolved.logger)
     },
 
     configureServer(server) {
       const { project: p, posters: pst } = ready()
-      devSessions.push(new DevSession(server, p, reporter, pst))
-      // A changed vidspec.config.ts can change every key: start over with it.
-      if (p.configDeps.length > 0) {
-        server.watcher.add(p.configDeps)
-        server.watcher.on('change', (file) => {
-          if (p.configDeps.includes(resolve(file))) void server.restart()
-        })
-      }
+      const session = new DevSession(server, p, reporter, pst, { settleMs })
+      devSessions.push(session)
+      // A changed vidspec.config.ts can change every key: the project reloads in place (jobs in
+      // flight are kept: a paid one is finished and stored), and every spec served is loaded again.
+      if (p.configDeps.length > 0) server.watcher.add(p.configDeps)
+      server.watcher.on('change', (file) => {
+        if (ready().project.configDeps.includes(resolve(file))) void reloadConfig(server, session)
+      })
     },
 
     buildStart() {
@@ -111,7 +136,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
         // Vite 6 before 6.3 ignores `filter`: the handler must not trust it.
         if (!SPEC_IMPORT_RE.test(source)) return null
         if (source.startsWith('\0')) return null
-        const target = source.endsWith('.ts') ? source : `${source}.ts`
+        const target = SPEC_FILE_RE.test(source) ? source : `${source}.ts`
         const resolved = await this.resolve(target, importer, { ...opts, skipSelf: true })
         if (!resolved || resolved.external) return null
         const file = cleanUrl(resolved.id)
@@ -139,9 +164,8 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
     },
 
     hotUpdate(update) {
-      if (update.type === 'delete' && SPEC_FILE_RE.test(update.file)) {
-        for (const session of devSessions) if (session.server === update.server) session.forget(update.file)
-      }
+      // Every session: the server in `update` is a proxy of the one a session holds, never equal to it.
+      if (update.type === 'delete' && SPEC_FILE_RE.test(update.file)) for (const session of devSessions) session.forget(update.file)
     },
 
     buildEnd(error) {

@@ -3,11 +3,6 @@ import type { Logger as ViteLogger } from 'vite'
 
 const PROGRESS_EVERY_MS = 10_000
 
-export interface ReporterOptions {
-  /** Called when the provider starts on a key (it may cost money from then on). */
-  onStarted?: ((key: string) => void) | undefined
-}
-
 /**
  * Core's logger for the plugin: plain messages go to Vite's logger, and job events become short
  * progress lines in the terminal. Until Vite's logger exists (the project is opened in the `config`
@@ -15,15 +10,13 @@ export interface ReporterOptions {
  */
 export class Reporter implements CoreLogger {
   #vite: ViteLogger | undefined
-  #onStarted: ((key: string) => void) | undefined
   readonly #lastProgress = new Map<string, number>()
   readonly #startedAt = new Map<string, number>()
   #generated = 0
   #started = 0
 
-  attach(vite: ViteLogger, opts: ReporterOptions = {}): void {
+  attach(vite: ViteLogger): void {
     this.#vite = vite
-    this.#onStarted = opts.onStarted
   }
 
   debug(message: string): void {
@@ -47,15 +40,12 @@ export class Reporter implements CoreLogger {
       case 'spec:generating':
         this.#started++
         this.#startedAt.set(e.key, Date.now())
-        this.#onStarted?.(e.key)
         this.info(`generating ${e.spec} with ${e.provider} (${this.#started} started)`)
         break
       case 'job:created':
-        this.#onStarted?.(e.key)
         this.info(`${e.spec}: job ${e.jobId} created`)
         break
       case 'job:resumed':
-        this.#onStarted?.(e.key)
         this.info(`${e.spec}: resuming job ${e.jobId} from the journal (already paid for)`)
         break
       case 'job:waiting':

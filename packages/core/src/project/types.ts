@@ -4,24 +4,11 @@ import type { SpendLimits } from '../guards.js'
 import type { Logger } from '../logger.js'
 import type { FieldChange } from '../plan/diff.js'
 import type { Provider } from '../providers/types.js'
-import type { Entry, NormalizedRequest, ResolvedMedia } from '../types.js'
+import type { Entry } from '../types.js'
 
-export interface LoadedSpec {
-  file: string
-  /** Project-relative posix path: the spec's identity. */
-  id: string
-  /** `id` without the `.video.ts` suffix: the output's file name. */
-  name: string
-  /** Absolute paths of every local file the spec's module imported, itself included. */
-  deps: string[]
-  /** sha256 of each dep as the evaluation that made `request` read it (not as the file is now). */
-  depHashes: Record<string, string>
-  request: NormalizedRequest
-  media: Map<string, ResolvedMedia>
-  key: string
-  provider: string
-  warnings: string[]
-}
+import type { LoadedSpec } from '../spec/loader.js'
+
+export type { LoadedSpec }
 
 export type PlanStatus = 'new' | 'changed' | 'cached' | 'invalid'
 

@@ -201,6 +201,11 @@ export class Runner {
     await claim.release()
   }
 
+  /** Whether the provider is working on `key` for this process (from here on a job may be paid). */
+  isGenerating(key: string): boolean {
+    return this.#started.has(key)
+  }
+
   /**
    * Drops a run that has not started generating yet (a spec edited again while its job was queued).
    * A run already generating is left alone: it may be paid for, and its clip is kept.

@@ -34,9 +34,15 @@ export function specId(root: string, file: string): string {
   return relative(resolve(root), resolve(root, file)).split(sep).join('/')
 }
 
-const SPEC_SUFFIX = /\.video\.(?:ts|mts|js|mjs)$/
+/**
+ * What a spec file is, in one place: a module named `<name>.video.<ext>` with one of these
+ * extensions (the include globs choose which of them a project has; the default takes `.ts`).
+ * Discovery's names, the Vite plugin's imports and watch mode all go by it.
+ */
+export const SPEC_EXTENSIONS = Object.freeze(['ts', 'mts', 'js', 'mjs'] as const)
+export const SPEC_FILE_RE = new RegExp(`\\.video\\.(?:${SPEC_EXTENSIONS.join('|')})$`)
 
 /** The spec id without its `.video.ts` suffix, e.g. `pages/hero`: the clip's name in outputs. */
 export function specName(root: string, file: string): string {
-  return specId(root, file).replace(SPEC_SUFFIX, '')
+  return specId(root, file).replace(SPEC_FILE_RE, '')
 }

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Vidspec } from '../project.js'
+import { PNG_SIGNATURE as PNG, writeTwoSpecs } from './test-helpers.js'
 
 let root: string
-const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 
 // Each evaluation of a spec appends a line to a log: the memo's whole point is that a hit does not.
 const spec = (prompt: string, extra = '') => `import { appendFileSync } from 'node:fs'
@@ -29,10 +29,7 @@ async function keys(provider: 'offline' | 'together' = 'offline'): Promise<Recor
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'vidspec-memo-'))
-  await writeFile(join(root, 'shared.ts'), `export const look = 'teal'\n`)
-  await writeFile(join(root, 'frame.png'), Buffer.concat([PNG, Buffer.from('frame bytes')]))
-  await writeFile(join(root, 'a.video.ts'), spec('alpha'))
-  await writeFile(join(root, 'b.video.ts'), spec('beta', ", media: { frame_images: [{ input_image: './frame.png', frame: 'first' }] }"))
+  await writeTwoSpecs(root, spec)
 })
 
 afterEach(async () => {

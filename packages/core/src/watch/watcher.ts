@@ -1,18 +1,9 @@
 import { resolve, sep } from 'node:path'
 import type { FSWatcher } from 'chokidar'
-import { isVidspecError } from '../errors.js'
 import type { LoadedSpec, Vidspec } from '../project.js'
+import { SpecTracker, type WatchDecision } from './tracker.js'
 
-export type WatchDecisionKind = 'added' | 'removed' | 'unchanged' | 'cached' | 'queued' | 'superseded' | 'invalid' | 'done' | 'failed'
-
-export interface WatchDecision {
-  kind: WatchDecisionKind
-  spec: string
-  key?: string | undefined
-  /** From the first file event of the batch to this decision, debounce excluded. */
-  latencyMs?: number | undefined
-  error?: Error | undefined
-}
+export type { WatchDecision, WatchDecisionKind } from './tracker.js'
 
 export interface WatchOptions {
   /**
@@ -21,28 +12,29 @@ export interface WatchOptions {
    * @default 100
    */
   debounceMs?: number
+  /**
+   * Quiet time between a key becoming wanted and its paid create, so a burst of edits pays only
+   * for where it settles. @default 0
+   */
+  settleMs?: number
   onDecision?: (decision: WatchDecision) => void
   /** Told about anything else worth a line: config edits, watcher errors. */
   onNotice?: (message: string) => void
-}
-
-interface Tracked {
-  key?: string | undefined
-  deps: string[]
+  /**
+   * Opens the project again after its config changed; without it, a config edit is only said.
+   * Jobs in flight keep the project that started them (a paid job is finished and stored).
+   */
+  reopen?: () => Promise<Vidspec>
 }
 
 /**
- * Keeps a project's clips up to date as files change. Each spec's imported files (from the
- * loader) form a reverse index, so an edit re-evaluates exactly the specs it can affect, and only a
- * changed key starts a job. A spec that fails to load is reported and kept watched; queued work of
- * a spec edited again is dropped, paid work never is.
+ * Keeps a project's clips up to date as files change: chokidar and a debounce over a `SpecTracker`,
+ * which knows which specs each file (module or local media) feeds and which key each spec wants. A
+ * config edit reopens the project in place.
  */
 export class ProjectWatcher {
-  readonly #project: Vidspec
+  readonly #tracker: SpecTracker
   readonly #opts: Required<Pick<WatchOptions, 'debounceMs'>> & WatchOptions
-  readonly #specs = new Map<string, Tracked>()
-  readonly #importers = new Map<string, Set<string>>()
-  readonly #jobs = new Map<string, { key: string; promise: Promise<void> }>()
   readonly #stop = new AbortController()
   #fs: FSWatcher | undefined
   #pending = new Map<string, 'add' | 'change' | 'unlink'>()
@@ -51,13 +43,20 @@ export class ProjectWatcher {
   #busy: Promise<void> = Promise.resolve()
 
   constructor(project: Vidspec, opts: WatchOptions = {}) {
-    this.#project = project
     this.#opts = { debounceMs: 100, ...opts }
+    this.#tracker = new SpecTracker(project, {
+      settleMs: opts.settleMs,
+      ...(opts.onDecision ? { onDecision: opts.onDecision } : {}),
+    })
+  }
+
+  get #project(): Vidspec {
+    return this.#tracker.project
   }
 
   /** Specs currently known, for tests and status. */
   get specs(): string[] {
-    return [...this.#specs.keys()].map((f) => this.#project.specId(f)).sort()
+    return this.#tracker.files.map((f) => this.#project.specId(f)).sort()
   }
 
   async start(): Promise<void> {
@@ -82,7 +81,7 @@ export class ProjectWatcher {
       const since = performance.now()
       const loaded = await this.#project.loadAll(undefined, { signal: this.#stop.signal })
       if (this.#stop.signal.aborted) return
-      await Promise.all(loaded.map(({ file, spec, error }) => this.#decideLoaded(file, 'added', since, spec ? { spec } : { error })))
+      await Promise.all(loaded.map(({ file, spec, error }) => this.#tracker.loaded(file, 'added', since, spec ? { spec } : { error })))
     })
   }
 
@@ -91,8 +90,8 @@ export class ProjectWatcher {
     for (;;) {
       const busy = this.#busy
       await busy
-      await Promise.all([...this.#jobs.values()].map((j) => j.promise))
-      if (busy === this.#busy && this.#jobs.size === 0 && !this.#timer) return
+      await this.#tracker.idle()
+      if (busy === this.#busy && !this.#timer) return
     }
   }
 
@@ -105,7 +104,7 @@ export class ProjectWatcher {
     this.#timer = undefined
     this.#stop.abort()
     await this.#fs?.close()
-    await Promise.allSettled([...this.#jobs.values()].map((j) => j.promise))
+    await this.#tracker.close()
   }
 
   #queue(path: string, event: 'add' | 'change' | 'unlink'): void {
@@ -130,34 +129,54 @@ export class ProjectWatcher {
 
   async #process(batch: Map<string, 'add' | 'change' | 'unlink'>, since: number): Promise<void> {
     if (this.#stop.signal.aborted) return
-    const affected = new Map<string, WatchDecisionKind>()
+    if ([...batch.keys()].some((path) => this.#project.configDeps.includes(path))) {
+      await this.#reload(since)
+      return
+    }
+    const affected = new Map<string, 'added' | 'unchanged'>()
     if ([...batch.values()].some((e) => e !== 'change')) {
       const now = new Set(await this.#project.discover())
-      for (const file of [...this.#specs.keys()]) {
-        if (!now.has(file)) this.#remove(file, since)
-      }
-      for (const file of now) if (!this.#specs.has(file)) affected.set(file, 'added')
+      for (const file of this.#tracker.files) if (!now.has(file)) this.#tracker.remove(file, since)
+      for (const file of now) if (!this.#tracker.has(file)) affected.set(file, 'added')
     }
-    for (const path of batch.keys()) {
-      if (this.#project.configDeps.includes(path)) {
-        this.#opts.onNotice?.(`${this.#project.specId(path)} changed: restart vidspec watch to apply it`)
-      }
-      if (this.#specs.has(path) && !affected.has(path)) affected.set(path, 'unchanged')
-      for (const spec of this.#importers.get(path) ?? []) if (!affected.has(spec)) affected.set(spec, 'unchanged')
-    }
+    for (const file of this.#tracker.fedBy(batch.keys())) if (!affected.has(file)) affected.set(file, 'unchanged')
     await Promise.all([...affected].map(([file, kind]) => this.#evaluate(file, kind, since)))
   }
 
-  #remove(file: string, since: number): void {
-    const tracked = this.#specs.get(file)
-    this.#specs.delete(file)
-    this.#index(file, tracked?.deps ?? [], [])
-    const job = this.#jobs.get(file)
-    if (job) this.#project.cancelQueued(job.key)
-    this.#decide({ kind: 'removed', spec: this.#project.specId(file) }, since)
+  /**
+   * The config changed: reopen the project and re-key every spec with it. Jobs in flight keep the
+   * project that started them; a queued job whose key no spec wants any more is dropped.
+   */
+  async #reload(since: number): Promise<void> {
+    const { reopen, onNotice } = this.#opts
+    const name = this.#project.specId(this.#project.configDeps[0] ?? 'vidspec.config')
+    if (!reopen) {
+      onNotice?.(`${name} changed: restart vidspec watch to apply it`)
+      return
+    }
+    let next: Vidspec
+    try {
+      next = await reopen()
+      await next.ensureStore()
+    } catch (err) {
+      // A broken config keeps the last good one, as c12 does: fix it and save again.
+      onNotice?.(`${name} changed but could not be loaded (keeping the previous config): ${(err as Error).message}`)
+      return
+    }
+    this.#tracker.swap(next)
+    onNotice?.(`${name} changed: reloaded (provider ${next.provider.id})`)
+    const files = await next.discover()
+    for (const file of this.#tracker.files) if (!files.includes(file)) this.#tracker.remove(file, since)
+    const loaded = await next.loadAll(files, { signal: this.#stop.signal })
+    if (this.#stop.signal.aborted) return
+    await Promise.all(
+      loaded.map(({ file, spec, error }) =>
+        this.#tracker.loaded(file, this.#tracker.has(file) ? 'unchanged' : 'added', since, spec ? { spec } : { error }),
+      ),
+    )
   }
 
-  async #evaluate(file: string, first: WatchDecisionKind, since: number): Promise<void> {
+  async #evaluate(file: string, first: 'added' | 'unchanged', since: number): Promise<void> {
     let loaded: { spec: LoadedSpec } | { error: unknown }
     try {
       // Evaluated in a worker: a spec that loops or never settles is stopped by close() at once.
@@ -168,72 +187,6 @@ export class ProjectWatcher {
       if (this.#stop.signal.aborted) return
       loaded = { error }
     }
-    await this.#decideLoaded(file, first, since, loaded)
-  }
-
-  async #decideLoaded(
-    file: string,
-    first: WatchDecisionKind,
-    since: number,
-    loaded: { spec: LoadedSpec } | { error: unknown },
-  ): Promise<void> {
-    const id = this.#project.specId(file)
-    const before = this.#specs.get(file)
-    if (!('spec' in loaded)) {
-      // Keep watching the spec and what it imported last time it loaded, so a fix is picked up.
-      this.#specs.set(file, { key: undefined, deps: before?.deps ?? [file] })
-      this.#index(file, before?.deps ?? [], before?.deps ?? [file])
-      this.#decide({ kind: 'invalid', spec: id, error: loaded.error as Error }, since)
-      return
-    }
-    const { spec } = loaded
-    this.#specs.set(file, { key: spec.key, deps: spec.deps })
-    this.#index(file, before?.deps ?? [], spec.deps)
-    if (first === 'added') this.#decide({ kind: 'added', spec: id, key: spec.key }, since)
-    if (before?.key === spec.key && (this.#jobs.has(file) || (await this.#project.assetFor(spec)))) {
-      if (first !== 'added') this.#decide({ kind: 'unchanged', spec: id, key: spec.key }, since)
-      return
-    }
-    const previous = this.#jobs.get(file)
-    if (previous && previous.key !== spec.key && this.#project.cancelQueued(previous.key)) {
-      this.#decide({ kind: 'superseded', spec: id, key: previous.key }, since)
-    }
-    if (await this.#project.assetFor(spec)) {
-      this.#decide({ kind: 'cached', spec: id, key: spec.key }, since)
-      return
-    }
-    this.#decide({ kind: 'queued', spec: id, key: spec.key }, since)
-    this.#startJob(file, spec)
-  }
-
-  #startJob(file: string, spec: LoadedSpec): void {
-    const promise = this.#project
-      .generate(spec, { signal: this.#stop.signal })
-      .then(
-        ({ entry }) => this.#decide({ kind: 'done', spec: spec.id, key: entry.key }),
-        (err: unknown) => {
-          // A superseded or shut-down run is not a failure worth a line of its own.
-          if (isVidspecError(err, 'ABORTED')) return
-          this.#decide({ kind: 'failed', spec: spec.id, key: spec.key, error: err as Error })
-        },
-      )
-      .finally(() => {
-        if (this.#jobs.get(file)?.promise === promise) this.#jobs.delete(file)
-      })
-    this.#jobs.set(file, { key: spec.key, promise })
-  }
-
-  #index(spec: string, oldDeps: string[], newDeps: string[]): void {
-    for (const dep of oldDeps) this.#importers.get(dep)?.delete(spec)
-    for (const dep of newDeps) {
-      let set = this.#importers.get(dep)
-      if (!set) this.#importers.set(dep, (set = new Set()))
-      set.add(spec)
-    }
-  }
-
-  #decide(decision: WatchDecision, since?: number): void {
-    if (since !== undefined) decision.latencyMs = Math.max(0, performance.now() - since)
-    this.#opts.onDecision?.(decision)
+    await this.#tracker.loaded(file, first, since, loaded)
   }
 }

@@ -9,7 +9,8 @@ export const watchHelp = `Usage: vidspec watch [options]
 Keeps every spec's clip up to date while you work: an edit of a spec, or of any module or media file
 it uses, re-evaluates exactly the specs it affects, and only a changed key starts a generation.
 A spec edited again while its generation is still queued drops the queued one; a generation already
-started (and paid for) is finished and kept. Ctrl-C stops; paid jobs stay in the journal and resume
+started (and paid for) is finished and kept, also when its spec is deleted or the config changes.
+A config edit reloads the project in place. Ctrl-C stops; paid jobs stay in the journal and resume
 on the next run.
 
 Options:
@@ -18,6 +19,8 @@ Options:
   --provider NAME       together | offline
   --concurrency N       generations in flight at once (default: 4)
   --debounce MS         quiet time after the last file event before acting (default: 100)
+  --settle MS           quiet time between a key becoming wanted and its paid create, so a burst of
+                        edits pays only for where it settles (default: 0)
   -h, --help            show this help
 
 Output: one line per decision (added, unchanged, cached, queued, superseded, invalid, removed, done,
@@ -31,6 +34,7 @@ export async function watchCommand(argv: string[], io: Io, signal: AbortSignal):
     provider: { type: 'string' },
     concurrency: { type: 'string' },
     debounce: { type: 'string' },
+    settle: { type: 'string' },
   })
   if (values.help) {
     io.stdout.write(`${watchHelp}\n`)
@@ -39,14 +43,19 @@ export async function watchCommand(argv: string[], io: Io, signal: AbortSignal):
   const provider = providerFlag('watch', values.provider)
   const concurrency = intFlag('watch', 'concurrency', values.concurrency, 1)
   const debounceMs = intFlag('watch', 'debounce', values.debounce, 0) ?? 100
+  const settleMs = intFlag('watch', 'settle', values.settle, 0) ?? 0
   const reporter = new Reporter(io, { quiet: true })
-  const project = await openProject(io, values, reporter, {
-    ...(provider ? { provider } : {}),
-    ...(concurrency ? { concurrency } : {}),
-  })
+  const open = () =>
+    openProject(io, values, reporter, {
+      ...(provider ? { provider } : {}),
+      ...(concurrency ? { concurrency } : {}),
+    })
+  const project = await open()
   await project.ensureStore()
   const watcher = new ProjectWatcher(project, {
     debounceMs,
+    settleMs,
+    reopen: open,
     onDecision: (d) => {
       // A finished job's live row settles into its decision line: said once, never redrawn.
       if (d.kind !== 'queued' && d.kind !== 'added') reporter.settle(d.spec)

@@ -1,6 +1,6 @@
-import { VidspecError } from '@vidspec/core'
-import { describe, expect, it } from 'vitest'
-import { DevJobs } from './dev-jobs.js'
+import { VidspecError } from '../errors.js'
+import { describe, expect, it, vi } from 'vitest'
+import { Supersession, type SupersessionOptions } from './supersession.js'
 
 interface Call {
   key: string
@@ -10,11 +10,11 @@ interface Call {
 }
 
 /** Jobs whose runs the test finishes by hand; an aborted run rejects as the core runner does. */
-function harness(paid: boolean) {
+function harness(paid: boolean, extra: Partial<SupersessionOptions<string, string>> = {}) {
   const calls: Call[] = []
   const done: Array<{ key: string; specs: string[]; result: string }> = []
   const failed: Array<{ key: string; specs: string[]; error: Error }> = []
-  const jobs = new DevJobs<string, string>({
+  const jobs = new Supersession<string, string>({
     paid,
     run: (key, _spec, signal) =>
       new Promise<string>((resolve, reject) => {
@@ -23,13 +23,14 @@ function harness(paid: boolean) {
       }),
     onDone: (key, specs, result) => done.push({ key, specs, result }),
     onFailed: (key, specs, error) => failed.push({ key, specs, error }),
+    ...extra,
   })
   return { jobs, calls, done, failed }
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0))
 
-describe('DevJobs', () => {
+describe('Supersession', () => {
   it('starts one job per key, however many times and by however many specs it is wanted', async () => {
     const { jobs, calls, done } = harness(true)
     jobs.want('a.video.ts', 'k1', 'spec a')
@@ -142,5 +143,56 @@ describe('DevJobs', () => {
     jobs.want('c.video.ts', 'k3', 'c')
     await tick()
     expect(calls).toHaveLength(2)
+  })
+
+  it('a spec deleted while its job is queued stops wanting at once: the job is dropped and named', async () => {
+    const dropped: Array<[string, string[]]> = []
+    const { jobs, calls, done, failed } = harness(true, { onDropped: (key, specs) => dropped.push([key, specs]) })
+    jobs.want('a.video.ts', 'k1', 'v1')
+    await tick()
+    jobs.drop('a.video.ts')
+    expect(calls[0]?.signal.aborted).toBe(true)
+    expect(dropped).toEqual([['k1', ['a.video.ts']]])
+    await tick()
+    expect(done).toEqual([])
+    expect(failed).toEqual([])
+  })
+
+  it('asks the runner whether a job started, and then never cancels it when paid', async () => {
+    const started = new Set<string>()
+    const { jobs, calls } = harness(true, { isStarted: (key) => started.has(key) })
+    jobs.want('a.video.ts', 'k1', 'v1')
+    await tick()
+    started.add('k1')
+    jobs.drop('a.video.ts')
+    expect(calls[0]?.signal.aborted).toBe(false)
+  })
+
+  it('with a settle time, a burst of re-keys starts only the key it settles on', async () => {
+    vi.useFakeTimers()
+    try {
+      const { jobs, calls } = harness(true, { settleMs: 200 })
+      for (let i = 1; i <= 5; i++) {
+        jobs.want('a.video.ts', `k${i}`, `v${i}`)
+        await vi.advanceTimersByTimeAsync(50)
+      }
+      await vi.advanceTimersByTimeAsync(500)
+      expect(calls.map((c) => c.key)).toEqual(['k5'])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('drops a settled job whose key is no longer wanted on disk, without running it', async () => {
+    const dropped: string[] = []
+    const { jobs, calls, failed } = harness(true, { stillWanted: async (key) => key !== 'stale', onDropped: (key) => dropped.push(key) })
+    jobs.want('a.video.ts', 'stale', 'v1')
+    jobs.want('b.video.ts', 'fresh', 'v2')
+    await tick()
+    await tick()
+    expect(calls.map((c) => c.key)).toEqual(['fresh'])
+    expect(dropped).toEqual(['stale'])
+    expect(failed).toEqual([])
+    expect(jobs.isRunning('stale')).toBe(false)
   })
 })

@@ -1,0 +1,223 @@
+import pLimit from 'p-limit'
+import type { ResolvedConfig } from '../config/resolve.js'
+import { VidspecError, formatIssues, type SpecIssue } from '../errors.js'
+import { computeKey } from '../key/key.js'
+import type { Logger } from '../logger.js'
+import type { Provider } from '../providers/types.js'
+import type { NormalizedRequest, ResolvedMedia } from '../types.js'
+import { formatWarningGroup, groupWarnings } from '../warnings.js'
+import { discoverSpecs, specId, specName } from './discover.js'
+import { loadSpecFile, loadSpecFiles, type EvaluatedSpec } from './load.js'
+import { resolveMedia } from './media.js'
+import { SpecMemo, type MemoizedSpec } from './memo.js'
+import { checkOutputNames } from './outputs.js'
+
+export interface LoadedSpec {
+  file: string
+  /** Project-relative posix path: the spec's identity. */
+  id: string
+  /** `id` without the `.video.ts` suffix: the output's file name. */
+  name: string
+  /** Absolute paths of every local file the spec's module imported, itself included. */
+  deps: string[]
+  /** sha256 of each dep as the evaluation that made `request` read it (not as the file is now). */
+  depHashes: Record<string, string>
+  /** Every file the spec was made from: `deps` and its local media. An edit of any may re-key it. */
+  inputs: string[]
+  request: NormalizedRequest
+  media: Map<string, ResolvedMedia>
+  key: string
+  provider: string
+  warnings: string[]
+}
+
+export type LoadResult = { file: string; spec?: LoadedSpec; error?: VidspecError }
+
+export interface SpecLoaderOptions {
+  config: ResolvedConfig
+  provider: Provider
+  logger: Logger
+  /** What the provider refuses in a spec the schema accepted (checked before keying). */
+  providerIssues(spec: LoadedSpec): SpecIssue[]
+  /** The memo is written only into a store that exists (read-only commands never create one). */
+  storeExists(): boolean
+}
+
+/**
+ * Finds, evaluates (isolated, batched), validates and keys specs; remembers unchanged specs in the
+ * memo; says each spec warning once per process. The one place that knows what a loaded spec is.
+ */
+export class SpecLoader {
+  readonly #opts: SpecLoaderOptions
+  readonly #warned = new Set<string>()
+  #memo: Promise<SpecMemo | undefined> | undefined
+
+  constructor(opts: SpecLoaderOptions) {
+    this.#opts = opts
+  }
+
+  get #config(): ResolvedConfig {
+    return this.#opts.config
+  }
+
+  discover(): Promise<string[]> {
+    return discoverSpecs(this.#config)
+  }
+
+  /**
+   * Loads, validates and keys one spec (evaluated in isolation, see spec/evaluate/). Throws
+   * SPEC_LOAD_FAILED / SPEC_INVALID naming the file, or ABORTED when `signal` stops the evaluation.
+   */
+  async load(file: string, opts: { signal?: AbortSignal | undefined } = {}): Promise<LoadedSpec> {
+    return this.#finish(file, await loadSpecFile(file, this.#evaluateOptions(opts.signal)))
+  }
+
+  #evaluateOptions(signal: AbortSignal | undefined) {
+    return { timeoutMs: this.#config.specTimeoutMs, signal }
+  }
+
+  /** Validates, resolves the media of and keys an evaluated spec. */
+  async #finish(file: string, evaluated: EvaluatedSpec): Promise<LoadedSpec> {
+    const { root } = this.#config
+    const provider = this.#opts.provider
+    const id = specId(root, file)
+    const { raw, deps, inputs } = evaluated
+    // The schema (zod) loads with the first spec that must be evaluated, not with every command.
+    const { validateSpec } = await import('./validate.js')
+    const { request, warnings } = validateSpec(raw, id)
+    const { media, issues } = await resolveMedia(request, file, { root, allow: this.#config.media.allow })
+    const spec: LoadedSpec = {
+      file,
+      id,
+      name: specName(root, file),
+      deps,
+      depHashes: Object.fromEntries(deps.map((d) => [d, inputs[d] ?? ''])),
+      inputs: specInputs(deps, media),
+      request,
+      media,
+      key: '',
+      provider: provider.id,
+      warnings,
+    }
+    // A field the media resolver already refused is not the provider's to judge again.
+    const refused = new Set(issues.map((i) => i.path))
+    issues.push(...this.#opts.providerIssues(spec).filter((i) => !refused.has(i.path)))
+    if (issues.length > 0) {
+      throw new VidspecError('SPEC_INVALID', formatIssues(id, issues), { file: id, issues })
+    }
+    spec.key = computeKey({ provider: provider.id, request, media })
+    return spec
+  }
+
+  /**
+   * Says the warnings of the loaded specs, each distinct one once with the specs it concerns, and
+   * each (spec, warning) once per process: watch mode and the dev server reload specs on every edit.
+   */
+  reportWarnings(specs: Iterable<Pick<LoadedSpec, 'id' | 'warnings'>>): void {
+    const fresh: Array<{ spec: string; warning: string }> = []
+    for (const spec of specs) {
+      for (const warning of spec.warnings) {
+        const said = `${spec.id}\0${warning}`
+        if (this.#warned.has(said)) continue
+        this.#warned.add(said)
+        fresh.push({ spec: spec.id, warning })
+      }
+    }
+    const groups = groupWarnings(fresh)
+    if (groups.length === 0) return
+    const { logger } = this.#opts
+    if (logger.specWarnings) logger.specWarnings(groups)
+    else for (const group of groups) logger.warn(formatWarningGroup(group))
+  }
+
+  /**
+   * Loads every spec (or the given files); a broken spec is reported, never fatal to the others.
+   * Specs whose files all hash as they did last time come from the memo without being evaluated.
+   */
+  async loadAll(files?: string[], opts: { signal?: AbortSignal | undefined } = {}): Promise<LoadResult[]> {
+    const { root } = this.#config
+    const list = files ?? (await this.discover())
+    // Before any work: two specs writing one output, or one writing outside the out folder.
+    checkOutputNames(root, list)
+    const ids = list.map((file) => specId(root, file))
+    const memo = await this.#specMemo()
+    const known = memo ? await memo.valid(ids) : new Map<string, MemoizedSpec>()
+    // Every spec the memo cannot answer is evaluated in one batch: one bundle build, a few workers.
+    const misses = list.filter((_, i) => !known.has(ids[i] ?? ''))
+    const evaluated = await loadSpecFiles(misses, this.#evaluateOptions(opts.signal))
+    const limit = pLimit(8)
+    const results = await Promise.all(
+      list.map((file, i) =>
+        limit(async (): Promise<LoadResult> => {
+          const id = ids[i] ?? specId(root, file)
+          const memoized = known.get(id)
+          if (memoized) return { file, spec: this.#fromMemo(file, id, memoized) }
+          try {
+            const result = evaluated.get(file)
+            if (!result || result instanceof Error) throw result ?? new VidspecError('INTERNAL', `${id}: was not evaluated`)
+            const spec = await this.#finish(file, result)
+            await memo?.remember(
+              id,
+              { deps: spec.deps, request: spec.request, media: [...spec.media], key: spec.key, warnings: spec.warnings },
+              { inputs: spec.depHashes, impure: result.impure },
+            )
+            return { file, spec }
+          } catch (err) {
+            return { file, error: asSpecError(err, id) }
+          }
+        }),
+      ),
+    )
+    this.reportWarnings(results.flatMap((r) => (r.spec ? [r.spec] : [])))
+    if (!this.#opts.storeExists()) return results
+    await memo?.save(files ? undefined : new Set(ids)).catch((err: unknown) => {
+      this.#opts.logger.debug(`could not save the spec memo: ${(err as Error).message}`)
+    })
+    return results
+  }
+
+  /**
+   * Loads one spec the way `loadAll` does: from the memo when none of its files changed. The Vite
+   * plugin loads specs one by one, and evaluating each would cost a bundle per spec per build.
+   */
+  async loadMemoized(file: string): Promise<LoadedSpec> {
+    const [result] = await this.loadAll([file])
+    if (result?.spec) return result.spec
+    throw result?.error ?? new VidspecError('INTERNAL', `${file}: loading it gave no result`)
+  }
+
+  /** One memo per project for its lifetime: a dev server asks for specs one at a time, all day. */
+  #specMemo(): Promise<SpecMemo | undefined> {
+    if (process.env.VIDSPEC_NO_MEMO) return Promise.resolve(undefined)
+    return (this.#memo ??= SpecMemo.open(this.#config.cacheDir, this.#opts.provider.id).catch(() => undefined))
+  }
+
+  #fromMemo(file: string, id: string, m: MemoizedSpec): LoadedSpec {
+    const media = new Map(m.media)
+    return {
+      file,
+      id,
+      name: specName(this.#config.root, file),
+      deps: m.deps,
+      depHashes: m.inputs ?? {},
+      inputs: specInputs(m.deps, media),
+      request: m.request,
+      media,
+      key: m.key,
+      provider: this.#opts.provider.id,
+      warnings: m.warnings,
+    }
+  }
+}
+
+/** The modules a spec's evaluation read and its local media files: what an edit of may re-key it. */
+function specInputs(deps: string[], media: Map<string, ResolvedMedia>): string[] {
+  const files = [...media.values()].flatMap((m) => (m.kind === 'file' && m.path ? [m.path] : []))
+  return [...new Set([...deps, ...files])]
+}
+
+export function asSpecError(err: unknown, id: string): VidspecError {
+  if (err instanceof VidspecError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  return new VidspecError('SPEC_LOAD_FAILED', `${id}: ${message}`, { file: id, cause: err })
+}
