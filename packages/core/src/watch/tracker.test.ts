@@ -15,9 +15,9 @@ function fakeProject() {
   const generating = new Set<string>()
   const project = {
     specId: (file: string) => file.slice(root.length + 1),
-    store: { getEntry: async () => undefined },
+    assetFor: async () => undefined,
     provider: { kind: 'remote' },
-    runner: { isGenerating: (key: string) => generating.has(key) },
+    isGenerating: (key: string) => generating.has(key),
     generate: (spec: LoadedSpec, opts: { signal: AbortSignal }) =>
       new Promise((resolve, reject) => {
         runs.push({ key: spec.key, signal: opts.signal, resolve: () => resolve({ entry: { key: spec.key }, generated: true }) })
