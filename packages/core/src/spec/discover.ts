@@ -1,8 +1,9 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import type { ResolvedConfig } from '../config/resolve.js'
 
-/** Never searched, whatever the config says: dependencies, build outputs and VCS internals. */
-export const ALWAYS_IGNORED = ['**/node_modules/**', '**/dist/**', '**/build/**', '**/.git/**'] as const
+/** Never searched or watched, whatever the config says: dependencies, build outputs and VCS internals. */
+export const IGNORED_DIRS = ['node_modules', 'dist', 'build', '.git'] as const
+export const ALWAYS_IGNORED = IGNORED_DIRS.map((d) => `**/${d}/**`)
 
 /** The cache dir as an ignore glob, when it lies inside the root (outside, the globs cannot reach it). */
 function cacheDirGlob(root: string, cacheDir: string, escapePath: (p: string) => string): string | undefined {

@@ -1,6 +1,7 @@
 import { resolve, sep } from 'node:path'
 import type { FSWatcher } from 'chokidar'
 import type { LoadedSpec, Vidspec } from '../project.js'
+import { IGNORED_DIRS } from '../spec/discover.js'
 import { SpecTracker, type WatchDecision } from './tracker.js'
 
 export type { WatchDecision, WatchDecisionKind } from './tracker.js'
@@ -61,7 +62,7 @@ export class ProjectWatcher {
 
   async start(): Promise<void> {
     const { root, cacheDir } = this.#project.config
-    const ignoredDirs = ['node_modules', '.git', 'dist', 'build'].map((d) => `${sep}${d}`)
+    const ignoredDirs = IGNORED_DIRS.map((d) => `${sep}${d}`)
     // Imported here: only `watch` needs it, and every other command starts faster without it.
     const { watch } = await import('chokidar')
     const fs = watch(root, {
