@@ -49,10 +49,10 @@ try {
   for (let i = 1; i <= EDITS; i++) {
     const keyChange = i % 2 === 1
     const kind = keyChange ? 'queued' : 'unchanged'
-    const source = specSource(0, '../../shared/brand', keyChange ? `\n  negative_prompt: 'blur ${i}',` : '')
+    const source = specSource(0, '../brand', keyChange ? `\n  negative_prompt: 'blur ${i}',` : '')
     const from = lines.length
     const at = performance.now()
-    await writeFile(file, keyChange ? source : `${specSource(0, '../../shared/brand', `\n  negative_prompt: 'blur ${i - 1}',`)}// edit ${i}\n`)
+    await writeFile(file, keyChange ? source : `${specSource(0, '../brand', `\n  negative_prompt: 'blur ${i - 1}',`)}// edit ${i}\n`)
     const re = new RegExp(`^${kind}\\s+\\S*${id.replace('.', '\\.')}`)
     await until(`decision ${kind} for edit ${i}`, () => lines.slice(from).some((l) => re.test(l.text)))
     const line = lines.slice(from).find((l) => re.test(l.text))!

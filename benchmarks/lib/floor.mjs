@@ -1,21 +1,19 @@
-// The floor of a no-op plan: find the spec files, read them and the shared module, sha256 each.
-// Nothing vidspec-specific; what any tool must at least do to know that nothing changed.
+// The tight floor of a no-op plan (issue 17): a fresh `node` that lists the spec folder and reads
+// every spec and the shared module synchronously, sha256-ing each. Nothing vidspec-specific and
+// nothing more: the least any tool must do to know that no spec and no shared module changed.
+// Usage: node floor.mjs <spec folder> <shared module>
 import { createHash } from 'node:crypto'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-const [root, shared] = process.argv.slice(2)
-const entries = await readdir(join(root, 'src'), { recursive: true })
-const files = entries.filter((f) => f.endsWith('.video.ts')).map((f) => join(root, 'src', f))
+const [dir, shared] = process.argv.slice(2)
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.video.ts'))
+  .map((f) => join(dir, f))
 files.push(shared)
-let i = 0
-const digests = []
-await Promise.all(
-  Array.from({ length: 16 }, async () => {
-    while (i < files.length) {
-      const f = files[i++]
-      digests.push(createHash('sha256').update(await readFile(f)).digest('hex'))
-    }
-  }),
-)
-process.stdout.write(`${digests.length}\n`)
+let digests = 0
+for (const file of files) {
+  createHash('sha256').update(readFileSync(file)).digest('hex')
+  digests++
+}
+process.stdout.write(`${digests}\n`)

@@ -42,13 +42,24 @@ export function median(values: number[]): number {
 
 /** Alternates a and b `rounds` times (so drift hits both alike) and returns each one's run times. */
 export async function interleave(rounds: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number[], number[]]> {
-  const as: number[] = []
-  const bs: number[] = []
+  const [as, bs] = await interleaveAll(rounds, [a, b])
+  return [as ?? [], bs ?? []]
+}
+
+/**
+ * Runs each measure once per round, in turn, `rounds` times (so drift hits all alike) and returns
+ * each one's run times. A measure may skip a round by returning undefined (a slow one measured in
+ * fewer rounds, still interleaved with the others).
+ */
+export async function interleaveAll(rounds: number, measures: Array<(round: number) => Promise<number | undefined>>): Promise<number[][]> {
+  const out = measures.map((): number[] => [])
   for (let i = 0; i < rounds; i++) {
-    as.push(await a())
-    bs.push(await b())
+    for (const [j, measure] of measures.entries()) {
+      const ms = await measure(i)
+      if (ms !== undefined) out[j]?.push(ms)
+    }
   }
-  return [as, bs]
+  return out
 }
 
 export const fmt = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`
@@ -100,4 +111,28 @@ await import(${JSON.stringify(pathToFileURL(cliPath).href)})
 
 export async function readStats(file: string): Promise<ExitStats> {
   return JSON.parse(await readFile(file, 'utf8')) as ExitStats
+}
+
+/** One row of the table issue 17 asks for, as a benchmark measured it. */
+export interface SummaryRow {
+  /** Where it goes in the table: rows are printed in this order. */
+  order: number
+  measure: string
+  /** The figure and what it was measured against, e.g. `183 ms vs floor 135 ms`. */
+  figure: string
+  /** The figure as a ratio (or ms, for CPU per job), the number the target is about. */
+  value: string
+  target: string
+  met?: boolean | undefined
+}
+
+/**
+ * Hands a row to `pnpm bench` (run.ts), which prints every row of every benchmark it ran as one
+ * table at the end; a benchmark run on its own prints only its own report.
+ */
+export async function summarize(row: SummaryRow): Promise<void> {
+  const file = process.env.BENCH_SUMMARY
+  if (!file) return
+  const { appendFile } = await import('node:fs/promises')
+  await appendFile(file, `${JSON.stringify(row)}\n`)
 }

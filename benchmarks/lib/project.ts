@@ -1,34 +1,35 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { Store, Vidspec } from '@vidspec/core'
 
 export interface BenchProject {
   root: string
+  /** The one folder every spec is in. */
+  specDir: string
   specFiles: string[]
   shared: string
   dispose(): Promise<void>
 }
 
 /**
- * `count` specs, each importing one shared module, in folders of 100 like a real site's pages.
- * Every spec differs (its prompt and seed), so every spec has its own key.
+ * `count` specs in one folder (`src/clips/`), each importing one shared module (`src/brand.ts`): the
+ * project issue 17 measures. Every spec differs (its prompt and seed), so every spec has its own key.
  */
 export async function generateProject(count: number, config = `export default { provider: 'offline', include: ['src/**/*.video.ts'] }\n`): Promise<BenchProject> {
   const root = await mkdtemp(join(tmpdir(), `vidspec-bench-${count}-`))
-  const shared = join(root, 'src/shared/brand.ts')
-  await mkdir(dirname(shared), { recursive: true })
+  const shared = join(root, 'src/brand.ts')
+  const specDir = join(root, 'src/clips')
+  await mkdir(specDir, { recursive: true })
   await writeFile(shared, `export const brand = { look: 'soft teal light, film grain', steps: 20, fps: 8 }\n`)
   await writeFile(join(root, 'vidspec.config.ts'), config)
   const specFiles: string[] = []
   for (let i = 0; i < count; i++) {
-    const dir = join(root, 'src/pages', `p${Math.floor(i / 100)}`)
-    if (i % 100 === 0) await mkdir(dir, { recursive: true })
-    const file = join(dir, `clip-${i}.video.ts`)
+    const file = join(specDir, `clip-${i}.video.ts`)
     specFiles.push(file)
-    await writeFile(file, specSource(i, '../../shared/brand'))
+    await writeFile(file, specSource(i, '../brand'))
   }
-  return { root, specFiles, shared, dispose: () => rm(root, { recursive: true, force: true }) }
+  return { root, specDir, specFiles, shared, dispose: () => rm(root, { recursive: true, force: true }) }
 }
 
 export function specSource(i: number, brandImport: string, extra = ''): string {
@@ -52,6 +53,8 @@ export default defineVideo({
 export async function fillStore(root: string): Promise<void> {
   const project = await Vidspec.open({ root })
   const loaded = await project.loadAll()
+  const broken = loaded.filter((l) => !l.spec)
+  if (broken.length > 0) throw new Error(`${broken.length} spec(s) did not load: ${broken[0]?.error?.message ?? ''}`)
   const specs = loaded.flatMap((l) => (l.spec ? [l.spec] : []))
   const first = specs[0]
   if (!first) throw new Error('no spec loaded')
