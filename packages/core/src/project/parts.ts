@@ -1,4 +1,4 @@
-import { ClipCache } from '../cache/clip-cache.js'
+import { ClipCache, type ClipWant } from '../cache/clip-cache.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 import type { Logger } from '../logger.js'
 import { probeVideo } from '../media/ffmpeg.js'
@@ -28,7 +28,7 @@ export function providerRequest(spec: LoadedSpec): ProviderRequest {
 }
 
 /** What the clip cache needs to look a spec's key up. */
-export function clipWant(spec: LoadedSpec): { key: string; spec: string; request: LoadedSpec['request'] } {
+export function clipWant(spec: LoadedSpec): ClipWant {
   return { key: spec.key, spec: spec.id, request: spec.request }
 }
 

@@ -136,8 +136,7 @@ export class ProjectWatcher {
     }
     const affected = new Map<string, 'added' | 'unchanged'>()
     if ([...batch.values()].some((e) => e !== 'change')) {
-      const now = new Set(await this.#project.discover())
-      for (const file of this.#tracker.files) if (!now.has(file)) this.#tracker.remove(file, since)
+      const now = this.#forgetMissing(await this.#project.discover(), since)
       for (const file of now) if (!this.#tracker.has(file)) affected.set(file, 'added')
     }
     for (const file of this.#tracker.fedBy(batch.keys())) if (!affected.has(file)) affected.set(file, 'unchanged')
@@ -167,7 +166,7 @@ export class ProjectWatcher {
     this.#tracker.swap(next)
     onNotice?.(`${name} changed: reloaded (provider ${next.provider.id})`)
     const files = await next.discover()
-    for (const file of this.#tracker.files) if (!files.includes(file)) this.#tracker.remove(file, since)
+    this.#forgetMissing(files, since)
     const loaded = await next.loadAll(files, { signal: this.#stop.signal })
     if (this.#stop.signal.aborted) return
     await Promise.all(
@@ -175,6 +174,13 @@ export class ProjectWatcher {
         this.#tracker.loaded(file, this.#tracker.has(file) ? 'unchanged' : 'added', since, spec ? { spec } : { error }),
       ),
     )
+  }
+
+  /** Stops tracking every spec file discovery no longer finds (deleted, renamed, or outside `include` now). */
+  #forgetMissing(discovered: string[], since: number): Set<string> {
+    const now = new Set(discovered)
+    for (const file of this.#tracker.files) if (!now.has(file)) this.#tracker.remove(file, since)
+    return now
   }
 
   async #evaluate(file: string, first: 'added' | 'unchanged', since: number): Promise<void> {
