@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module'
-import { isAbsolute, relative, resolve, sep } from 'node:path'
+import { resolve } from 'node:path'
 import type * as Zod from 'zod'
 import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors.js'
+import { relativeInside } from '../paths.js'
 import type { ProviderName } from '../providers/types.js'
 import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, hideRemoteValues, leaseIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
 import { LEASE_DEFAULTS } from '../remote/defaults.js'
@@ -272,8 +273,7 @@ function defined<T extends object>(obj: T | undefined): Partial<T> {
 }
 
 function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child)
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel))
+  return child === parent || relativeInside(parent, child) !== undefined
 }
 
 function cacheDirIssue(root: string, cacheDirInput: string): SpecIssue | undefined {

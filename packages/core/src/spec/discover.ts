@@ -1,4 +1,5 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path'
+import { relative, resolve } from 'node:path'
+import { relativeInside, toPosix } from '../paths.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 
 /** Never searched or watched, whatever the config says: dependencies, build outputs and VCS internals. */
@@ -7,9 +8,8 @@ export const ALWAYS_IGNORED = IGNORED_DIRS.map((d) => `**/${d}/**`)
 
 /** The cache dir as an ignore glob, when it lies inside the root (outside, the globs cannot reach it). */
 function cacheDirGlob(root: string, cacheDir: string, escapePath: (p: string) => string): string | undefined {
-  const rel = relative(root, cacheDir)
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined
-  return `${escapePath(rel.split(sep).join('/'))}/**`
+  const rel = relativeInside(root, cacheDir)
+  return rel === undefined ? undefined : `${escapePath(toPosix(rel))}/**`
 }
 
 /** Absolute paths of every spec under the root that the config's globs match, sorted. */
@@ -32,7 +32,7 @@ export async function discoverSpecs(config: Pick<ResolvedConfig, 'root' | 'cache
 
 /** A spec's project-relative posix path, e.g. `pages/hero.video.ts`: stable across machines. */
 export function specId(root: string, file: string): string {
-  return relative(resolve(root), resolve(root, file)).split(sep).join('/')
+  return toPosix(relative(resolve(root), resolve(root, file)))
 }
 
 /**

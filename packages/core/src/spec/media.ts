@@ -4,6 +4,7 @@ import { realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { showValue } from '../errors.js'
+import { relativeInside } from '../paths.js'
 import type { SpecIssue } from '../errors.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { AUDIO_ALLOWED, audioProblem, audioUrlProblem, dataUriBytes } from './audio.js'
@@ -126,8 +127,7 @@ async function allowedFolders(places: MediaPlaces): Promise<string[]> {
 }
 
 function isInside(file: string, folder: string): boolean {
-  const rel = path.relative(folder, file)
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)
+  return relativeInside(folder, file) !== undefined
 }
 
 async function readFileInfo(file: string, allowed: Promise<string[]> | undefined): Promise<FileInfo | FileProblem> {
