@@ -6,6 +6,8 @@ import { collectGarbage, type CollectOptions, type KeepSet } from './gc.js'
 import { readLockfile } from './lockfile.js'
 import { silentLogger, type Logger } from './logger.js'
 import { writeOutputs } from './output.js'
+import { mediaTools } from './media/binaries.js'
+import { extractPoster, type PosterOptions } from './media/poster.js'
 import { ensurePreview, evictPreview } from './preview.js'
 import { previewsVerdict, type PreviewsVerdict } from './previews.js'
 import { createProvider, resolveProvider } from './providers/create.js'
@@ -201,6 +203,11 @@ export class Vidspec {
   /** A clip's bytes, hashed on the way out; CACHE_CORRUPT (and quarantined) on a mismatch. */
   readClip(entry: Entry): Promise<Buffer> {
     return this.#store.readOut(entry, { spec: entry.spec })
+  }
+
+  /** Writes one frame of a clip as an image (jpg, png or webp by `outFile`'s extension) with the project's ffmpeg. */
+  extractPoster(videoFile: string, outFile: string, opts: Pick<PosterOptions, 'at' | 'signal'> = {}): Promise<void> {
+    return extractPoster(videoFile, outFile, { ...opts, tools: mediaTools(this.config.flags) })
   }
 
   /**

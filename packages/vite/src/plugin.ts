@@ -80,6 +80,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
       return
     }
     project = next
+    reporter.verbose = next.config.flags.debug
     server.watcher.add(next.configDeps)
     session.swap(next)
     reporter.info(`config reloaded (provider ${next.provider.id})`)
@@ -98,6 +99,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
       const viteRoot = resolve(user.root ?? process.cwd())
       reopen = () => Vidspec.open({ ...openOptions(projectOptions, viteRoot), logger: reporter })
       project = await reopen()
+      reporter.verbose = project.config.flags.debug
       // The store changes all the time during dev and is never a source file.
       return { server: { watch: { ignored: [`${escapeGlob(project.config.cacheDir)}/**`] } } }
     },
@@ -106,7 +108,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
       config = resolved
       const warning = untestedViteWarning(viteMajor(this?.meta, resolved))
       if (warning) resolved.logger.warn(`[vidspec] ${warning}`)
-      posters = new Posters(join(resolved.cacheDir, 'vidspec', 'posters'))
+      posters = new Posters(join(resolved.cacheDir, 'vidspec', 'posters'), (video, out) => ready().project.extractPoster(video, out))
       reporter.attach(resolved.logger)
     },
 

@@ -72,7 +72,7 @@ export class ProjectWatcher {
     })
     this.#fs = fs
     fs.on('all', (event, path) => {
-      if (process.env.VIDSPEC_DEBUG) process.stderr.write(`[vidspec] fs ${event} ${path}\n`)
+      if (this.#project.config.flags.debug) process.stderr.write(`[vidspec] fs ${event} ${path}\n`)
       if (event === 'add' || event === 'change' || event === 'unlink') this.#queue(resolve(path), event)
     })
     fs.on('error', (err) => this.#opts.onNotice?.(`watcher error: ${(err as Error).message}`))
