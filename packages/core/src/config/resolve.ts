@@ -4,6 +4,7 @@ import type * as Zod from 'zod'
 import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors.js'
 import { runtimeFlags, type RuntimeFlags } from '../flags.js'
 import { relativeInside } from '../paths.js'
+import { SPEC_EXTENSIONS } from '../spec/discover.js'
 import type { ProviderName } from '../providers/types.js'
 import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, hideRemoteValues, leaseIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
 import { LEASE_DEFAULTS } from '../remote/defaults.js'
@@ -51,7 +52,8 @@ export const configDefaults = Object.freeze({
   cacheDir: '.vidspec',
   provider: 'auto',
   concurrency: 4,
-  include: Object.freeze(['**/*.video.ts']),
+  // Every spec file the plugin and watch mode recognise (SPEC_FILE_RE), so no spec is left unbuilt.
+  include: Object.freeze([`**/*.video.{${SPEC_EXTENSIONS.join(',')}}`]),
   ignore: Object.freeze([] as string[]),
   together: Object.freeze({
     baseURL: 'https://api.together.ai/v2',

@@ -37,7 +37,7 @@ export function specId(root: string, file: string): string {
 
 /**
  * What a spec file is, in one place: a module named `<name>.video.<ext>` with one of these
- * extensions (the include globs choose which of them a project has; the default takes `.ts`).
+ * extensions (the default include glob takes all of them).
  * Discovery's names, the Vite plugin's imports and watch mode all go by it.
  */
 export const SPEC_EXTENSIONS = Object.freeze(['ts', 'mts', 'js', 'mjs'] as const)
