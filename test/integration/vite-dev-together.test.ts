@@ -163,7 +163,7 @@ describe('vite dev: the config edited', () => {
     expect(alpha.pending).toBe(true)
     await until('alpha journaled', async () => (await journals(project!.path('.vidspec'))).some((j) => j.key === alpha.key))
     await project.write('vidspec.config.ts', `export default ${JSON.stringify({ ...FAST, provider: 'offline' })}\n`)
-    await waitFor('reloaded in place', () => /config reloaded \(provider offline\)/.test(dev!.logger.text()))
+    await waitFor('reloaded in place', () => /vidspec\.config\.ts changed: reloaded \(provider offline\)/.test(dev!.logger.text()))
     // The paid job is downloaded and stored under its key by the provider its journal names.
     await until('paid job stored', async () => (await entries(project!)).some((e) => e.key === alpha.key && e.provider === 'together'))
     await until('journal settled', async () => (await journals(project!.path('.vidspec'))).length === 0)

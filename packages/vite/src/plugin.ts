@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path'
-import { SPEC_EXTENSIONS, SPEC_FILE_RE, Vidspec, VidspecError, type LoadedSpec } from '@vidspec/core'
+import { SPEC_EXTENSIONS, SPEC_FILE_RE, Vidspec, VidspecError, reloadProject, type LoadedSpec } from '@vidspec/core'
 import type { Plugin, ResolvedConfig, Rolldown, ViteDevServer } from 'vite'
 import { BuildSession } from './build.js'
 import { DevSession } from './dev.js'
@@ -67,14 +67,9 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
   }
 
   async function reloadConfig(server: ViteDevServer, session: DevSession): Promise<void> {
-    let next: Vidspec
-    try {
-      if (!reopen) return
-      next = await reopen()
-      await next.ensureStore()
-    } catch (err) {
-      // A broken config keeps the last good one: fix it and save again.
-      const message = `vidspec.config changed but could not be loaded (keeping the previous config): ${(err as Error).message}`
+    if (!reopen) return
+    const { project: next, message } = await reloadProject(ready().project, reopen)
+    if (!next) {
       reporter.error(message)
       server.environments.client.hot.send({ type: 'error', err: { message: `vidspec: ${message}`, stack: '', plugin: 'vidspec' } })
       return
@@ -83,7 +78,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
     reporter.verbose = next.config.flags.debug
     server.watcher.add(next.configDeps)
     session.swap(next)
-    reporter.info(`config reloaded (provider ${next.provider.id})`)
+    reporter.info(message)
     for (const file of session.files) {
       for (const env of Object.values(server.environments)) {
         for (const mod of env.moduleGraph.getModulesByFile(file) ?? []) void env.reloadModule(mod)

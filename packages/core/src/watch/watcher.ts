@@ -2,6 +2,7 @@ import { resolve, sep } from 'node:path'
 import type { FSWatcher } from 'chokidar'
 import type { LoadedSpec, Vidspec } from '../project.js'
 import { IGNORED_DIRS } from '../spec/discover.js'
+import { configName, reloadProject } from './reload.js'
 import { SpecTracker, type WatchDecision } from './tracker.js'
 
 export type { WatchDecision, WatchDecisionKind } from './tracker.js'
@@ -149,22 +150,14 @@ export class ProjectWatcher {
    */
   async #reload(since: number): Promise<void> {
     const { reopen, onNotice } = this.#opts
-    const name = this.#project.specId(this.#project.configDeps[0] ?? 'vidspec.config')
     if (!reopen) {
-      onNotice?.(`${name} changed: restart vidspec watch to apply it`)
+      onNotice?.(`${configName(this.#project)} changed: restart vidspec watch to apply it`)
       return
     }
-    let next: Vidspec
-    try {
-      next = await reopen()
-      await next.ensureStore()
-    } catch (err) {
-      // A broken config keeps the last good one, as c12 does: fix it and save again.
-      onNotice?.(`${name} changed but could not be loaded (keeping the previous config): ${(err as Error).message}`)
-      return
-    }
-    this.#tracker.swap(next)
-    onNotice?.(`${name} changed: reloaded (provider ${next.provider.id})`)
+    const { project: next, message } = await reloadProject(this.#project, reopen)
+    if (next) this.#tracker.swap(next)
+    onNotice?.(message)
+    if (!next) return
     const files = await next.discover()
     this.#forgetMissing(files, since)
     const loaded = await next.loadAll(files, { signal: this.#stop.signal })
