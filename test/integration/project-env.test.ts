@@ -1,5 +1,6 @@
 import { afterEach, expect, it } from 'vitest'
-import { ffmpegPath, Vidspec } from '@vidspec/core'
+import { Vidspec } from '@vidspec/core'
+import { ffmpegPath } from '@vidspec/core/internal'
 import { countingFfmpeg, tempProject, type TempProject } from '../helpers/project.js'
 
 // The VIDSPEC_* switches come from the env a project is opened with: one process (a dev server, a

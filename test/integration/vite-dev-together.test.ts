@@ -1,7 +1,7 @@
 import { readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Store } from '@vidspec/core'
+import { Store } from '@vidspec/core/internal'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { setEnv } from '../helpers/env.js'
 import type { TempProject } from '../helpers/project.js'

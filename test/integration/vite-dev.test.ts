@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ffmpegPath, probeVideo, Store } from '@vidspec/core'
+import { ffmpegPath, probeVideo, Store } from '@vidspec/core/internal'
 import { setEnv } from '../helpers/env.js'
 import { tempProject, type TempProject } from '../helpers/project.js'
 import { fetchAsset, recordingFfmpeg, specSource, startDev, type DevServer } from '../helpers/vite.js'
