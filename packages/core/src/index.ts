@@ -51,7 +51,7 @@ export { previewKey } from './preview.js'
 // Watch mode.
 export { ProjectWatcher } from './watch/watcher.js'
 // What the dev server's jobs run on (watch mode uses ProjectWatcher, over the same SpecTracker).
-export { specJobs } from './watch/tracker.js'
+export { EditorPresence, isCurrent, RECHECK_MS, specJobs } from './watch/tracker.js'
 export { reloadProject, type ConfigReload } from './watch/reload.js'
 export type { WantedSpec } from './watch/tracker.js'
 // One definition of a spec file, for the Vite plugin's import filter.

@@ -6,6 +6,7 @@ import { collectGarbage, type CollectOptions, type KeepSet } from './gc.js'
 import { readLockfile } from './lockfile.js'
 import { silentLogger, type Logger } from './logger.js'
 import { writeOutputs } from './output.js'
+import { joinEditors, sharedSettleMs, type EditorHandle } from './store/editors.js'
 import { mediaTools } from './media/binaries.js'
 import { extractPoster, type PosterOptions } from './media/poster.js'
 import { ensurePreview, evictPreview } from './preview.js'
@@ -203,6 +204,19 @@ export class Vidspec {
   /** A clip's bytes, hashed on the way out; CACHE_CORRUPT (and quarantined) on a mismatch. */
   readClip(entry: Entry): Promise<Buffer> {
     return this.#store.readOut(entry, { spec: entry.spec })
+  }
+
+  /**
+   * Records this process as editing the project (watch mode, a dev server) with its settle time, in
+   * the store every process on the project shares; `leave()` on close.
+   */
+  joinEditors(kind: string, settleMs: number): Promise<EditorHandle> {
+    return joinEditors(this.config.cacheDir, { kind, settleMs })
+  }
+
+  /** The quiet time before a paid create: the longest of `own` and every live editor's on this store. */
+  settleMs(own: number): Promise<number> {
+    return sharedSettleMs(this.config.cacheDir, own)
   }
 
   /** Writes one frame of a clip as an image (jpg, png or webp by `outFile`'s extension) with the project's ffmpeg. */

@@ -1,6 +1,9 @@
 import { access } from 'node:fs/promises'
 import {
+  EditorPresence,
+  isCurrent,
   isVidspecError,
+  RECHECK_MS,
   outputExt,
   outputGeometry,
   previewKey,
@@ -83,12 +86,17 @@ export class DevSession {
   readonly #current = new Map<string, WantedSpec>()
   /** Spec id -> file, to find the module to update when its clip lands. */
   readonly #files = new Map<string, string>()
+  readonly #rechecks = new Set<NodeJS.Timeout>()
+  /** This dev server among the project's editors: every one of them settles for the longest. */
+  readonly #presence: EditorPresence
 
   constructor(server: ViteDevServer, project: Vidspec, reporter: Reporter, posters: Posters, opts: { settleMs?: number | undefined } = {}) {
     this.server = server
     this.#project = project
     this.#reporter = reporter
     this.#posters = posters
+    this.#presence = new EditorPresence('vite dev', opts.settleMs)
+    void this.#presence.at(project)
     this.#jobs = specJobs({
       settleMs: opts.settleMs,
       onDone: (key, specs, result, by) => {
@@ -124,6 +132,7 @@ export class DevSession {
    */
   swap(project: Vidspec): void {
     this.#project = project
+    void this.#presence.at(project)
   }
 
   /** Files of the specs this session has served: what a config change must load again. */
@@ -142,6 +151,7 @@ export class DevSession {
     if (before && before.spec.key !== spec.key) void this.#evictPreviewOf(before)
     const entry = await project.assetFor(spec)
     this.#jobs.want(project, spec, !entry)
+    this.#recheckLater(spec)
     if (entry) return devModuleCode(dataFields(devAsset(this.#base, entry, spec.id)))
     return devModuleCode(dataFields(pendingAsset(this.#base, spec)))
   }
@@ -151,8 +161,11 @@ export class DevSession {
     for (const [id, f] of this.#files) if (f === file) this.#forgetId(id)
   }
 
-  close(): Promise<void> {
-    return this.#jobs.jobs.close()
+  async close(): Promise<void> {
+    for (const t of this.#rechecks) clearTimeout(t)
+    this.#rechecks.clear()
+    await this.#jobs.jobs.close()
+    await this.#presence.leave()
   }
 
   #forgetId(id: string): void {
@@ -175,6 +188,21 @@ export class DevSession {
     } catch (err) {
       this.#reporter.error(`could not remove the unused preview ${key.slice(0, 12)}: ${(err as Error).message}`)
     }
+  }
+
+  /**
+   * Vite's watcher (chokidar) may drop a save that follows another within ~50 ms: once that window
+   * has passed, a spec whose files moved on since this load is loaded again (its module reloaded).
+   */
+  #recheckLater(spec: LoadedSpec): void {
+    const timer = setTimeout(() => {
+      this.#rechecks.delete(timer)
+      if (this.#current.get(spec.id)?.spec !== spec) return
+      void isCurrent(spec).then((current) => {
+        if (!current && this.#current.get(spec.id)?.spec === spec) this.#reload(spec.id)
+      })
+    }, RECHECK_MS)
+    this.#rechecks.add(timer)
   }
 
   #reload(specId: string): void {

@@ -1,4 +1,5 @@
 import type { LoadedSpec, Vidspec } from '../project.js'
+import type { EditorHandle } from '../store/editors.js'
 import type { RunResult } from '../runner/runner.js'
 import { hashFiles } from '../spec/load.js'
 import { Supersession } from './supersession.js'
@@ -28,6 +29,13 @@ export interface WantedSpec {
   project: Vidspec
   spec: LoadedSpec
 }
+
+/**
+ * When to look at a just-evaluated spec's files again: past chokidar's throttle window for repeated
+ * changes of one file (50 ms), inside which a save right after another is dropped about half the
+ * time (watch and Vite's dev server both watch through chokidar).
+ */
+export const RECHECK_MS = 120
 
 /**
  * Whether a spec's files still hold what its key was computed from. Shared by every process on the
@@ -64,7 +72,8 @@ export function specJobs(opts: {
   const jobs: Supersession<WantedSpec, RunResult> = new Supersession<WantedSpec, RunResult>({
     paid: (w) => w.project.provider.kind === 'remote',
     isStarted: (key, w) => w.project.isGenerating(key),
-    settleMs: opts.settleMs,
+    // The longest quiet time of every process editing this project, not only this one's.
+    settleMs: (w) => w.project.settleMs(opts.settleMs ?? 0),
     stillWanted: async (key) => {
       for (const id of jobs.specsFor(key)) {
         const w = wanting.get(id)
@@ -87,9 +96,46 @@ export function specJobs(opts: {
   }
 }
 
+/**
+ * This process's record among the project's editors (see `sharedSettleMs`), kept on the store of
+ * the project in use: a config reload that moves the store moves the record with it.
+ */
+export class EditorPresence {
+  readonly #kind: string
+  readonly #settleMs: number
+  #joined: Promise<{ dir: string; handle: EditorHandle } | undefined> = Promise.resolve(undefined)
+
+  constructor(kind: string, settleMs: number | undefined) {
+    this.#kind = kind
+    this.#settleMs = settleMs ?? 0
+  }
+
+  /** Joins (or moves to) `project`'s store. A store that cannot be written only loses the sharing. */
+  at(project: Vidspec): Promise<void> {
+    const dir = project.config.cacheDir
+    this.#joined = this.#joined.then(async (was) => {
+      if (was?.dir === dir) return was
+      await was?.handle.leave()
+      const handle = await project.joinEditors(this.#kind, this.#settleMs).catch(() => undefined)
+      return handle && { dir, handle }
+    })
+    return this.#joined.then(() => undefined)
+  }
+
+  leave(): Promise<void> {
+    this.#joined = this.#joined.then(async (was) => {
+      await was?.handle.leave()
+      return undefined
+    })
+    return this.#joined.then(() => undefined)
+  }
+}
+
 interface Tracked {
   key?: string | undefined
   inputs: string[]
+  /** What the key was computed from (the bytes its evaluation read). */
+  spec?: LoadedSpec | undefined
 }
 
 /**
@@ -181,7 +227,7 @@ export class SpecTracker {
     }
     const { spec } = loaded
     const { inputs } = spec
-    this.#specs.set(file, { key: spec.key, inputs })
+    this.#specs.set(file, { key: spec.key, inputs, spec })
     this.#index(file, before?.inputs ?? [], inputs)
     if (first === 'added') this.#decide({ kind: 'added', spec: id, key: spec.key }, since)
     const stored = await project.assetFor(spec)
@@ -196,6 +242,16 @@ export class SpecTracker {
     }
     this.#decide({ kind: 'queued', spec: id, key: spec.key }, since)
     this.#jobs.want(project, spec, true)
+  }
+
+  /** Those of `files` whose spec's files no longer hold what it was last keyed from. */
+  async stale(files: Iterable<string>): Promise<string[]> {
+    const out: string[] = []
+    for (const file of files) {
+      const spec = this.#specs.get(file)?.spec
+      if (spec && !(await isCurrent(spec))) out.push(file)
+    }
+    return out
   }
 
   idle(): Promise<void> {

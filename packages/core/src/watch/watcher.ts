@@ -3,9 +3,10 @@ import type { FSWatcher } from 'chokidar'
 import type { LoadedSpec, Vidspec } from '../project.js'
 import { IGNORED_DIRS } from '../spec/discover.js'
 import { configName, reloadProject } from './reload.js'
-import { SpecTracker, type WatchDecision } from './tracker.js'
+import { EditorPresence, RECHECK_MS, SpecTracker, type WatchDecision } from './tracker.js'
 
 export type { WatchDecision, WatchDecisionKind } from './tracker.js'
+
 
 export interface WatchOptions {
   /**
@@ -43,9 +44,12 @@ export class ProjectWatcher {
   #firstEventAt = 0
   #timer: NodeJS.Timeout | undefined
   #busy: Promise<void> = Promise.resolve()
+  readonly #rechecks = new Set<NodeJS.Timeout>()
+  readonly #presence: EditorPresence
 
   constructor(project: Vidspec, opts: WatchOptions = {}) {
     this.#opts = { debounceMs: 100, ...opts }
+    this.#presence = new EditorPresence('watch', opts.settleMs)
     this.#tracker = new SpecTracker(project, {
       settleMs: opts.settleMs,
       ...(opts.onDecision ? { onDecision: opts.onDecision } : {}),
@@ -63,6 +67,7 @@ export class ProjectWatcher {
 
   async start(): Promise<void> {
     const { root, cacheDir } = this.#project.config
+    await this.#presence.at(this.#project)
     const ignoredDirs = IGNORED_DIRS.map((d) => `${sep}${d}`)
     // Imported here: only `watch` needs it, and every other command starts faster without it.
     const { watch } = await import('chokidar')
@@ -104,9 +109,12 @@ export class ProjectWatcher {
   async close(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = undefined
+    for (const t of this.#rechecks) clearTimeout(t)
+    this.#rechecks.clear()
     this.#stop.abort()
     await this.#fs?.close()
     await this.#tracker.close()
+    await this.#presence.leave()
   }
 
   #queue(path: string, event: 'add' | 'change' | 'unlink'): void {
@@ -142,6 +150,24 @@ export class ProjectWatcher {
     }
     for (const file of this.#tracker.fedBy(batch.keys())) if (!affected.has(file)) affected.set(file, 'unchanged')
     await Promise.all([...affected].map(([file, kind]) => this.#evaluate(file, kind, since)))
+    this.#recheckLater([...affected.keys()])
+  }
+
+  /**
+   * A save that chokidar dropped (see RECHECK_MS) would leave watch on an older key, whose job is
+   * then dropped as superseded, until some later save. So once the window has passed, the specs just
+   * evaluated are checked against their files again, and any that moved on is evaluated again.
+   */
+  #recheckLater(files: string[]): void {
+    if (files.length === 0) return
+    const timer = setTimeout(() => {
+      this.#rechecks.delete(timer)
+      if (this.#stop.signal.aborted) return
+      void this.#tracker.stale(files).then((stale) => {
+        for (const file of stale) if (!this.#stop.signal.aborted) this.#queue(file, 'change')
+      })
+    }, RECHECK_MS)
+    this.#rechecks.add(timer)
   }
 
   /**
@@ -155,7 +181,10 @@ export class ProjectWatcher {
       return
     }
     const { project: next, message } = await reloadProject(this.#project, reopen)
-    if (next) this.#tracker.swap(next)
+    if (next) {
+      this.#tracker.swap(next)
+      await this.#presence.at(next)
+    }
     onNotice?.(message)
     if (!next) return
     const files = await next.discover()
