@@ -53,6 +53,7 @@ export { ProjectWatcher } from './watch/watcher.js'
 // What the dev server's jobs run on (watch mode uses ProjectWatcher, over the same SpecTracker).
 export { EditorPresence, isCurrent, RECHECK_MS, specJobs } from './watch/tracker.js'
 export { reloadProject, type ConfigReload } from './watch/reload.js'
+export { InputIndex } from './watch/inputs.js'
 export type { WantedSpec } from './watch/tracker.js'
 // One definition of a spec file, for the Vite plugin's import filter.
 export { SPEC_EXTENSIONS, SPEC_FILE_RE } from './spec/discover.js'

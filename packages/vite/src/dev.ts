@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises'
 import {
   EditorPresence,
+  InputIndex,
   isCurrent,
   isVidspecError,
   RECHECK_MS,
@@ -87,6 +88,8 @@ export class DevSession {
   /** Spec id -> file, to find the module to update when its clip lands. */
   readonly #files = new Map<string, string>()
   readonly #rechecks = new Set<NodeJS.Timeout>()
+  /** Which served specs each input (imported module, local media) feeds: core's index, as watch mode has. */
+  readonly #inputs = new InputIndex()
   /** This dev server among the project's editors: every one of them settles for the longest. */
   readonly #presence: EditorPresence
 
@@ -146,6 +149,7 @@ export class DevSession {
     // A spec now served under this file replaces whatever spec id had it (a rename keeps the key).
     for (const [id, f] of this.#files) if (f === file && id !== spec.id) this.#forgetId(id)
     this.#files.set(spec.id, file)
+    this.#inputs.set(file, spec.inputs)
     const before = this.#current.get(spec.id)
     this.#current.set(spec.id, { project, spec })
     if (before && before.spec.key !== spec.key) void this.#evictPreviewOf(before)
@@ -159,6 +163,22 @@ export class DevSession {
   /** A spec file was deleted (or renamed away): its spec stops wanting its key at once. */
   forget(file: string): void {
     for (const [id, f] of this.#files) if (f === file) this.#forgetId(id)
+    this.#inputs.delete(file)
+  }
+
+  /** The inputs a served spec is made of, for the dev server's file watcher. */
+  inputsOf(file: string): string[] {
+    return this.#inputs.inputsOf(file) ?? []
+  }
+
+  /**
+   * `path` changed: every served spec it feeds (other than itself: a spec module's own edit is
+   * Vite's to reload) is loaded again. Returns their files.
+   */
+  changed(path: string): string[] {
+    const fed = [...this.#inputs.fedBy([path])].filter((file) => file !== path)
+    for (const file of fed) this.#reloadFile(file)
+    return fed
   }
 
   async close(): Promise<void> {
@@ -207,7 +227,10 @@ export class DevSession {
 
   #reload(specId: string): void {
     const file = this.#files.get(specId)
-    if (!file) return
+    if (file) this.#reloadFile(file)
+  }
+
+  #reloadFile(file: string): void {
     for (const env of Object.values(this.server.environments)) {
       for (const mod of env.moduleGraph.getModulesByFile(file) ?? []) void env.reloadModule(mod)
     }

@@ -56,9 +56,9 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
   async function loadSpec(ctx: Rolldown.PluginContext, file: string): Promise<LoadedSpec> {
     try {
       const spec = await ready().project.loadMemoized(file)
-      // The spec's own imports and local media re-key it: watch them, so an edit updates the page.
-      for (const dep of spec.deps) if (dep !== file) ctx.addWatchFile(dep)
-      for (const m of spec.media.values()) if (m.kind === 'file' && m.path) ctx.addWatchFile(m.path)
+      // The spec's own imports and local media re-key it. In dev the session's input index maps an
+      // edit to the specs it feeds (hotUpdate); a build in watch mode goes by Rollup's watch files.
+      if (ready().config.command === 'build') for (const input of spec.inputs) if (input !== file) ctx.addWatchFile(input)
       return spec
     } catch (err) {
       if (err instanceof VidspecError) ctx.error(err.message)
@@ -156,13 +156,19 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
         }
         const session = devSessions.at(-1)
         if (!session) throw new Error('vidspec: a spec was loaded in dev before the dev server was configured')
-        return { code: await session.load(id, spec), moduleType: 'js' }
+        const code = await session.load(id, spec)
+        // Files outside the root (shared media folders) are watched only when asked.
+        session.server.watcher.add(session.inputsOf(id).filter((input) => input !== id))
+        return { code, moduleType: 'js' }
       },
     },
 
     hotUpdate(update) {
       // Every session: the server in `update` is a proxy of the one a session holds, never equal to it.
       if (update.type === 'delete' && SPEC_FILE_RE.test(update.file)) for (const session of devSessions) session.forget(update.file)
+      // Called once per environment; a session reloads a spec in every environment at once.
+      if (this.environment.name !== 'client') return
+      for (const session of devSessions) session.changed(resolve(update.file))
     },
 
     buildEnd(error) {

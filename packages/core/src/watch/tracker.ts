@@ -2,6 +2,7 @@ import type { LoadedSpec, Vidspec } from '../project.js'
 import type { EditorHandle } from '../store/editors.js'
 import type { RunResult } from '../runner/runner.js'
 import { hashFiles } from '../spec/load.js'
+import { InputIndex } from './inputs.js'
 import { Supersession } from './supersession.js'
 
 export type WatchDecisionKind = 'added' | 'removed' | 'unchanged' | 'cached' | 'queued' | 'superseded' | 'invalid' | 'done' | 'failed'
@@ -148,7 +149,7 @@ export class SpecTracker {
   #project: Vidspec
   readonly #opts: TrackerOptions
   readonly #specs = new Map<string, Tracked>()
-  readonly #feeds = new Map<string, Set<string>>()
+  readonly #inputs = new InputIndex()
   readonly #jobs: ReturnType<typeof specJobs>
 
   constructor(project: Vidspec, opts: TrackerOptions = {}) {
@@ -184,12 +185,7 @@ export class SpecTracker {
 
   /** The tracked spec files that `paths` feed (a spec feeds itself). */
   fedBy(paths: Iterable<string>): Set<string> {
-    const out = new Set<string>()
-    for (const path of paths) {
-      if (this.#specs.has(path)) out.add(path)
-      for (const spec of this.#feeds.get(path) ?? []) out.add(spec)
-    }
-    return out
+    return this.#inputs.fedBy(paths)
   }
 
   /**
@@ -202,9 +198,8 @@ export class SpecTracker {
 
   /** The spec file is gone: it stops wanting its key at once (a queued job nobody else wants is dropped). */
   remove(file: string, since?: number): void {
-    const tracked = this.#specs.get(file)
     this.#specs.delete(file)
-    this.#index(file, tracked?.inputs ?? [], [])
+    this.#inputs.delete(file)
     const id = this.#project.specId(file)
     this.#jobs.jobs.drop(id)
     this.#decide({ kind: 'removed', spec: id }, since)
@@ -220,7 +215,7 @@ export class SpecTracker {
       // nothing now: a broken spec pays for nothing.
       const inputs = before?.inputs ?? [file]
       this.#specs.set(file, { key: undefined, inputs })
-      this.#index(file, before?.inputs ?? [], inputs)
+      this.#inputs.set(file, inputs)
       this.#jobs.jobs.drop(id)
       this.#decide({ kind: 'invalid', spec: id, error: loaded.error as Error }, since)
       return
@@ -228,7 +223,7 @@ export class SpecTracker {
     const { spec } = loaded
     const { inputs } = spec
     this.#specs.set(file, { key: spec.key, inputs, spec })
-    this.#index(file, before?.inputs ?? [], inputs)
+    this.#inputs.set(file, inputs)
     if (first === 'added') this.#decide({ kind: 'added', spec: id, key: spec.key }, since)
     const stored = await project.assetFor(spec)
     if (before?.key === spec.key && this.#jobs.jobs.wantedBy(id) === spec.key && (stored || this.#jobs.jobs.isRunning(spec.key))) {
@@ -261,15 +256,6 @@ export class SpecTracker {
   /** Stops every job; a paid one keeps its journal and resumes on the next run. */
   close(): Promise<void> {
     return this.#jobs.jobs.close()
-  }
-
-  #index(spec: string, oldInputs: string[], newInputs: string[]): void {
-    for (const input of oldInputs) this.#feeds.get(input)?.delete(spec)
-    for (const input of newInputs) {
-      let set = this.#feeds.get(input)
-      if (!set) this.#feeds.set(input, (set = new Set()))
-      set.add(spec)
-    }
   }
 
   #decide(decision: WatchDecision, since?: number): void {
