@@ -56,7 +56,7 @@ export async function renderPreview(req: ProviderRequest, outFile: string, ctx: 
   const image = firstFrameFile(req)
   const graph = pictureGraph({ key: req.key, width, height, fps, seconds, name: displayName(req.spec), ...(image ? { image: '[0:v]' } : {}) })
   const args = [
-    ...(image ? ['-loop', '1', '-framerate', String(fps), '-i', resolve(image)] : []),
+    ...(image ? ['-framerate', String(fps), '-i', resolve(image)] : []),
     '-filter_complex', audio ? `${graph};${toneGraph(seconds, webm)}` : graph,
     '-map', '[v]',
     ...(audio ? ['-map', '[a]'] : []),
