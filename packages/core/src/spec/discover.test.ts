@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { configDefaults } from '../config/resolve.js'
 import { SPEC_FILE_RE, discoverSpecs, specId, specName } from './discover.js'
@@ -75,6 +75,13 @@ describe('discoverSpecs', () => {
 })
 
 describe('specId and specName', () => {
+  it('gives what relative(resolve()) gives, for normal and unusual paths alike', () => {
+    const slow = (r: string, f: string) => relative(resolve(r), resolve(r, f)).split(sep).join('/')
+    const roots = ['/p', '/p/site', '/p/./site', '/p/site/', '/p//site', '/']
+    const files = ['/p/site/a.video.ts', '/p/site/x/../b.video.ts', '/p/site//c.video.ts', '/p/sitex/d.video.ts', '/p/site/./e.video.ts', 'rel/f.video.ts', '/q/g.video.ts', '/p/site/..hidden/h.video.ts']
+    for (const r of roots) for (const f of files) expect(specId(r, f), `${r} + ${f}`).toBe(slow(r, f))
+  })
+
   it('gives the project-relative posix path and the name without the spec suffix', () => {
     const file = join(root, 'pages', 'hero.video.ts')
     expect(specId(root, file)).toBe('pages/hero.video.ts')

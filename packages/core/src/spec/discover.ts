@@ -1,4 +1,4 @@
-import { relative, resolve } from 'node:path'
+import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { relativeInside, toPosix } from '../paths.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 
@@ -30,8 +30,16 @@ export async function discoverSpecs(config: Pick<ResolvedConfig, 'root' | 'cache
   return files.map((f) => resolve(f)).sort()
 }
 
+/** A `.` or `..` segment, a doubled separator or a trailing one: a path resolve() would change. */
+const NOT_NORMAL = /(^|[\\/])\.\.?([\\/]|$)|[\\/]{2}|[\\/]$/
+
 /** A spec's project-relative posix path, e.g. `pages/hero.video.ts`: stable across machines. */
 export function specId(root: string, file: string): string {
+  // The common case, an absolute normalized path below an absolute normalized root, without the
+  // two resolve()s and a relative() that cost more than reading the spec (a plan of 10,000 asks 30,000 times).
+  if (isAbsolute(file) && isAbsolute(root) && file.startsWith(root) && file[root.length] === sep && !NOT_NORMAL.test(file)) {
+    return toPosix(file.slice(root.length + 1))
+  }
   return toPosix(relative(resolve(root), resolve(root, file)))
 }
 
