@@ -48,6 +48,9 @@ export { extractPoster } from './media/ffmpeg.js'
 export { outputExt, outputGeometry } from './media/geometry.js'
 export { previewKey } from './preview.js'
 
+// Renditions: what a site ships of a clip (see renditions/index.ts).
+export * from './renditions/index.js'
+
 // Watch mode.
 export { ProjectWatcher } from './watch/watcher.js'
 // What the dev server's jobs run on (watch mode uses ProjectWatcher, over the same SpecTracker).

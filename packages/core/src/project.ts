@@ -19,6 +19,8 @@ import type { GcReport, RestoreReport, Store, VerifyReport } from './store/index
 import type { Entry, JournalRecord, JournaledJob, UncertainCreate } from './types.js'
 import { buildSpecs, obtainClip, recordBuild } from './project/build.js'
 import { assembleParts, providerRequest, type ProjectParts } from './project/parts.js'
+import { Renditions, type ObtainedRenditions, type ObtainOptions } from './renditions/service.js'
+import type { DerivedRecord, Rendition, RenditionItem, RenditionPlan } from './renditions/types.js'
 import { planSpecs } from './project/plan.js'
 import type { BuildOptions, BuildResult, LoadedSpec, OpenOptions, PlanItem } from './project/types.js'
 
@@ -271,6 +273,41 @@ export class Vidspec {
   /** Removes the offline preview under `key` once nothing shows it (never a paid clip): see preview.ts. */
   evictPreview(key: string): Promise<boolean> {
     return evictPreview(this.#store, key)
+  }
+
+  #renditionsService: Renditions | undefined
+  /** Renditions: see renditions/service.ts (plan, obtain; store -> remote -> ffmpeg). */
+  get #renditions(): Renditions {
+    return (this.#renditionsService ??= new Renditions({ config: this.config, store: this.#store, logger: this.logger }))
+  }
+
+  /**
+   * What a spec's clip ships as (sources best first, posters, placeholder), each with its rendition
+   * key: the config's `renditions`, the spec's, then `query`'s import directives
+   * (`?w=640;1280&format=webm;mp4`). No side effects; needs the spec's clip in the store.
+   */
+  async renditionPlan(spec: Pick<LoadedSpec, 'id' | 'key' | 'renditions'>, query?: string): Promise<RenditionPlan> {
+    return this.#renditions.plan(spec, await this.assetFor(spec), query)
+  }
+
+  /** One planned rendition, verified in the store (made with ffmpeg when missing); its object's path, size and type. */
+  obtainRendition(item: RenditionItem, opts: ObtainOptions = {}): Promise<Rendition> {
+    return this.#renditions.obtain(item, opts)
+  }
+
+  /** Every rendition of a spec (sources, posters, the placeholder's data URI); nothing runs when all are stored. */
+  async obtainRenditions(spec: Pick<LoadedSpec, 'id' | 'key' | 'renditions'>, query?: string, opts: ObtainOptions = {}): Promise<ObtainedRenditions> {
+    return this.#renditions.obtainAll(await this.renditionPlan(spec, query), opts)
+  }
+
+  /** A planned placeholder as a data URI (made and stored when missing). */
+  placeholderFor(item: RenditionItem, opts: ObtainOptions = {}): Promise<string> {
+    return this.#renditions.placeholder(item, opts)
+  }
+
+  /** Every derived object recorded in the store (renditions, posters, placeholders). */
+  derivedObjects(): Promise<DerivedRecord[]> {
+    return this.#store.listDerived()
   }
 
   /** The shared bucket, or none when no remote is configured or it is off. */

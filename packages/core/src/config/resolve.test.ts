@@ -64,6 +64,7 @@ describe('resolveConfig', () => {
       providerSetting: 'auto',
       frozen: false,
       prices: {},
+      renditions: {},
     })
   })
 
