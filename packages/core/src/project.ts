@@ -20,6 +20,7 @@ import type { Entry, JournalRecord, JournaledJob, UncertainCreate } from './type
 import { buildSpecs, obtainClip, recordBuild } from './project/build.js'
 import { assembleParts, providerRequest, type ProjectParts } from './project/parts.js'
 import { Renditions, type ObtainedRenditions, type ObtainOptions } from './renditions/service.js'
+import { reprobeDerived } from './renditions/verify.js'
 import type { DerivedRecord, Rendition, RenditionItem, RenditionPlan } from './renditions/types.js'
 import { planSpecs } from './project/plan.js'
 import type { BuildOptions, BuildResult, LoadedSpec, OpenOptions, PlanItem } from './project/types.js'
@@ -218,10 +219,15 @@ export class Vidspec {
     return writeOutputs(this.#store, outDir, items)
   }
 
-  /** What the store holds: clips, jobs in flight, uncertain creates. */
-  async status(): Promise<{ entries: Entry[]; jobs: JournaledJob[]; uncertain: UncertainCreate[] }> {
-    const [entries, jobs, uncertain] = await Promise.all([this.#store.listEntries(), this.#store.listJobs(), this.#store.listUncertain()])
-    return { entries, jobs, uncertain }
+  /** What the store holds: clips, jobs in flight, uncertain creates, derived objects (renditions). */
+  async status(): Promise<{ entries: Entry[]; jobs: JournaledJob[]; uncertain: UncertainCreate[]; derived: DerivedRecord[] }> {
+    const [entries, jobs, uncertain, derived] = await Promise.all([
+      this.#store.listEntries(),
+      this.#store.listJobs(),
+      this.#store.listUncertain(),
+      this.#store.listDerived(),
+    ])
+    return { entries, jobs, uncertain, derived }
   }
 
   /** Every clip in the store. */
@@ -229,8 +235,9 @@ export class Vidspec {
     return this.#store.listEntries()
   }
 
-  verify(opts: { repair?: boolean } = {}): Promise<VerifyReport> {
-    return this.#store.verify(opts)
+  /** Re-hashes every object and re-probes every rendition against its checks (see store/verify.ts, renditions/verify.ts). */
+  async verify(opts: { repair?: boolean } = {}): Promise<VerifyReport> {
+    return reprobeDerived(this.#store, await this.#store.verify(opts), { repair: opts.repair ?? false })
   }
 
   /** gc with the keep-set core owns (see gc.ts): what it keeps never depends on the environment. */
