@@ -5,7 +5,7 @@ import { VidspecError, type SpecIssue } from './errors.js'
 import { collectGarbage, type CollectOptions, type KeepSet } from './gc.js'
 import { readLockfile } from './lockfile.js'
 import { silentLogger, type Logger } from './logger.js'
-import { writeOutputs } from './output.js'
+import { writeOutputs, type OutputItem } from './output.js'
 import { ensurePreview, evictPreview } from './preview.js'
 import { previewsVerdict, type PreviewsVerdict } from './previews.js'
 import { createProvider, resolveProvider } from './providers/create.js'
@@ -21,6 +21,7 @@ import { buildSpecs, obtainClip, recordBuild } from './project/build.js'
 import { assembleParts, providerRequest, type ProjectParts } from './project/parts.js'
 import { Renditions, type ObtainedRenditions, type ObtainOptions } from './renditions/service.js'
 import { reprobeDerived } from './renditions/verify.js'
+import { RemoteRenditions } from './remote/derived.js'
 import type { DerivedRecord, Rendition, RenditionItem, RenditionPlan } from './renditions/types.js'
 import { planSpecs } from './project/plan.js'
 import type { BuildOptions, BuildResult, LoadedSpec, OpenOptions, PlanItem } from './project/types.js'
@@ -214,9 +215,14 @@ export class Vidspec {
     return this.#store.checkedPath(ref, opts)
   }
 
-  /** Copies built clips into `outDir` (hashed on the way out) and writes its manifest. */
-  writeOutputs(outDir: string, items: Parameters<typeof writeOutputs>[2]): ReturnType<typeof writeOutputs> {
-    return writeOutputs(this.#store, outDir, items)
+  /**
+   * Copies built clips, their renditions and posters into `outDir` (hashed on the way out; renditions
+   * made first where missing) and writes its manifest.
+   */
+  writeOutputs(outDir: string, items: OutputItem[], opts: ObtainOptions = {}): ReturnType<typeof writeOutputs> {
+    return writeOutputs(this.#store, outDir, items, async (item) =>
+      this.#renditions.obtainAll(await this.#renditions.plan({ id: item.id, key: item.entry.key, renditions: item.renditions }, item.entry), opts),
+    )
   }
 
   /** What the store holds: clips, jobs in flight, uncertain creates, derived objects (renditions). */
@@ -285,7 +291,13 @@ export class Vidspec {
   #renditionsService: Renditions | undefined
   /** Renditions: see renditions/service.ts (plan, obtain; store -> remote -> ffmpeg). */
   get #renditions(): Renditions {
-    return (this.#renditionsService ??= new Renditions({ config: this.config, store: this.#store, logger: this.logger }))
+    const { remote } = this.#parts
+    return (this.#renditionsService ??= new Renditions({
+      config: this.config,
+      store: this.#store,
+      logger: this.logger,
+      remote: remote ? new RemoteRenditions(remote, this.#store, this.logger) : undefined,
+    }))
   }
 
   /**

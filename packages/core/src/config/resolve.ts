@@ -58,7 +58,7 @@ export interface ResolvedConfig {
   /** The shared S3 cache; undefined when none is configured or its mode is off. */
   remote?: ResolvedRemote | undefined
   /** The config's `renditions`, checked (defaults are filled in with the spec's and an import's, see renditions/resolve.ts). */
-  renditions: RenditionsInput
+  renditions: RenditionsInput | false
 }
 
 /** The defaults of `VidspecConfigInput`, in one place (`previews` depends on CI, see resolveConfig). */
@@ -414,6 +414,6 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
     specTimeoutMs: pick('specTimeoutMs') ?? configDefaults.specTimeoutMs,
     media: { allow: (pick('media')?.allow ?? configDefaults.media.allow).map((folder) => resolve(root, folder)) },
     remote: remote.remote,
-    renditions: { ...(pick('renditions') ?? {}) },
+    renditions: pick('renditions') === false ? false : { ...(pick('renditions') || {}) },
   }
 }

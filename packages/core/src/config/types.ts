@@ -150,9 +150,10 @@ export interface VidspecConfigInput {
    * untouched): formats, widths, quality, audio, posters, a placeholder. A spec's
    * `defineVideo({ renditions })` and an import's directives (`./hero.video?w=640&format=webm;mp4`)
    * override it field by field. Never part of the generation key: changing it never costs a generation.
+   * `false` ships the clips only (no renditions, posters or placeholders anywhere).
    * @default { formats: ['mp4'], widths: ['original'], audio: 'keep', poster: { times: [0], formats: ['jpg'] }, placeholder: true, remote: false }
    */
-  renditions?: RenditionsInput
+  renditions?: RenditionsInput | false
 }
 
 /** Dollars; a number for every resolution, or one per resolution (`'720p'`, `'1366x768'`). */

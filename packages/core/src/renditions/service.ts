@@ -66,14 +66,17 @@ export class Renditions {
       throw new VidspecError('USAGE', `${spec.id}: no clip is stored for it yet, so it has no renditions: build or generate it first`, { file: spec.id })
     }
     const { config } = this.#parts
-    const r = resolveRenditions(config.renditions, spec.renditions, parseRenditionQuery(query, spec.id))
+    const ref = { key: master.key, digest: master.digest, ext: master.ext }
+    const masterInfo = { ...ref, width: master.width, height: master.height, duration: master.duration }
+    const directives = parseRenditionQuery(query, spec.id)
+    if (config.renditions === false) return { spec: spec.id, master: masterInfo, sources: [], posters: [], placeholder: undefined, remote: false }
+    const r = resolveRenditions(config.renditions, spec.renditions, directives)
     const size = { width: master.width, height: master.height }
     let videos = videoRecipes(r, size)
     if (videos.some((v) => v.format === 'av1') && !(await hasEncoder('libaom-av1', config.cacheDir))) {
       this.#parts.logger.warn(`${spec.id}: av1 renditions skipped: this ffmpeg has no libaom-av1 encoder`)
       videos = videos.filter((v) => v.format !== 'av1')
     }
-    const ref = { key: master.key, digest: master.digest, ext: master.ext }
     const item = async (id: string, recipe: Recipe, ext: string, type: (rec: DerivedRecord | undefined) => string): Promise<RenditionItem> => {
       const key = renditionKey(master.digest, recipe, await encoderIdentity(recipe, config.cacheDir))
       const stored = await this.#parts.store.getDerived(key)
@@ -89,7 +92,7 @@ export class Renditions {
     const placeholder = ph ? await item('placeholder', ph, 'jpg', () => 'image/jpeg') : undefined
     return {
       spec: spec.id,
-      master: { ...ref, width: master.width, height: master.height, duration: master.duration },
+      master: masterInfo,
       sources,
       posters,
       placeholder,

@@ -5,7 +5,7 @@ import type { RenditionsInput } from './types.js'
 const FIELDS = ['formats', 'widths', 'crf', 'maxBitrate', 'audio', 'poster', 'placeholder', 'remote'] as const
 
 export const RENDITIONS_ALLOWED = {
-  '': `an object with some of ${FIELDS.join(', ')}`,
+  '': `an object with some of ${FIELDS.join(', ')} (or false in vidspec.config.ts: ship the clips only)`,
   formats: `a non-empty list of ${RENDITION_FORMATS.map((f) => `"${f}"`).join(', ')}`,
   widths: 'a non-empty list of widths in pixels (even integers from 16 to 7680) or "original"',
   crf: `an integer (mp4: ${CRF_RANGE.mp4.join(' to ')}, webm/av1: ${CRF_RANGE.webm.join(' to ')}), or one per format, e.g. { mp4: 23, webm: 33 }`,
@@ -37,7 +37,7 @@ export function renditionsIssues(input: unknown, prefix: string, where: 'config'
   const add = (field: Field, path: string, value: unknown): void => {
     issues.push({ path: path ? `${prefix}.${path}` : prefix, value: showValue(value), message: RENDITIONS_ALLOWED[field] })
   }
-  if (input === undefined) return issues
+  if (input === undefined || (input === false && where === 'config')) return issues
   if (!isObj(input)) {
     add('', '', input)
     return issues
