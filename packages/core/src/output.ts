@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, sep } from 'node:path'
+import pLimit from 'p-limit'
 import { VidspecError, isVidspecError } from './errors.js'
 import type { ObtainedRenditions } from './renditions/service.js'
 import type { Rendition, RenditionsInput } from './renditions/types.js'
@@ -80,54 +81,66 @@ export async function writeOutputs(
       items.map(async (item) => [item.id, renditionsOf ? await renditionsOf(item).catch((err: unknown) => asError(err, item.id)) : undefined] as const),
     ),
   )
-  for (const item of [...items].sort((a, b) => a.id.localeCompare(b.id))) {
-    const { id, name, entry } = item
-    const target = join(outDir, `${name}.${entry.ext}`)
-    await mkdir(dirname(target), { recursive: true })
-    const renditions = made.get(id)
-    let shipped: Pick<ManifestItem, 'sources' | 'posters' | 'placeholder'> = {}
-    try {
-      if (renditions instanceof VidspecError) throw renditions
-      await store.copyOut(entry, target, { spec: id })
-      if (renditions) {
-        const write = async (r: Rendition): Promise<ManifestRendition> => {
-          const file = join(outDir, `${name}.${r.item.id}.${r.item.ext}`)
-          await store.copyOut({ digest: r.digest, ext: r.item.ext, size: r.bytes }, file, { spec: id })
-          const { type, width, height, bytes, digest } = r
-          return { id: r.item.id, file: relative(outDir, file).split('\\').join('/'), type, width, height, bytes, digest, key: r.item.key }
-        }
-        shipped = {
-          sources: await Promise.all(renditions.sources.map(write)),
-          posters: await Promise.all(renditions.posters.map(write)),
-          ...(renditions.placeholder ? { placeholder: renditions.placeholder } : {}),
-        }
-      }
-    } catch (err) {
-      if (!isVidspecError(err)) throw err
-      // An older copy from an earlier run would ship as if this one had worked.
-      await rm(target, { force: true })
-      failed.push({ id, error: err })
-      continue
-    }
-    manifest.push({
-      spec: id,
-      file: relative(outDir, target).split('\\').join('/'),
-      key: entry.key,
-      digest: entry.digest,
-      width: entry.width,
-      height: entry.height,
-      duration: entry.duration,
-      fps: entry.fps,
-      mime: entry.mime,
-      size: entry.size,
-      preview: entry.preview,
-      ...shipped,
-    })
+  // A few specs at once (the copies wait on the disk, not the CPU); the manifest keeps spec order.
+  const limit = pLimit(8)
+  const shipped = await Promise.all(
+    [...items].sort((a, b) => a.id.localeCompare(b.id)).map((item) => limit(() => ship(store, outDir, item, made.get(item.id)))),
+  )
+  for (const result of shipped) {
+    if ('error' in result) failed.push(result)
+    else manifest.push(result.clip)
   }
   const manifestPath = join(outDir, 'manifest.json')
   // version 1 still: every field of a version-1 clip is there as it was; sources, posters and placeholder are new.
   await writeFile(manifestPath, `${JSON.stringify({ version: 1, clips: manifest }, null, 2)}\n`)
   return { manifest, manifestPath, failed }
+}
+
+async function ship(
+  store: Store,
+  outDir: string,
+  item: OutputItem,
+  renditions: ObtainedRenditions | VidspecError | undefined,
+): Promise<{ clip: ManifestItem } | { id: string; error: VidspecError }> {
+  const { id, name, entry } = item
+  const target = join(outDir, `${name}.${entry.ext}`)
+  await mkdir(dirname(target), { recursive: true })
+  const write = async (r: Rendition): Promise<ManifestRendition> => {
+    const file = join(outDir, `${name}.${r.item.id}.${r.item.ext}`)
+    await store.copyOut({ digest: r.digest, ext: r.item.ext, size: r.bytes }, file, { spec: id })
+    const { type, width, height, bytes, digest } = r
+    return { id: r.item.id, file: relative(outDir, file).split('\\').join('/'), type, width, height, bytes, digest, key: r.item.key }
+  }
+  try {
+    if (renditions instanceof VidspecError) throw renditions
+    const [, sources, posters] = await Promise.all([
+      store.copyOut(entry, target, { spec: id }),
+      renditions && Promise.all(renditions.sources.map(write)),
+      renditions && Promise.all(renditions.posters.map(write)),
+    ])
+    return {
+      clip: {
+        spec: id,
+        file: relative(outDir, target).split('\\').join('/'),
+        key: entry.key,
+        digest: entry.digest,
+        width: entry.width,
+        height: entry.height,
+        duration: entry.duration,
+        fps: entry.fps,
+        mime: entry.mime,
+        size: entry.size,
+        preview: entry.preview,
+        ...(renditions ? { sources: sources ?? [], posters: posters ?? [] } : {}),
+        ...(renditions?.placeholder ? { placeholder: renditions.placeholder } : {}),
+      },
+    }
+  } catch (err) {
+    if (!isVidspecError(err)) throw err
+    // An older copy from an earlier run would ship as if this one had worked.
+    await rm(target, { force: true })
+    return { id, error: err }
+  }
 }
 
 function asError(err: unknown, id: string): VidspecError {

@@ -52,6 +52,8 @@ export class Renditions {
   readonly #limit = pLimit(Math.max(1, availableParallelism()))
   readonly #inflight = new Map<string, Promise<Rendition>>()
   readonly #masters = new Map<string, Promise<ProbeResult>>()
+  /** What plan just found stored for each item it gave out: obtain does not read it all again. */
+  readonly #planned = new WeakMap<RenditionItem, DerivedRecord>()
 
   constructor(parts: RenditionsParts) {
     this.#parts = parts
@@ -80,7 +82,9 @@ export class Renditions {
     const item = async (id: string, recipe: Recipe, ext: string, type: (rec: DerivedRecord | undefined) => string): Promise<RenditionItem> => {
       const key = renditionKey(master.digest, recipe, await encoderIdentity(recipe, config.cacheDir))
       const stored = await this.#parts.store.getDerived(key)
-      return { id, spec: spec.id, master: ref, recipe, key, type: type(stored), width: recipe.width, height: recipe.height, ext, cached: stored !== undefined }
+      const planned: RenditionItem = { id, spec: spec.id, master: ref, recipe, key, type: type(stored), width: recipe.width, height: recipe.height, ext, cached: stored !== undefined }
+      if (stored) this.#planned.set(planned, stored)
+      return planned
     }
     const sources = await Promise.all(
       videos.map((v) => item(videoId(v), v, FORMAT_EXT[v.format], (rec) => rec?.type ?? predictedType(v, master.fps, undefined))),
@@ -129,7 +133,8 @@ export class Renditions {
 
   async #obtain(item: RenditionItem, opts: ObtainOptions & { remote?: boolean }): Promise<Rendition> {
     const { store, remote } = this.#parts
-    const stored = await store.getDerived(item.key)
+    // Checked by plan a moment ago (its object whole by its stamp); everything leaving the store is hashed on the way out anyway.
+    const stored = this.#planned.get(item) ?? (await store.getDerived(item.key))
     if (stored) return this.#result(item, stored, 'store')
     if (opts.remote && remote) {
       const fetched = await remote.fetch(item, opts.signal)
