@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Store, Vidspec, ffmpegPath, probeVideo, type RenditionItem } from '@vidspec/core'
+import { Store, Vidspec, ffmpegPath, probeVideo, type RenditionItem, type RenditionsInput } from '@vidspec/core'
 import { benchEnv, cliPath, fail, fmt, interleave, median, ratio, report, summarize, timed } from './lib/measure.js'
 import { fillStore, generateProject } from './lib/project.js'
 
@@ -53,8 +53,8 @@ async function oneRendition(): Promise<void> {
     const wrapper = join(root, 'ffmpeg-logging.sh')
     await writeFile(wrapper, `#!/bin/sh\necho "$*" >> "${log}"\nexec "${ffmpegPath()}" "$@"\n`)
     await chmod(wrapper, 0o755)
-    const measure = async (label: string, renditions: object): Promise<{ via: number; direct: number }> => {
-      const spec = { id: 'bench.video.ts', key, renditions: { ...renditions, poster: false, placeholder: false } }
+    const measure = async (label: string, renditions: RenditionsInput): Promise<{ via: number; direct: number }> => {
+      const spec = { id: 'bench.video.ts', key, renditions: { ...renditions, poster: false as const, placeholder: false } }
       const [item] = (await project.renditionPlan(spec)).sources
       if (!item) fail('no rendition planned')
       const derived = join(project.config.cacheDir, 'derived', `${item.key}.json`)
