@@ -15,6 +15,7 @@ const benchmarks: Record<string, { file: string; args: string[]; what: string }>
   'streaming-memory': { file: 'streaming-memory.ts', args: ['512'], what: 'peak memory while a 512 MiB result downloads' },
   'vite-build': { file: 'vite-build.ts', args: ['50'], what: 'vite build with 50 clips: plugin vs plain asset imports' },
   'dev-server': { file: 'dev-server.ts', args: ['1000'], what: 'dev server first page load, 1,000 specs, memo warm and cold, vs a plain Vite app' },
+  renditions: { file: 'renditions.ts', args: ['20'], what: 'one rendition through vidspec vs ffmpeg directly; no-op build --out with renditions vs without' },
   micro: { file: 'micro.ts', args: [], what: 'tinybench: key, canonical JSON, memo check vs hashing' },
 }
 

@@ -36,7 +36,8 @@ async function plan() {
 
 beforeAll(async () => {
   // This offline project ships its previews with --out knowingly (CI=true would refuse them).
-  project = await tempProject({ ...specs, 'shared/brand.ts': brand, 'vidspec.config.ts': "export default { previews: 'allow' }\n" })
+  // Renditions off: every ffmpeg run counted here is a generation (cli-renditions.test.ts covers them).
+  project = await tempProject({ ...specs, 'shared/brand.ts': brand, 'vidspec.config.ts': "export default { previews: 'allow', renditions: false }\n" })
   await project.write('frame.png', await readFile(join(import.meta.dirname, '../../examples/site/src/assets/first-frame.png')))
   ffmpeg = await countingFfmpeg(project.root, ffmpegPath())
   env = { VIDSPEC_FFMPEG: ffmpeg.path }

@@ -116,7 +116,8 @@ describe('build --out follows the previews policy of vite build', () => {
     const warned = await cli(p.root, ['build', '--out', 'out'])
     expect(warned.code, warned.stderr).toBe(0)
     expect(warned.stderr).toMatch(/THIS BUILD SHIPS 1 OFFLINE PREVIEW/)
-    expect(await readdir(p.path('out'))).toEqual(['a.mp4', 'manifest.json'])
+    // The clip, its default rendition (a fast-start MP4 at its size) and its poster.
+    expect((await readdir(p.path('out'))).sort()).toEqual(['a.mp4', 'a.mp4-160w.mp4', 'a.poster-0s-jpg.jpg', 'manifest.json'])
 
     await p.write('vidspec.config.ts', "export default { provider: 'offline', previews: 'allow' }\n")
     const allowed = await cli(p.root, ['build', '--out', 'out2'], { CI: 'true' })

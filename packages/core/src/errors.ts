@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'JOB_TIMEOUT'
   | 'DOWNLOAD_FAILED'
   | 'OUTPUT_INVALID'
+  /** A rendition failed one of its checks (codec, size, duration, audio, fast start): it was not stored. */
+  | 'RENDITION_INVALID'
   | 'CACHE_CORRUPT'
   | 'LOCK_TIMEOUT'
   | 'FROZEN_MISS'

@@ -16,7 +16,7 @@ export * from './errors.js'
 export { Vidspec } from './project.js'
 export type { BuildItem, BuildOptions, BuildResult, BuildStatus, LoadedSpec, OpenOptions, PlanItem, PlanStatus, SharedCache } from './project.js'
 export type { RunResult } from './runner/runner.js'
-export type { ManifestItem } from './output.js'
+export type { ManifestItem, ManifestRendition, OutputItem } from './output.js'
 export type { LockedClip, Lockfile } from './lockfile.js'
 export type { Miss, Prices, SpendLimits } from './guards.js'
 export type { PreviewsVerdict } from './previews.js'
@@ -47,6 +47,9 @@ export { specShard } from './remote/shard.js'
 export { extractPoster } from './media/ffmpeg.js'
 export { outputExt, outputGeometry } from './media/geometry.js'
 export { previewKey } from './preview.js'
+
+// Renditions: what a site ships of a clip (see renditions/index.ts).
+export * from './renditions/index.js'
 
 // Watch mode.
 export { ProjectWatcher } from './watch/watcher.js'

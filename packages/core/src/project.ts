@@ -5,7 +5,7 @@ import { VidspecError, type SpecIssue } from './errors.js'
 import { collectGarbage, type CollectOptions, type KeepSet } from './gc.js'
 import { readLockfile } from './lockfile.js'
 import { silentLogger, type Logger } from './logger.js'
-import { writeOutputs } from './output.js'
+import { writeOutputs, type OutputItem } from './output.js'
 import { joinEditors, sharedSettleMs, type EditorHandle } from './store/editors.js'
 import { mediaTools } from './media/binaries.js'
 import { extractPoster, type PosterOptions } from './media/poster.js'
@@ -22,6 +22,10 @@ import type { GcReport, RestoreReport, Store, VerifyReport } from './store/index
 import type { Entry, JournalRecord, JournaledJob, UncertainCreate } from './types.js'
 import { buildSpecs, obtainClip, recordBuild } from './project/build.js'
 import { assembleParts, providerRequest, type ProjectParts } from './project/parts.js'
+import { Renditions, type ObtainedRenditions, type ObtainOptions } from './renditions/service.js'
+import { reprobeDerived } from './renditions/verify.js'
+import { RemoteRenditions } from './remote/derived.js'
+import type { DerivedRecord, Rendition, RenditionItem, RenditionPlan } from './renditions/types.js'
 import { planSpecs } from './project/plan.js'
 import type { BuildOptions, BuildResult, LoadedSpec, OpenOptions, PlanItem } from './project/types.js'
 
@@ -232,15 +236,25 @@ export class Vidspec {
     return this.#store.checkedPath(ref, opts)
   }
 
-  /** Copies built clips into `outDir` (hashed on the way out) and writes its manifest. */
-  writeOutputs(outDir: string, items: Parameters<typeof writeOutputs>[2]): ReturnType<typeof writeOutputs> {
-    return writeOutputs(this.#store, outDir, items)
+  /**
+   * Copies built clips, their renditions and posters into `outDir` (hashed on the way out; renditions
+   * made first where missing) and writes its manifest.
+   */
+  writeOutputs(outDir: string, items: OutputItem[], opts: ObtainOptions = {}): ReturnType<typeof writeOutputs> {
+    return writeOutputs(this.#store, outDir, items, async (item) =>
+      this.#renditions.obtainAll(await this.#renditions.plan({ id: item.id, key: item.entry.key, renditions: item.renditions }, item.entry), opts),
+    )
   }
 
-  /** What the store holds: clips, jobs in flight, uncertain creates. */
-  async status(): Promise<{ entries: Entry[]; jobs: JournaledJob[]; uncertain: UncertainCreate[] }> {
-    const [entries, jobs, uncertain] = await Promise.all([this.#store.listEntries(), this.#store.listJobs(), this.#store.listUncertain()])
-    return { entries, jobs, uncertain }
+  /** What the store holds: clips, jobs in flight, uncertain creates, derived objects (renditions). */
+  async status(): Promise<{ entries: Entry[]; jobs: JournaledJob[]; uncertain: UncertainCreate[]; derived: DerivedRecord[] }> {
+    const [entries, jobs, uncertain, derived] = await Promise.all([
+      this.#store.listEntries(),
+      this.#store.listJobs(),
+      this.#store.listUncertain(),
+      this.#store.listDerived(),
+    ])
+    return { entries, jobs, uncertain, derived }
   }
 
   /** Every clip in the store. */
@@ -248,8 +262,9 @@ export class Vidspec {
     return this.#store.listEntries()
   }
 
-  verify(opts: { repair?: boolean } = {}): Promise<VerifyReport> {
-    return this.#store.verify(opts)
+  /** Re-hashes every object and re-probes every rendition against its checks (see store/verify.ts, renditions/verify.ts). */
+  async verify(opts: { repair?: boolean } = {}): Promise<VerifyReport> {
+    return reprobeDerived(this.#store, await this.#store.verify(opts), { repair: opts.repair ?? false })
   }
 
   /** gc with the keep-set core owns (see gc.ts): what it keeps never depends on the environment. */
@@ -292,6 +307,47 @@ export class Vidspec {
   /** Removes the offline preview under `key` once nothing shows it (never a paid clip): see preview.ts. */
   evictPreview(key: string): Promise<boolean> {
     return evictPreview(this.#store, key)
+  }
+
+  #renditionsService: Renditions | undefined
+  /** Renditions: see renditions/service.ts (plan, obtain; store -> remote -> ffmpeg). */
+  get #renditions(): Renditions {
+    const { remote } = this.#parts
+    return (this.#renditionsService ??= new Renditions({
+      config: this.config,
+      store: this.#store,
+      logger: this.logger,
+      remote: remote ? new RemoteRenditions(remote, this.#store, this.logger) : undefined,
+    }))
+  }
+
+  /**
+   * What a spec's clip ships as (sources best first, posters, placeholder), each with its rendition
+   * key: the config's `renditions`, the spec's, then `query`'s import directives
+   * (`?w=640;1280&format=webm;mp4`). No side effects; needs the spec's clip in the store.
+   */
+  async renditionPlan(spec: Pick<LoadedSpec, 'id' | 'key' | 'renditions'>, query?: string): Promise<RenditionPlan> {
+    return this.#renditions.plan(spec, await this.assetFor(spec), query)
+  }
+
+  /** One planned rendition, verified in the store (made with ffmpeg when missing); its object's path, size and type. */
+  obtainRendition(item: RenditionItem, opts: ObtainOptions = {}): Promise<Rendition> {
+    return this.#renditions.obtain(item, opts)
+  }
+
+  /** Every rendition of a spec (sources, posters, the placeholder's data URI); nothing runs when all are stored. */
+  async obtainRenditions(spec: Pick<LoadedSpec, 'id' | 'key' | 'renditions'>, query?: string, opts: ObtainOptions = {}): Promise<ObtainedRenditions> {
+    return this.#renditions.obtainAll(await this.renditionPlan(spec, query), opts)
+  }
+
+  /** A planned placeholder as a data URI (made and stored when missing). */
+  placeholderFor(item: RenditionItem, opts: ObtainOptions = {}): Promise<string> {
+    return this.#renditions.placeholder(item, opts)
+  }
+
+  /** Every derived object recorded in the store (renditions, posters, placeholders). */
+  derivedObjects(): Promise<DerivedRecord[]> {
+    return this.#store.listDerived()
   }
 
   /** The shared bucket, or none when no remote is configured or it is off. */

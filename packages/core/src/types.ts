@@ -1,3 +1,5 @@
+import type { RenditionsInput } from './renditions/types.js'
+
 /**
  * The shapes every part of vidspec shares. Field names of the request are the provider's own
  * (snake_case), so every example in Together's docs carries over unchanged.
@@ -64,6 +66,22 @@ export interface VideoSpecInput {
   frame_images?: FrameImageInput[]
   /** @deprecated use `media.reference_images` */
   reference_images?: string[]
+  /**
+   * What the site ships of this clip, over the config's `renditions` (an import's directives win
+   * over both). Never part of the generation key: changing it never costs a generation.
+   */
+  renditions?: RenditionsInput
+}
+
+/** One `<source>` of a video: a rendition made from the master. */
+export interface VideoSource {
+  /** URL of the rendition. */
+  src: string
+  /** MIME type with codecs, e.g. `video/mp4; codecs="avc1.64001f, mp4a.40.2"`. */
+  type: string
+  width: number
+  height: number
+  bytes: number
 }
 
 /** What `import hero from './hero.video'` gives a page. */
@@ -79,6 +97,10 @@ export interface VideoAsset {
   fps: number
   /** URL of a poster image (first frame), when one was extracted. */
   poster?: string | undefined
+  /** The renditions, best first (a browser plays the first it can); `src` is the last (the fast-start MP4). */
+  sources?: VideoSource[] | undefined
+  /** A tiny blurred image of the first frame as a data URI: a background while the video loads. */
+  placeholder?: string | undefined
   /** True while the real clip is still being generated (dev only) or when the clip is an offline preview. */
   pending?: boolean | undefined
   preview?: boolean | undefined

@@ -65,6 +65,7 @@ describe('resolveConfig', () => {
       frozen: false,
       prices: {},
       flags: { noMemo: false, debug: false },
+      renditions: {},
     })
   })
 

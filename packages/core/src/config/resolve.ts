@@ -8,6 +8,8 @@ import { SPEC_EXTENSIONS } from '../spec/discover.js'
 import type { ProviderName } from '../providers/types.js'
 import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, hideRemoteValues, leaseIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
 import { LEASE_DEFAULTS } from '../remote/defaults.js'
+import { RENDITIONS_ALLOWED, renditionsIssues } from '../renditions/validate.js'
+import type { RenditionsInput } from '../renditions/types.js'
 import { jobSettings } from './jobs.js'
 import type { ModelPrice, VidspecConfigInput } from './types.js'
 
@@ -45,6 +47,8 @@ export type ResolvedConfig = Filled<Pick<Input, 'concurrency' | 'include' | 'ign
   remote?: ResolvedRemote | undefined
   /** The VIDSPEC_* switches of the environment the project was opened with. */
   flags: RuntimeFlags
+  /** The config's `renditions`, checked (defaults are filled in with the spec's and an import's, see renditions/resolve.ts). */
+  renditions: RenditionsInput | false
 }
 
 /** The defaults of `VidspecConfigInput`, in one place (`previews` depends on CI, see resolveConfig). */
@@ -173,6 +177,8 @@ function buildRules(z: typeof Zod) {
         waitMs: intIn(1, DAY_MS, ' (milliseconds)'),
       },
     },
+    // Checked field by field by renditions/validate.ts, which words every problem.
+    renditions: rule(z.unknown(), RENDITIONS_ALLOWED['']),
   } satisfies Record<keyof VidspecConfigInput, Rule | RuleTree>
 }
 
@@ -364,6 +370,7 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   if (remote.envIssues.length > 0) throw invalid('environment', remote.envIssues, undefined)
   issues.push(...remote.issues)
   if (remote.remote) issues.push(...leaseIssues(remote.remote.lease, LEASE_DEFAULTS))
+  issues.push(...renditionsIssues(pick('renditions'), 'renditions', 'config'))
   if (issues.length > 0) throw invalid(source, issues, file)
 
   const provider = pick('provider') ?? configDefaults.provider
@@ -399,5 +406,6 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
     media: { allow: (pick('media')?.allow ?? configDefaults.media.allow).map((folder) => resolve(root, folder)) },
     remote: remote.remote,
     flags,
+    renditions: pick('renditions') === false ? false : { ...(pick('renditions') || {}) },
   }
 }

@@ -1,4 +1,5 @@
 import type { ProviderName } from '../providers/types.js'
+import type { RenditionsInput } from '../renditions/types.js'
 
 /**
  * `vidspec.config.ts` at the project root, and the Vite plugin's options: one shape, so the CLI and
@@ -144,6 +145,15 @@ export interface VidspecConfigInput {
    * once, anywhere, is fetched everywhere else. Credentials come from the standard AWS chain only.
    */
   remote?: RemoteConfigInput
+  /**
+   * What the site ships of each clip, made locally with ffmpeg from the paid master (which stays
+   * untouched): formats, widths, quality, audio, posters, a placeholder. A spec's
+   * `defineVideo({ renditions })` and an import's directives (`./hero.video?w=640&format=webm;mp4`)
+   * override it field by field. Never part of the generation key: changing it never costs a generation.
+   * `false` ships the clips only (no renditions, posters or placeholders anywhere).
+   * @default { formats: ['mp4'], widths: ['original'], audio: 'keep', poster: { times: [0], formats: ['jpg'] }, placeholder: true, remote: false }
+   */
+  renditions?: RenditionsInput | false
 }
 
 /** Dollars; a number for every resolution, or one per resolution (`'720p'`, `'1366x768'`). */

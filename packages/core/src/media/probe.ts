@@ -22,6 +22,15 @@ export interface ProbeResult {
   hasAudio: boolean
   /** Bytes on disk. */
   size: number
+  /** The video stream's profile and level as ffprobe names them (`High`, 31): a rendition's codecs string. */
+  profile?: string | undefined
+  level?: number | undefined
+  pixFmt?: string | undefined
+  /** ffprobe's codec name (`aac`, `opus`) and profile (`LC`) of the first audio stream. */
+  audioCodec?: string | undefined
+  audioProfile?: string | undefined
+  /** bit/s of the whole file, 0 when unknown. */
+  bitrate: number
 }
 
 export interface ProbeOptions {
@@ -33,6 +42,9 @@ export interface ProbeOptions {
 interface FfprobeStream {
   codec_type?: string
   codec_name?: string
+  profile?: string
+  level?: number
+  pix_fmt?: string
   width?: number
   height?: number
   avg_frame_rate?: string
@@ -45,13 +57,13 @@ interface FfprobeStream {
 
 interface FfprobeOutput {
   streams?: FfprobeStream[]
-  format?: { format_name?: string; duration?: string; tags?: { major_brand?: string } }
+  format?: { format_name?: string; duration?: string; bit_rate?: string; tags?: { major_brand?: string } }
 }
 
 const ENTRIES = [
-  'format=format_name,duration',
+  'format=format_name,duration,bit_rate',
   'format_tags=major_brand',
-  'stream=codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,duration,nb_frames,nb_read_packets',
+  'stream=codec_type,codec_name,profile,level,pix_fmt,width,height,avg_frame_rate,r_frame_rate,duration,nb_frames,nb_read_packets',
   'stream_disposition=attached_pic',
 ].join(':')
 
@@ -144,6 +156,7 @@ export async function probeVideo(file: string, opts: ProbeOptions = {}): Promise
   const fps = rate(video.avg_frame_rate) || rate(video.r_frame_rate)
   if (fps <= 0) throw invalid(file, 'its video stream has no frame rate')
 
+  const audio = streams.find((s) => s.codec_type === 'audio')
   const tail = stderr ? ` (ffprobe: ${stderr.split('\n').slice(-3).join(' | ')})` : ''
   if (TRUNCATION.test(stderr)) throw invalid(file, `it is truncated${tail}`)
   const read = Number(video.nb_read_packets ?? 0)
@@ -161,8 +174,14 @@ export async function probeVideo(file: string, opts: ProbeOptions = {}): Promise
     fps,
     codec: video.codec_name ?? 'unknown',
     ...containerOf(out, streams),
-    hasAudio: streams.some((s) => s.codec_type === 'audio'),
+    hasAudio: audio !== undefined,
     size,
+    profile: video.profile,
+    level: video.level,
+    pixFmt: video.pix_fmt,
+    audioCodec: audio?.codec_name,
+    audioProfile: audio?.profile,
+    bitrate: Number(out.format?.bit_rate) || 0,
   }
 }
 

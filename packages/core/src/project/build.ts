@@ -121,7 +121,16 @@ async function buildOne(
     const durationMs = performance.now() - started
     if (generated) logger.event?.({ type: 'spec:done', spec: id, key: spec.key, generated, durationMs, cost: entry.cost })
     else logger.event?.({ type: 'spec:cached', spec: id, key: spec.key })
-    return { id, name, file, status: generated ? 'generated' : 'cached', key: spec.key, entry, durationMs }
+    return {
+      id,
+      name,
+      file,
+      status: generated ? 'generated' : 'cached',
+      key: spec.key,
+      entry,
+      durationMs,
+      ...(spec.renditions ? { renditions: spec.renditions } : {}),
+    }
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err))
     if (isVidspecError(e, 'ABORTED')) logger.event?.({ type: 'spec:cancelled', spec: id, key: spec.key })

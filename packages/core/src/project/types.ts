@@ -4,6 +4,7 @@ import type { SpendLimits } from '../guards.js'
 import type { Logger } from '../logger.js'
 import type { FieldChange } from '../plan/diff.js'
 import type { Provider } from '../providers/types.js'
+import type { RenditionsInput } from '../renditions/types.js'
 import type { Entry } from '../types.js'
 
 import type { LoadedSpec } from '../spec/loader.js'
@@ -47,6 +48,8 @@ export interface BuildItem {
   entry?: Entry
   error?: Error
   durationMs: number
+  /** The spec's own `renditions` (for `writeOutputs`: what `--out` ships of the clip). */
+  renditions?: RenditionsInput | undefined
 }
 
 export interface BuildResult {

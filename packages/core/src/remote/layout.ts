@@ -3,6 +3,8 @@ export const remotePaths = {
   entry: (key: string) => `entries/${key}.json`,
   object: (digest: string, ext: string) => `objects/${digest}.${ext}`,
   claim: (key: string) => `claims/${key}.json`,
+  /** A rendition's record (`renditions.remote: true`); its object sits in objects/ like a clip's. */
+  derived: (key: string) => `derived/${key}.json`,
 }
 
 /**

@@ -5,6 +5,7 @@ import { computeKey } from '../key/key.js'
 import type { Logger } from '../logger.js'
 import { mediaTools } from '../media/binaries.js'
 import type { Provider } from '../providers/types.js'
+import type { RenditionsInput } from '../renditions/types.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { formatWarningGroup, groupWarnings } from '../warnings.js'
 import { discoverSpecs, specId, specName } from './discover.js'
@@ -30,6 +31,8 @@ export interface LoadedSpec {
   key: string
   provider: string
   warnings: string[]
+  /** The spec's own `renditions` (over the config's, under an import's directives); never in the key. */
+  renditions?: RenditionsInput | undefined
 }
 
 export type LoadResult = { file: string; spec?: LoadedSpec; error?: VidspecError }
@@ -85,7 +88,7 @@ export class SpecLoader {
     const { raw, deps, inputs } = evaluated
     // The schema (zod) loads with the first spec that must be evaluated, not with every command.
     const { validateSpec } = await import('./validate.js')
-    const { request, warnings } = validateSpec(raw, id)
+    const { request, warnings, renditions } = validateSpec(raw, id)
     const { media, issues } = await resolveMedia(request, file, { root, allow: this.#config.media.allow, tools: mediaTools(this.#config.flags) })
     const spec: LoadedSpec = {
       file,
@@ -99,6 +102,7 @@ export class SpecLoader {
       key: '',
       provider: provider.id,
       warnings,
+      ...(renditions ? { renditions } : {}),
     }
     // A field the media resolver already refused is not the provider's to judge again.
     const refused = new Set(issues.map((i) => i.path))
@@ -159,7 +163,14 @@ export class SpecLoader {
             const spec = await this.#finish(file, result)
             await memo?.remember(
               id,
-              { deps: spec.deps, request: spec.request, media: [...spec.media], key: spec.key, warnings: spec.warnings },
+              {
+                deps: spec.deps,
+                request: spec.request,
+                media: [...spec.media],
+                key: spec.key,
+                warnings: spec.warnings,
+                ...(spec.renditions ? { renditions: spec.renditions } : {}),
+              },
               { inputs: spec.depHashes, impure: result.impure },
             )
             return { file, spec }
@@ -207,6 +218,7 @@ export class SpecLoader {
       key: m.key,
       provider: this.#opts.provider.id,
       warnings: m.warnings,
+      ...(m.renditions ? { renditions: m.renditions } : {}),
     }
   }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { KEY_VERSION } from '../key/key.js'
 import { readJson, writeJsonAtomic } from '../store/atomic.js'
+import type { RenditionsInput } from '../renditions/types.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { hashFiles } from './load.js'
 
@@ -11,6 +12,8 @@ export interface MemoizedSpec {
   media: Array<[string, ResolvedMedia]>
   key: string
   warnings: string[]
+  /** The spec's `renditions`, as validated. */
+  renditions?: RenditionsInput
   /** sha256 of each dep as recorded (filled in by `valid`, where they equal the files now). */
   inputs?: Record<string, string>
 }

@@ -47,12 +47,16 @@ export const videoSpecSchema = z.strictObject({
   media: mediaSchema.optional(),
   frame_images: z.array(frameImage).optional(),
   reference_images: z.array(mediaString).optional(),
+  // What the site ships of the clip (renditions/validate.ts checks it). Never part of the request or the key.
+  renditions: z.unknown().optional(),
 })
 
 export type ParsedSpec = z.infer<typeof videoSpecSchema>
 
 export const SPEC_FIELDS = Object.keys(videoSpecSchema.shape) as Array<keyof ParsedSpec>
 export const MEDIA_FIELDS = Object.keys(mediaSchema.shape) as Array<keyof z.infer<typeof mediaSchema>>
+/** Spec fields that are vidspec's, not the provider's: kept out of the request and the key. */
+export const LOCAL_FIELDS = ['renditions'] as const
 /** Fields the docs deprecate; still accepted, moved under `media` with a warning. */
 export const DEPRECATED_FIELDS = ['frame_images', 'reference_images'] as const
 
@@ -95,6 +99,7 @@ export const ALLOWED: Readonly<Record<string, string>> = {
   output_format: 'one of "MP4", "WEBM"',
   output_quality: 'an integer of 0 or more (lower is higher fidelity)',
   generate_audio: 'true or false',
+  renditions: 'an object of rendition options (formats, widths, crf, maxBitrate, audio, poster, placeholder)',
   media: `an object with some of ${MEDIA_FIELDS.join(', ')}`,
   'media.frame_images': FRAME_IMAGES,
   'media.frame_images[]': FRAME_IMAGE,

@@ -200,7 +200,7 @@ describe('errors', () => {
         '  - media.frame_images[0].frame: "first", "last" or a frame number of 0 or more (got "middle")',
         '  - media.reference_images: not accepted by Wan-AI/wan2.7-i2v, which takes media.frame_images, media.frame_videos, media.audio_inputs (got ["./ref.png"])',
         '  - media.audio_inputs: at most 1 item for Wan-AI/wan2.7-i2v; this list has 2 (got ["./a.mp3","./b.mp3"])',
-        '  - guidence_scale: unknown field (did you mean guidance_scale?); allowed fields are model, prompt, negative_prompt, width, height, resolution, ratio, seconds, fps, steps, guidance_scale, seed, output_format, output_quality, generate_audio, media (got 8)',
+        '  - guidence_scale: unknown field (did you mean guidance_scale?); allowed fields are model, prompt, negative_prompt, width, height, resolution, ratio, seconds, fps, steps, guidance_scale, seed, output_format, output_quality, generate_audio, media, renditions (got 8)',
       ].join('\n'),
     )
     expect(err.issues).toHaveLength(12)

@@ -1,4 +1,6 @@
 import type * as z from 'zod'
+import { asRenditionsInput, renditionsIssues } from '../renditions/validate.js'
+import type { RenditionsInput } from '../renditions/types.js'
 import type { NormalizedRequest } from '../types.js'
 import { checkModel, type MediaPaths } from './model-check.js'
 import type { MediaField } from './models.js'
@@ -6,6 +8,7 @@ import { Report, closest } from './report.js'
 import {
   ALLOWED,
   DEPRECATED_FIELDS,
+  LOCAL_FIELDS,
   MEDIA_FIELDS,
   OBJECT_FIELDS,
   SPEC_FIELDS,
@@ -20,6 +23,8 @@ export interface ValidatedSpec {
   request: NormalizedRequest
   /** Each names the file and the field: `hero.video.ts: frame_images: deprecated: use media.frame_images`. */
   warnings: string[]
+  /** The spec's `renditions` (what the site ships): never in the request, never in the key. */
+  renditions?: RenditionsInput | undefined
 }
 
 type Fields = Record<string, unknown>
@@ -42,8 +47,10 @@ export function validateSpec(raw: unknown, file: string): ValidatedSpec {
   const view = validView(input)
   const where = moveDeprecated(input, view, report)
   if (view.model !== undefined) checkModel(view.model, view, input.prompt, writtenMedia(input), where, report)
+  report.issues.push(...renditionsIssues(input.renditions, 'renditions', 'spec'))
   if (report.issues.length > 0) throw report.error()
-  return { request: normalize(view), warnings: report.warnings }
+  const renditions = asRenditionsInput(input.renditions)
+  return { request: normalize(view), warnings: report.warnings, ...(renditions ? { renditions: jsonCopy(renditions) as RenditionsInput } : {}) }
 }
 
 /** A copy with only the string keys: drops the brand symbol and works for null-prototype objects. */
@@ -151,6 +158,7 @@ function writtenMedia(input: Fields): Map<MediaField, unknown> {
 function normalize(view: View): NormalizedRequest {
   const request: Fields = {}
   for (const field of SPEC_FIELDS) {
+    if ((LOCAL_FIELDS as readonly string[]).includes(field)) continue
     const value = view[field]
     if (value === undefined) continue
     request[field] = field === 'seconds' ? String(Number(value)) : jsonCopy(value)

@@ -34,6 +34,7 @@ describe('Store.gc', () => {
       paidSpared: [],
       freedBytes: b.size,
       kept: 1,
+      removedDerived: [],
     })
     expect(await store.getEntry(KEY_A)).toEqual(a)
     expect(await store.getEntry(KEY_B)).toBeUndefined()

@@ -1,6 +1,7 @@
 import { basename } from 'node:path'
 import type { Entry } from '../types.js'
 import { fsyncDir, removeFile } from './atomic.js'
+import { scanDerived } from './derived.js'
 import type { StoreLayout } from './layout.js'
 import { isLockLive } from './lock.js'
 import { scanEntries, scanObjects } from './records.js'
@@ -34,6 +35,9 @@ export async function runGc(layout: StoreLayout, opts: GcOptions): Promise<GcRep
     users.set(path, set)
   }
   for (const e of entries) use(layout.objectPath(e.digest, e.ext), e.key)
+  const derivedFiles = await scanDerived(layout)
+  const derived = derivedFiles.flatMap((f) => (f.record ? [f.record] : []))
+  for (const d of derived) use(layout.objectPath(d.digest, d.ext), `derived:${d.key}`)
   const protectedDigests = new Set(files.flatMap((f) => (!f.entry && f.claimedDigest ? [f.claimedDigest] : [])))
 
   let total = objects.reduce((sum, o) => sum + o.size, 0)
@@ -52,6 +56,23 @@ export async function runGc(layout: StoreLayout, opts: GcOptions): Promise<GcRep
   }
 
   const sizes = new Map(objects.map((o) => [o.path, o.size]))
+  // Derived objects go first: they are made again from their master for free. One whose record is
+  // unusable is only JSON to drop (its object is then an orphan, kept through the grace period).
+  const removedDerived: string[] = derivedFiles.filter((f) => !f.record).map((f) => f.key)
+  const dropDerived = (d: (typeof derived)[number]): void => {
+    removedDerived.push(d.key)
+    const path = layout.objectPath(d.digest, d.ext)
+    const left = users.get(path)
+    left?.delete(`derived:${d.key}`)
+    const size = sizes.get(path)
+    if (left?.size === 0 && size !== undefined && !protectedDigests.has(d.digest)) doom(path, size)
+  }
+  const oldestFirst = [...derived].sort((a, b) => (Date.parse(a.createdAt) || 0) - (Date.parse(b.createdAt) || 0) || a.key.localeCompare(b.key))
+  const masters = new Set(entries.map((e) => e.digest))
+  for (const d of oldestFirst) {
+    const masterGone = !masters.has(d.master)
+    if (masterGone || (opts.maxSizeBytes !== undefined && total > opts.maxSizeBytes)) dropDerived(d)
+  }
   const removedEntries: string[] = []
   const trashedEntries: string[] = []
   const paidSpared: string[] = []
@@ -70,10 +91,15 @@ export async function runGc(layout: StoreLayout, opts: GcOptions): Promise<GcRep
     const size = sizes.get(path)
     if (left?.size === 0 && size !== undefined && !protectedDigests.has(e.digest)) doom(path, size)
   }
+  // A master this run takes out takes its renditions with it.
+  const gone = new Set([...removedEntries, ...trashedEntries])
+  const left = new Set(entries.filter((e) => !gone.has(e.key)).map((e) => e.digest))
+  const dropped = new Set(removedDerived)
+  for (const d of oldestFirst) if (!dropped.has(d.key) && !left.has(d.master)) dropDerived(d)
   const trashedObjects = [...doomed.keys()].filter((p) => paidObjects.has(p) || orphans.has(p))
   for (const p of trashedObjects) doomed.delete(p)
 
-  if (!dryRun) await remove(layout, removedEntries, trashedEntries, doomed, trashedObjects)
+  if (!dryRun) await remove(layout, removedEntries, trashedEntries, removedDerived, doomed, trashedObjects)
   const temps = await sweepTemps(layout, now, dryRun)
   return {
     removedEntries,
@@ -83,6 +109,7 @@ export async function runGc(layout: StoreLayout, opts: GcOptions): Promise<GcRep
     paidSpared,
     freedBytes: [...doomed.values()].reduce((a, b) => a + b, 0) + temps.bytes,
     kept: entries.length - removedEntries.length - trashedEntries.length,
+    removedDerived,
   }
 }
 
@@ -105,21 +132,25 @@ async function remove(
   layout: StoreLayout,
   keys: string[],
   trashKeys: string[],
+  derivedKeys: string[],
   doomed: Map<string, number>,
   trashObjects: string[],
 ): Promise<void> {
   const trash = new TrashBatch(layout)
-  // Entries first: at worst an object outlives its entry, never the other way round.
+  // Records first: at worst an object outlives its record, never the other way round.
+  for (const key of derivedKeys) await removeFile(layout.derivedPath(key))
+  await fsyncDir(layout.derived)
   for (const key of keys) await removeFile(layout.entryPath(key))
   for (const key of trashKeys) await trash.put(layout.entryPath(key), 'entries')
   await fsyncDir(layout.entries)
-  // An entry written since the scan (same bytes under a new key) may use an object we meant to drop.
-  const inUse = new Set(
-    (await scanEntries(layout)).flatMap((f) => {
+  // A record written since the scan (same bytes under a new key) may use an object we meant to drop.
+  const inUse = new Set([
+    ...(await scanEntries(layout)).flatMap((f) => {
       const digest = f.entry?.digest ?? f.claimedDigest
       return digest ? [digest] : []
     }),
-  )
+    ...(await scanDerived(layout)).flatMap((f) => (f.record ? [f.record.digest] : [])),
+  ])
   const used = (path: string): boolean => inUse.has(objectParts(path)[0])
   for (const path of [...doomed.keys()]) {
     if (used(path) || !(await removeFile(path))) doomed.delete(path)

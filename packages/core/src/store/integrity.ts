@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { readFile, rename, rm } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { errorCode, hashFile } from './atomic.js'
@@ -59,6 +59,9 @@ export async function checkObject(
   return { state: 'ok' }
 }
 
+/** Objects up to this size are copied out in memory (see copyChecked). */
+const SMALL_COPY = 4 << 20
+
 export type OutResult = { ok: true } | { ok: false; integrity: Exclude<Integrity, { state: 'ok' }> }
 
 /**
@@ -68,6 +71,20 @@ export type OutResult = { ok: true } | { ok: false; integrity: Exclude<Integrity
 export async function copyChecked(layout: StoreLayout, ref: ObjectRef, target: string): Promise<OutResult> {
   const path = layout.objectPath(ref.digest, ref.ext)
   const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+  // A small object (a poster, a short rendition) in one read and one write: a stream's setup costs
+  // more than its bytes, and `--out` writes several per spec. The same bytes are hashed and written.
+  if (ref.size !== undefined && ref.size <= SMALL_COPY) {
+    const read = await readChecked(layout, ref)
+    if (!read.ok) return read
+    try {
+      await writeFile(tmp, read.bytes, { flag: 'wx' })
+      await rename(tmp, target)
+    } catch (err) {
+      await rm(tmp, { force: true })
+      throw err
+    }
+    return { ok: true }
+  }
   const hash = createHash('sha256')
   let size = 0
   const tap = new Transform({

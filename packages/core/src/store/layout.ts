@@ -36,6 +36,8 @@ export class StoreLayout {
   readonly quarantine: string
   /** What gc took out: restorable with `vidspec gc --restore` until the trash is emptied. */
   readonly trash: string
+  /** `<renditionKey>.json`: records of derived objects (renditions, posters, placeholders) made from masters. */
+  readonly derived: string
 
   constructor(readonly dir: string) {
     this.objects = join(dir, 'objects')
@@ -47,10 +49,11 @@ export class StoreLayout {
     this.stamps = join(dir, 'stamps')
     this.quarantine = join(dir, 'quarantine')
     this.trash = join(dir, 'trash')
+    this.derived = join(dir, 'derived')
   }
 
   get all(): string[] {
-    return [this.objects, this.entries, this.jobs, this.locks, this.specs, this.tmp, this.stamps]
+    return [this.objects, this.entries, this.jobs, this.locks, this.specs, this.tmp, this.stamps, this.derived]
   }
 
   stampPath(digest: string, ext: string): string {
@@ -65,6 +68,10 @@ export class StoreLayout {
 
   entryPath(key: string): string {
     return join(this.entries, `${checkKey(key)}.json`)
+  }
+
+  derivedPath(key: string): string {
+    return join(this.derived, `${checkKey(key)}.json`)
   }
 
   journalPath(key: string): string {

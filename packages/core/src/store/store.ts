@@ -1,11 +1,13 @@
 import { copyFile, mkdir, rename, rm, utimes } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
 import { VidspecError } from '../errors.js'
+import type { DerivedRecord } from '../renditions/types.js'
 import type { Entry, JournaledJob, JournalRecord, UncertainCreate } from '../types.js'
 import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
 import { runGc } from './gc.js'
 import { checkObject, copyChecked, readChecked, type Integrity, type ObjectRef, type Trust } from './integrity.js'
 import { StoreLayout, isExt } from './layout.js'
+import { isDerivedRecord, readDerivedFile, scanDerived } from './derived.js'
 import { acquireLock, tryAcquireLock } from './lock.js'
 import { keysNamed, mapLimited, objectSize, readEntryFile, scanEntries } from './records.js'
 import { corruptError, quarantineObject } from './quarantine.js'
@@ -146,6 +148,55 @@ export class Store {
     await this.#stampHashed(entry)
     await this.#writeEntry(entry)
     return entry
+  }
+
+  /**
+   * The derived object recorded under a rendition key, when its object is whole (checked like
+   * getEntry's). A bad object is quarantined (never deleted: its bytes may also be a master's) and
+   * the answer is a miss: a rendition is made again from its master.
+   */
+  async getDerived(key: string): Promise<DerivedRecord | undefined> {
+    const { record } = await readDerivedFile(this.#layout, key)
+    if (!record) return undefined
+    const integrity = await checkObject(this.#layout, record, 'stamp', this.#verified)
+    if (integrity.state === 'ok') return record
+    // Bytes that hash right under a wrong record: only the record goes (the object may be a master's too).
+    if (integrity.state === 'corrupt' && !integrity.objectSound) this.onCorrupt?.(await this.#takeOut(record, integrity, record.spec))
+    await this.removeDerived(key)
+    return undefined
+  }
+
+  /** Stores a made (and checked) derived object and its record: object first, record second, like commit. */
+  async commitDerived(tmpFile: string, meta: Omit<DerivedRecord, 'digest' | 'size' | 'version'>): Promise<DerivedRecord> {
+    await this.init()
+    const { digest, size } = await hashFile(tmpFile)
+    const record: DerivedRecord = { version: 1, ...meta, digest, size }
+    assertShape(isDerivedRecord(record), `derived record for ${meta.key}`)
+    const target = this.objectPath(digest, record.ext)
+    await fsyncFile(tmpFile)
+    if (await isWhole(target, digest, size)) {
+      await touch(target)
+      await rm(tmpFile, { force: true })
+    } else await this.#place(tmpFile, target, record.ext)
+    await this.#stampHashed(record)
+    await writeJsonAtomic(this.#layout.tmp, this.#layout.derivedPath(record.key), record)
+    return record
+  }
+
+  /** Records a derived object already placed in objects/ (fetched from the remote cache, hashed on the way in). */
+  async putDerived(record: DerivedRecord): Promise<void> {
+    assertShape(isDerivedRecord(record), `derived record for ${String((record as Partial<DerivedRecord>).key)}`)
+    await this.checkedPath(record, { trust: 'stamp', spec: record.spec })
+    await touch(this.objectPath(record.digest, record.ext))
+    await writeJsonAtomic(this.#layout.tmp, this.#layout.derivedPath(record.key), record)
+  }
+
+  async listDerived(): Promise<DerivedRecord[]> {
+    return (await scanDerived(this.#layout)).flatMap((f) => (f.record ? [f.record] : []))
+  }
+
+  async removeDerived(key: string): Promise<void> {
+    if (await removeFile(this.#layout.derivedPath(key))) await fsyncDir(this.#layout.derived)
   }
 
   async putEntry(entry: Entry): Promise<void> {

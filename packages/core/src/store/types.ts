@@ -70,6 +70,8 @@ export interface VerifyReport {
   removed: string[]
   /** Where repair moved bad objects (quarantine/): kept, never deleted, since one may be the only copy of a paid clip. */
   quarantined: string[]
+  /** Derived objects (renditions, posters, placeholders) probed again: how many, and how many passed their checks. */
+  renditions?: { checked: number; ok: number } | undefined
 }
 
 export interface GcOptions {
@@ -100,4 +102,9 @@ export interface GcReport {
   freedBytes: number
   /** Entries left in the store. */
   kept: number
+  /**
+   * Derived objects' records removed (renditions, posters, placeholders: made again from their
+   * master for free). They go before any master, and whenever their master goes.
+   */
+  removedDerived: string[]
 }

@@ -1,6 +1,7 @@
 import { basename } from 'node:path'
 import { durationShortfall } from '../media/probe.js'
 import { errorCode, fsyncDir, hashFile, removeFile } from './atomic.js'
+import { scanDerived, type DerivedFile } from './derived.js'
 import type { StoreLayout } from './layout.js'
 import { quarantineObject } from './quarantine.js'
 import { objectSize, readEntryFile, scanEntries, scanObjects, type EntryFile } from './records.js'
@@ -60,13 +61,36 @@ export async function runVerify(layout: StoreLayout, opts: { repair: boolean }):
       }
     }
   }
+  // Derived objects (renditions): hashed like clips; a bad one is dropped on repair and made again.
+  const badDerived: DerivedFile[] = []
+  for (const file of await scanDerived(layout)) {
+    const { record } = file
+    if (!record) {
+      report.corrupt.push({ key: file.key, path: file.path, reason: 'derived record is unreadable or malformed' })
+      badDerived.push(file)
+      continue
+    }
+    const path = layout.objectPath(record.digest, record.ext)
+    referenced.add(path)
+    const h = hashed.get(path) ?? (await checkObject(path, record.digest))
+    const reason = !h ? 'its object is missing' : h.state !== 'ok' ? h.reason : h.size !== record.size ? `the object is ${h.size} bytes, its record says ${record.size}` : undefined
+    if (reason) {
+      report.corrupt.push({ key: record.key, digest: record.digest, path, reason: `rendition ${record.recipe.kind} of ${record.spec}: ${reason}` })
+      badDerived.push(file)
+    }
+  }
   for (const [path, h] of hashed) {
     if (referenced.has(path)) continue
     if (h.state === 'ok') report.orphans.push({ digest: h.digest, path, size: h.size })
     else report.corrupt.push({ digest: h.digest, path, reason: h.reason })
   }
 
-  if (opts.repair) await repair(layout, report, evict, short, hashed)
+  if (opts.repair) {
+    // A rendition's record goes with its bad object: the next build makes it again from its master.
+    for (const file of badDerived) if (await removeFile(file.path)) report.removed.push(file.path)
+    await fsyncDir(layout.derived)
+    await repair(layout, report, evict, short, hashed)
+  }
   return report
 }
 

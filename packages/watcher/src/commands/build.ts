@@ -22,7 +22,10 @@ Options:
                         lockfile or the cache holds paid clips or TOGETHER_API_KEY is set${here(d?.provider)})
   --concurrency N       generations in flight at once (default: the config's, 4${here(d?.concurrency)})
   --out DIR             also copy each clip to DIR/<spec path without .video.ts>.<ext> (e.g.
-                        DIR/src/videos/hero.mp4) and write DIR/manifest.json; shipping offline previews
+                        DIR/src/videos/hero.mp4), its renditions and posters beside it
+                        (hero.<id>.<ext>: hero.mp4-1366w.mp4, hero.poster-0s-jpg.jpg; made with ffmpeg
+                        from the clip where missing, as the config's \`renditions\` and the spec's say)
+                        and write DIR/manifest.json listing them; shipping offline previews
                         this way follows the config's previews policy like vite build (allow | warn |
                         error, error when CI=true${here(d?.previews)}): 'error' writes nothing and exits 3
   --frozen              forbid paid generation: a spec with no cached clip stops the run (exit 3)
@@ -104,7 +107,7 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
     let manifestPath: string | undefined
     let refused: string | undefined
     if (values.out && !result.blocked) {
-      const ok = result.items.flatMap((i) => (i.entry ? [{ id: i.id, name: i.name, entry: i.entry }] : []))
+      const ok = result.items.flatMap((i) => (i.entry ? [{ id: i.id, name: i.name, entry: i.entry, renditions: i.renditions }] : []))
       // The same `previews` policy as `vite build`: --out is a way of shipping.
       const verdict = project.previewsVerdict(ok.filter((i) => i.entry.preview).map((i) => i.id), 'vidspec build --out')
       refused = verdict.error
@@ -112,7 +115,7 @@ export async function build(argv: string[], io: Io, signal: AbortSignal): Promis
       else {
         if (verdict.warning) reporter.warn(verdict.warning)
         if (verdict.info) reporter.info(verdict.info)
-        const written = await project.writeOutputs(resolve(io.cwd, values.out), ok)
+        const written = await project.writeOutputs(resolve(io.cwd, values.out), ok, { signal })
         manifestPath = written.manifestPath
         // A clip that failed its hash on the way out fails its spec: nothing corrupt was copied.
         for (const { id, error } of written.failed) {

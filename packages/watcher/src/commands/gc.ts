@@ -77,7 +77,12 @@ export async function gc(argv: string[], io: Io): Promise<number> {
       const objects = (paths: string[]) => paths.map((o) => basename(o))
       printJson(io, {
         dryRun,
-        wouldRemove: { entries: report.removedEntries, objects: objects(report.removedObjects), specs: specs(report.removedEntries) },
+        wouldRemove: {
+          entries: report.removedEntries,
+          objects: objects(report.removedObjects),
+          specs: specs(report.removedEntries),
+          renditions: report.removedDerived,
+        },
         wouldTrash: { entries: report.trashedEntries, objects: objects(report.trashedObjects), specs: specs(report.trashedEntries) },
         paidSpared: report.paidSpared,
         wouldFreeBytes: report.freedBytes,
@@ -107,6 +112,9 @@ export async function gc(argv: string[], io: Io): Promise<number> {
       : []),
     ...report.removedEntries.map((k) => `${would('removed', 'would remove')}  preview ${describe(k)}`),
     ...report.removedObjects.map((o) => `${would('removed', 'would remove')}  object ${basename(o)}`),
+    ...(report.removedDerived.length > 0
+      ? [`${would('removed', 'would remove')} ${report.removedDerived.length} renditions (posters, placeholders included: made again from their clip when needed)`]
+      : []),
     `${would('removed', 'would remove')} ${report.removedEntries.length} previews and ${report.removedObjects.length} objects (${formatBytes(report.freedBytes)}); ` +
       `${would('moved', 'would move')} ${report.trashedEntries.length} paid clips and ${report.trashedObjects.length} objects to the trash; kept ${report.kept}` +
       (report.trashedEntries.length + report.trashedObjects.length > 0 && !dryRun ? ' (vidspec gc --restore puts them back)' : ''),

@@ -28,7 +28,7 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
   const provider = providerFlag('status', values.provider)
   const reporter = new Reporter(io, { quiet: true, warnings: 'summary' })
   const project = await openProject(io, values, reporter, provider ? { provider } : {})
-  const [items, { entries, jobs: journals, uncertain }] = await Promise.all([project.plan(undefined, signal ? { signal } : {}), project.status()])
+  const [items, { entries, jobs: journals, uncertain, derived }] = await Promise.all([project.plan(undefined, signal ? { signal } : {}), project.status()])
   if (items.length === 0 && !values.json) io.stderr.write(`vidspec status: ${noSpecsMessage(project)}\n`)
   const objects = new Map(entries.map((e) => [e.digest, e.size]))
   const bytes = [...objects.values()].reduce((a, b) => a + b, 0)
@@ -48,6 +48,8 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
       : undefined,
     specs,
     store: { entries: entries.length, objects: objects.size, bytes, previews: entries.filter((e) => e.preview).length },
+    // Made from the clips above with ffmpeg: gc removes them first, and they are made again when needed.
+    renditions: { count: derived.length, bytes: [...new Map(derived.map((d) => [d.digest, d.size])).values()].reduce((a, b) => a + b, 0) },
     inFlight: journals.map((j) => ({
       spec: j.spec,
       key: j.key,
@@ -69,6 +71,7 @@ export async function status(argv: string[], io: Io, signal?: AbortSignal): Prom
       project.storeExists
         ? `store     ${result.cacheDir}: ${entries.length} entries, ${objects.size} clips, ${formatBytes(bytes)} (${result.store.previews} previews)`
         : `store     ${result.cacheDir}: none yet (build creates it)`,
+      ...(derived.length > 0 ? [`renditions ${derived.length} (${formatBytes(result.renditions.bytes)}, made from the clips; gc removes them first)`] : []),
       `provider  ${result.provider}`,
       `remote    ${result.remote ? `s3://${result.remote.bucket}/${result.remote.prefix} (${result.remote.mode}${result.remote.endpoint ? `, ${result.remote.endpoint}` : ''})` : 'none'}`,
       `specs     ${specs.cached} cached, ${specs.new} new, ${specs.changed} changed, ${specs.invalid} invalid`,

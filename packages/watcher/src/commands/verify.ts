@@ -49,6 +49,7 @@ export async function verify(argv: string[], io: Io): Promise<number> {
             : '; run without --check-only to repair'
           : ''
       }`,
+      ...(report.renditions ? [`probed ${report.renditions.checked} renditions again: ${report.renditions.ok} pass their checks (a bad one is made again from its clip)`] : []),
     ]
     io.stdout.write(`${lines.join('\n')}\n`)
     // One line about the specs' warnings, like status and gc (the memo makes this load cheap).
