@@ -51,6 +51,9 @@ export { previewKey } from './preview.js'
 // Renditions: what a site ships of a clip (see renditions/index.ts).
 export * from './renditions/index.js'
 
+// Markup for a page: `<video>` with its sources, box, poster and placeholder.
+export { videoHtml, type VideoAttributes } from './markup.js'
+
 // Watch mode.
 export { ProjectWatcher } from './watch/watcher.js'
 // What the dev server's jobs run on (watch mode uses ProjectWatcher, over the same SpecTracker).
