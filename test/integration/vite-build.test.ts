@@ -80,17 +80,22 @@ describe('vite build with the offline provider', () => {
     expect(logger.text()).toMatch(/\(2 of 2 generated\)/)
     expect(logger.text()).not.toMatch(/\(3 of/)
 
+    // The default rendition: one fast-start MP4 per clip (the WebM master encoded to H.264).
     const clips = files.filter((f) => /\.(mp4|webm)$/.test(f)).sort()
-    expect(clips).toEqual([expect.stringMatching(/^hero(-again)?-[\w-]{8}\.mp4$/), expect.stringMatching(/^loop-[\w-]{8}\.webm$/)])
+    expect(clips).toEqual([expect.stringMatching(/^hero(-again)?-[\w-]{8}\.mp4$/), expect.stringMatching(/^loop-[\w-]{8}\.mp4$/)])
     expect(files.filter((f) => f.endsWith('.jpg'))).toHaveLength(2)
     expect(js).not.toMatch(/data:video/)
     for (const f of [...clips, ...files.filter((f) => f.endsWith('.jpg'))]) expect(js).toContain(`/sub/assets/${f}`)
 
-    // The emitted clip is the stored object, byte for byte, and plays as the spec says.
+    // The emitted clip is a stored, checked rendition, byte for byte, and plays as the spec says.
     const heroFile = project.path('dist/assets', clips[0]!)
-    const stored = (await readdir(project.path('.vidspec/objects'))).find((o) => o.endsWith('.mp4'))!
-    expect((await readFile(heroFile)).equals(await readFile(project.path('.vidspec/objects', stored)))).toBe(true)
+    const heroBytes = await readFile(heroFile)
+    const objects = await readdir(project.path('.vidspec/objects'))
+    expect(await Promise.all(objects.map(async (o) => (await readFile(project.path('.vidspec/objects', o))).equals(heroBytes)))).toContain(true)
     expect(await probeVideo(heroFile)).toMatchObject({ width: 160, height: 90, codec: 'h264' })
+    expect(await probeVideo(project.path('dist/assets', clips[1]!))).toMatchObject({ width: 160, height: 90, codec: 'h264' })
+    expect(js).toMatch(/"?sources"?:\s*\[/)
+    expect(js.match(/placeholder.{0,60}/)?.[0]).toMatch(/placeholder"?:\s*["`]data:image\//)
     const poster = await readFile(project.path('dist/assets', files.find((f) => f.startsWith('hero') && f.endsWith('.jpg'))!))
     expect([...poster.subarray(0, 2)]).toEqual([0xff, 0xd8])
 

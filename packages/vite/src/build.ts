@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { isVidspecError, type Entry, type LoadedSpec, type Vidspec } from '@vidspec/core'
+import { isVidspecError, type Entry, type LoadedSpec, type ObtainedRenditions, type Rendition, type Vidspec } from '@vidspec/core'
 import type { Rolldown } from 'vite'
 import { buildModuleCode, expr, json } from './asset-code.js'
 import type { Posters } from './posters.js'
@@ -15,7 +15,7 @@ type EmitContext = Pick<Rolldown.PluginContext, 'emitFile'>
  * as `new URL(file, import.meta.url)`, a `file://` path in SSR and prerendered HTML and a URL that
  * breaks once a framework inlines or moves the importing script.
  */
-export const assetUrl = (ref: string) => expr(JSON.stringify(`__VITE_ASSET__${ref}__`))
+export const assetUrl = (ref: string): { expr: string } => expr(JSON.stringify(`__VITE_ASSET__${ref}__`)) as { expr: string }
 
 /**
  * One environment's `vite build`: every imported spec is generated if missing (the runner bounds
@@ -28,6 +28,8 @@ export class BuildSession {
   readonly #posters: Posters
   /** Clip digest -> emitted reference ids, so a clip two specs share is emitted once. */
   readonly #emitted = new Map<string, Promise<{ clip: string; poster: string }>>()
+  /** Derived object digest -> emitted reference id. */
+  readonly #objects = new Map<string, Promise<string>>()
   /** Specs whose clip is an offline preview. */
   readonly previews = new Set<string>()
   /** Specs left out because `previews: 'error'` forbids shipping their preview. */
@@ -41,7 +43,7 @@ export class BuildSession {
     this.#posters = posters
   }
 
-  async load(ctx: EmitContext, spec: LoadedSpec): Promise<string> {
+  async load(ctx: EmitContext, spec: LoadedSpec, query = ''): Promise<string> {
     const project = this.#project
     let entry = await project.assetFor(spec)
     if (project.refusesToShip(entry)) {
@@ -62,6 +64,8 @@ export class BuildSession {
       }
     }
     if (entry.preview) this.previews.add(spec.id)
+    const made = await project.obtainRenditions(spec, query)
+    if (made.sources.length > 0) return this.#withRenditions(ctx, spec, entry, made)
     const refs = await this.#emit(ctx, spec, entry)
     return buildModuleCode({
       src: assetUrl(refs.clip),
@@ -75,6 +79,51 @@ export class BuildSession {
       preview: json(entry.preview),
       key: json(entry.key),
     })
+  }
+
+  /**
+   * The asset with every rendition emitted as a hashed file (once per object however many specs or
+   * environments import it), best first in `sources`; `src` and `type` are the last one's, the
+   * fast-start MP4 every browser plays.
+   */
+  async #withRenditions(ctx: EmitContext, spec: LoadedSpec, entry: Entry, made: ObtainedRenditions): Promise<string> {
+    const name = basename(spec.name)
+    // Named like the clip; by width too only where one size is not the whole story.
+    const sized = new Set(made.sources.map((r) => r.width)).size > 1
+    const sources = await Promise.all(
+      made.sources.map(async (r) => ({ r, ref: await this.#emitObject(ctx, `${name}${sized ? `-${r.width}` : ''}.${r.item.ext}`, r) })),
+    )
+    const poster = made.posters[0]
+    const posterRef = poster ? await this.#emitObject(ctx, `${name}.${poster.item.ext}`, poster) : (await this.#emit(ctx, spec, entry)).poster
+    const last = sources.at(-1)!
+    const list = sources.map(({ r, ref }) => `{ "src": ${assetUrl(ref).expr}, "type": ${JSON.stringify(r.type)}, "width": ${r.width}, "height": ${r.height}, "bytes": ${r.bytes} }`)
+    return buildModuleCode({
+      src: assetUrl(last.ref),
+      type: json(last.r.type),
+      width: json(entry.width),
+      height: json(entry.height),
+      duration: json(entry.duration),
+      fps: json(entry.fps),
+      poster: assetUrl(posterRef),
+      sources: expr(`[${list.join(', ')}]`),
+      placeholder: json(made.placeholder),
+      pending: json(false),
+      preview: json(entry.preview),
+      key: json(entry.key),
+    })
+  }
+
+  /** Emits a derived object once, hashed as it leaves the store (a corrupt one fails the build, never ships). */
+  #emitObject(ctx: EmitContext, name: string, r: Rendition): Promise<string> {
+    let ref = this.#objects.get(r.digest)
+    if (!ref) {
+      ref = (async () => {
+        const path = await this.#project.clipFile({ digest: r.digest, ext: r.item.ext }, { trust: 'hash' })
+        return ctx.emitFile({ type: 'asset', name, source: await readFile(path) })
+      })()
+      this.#objects.set(r.digest, ref)
+    }
+    return ref
   }
 
   /** What to say at the end of the build; an error message means the build must fail. */

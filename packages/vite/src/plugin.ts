@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path'
-import { SPEC_EXTENSIONS, SPEC_FILE_RE, Vidspec, VidspecError, reloadProject, type LoadedSpec } from '@vidspec/core'
+import { SPEC_EXTENSIONS, SPEC_FILE_RE, Vidspec, VidspecError, parseRenditionQuery, reloadProject, type LoadedSpec } from '@vidspec/core'
 import type { Plugin, ResolvedConfig, Rolldown, ViteDevServer } from 'vite'
 import { BuildSession } from './build.js'
 import { DevSession } from './dev.js'
@@ -9,8 +9,13 @@ import { Posters } from './posters.js'
 import { Reporter } from './reporter.js'
 import { untestedViteWarning, viteMajor } from './vite-version.js'
 
-/** What a page imports: `./hero.video` (a `.ts` spec) or the spec file itself, `./hero.video.ts`. */
-const SPEC_IMPORT_RE = new RegExp(`\\.video(?:\\.(?:${SPEC_EXTENSIONS.join('|')}))?$`)
+/**
+ * What a page imports: `./hero.video` (a `.ts` spec) or the spec file itself, `./hero.video.ts`,
+ * either with rendition directives (`./hero.video?w=640;1280&format=webm;mp4`).
+ */
+const SPEC_IMPORT_RE = new RegExp(`\\.video(?:\\.(?:${SPEC_EXTENSIONS.join('|')}))?(?:\\?[^#]*)?$`)
+/** A resolved spec module: the spec file, with the import's directives kept as its query. */
+const SPEC_ID_RE = new RegExp(`\\.video\\.(?:${SPEC_EXTENSIONS.join('|')})(?:\\?[^#]*)?$`)
 const HMR_RUNTIME_RE = /^virtual:vidspec\/hmr$/
 const RESOLVED_HMR_RUNTIME_RE = /^\0vidspec:hmr$/
 /** Resolved during Vite's dependency scan: external, so the scan never crawls a spec into core. */
@@ -20,6 +25,15 @@ const SCAN_PREFIX = '\0vidspec-scan:'
 const DEV_SETTLE_MS = 300
 
 const cleanUrl = (id: string) => id.replace(/[?#].*$/, '')
+/** The import's rendition directives (`?w=640&format=webm;mp4`), without the params Vite adds itself. */
+function directivesOf(id: string): string {
+  const at = id.indexOf('?')
+  if (at === -1) return ''
+  const params = new URLSearchParams(id.slice(at + 1).replace(/#.*$/, ''))
+  for (const host of ['import', 't', 'v', 'used', 'direct']) params.delete(host)
+  const rest = params.toString().replace(/%3B/gi, ';')
+  return rest ? `?${rest}` : ''
+}
 const escapeGlob = (path: string) => path.replace(/\\/g, '/').replace(/[()[\]{}*?!+@]/g, '\\$&')
 
 /**
@@ -133,26 +147,39 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
         // Vite 6 before 6.3 ignores `filter`: the handler must not trust it.
         if (!SPEC_IMPORT_RE.test(source)) return null
         if (source.startsWith('\0')) return null
-        const target = SPEC_FILE_RE.test(source) ? source : `${source}.ts`
+        const bare = cleanUrl(source)
+        const query = directivesOf(source)
+        const target = SPEC_FILE_RE.test(bare) ? bare : `${bare}.ts`
         const resolved = await this.resolve(target, importer, { ...opts, skipSelf: true })
         if (!resolved || resolved.external) return null
         const file = cleanUrl(resolved.id)
         if (!SPEC_FILE_RE.test(file) || !isAbsolute(file)) return null
         if ((opts as { scan?: boolean }).scan) return { id: `${SCAN_PREFIX}${file}`, external: true }
-        return file
+        // Directives are checked here, so a bad one is an error at the import that wrote it.
+        if (query) {
+          try {
+            parseRenditionQuery(query, importer ?? file)
+          } catch (err) {
+            if (err instanceof VidspecError) this.error(err.message)
+            throw err
+          }
+        }
+        return `${file}${query}`
       },
     },
 
     load: {
-      filter: { id: [SPEC_FILE_RE, RESOLVED_HMR_RUNTIME_RE] },
-      async handler(id) {
-        if (id === RESOLVED_HMR_RUNTIME_ID) return { code: HMR_RUNTIME_SOURCE, moduleType: 'js' }
+      filter: { id: [SPEC_ID_RE, RESOLVED_HMR_RUNTIME_RE] },
+      async handler(fullId) {
+        if (fullId === RESOLVED_HMR_RUNTIME_ID) return { code: HMR_RUNTIME_SOURCE, moduleType: 'js' }
+        const id = cleanUrl(fullId)
         if (!SPEC_FILE_RE.test(id) || !isAbsolute(id)) return null
+        const query = directivesOf(fullId)
         const spec = await loadSpec(this, id)
         if (ready().config.command === 'build') {
           const session = builds.get(this.environment.name)
           if (!session) throw new Error(`vidspec: no build in progress for environment ${this.environment.name}`)
-          return { code: await session.load(this, spec), moduleType: 'js' }
+          return { code: await session.load(this, spec, query), moduleType: 'js' }
         }
         const session = devSessions.at(-1)
         if (!session) throw new Error('vidspec: a spec was loaded in dev before the dev server was configured')
