@@ -101,7 +101,7 @@ describe('the example site in vite dev', () => {
         const src = await page.$eval('#video-hero', (v) => (v as HTMLVideoElement).src)
         return src !== before && !src.includes('/pending/') && src
       }, 60_000)
-      expect(after).toMatch(/\/@vidspec\/[0-9a-f]{64}\.mp4#vidspec=src%2Fvideos%2Fhero\.video\.ts$/)
+      expect(after).toMatch(/\/@vidspec\/r\/[A-Za-z0-9_-]+\.mp4#vidspec=src%2Fvideos%2Fhero\.video\.ts$/)
       expect(await page.evaluate(() => (window as unknown as { loadedOnce?: number }).loadedOnce)).toBe(1)
       await until('the new hero clip playable', async () => (await videoStates(page)).find((v) => v.id === 'video-hero')!.readyState >= 2)
       const caption = await page.$eval('#video-hero + figcaption', (c) => c.textContent)

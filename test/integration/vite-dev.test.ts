@@ -12,7 +12,7 @@ const spec = (prompt: string, extra = '') =>
 const brand = `export const look = 'teal'\n`
 
 // Dev URLs end with the spec they belong to (#vidspec=<id>), so HMR swaps only that spec's elements.
-const CLIP_URL = /^\/@vidspec\/([0-9a-f]{64})\.mp4#vidspec=[^#]+$/
+const RENDITION_URL = /^\/@vidspec\/r\/[A-Za-z0-9_-]+\.mp4#vidspec=[^#]+$/
 
 let project: TempProject
 let ffmpeg: Awaited<ReturnType<typeof recordingFfmpeg>>
@@ -57,15 +57,49 @@ describe('vite dev', () => {
     expect(dev.hmr.some((p) => p.type === 'full-reload')).toBe(false)
     const ready = await fetchAsset(`${dev.url}/c.video.ts`)
     expect(ready).toMatchObject({ pending: false, preview: true, key: pending.key, width: 160, height: 90 })
-    expect(ready.src).toMatch(CLIP_URL)
-    expect(ready.poster).toMatch(/^\/@vidspec\/poster\/[0-9a-f]{64}\.jpg#vidspec=[^#]+$/)
+    // The default rendition (one fast-start MP4) and poster, by rendition key: made on first request.
+    expect(ready.src).toMatch(RENDITION_URL)
+    expect(ready.sources).toEqual([expect.objectContaining({ src: ready.src, width: 160, height: 90, type: expect.stringMatching(/^video\/mp4; codecs="avc1\./) })])
+    expect(ready.poster).toMatch(/^\/@vidspec\/r\/[A-Za-z0-9_-]+\.jpg#vidspec=[^#]+$/)
 
     const clip = await fetch(`${dev.url}${ready.src}`)
     expect(clip.status).toBe(200)
-    expect(clip.headers.get('content-type')).toBe('video/mp4')
+    expect(clip.headers.get('content-type')).toMatch(/^video\/mp4/)
     const poster = await fetch(`${dev.url}${ready.poster}`)
     expect(poster.headers.get('content-type')).toBe('image/jpeg')
     expect([...new Uint8Array(await poster.arrayBuffer()).slice(0, 2)]).toEqual([0xff, 0xd8])
+  })
+
+  it('makes a rendition on the first request for it (the master meanwhile), then serves it with Range', async () => {
+    dev = await startDev(project.root, { provider: 'offline' })
+    const asset = await until('c stored', async () => {
+      const a = await fetchAsset(`${dev!.url}/c.video.ts?w=96&format=webm;mp4`)
+      return !a.pending && a
+    })
+    expect(asset.sources?.map((s) => s.type.split(';')[0])).toEqual(['video/webm', 'video/mp4'])
+    expect(asset.sources?.map((s) => [s.width, s.height])).toEqual([[96, 54], [96, 54]])
+    const webm = asset.sources![0]!
+    const key = /\/r\/([A-Za-z0-9_-]+)\.webm/.exec(webm.src)![1]!
+    const record = () => readFile(project.path('.vidspec', 'derived', `${key}.json`), 'utf8').then((t) => JSON.parse(t) as { digest: string; ext: string; size: number }, () => undefined)
+    expect(await record()).toBeUndefined()
+    // The first request starts the encode and is answered at once, by the master (revalidated).
+    const first = await fetch(`${dev.url}${webm.src}`)
+    expect(first.status).toBe(200)
+    expect(first.headers.get('cache-control')).toBe('no-cache')
+    await first.arrayBuffer()
+    const made = await until('the rendition made', record)
+    expect(made.ext).toBe('webm')
+    const bytes = await readFile(project.path('.vidspec', 'objects', `${made.digest}.webm`))
+    expect(await probeVideo(project.path('.vidspec', 'objects', `${made.digest}.webm`))).toMatchObject({ width: 96, height: 54, codec: 'vp9' })
+    // Then the rendition itself, immutable, byte ranges included.
+    const whole = await fetch(`${dev.url}${webm.src}`)
+    expect(whole.headers.get('cache-control')).toMatch(/immutable/)
+    expect(whole.headers.get('content-type')).toMatch(/^video\/webm/)
+    expect(Buffer.from(await whole.arrayBuffer()).equals(bytes)).toBe(true)
+    const part = await fetch(`${dev.url}${webm.src}`, { headers: { Range: 'bytes=10-99' } })
+    expect(part.status).toBe(206)
+    expect(part.headers.get('content-range')).toBe(`bytes 10-99/${bytes.length}`)
+    expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(10, 100))).toBe(true)
   })
 
   it('re-keys only what an edit changes, and an edit that supersedes a job not yet started cancels it', async () => {
@@ -185,10 +219,12 @@ describe('dev middleware: Range', () => {
       const a = await fetchAsset(`${dev!.url}/c.video.ts`)
       return !a.pending && a
     })
-    src = `${dev.url}${asset.src}`
-    const digest = CLIP_URL.exec(asset.src)![1]!
-    etag = `"${digest}"`
+    // The master clip's own URL (content-addressed), which the renditions stand in for.
     const store = new Store(project.path('.vidspec'))
+    const digest = (await store.getEntry(asset.key!))!.digest
+    src = `${dev.url}/@vidspec/${digest}.mp4`
+    expect(src).toMatch(/\/@vidspec\/[0-9a-f]{64}\.mp4$/)
+    etag = `"${digest}"`
     bytes = await readFile(store.objectPath(digest, 'mp4'))
     expect(bytes.length).toBeGreaterThan(1000)
     expect((await probeVideo(store.objectPath(digest, 'mp4'))).duration).toBeCloseTo(1, 1)

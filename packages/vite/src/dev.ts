@@ -11,6 +11,9 @@ import {
   specJobs,
   type Entry,
   type LoadedSpec,
+  type Rendition,
+  type RenditionItem,
+  type RenditionPlan,
   type VideoAsset,
   type Vidspec,
   type WantedSpec,
@@ -20,7 +23,7 @@ import { dataFields, devModuleCode } from './asset-code.js'
 import { createVidspecMiddleware } from './middleware.js'
 import type { Posters } from './posters.js'
 import type { Reporter } from './reporter.js'
-import { MIME, clipUrl, pendingUrl, posterUrl } from './urls.js'
+import { MIME, clipUrl, pendingUrl, posterUrl, renditionUrl } from './urls.js'
 
 const exists = (path: string) =>
   access(path).then(
@@ -37,9 +40,34 @@ export function specTag(specId: string): string {
   return `#vidspec=${encodeURIComponent(specId)}`
 }
 
-/** A stored clip as the dev server hands it to a page showing spec `specId`. */
-export function devAsset(base: string, entry: Entry, specId: string): VideoAsset {
+/** A stored clip as the dev server hands it to a page showing spec `specId`, with its planned renditions. */
+export function devAsset(base: string, entry: Entry, specId: string, plan?: RenditionPlan): VideoAsset {
   const tag = specTag(specId)
+  const sources = plan?.sources.map((item) => ({
+    src: `${renditionUrl(base, item.key, item.ext)}${tag}`,
+    type: item.type,
+    width: item.width,
+    height: item.height,
+    // Not known before it is made; the built asset has it.
+    bytes: 0,
+  }))
+  const poster = plan?.posters[0]
+  if (sources && sources.length > 0) {
+    const last = sources.at(-1)!
+    return {
+      src: last.src,
+      type: last.type,
+      width: entry.width,
+      height: entry.height,
+      duration: entry.duration,
+      fps: entry.fps,
+      poster: poster ? `${renditionUrl(base, poster.key, poster.ext)}${tag}` : `${posterUrl(base, entry.digest)}${tag}`,
+      sources,
+      pending: false,
+      preview: entry.preview,
+      key: entry.key,
+    }
+  }
   return {
     src: `${clipUrl(base, entry.digest, entry.ext)}${tag}`,
     type: entry.mime,
@@ -88,6 +116,8 @@ export class DevSession {
   /** Spec id -> file, to find the module to update when its clip lands. */
   readonly #files = new Map<string, string>()
   readonly #rechecks = new Set<NodeJS.Timeout>()
+  /** Rendition key -> what makes it: the planned item, its master and the project that planned it. */
+  readonly #renditionItems = new Map<string, { project: Vidspec; item: RenditionItem; master: Entry; made?: Promise<Rendition> | undefined }>()
   /** Which served specs each input (imported module, local media) feeds: core's index, as watch mode has. */
   readonly #inputs = new InputIndex()
   /** This dev server among the project's editors: every one of them settles for the longest. */
@@ -120,6 +150,7 @@ export class DevSession {
         objectPath: (digest, ext) => this.#objectPath(digest, ext),
         poster: (digest) => this.#poster(digest),
         pending: (key) => this.#whilePending(key),
+        rendition: (key) => this.#rendition(key),
         onError: (message) => reporter.error(message),
       }),
     )
@@ -144,7 +175,7 @@ export class DevSession {
   }
 
   /** The module text of a spec; never waits for a generation. */
-  async load(file: string, spec: LoadedSpec): Promise<string> {
+  async load(file: string, spec: LoadedSpec, query = ''): Promise<string> {
     const project = this.#project
     // A spec now served under this file replaces whatever spec id had it (a rename keeps the key).
     for (const [id, f] of this.#files) if (f === file && id !== spec.id) this.#forgetId(id)
@@ -156,8 +187,46 @@ export class DevSession {
     const entry = await project.assetFor(spec)
     this.#jobs.want(project, spec, !entry)
     this.#recheckLater(spec)
-    if (entry) return devModuleCode(dataFields(devAsset(this.#base, entry, spec.id)))
+    if (entry) return devModuleCode(dataFields(devAsset(this.#base, entry, spec.id, await this.#plan(project, spec, entry, query))))
     return devModuleCode(dataFields(pendingAsset(this.#base, spec)))
+  }
+
+  /**
+   * The spec's renditions as planned now (no side effects), each remembered by its key so its URL
+   * can be answered: made on first request. A plan that cannot be made (no renditions configured)
+   * leaves the page on the clip itself.
+   */
+  async #plan(project: Vidspec, spec: LoadedSpec, master: Entry, query: string): Promise<RenditionPlan | undefined> {
+    const plan = await project.renditionPlan(spec, query)
+    for (const item of [...plan.sources, ...plan.posters]) {
+      if (!this.#renditionItems.has(item.key)) this.#renditionItems.set(item.key, { project, item, master })
+    }
+    return plan
+  }
+
+  /**
+   * A rendition's file: from the store, or made now. A poster is waited for (an image is quick); a
+   * video rendition still being made is answered with its master clip meanwhile, revalidated, so
+   * the page plays at once and gets the rendition on a later request.
+   */
+  async #rendition(key: string): Promise<{ path: string; type: string; digest: string; final: boolean } | undefined> {
+    const known = this.#renditionItems.get(key)
+    if (!known) return undefined
+    const { project, item, master } = known
+    if (!known.made) {
+      const made = project.obtainRendition(item)
+      known.made = made
+      // Said once; the next request tries again.
+      made.catch((err: unknown) => {
+        if (known.made === made) known.made = undefined
+        this.#reporter.error(`${item.id}: ${(err as Error).message}`)
+      })
+    }
+    const isVideo = item.ext === 'mp4' || item.ext === 'webm'
+    const done = await Promise.race([known.made, isVideo && !item.cached ? Promise.resolve(undefined) : known.made])
+    if (done) return { path: await project.clipFile({ digest: done.digest, ext: item.ext }, { trust: 'process' }), type: done.type, digest: done.digest, final: true }
+    const path = await this.#objectPath(master.digest, master.ext)
+    return path ? { path, type: master.mime, digest: master.digest, final: false } : undefined
   }
 
   /** A spec file was deleted (or renamed away): its spec stops wanting its key at once. */

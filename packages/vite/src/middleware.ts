@@ -17,6 +17,11 @@ export interface MiddlewareSource {
   poster(digest: string): Promise<string | undefined>
   /** What to show for a pending key: the clip when it landed, else its preview; undefined if unknown. */
   pending(key: string): Promise<Entry | undefined>
+  /**
+   * A rendition by its key: the made object (`final`), or, while a video rendition is being made,
+   * the master clip in its place (not final: revalidated); undefined for a key this server never gave out.
+   */
+  rendition(key: string): Promise<{ path: string; type: string; digest: string; final: boolean } | undefined>
   onError(message: string): void
 }
 
@@ -93,6 +98,12 @@ export function createVidspecMiddleware(source: MiddlewareSource) {
         const file = entry && (await fileAt(await source.objectPath(entry.digest, entry.ext)))
         if (!entry || !file) return notFound(res, `no pending clip ${url.key}`)
         return sendFile(req, res, { ...file, type: entry.mime, etag: `"${entry.digest}"`, cacheControl: REVALIDATE })
+      }
+      case 'rendition': {
+        const r = await source.rendition(url.key)
+        const file = r && (await fileAt(r.path))
+        if (!r || !file) return notFound(res, `no rendition ${url.key}`)
+        return sendFile(req, res, { ...file, type: r.type, etag: `"${r.digest}"`, cacheControl: r.final ? IMMUTABLE : REVALIDATE })
       }
       case 'unknown':
         return notFound(res, 'not a clip this server knows')

@@ -183,7 +183,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
         }
         const session = devSessions.at(-1)
         if (!session) throw new Error('vidspec: a spec was loaded in dev before the dev server was configured')
-        const code = await session.load(id, spec)
+        const code = await session.load(id, spec, query)
         // Files outside the root (shared media folders) are watched only when asked.
         session.server.watcher.add(session.inputsOf(id).filter((input) => input !== id))
         return { code, moduleType: 'js' }

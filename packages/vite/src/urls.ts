@@ -9,12 +9,15 @@ export type VidspecUrl =
   | { kind: 'clip'; digest: string; ext: string }
   | { kind: 'poster'; digest: string }
   | { kind: 'pending'; key: string; ext: string }
+  /** A rendition (or a poster) of a stored clip, by its rendition key: made on first request. */
+  | { kind: 'rendition'; key: string; ext: string }
   /** Under the prefix, but nothing we ever hand out. */
   | { kind: 'unknown' }
 
 const CLIP_RE = /^([0-9a-f]{64})\.(mp4|webm)$/
 const POSTER_RE = /^poster\/([0-9a-f]{64})\.jpg$/
 const PENDING_RE = /^pending\/([A-Za-z0-9][A-Za-z0-9_-]{0,127})\.(mp4|webm)$/
+const RENDITION_RE = /^r\/([A-Za-z0-9][A-Za-z0-9_-]{0,127})\.(mp4|webm|jpg|png|webp|avif)$/
 
 /** `base` as Vite resolves it in dev: a path that starts and ends with a slash. */
 export function devBase(base: string): string {
@@ -28,6 +31,10 @@ export function clipUrl(base: string, digest: string, ext: string): string {
 
 export function posterUrl(base: string, digest: string): string {
   return `${devBase(base)}${URL_SEGMENT}poster/${digest}.jpg`
+}
+
+export function renditionUrl(base: string, key: string, ext: string): string {
+  return `${devBase(base)}${URL_SEGMENT}r/${key}.${ext}`
 }
 
 export function pendingUrl(base: string, key: string, ext: string): string {
@@ -53,7 +60,16 @@ export function parseVidspecUrl(pathname: string, base: string): VidspecUrl | un
   if (m?.[1]) return { kind: 'poster', digest: m[1] }
   m = PENDING_RE.exec(rest)
   if (m?.[1] && m[2]) return { kind: 'pending', key: m[1], ext: m[2] }
+  m = RENDITION_RE.exec(rest)
+  if (m?.[1] && m[2]) return { kind: 'rendition', key: m[1], ext: m[2] }
   return { kind: 'unknown' }
 }
 
-export const MIME: Readonly<Record<string, string>> = { mp4: 'video/mp4', webm: 'video/webm', jpg: 'image/jpeg' }
+export const MIME: Readonly<Record<string, string>> = {
+  mp4: 'video/mp4',
+  webm: 'video/webm',
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+}
