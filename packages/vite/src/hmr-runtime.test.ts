@@ -20,8 +20,10 @@ class FakeVideo {
   removeAttribute(name: string) {
     this.attrs.delete(name)
   }
+  /** `<source>` children, when the page renders one per rendition. */
+  children: FakeVideo[] = []
   querySelectorAll() {
-    return []
+    return this.children
   }
   load() {
     this.loads++
@@ -66,5 +68,36 @@ describe('the HMR runtime', () => {
     expect(again.getAttribute('src')).toBe(asset('hero-again.video.ts').src)
     expect(again.getAttribute('poster')).toBe(asset('hero-again.video.ts').poster)
     expect(again.loads).toBe(0)
+  })
+
+  it('points each <source> of an edited spec at the rendition in its place, and leaves other specs alone', async () => {
+    const asset = (spec: string, key: string) => ({
+      src: `/@vidspec/r/${key}-mp4.mp4${specTag(spec)}`,
+      type: 'video/mp4',
+      sources: [
+        { src: `/@vidspec/r/${key}-webm.webm${specTag(spec)}`, type: 'video/webm; codecs="vp09.00.31.08"' },
+        { src: `/@vidspec/r/${key}-mp4.mp4${specTag(spec)}`, type: 'video/mp4; codecs="avc1.64001f"' },
+      ],
+    })
+    const withSources = (a: ReturnType<typeof asset>) => {
+      const video = new FakeVideo('')
+      video.attrs.delete('src')
+      video.children = a.sources.map((s) => {
+        const source = new FakeVideo(s.src)
+        source.attrs.set('type', s.type)
+        return source
+      })
+      return video
+    }
+    const hero = withSources(asset('hero.video.ts', 'k1'))
+    const other = withSources(asset('other.video.ts', 'k1'))
+    const { track } = await runtime([hero, other])
+    const hot = { data: {} as Record<string, unknown> }
+    track(hot, asset('hero.video.ts', 'k1'))
+    track(hot, asset('hero.video.ts', 'k2'))
+    expect(hero.children.map((s) => s.getAttribute('src'))).toEqual([`/@vidspec/r/k2-webm.webm${specTag('hero.video.ts')}`, `/@vidspec/r/k2-mp4.mp4${specTag('hero.video.ts')}`])
+    expect(hero.loads).toBe(1)
+    expect(other.children.map((s) => s.getAttribute('src'))).toEqual([`/@vidspec/r/k1-webm.webm${specTag('other.video.ts')}`, `/@vidspec/r/k1-mp4.mp4${specTag('other.video.ts')}`])
+    expect(other.loads).toBe(0)
   })
 })

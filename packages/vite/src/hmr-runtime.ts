@@ -14,20 +14,35 @@ export const RESOLVED_HMR_RUNTIME_ID = '\0vidspec:hmr'
 export const HMR_RUNTIME_SOURCE = `
 const abs = (url) => (url ? new URL(url, location.href).href : '')
 
+// Each old URL (the clip and every rendition, by position) -> what replaces it.
+function replacements(before, after) {
+  const map = new Map()
+  const olds = before.sources || []
+  const news = after.sources || []
+  olds.forEach((s, i) => {
+    const next = news[i] || news[news.length - 1] || after
+    map.set(abs(s.src), { src: next.src, type: next.type })
+  })
+  map.set(abs(before.src), { src: after.src, type: after.type })
+  return map
+}
+
 function swap(before, after) {
   if (typeof document === 'undefined') return
-  const oldSrc = abs(before.src)
+  const urls = replacements(before, after)
   const oldPoster = abs(before.poster)
   for (const video of document.querySelectorAll('video')) {
     let changed = false
-    if (video.getAttribute('src') && abs(video.getAttribute('src')) === oldSrc) {
-      video.setAttribute('src', after.src)
+    const now = video.getAttribute('src') && urls.get(abs(video.getAttribute('src')))
+    if (now) {
+      video.setAttribute('src', now.src)
       changed = true
     }
     for (const source of video.querySelectorAll('source')) {
-      if (source.getAttribute('src') && abs(source.getAttribute('src')) === oldSrc) {
-        source.setAttribute('src', after.src)
-        if (after.type) source.setAttribute('type', after.type)
+      const next = source.getAttribute('src') && urls.get(abs(source.getAttribute('src')))
+      if (next) {
+        source.setAttribute('src', next.src)
+        if (next.type) source.setAttribute('type', next.type)
         changed = true
       }
     }
@@ -53,7 +68,7 @@ export function track(hot, fresh) {
   const before = { ...current }
   for (const k of Object.keys(current)) delete current[k]
   Object.assign(current, fresh)
-  if (before.src !== current.src || before.poster !== current.poster) swap(before, current)
+  if (before.src !== current.src || before.poster !== current.poster || JSON.stringify(before.sources) !== JSON.stringify(current.sources)) swap(before, current)
   if (typeof window !== 'undefined' && typeof CustomEvent === 'function') {
     window.dispatchEvent(new CustomEvent('vidspec:update', { detail: { asset: current, previous: before } }))
   }
