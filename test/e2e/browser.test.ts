@@ -94,11 +94,11 @@ describe('the example site in vite dev', () => {
       60_000)
       await expectPlayable(page, seconds)
 
-      const before = await page.$eval('#video-hero', (v) => (v as HTMLVideoElement).src)
+      const before = await page.$eval('#video-hero', (v) => (v as HTMLVideoElement).querySelector('source')?.src ?? (v as HTMLVideoElement).src)
       const file = join(root, 'src/videos/hero.video.ts')
       await writeFile(file, (await readFile(file, 'utf8')).replace('forest at dawn', 'forest at dusk'))
       const after = await until('the hero clip swapped', async () => {
-        const src = await page.$eval('#video-hero', (v) => (v as HTMLVideoElement).src)
+        const src = await page.$eval('#video-hero', (v) => (v as HTMLVideoElement).querySelector('source')?.src ?? (v as HTMLVideoElement).src)
         return src !== before && !src.includes('/pending/') && src
       }, 60_000)
       expect(after).toMatch(/\/@vidspec\/r\/[A-Za-z0-9_-]+\.mp4#vidspec=src%2Fvideos%2Fhero\.video\.ts$/)
@@ -134,6 +134,20 @@ describe('the example site built and previewed', () => {
         return s.length === Object.keys(seconds).length && s
       })
       for (const v of states) expect(v.src).toMatch(/\/assets\/[\w-]+-[\w-]{8}\.(mp4|webm)$/)
+      // The hero lists its WebM first and its fast-start MP4 second: Chromium plays the WebM.
+      const hero = await page.$eval('#video-hero', (v) => ({
+        sources: [...v.querySelectorAll('source')].map((s) => ({ src: s.src, type: s.type })),
+        width: v.getAttribute('width'),
+        preload: v.getAttribute('preload'),
+        playsinline: v.hasAttribute('playsinline'),
+      }))
+      expect(hero.sources.map((s) => s.type.split(';')[0])).toEqual(['video/webm', 'video/mp4'])
+      expect(hero.sources[0]!.type).toMatch(/codecs="vp(09\.|9")/)
+      expect(hero).toMatchObject({ width: '1366', preload: 'auto', playsinline: true })
+      await until('the hero picked its source', async () => (await videoStates(page)).find((v) => v.id === 'video-hero')!.src !== '')
+      const chosen = (await videoStates(page)).find((v) => v.id === 'video-hero')!.src
+      expect(chosen).toBe(hero.sources[0]!.src)
+      expect(chosen).toMatch(/\/assets\/hero-[\w-]{8}\.webm$/)
       await expectPlayable(page, seconds)
     } finally {
       await page.close()

@@ -1,9 +1,13 @@
-import hero from './videos/hero.video'
+// The hero ships two renditions (a WebM for browsers that take it, the fast-start MP4 for all);
+// the others the default one. `&vidspec` types a directive import (@vidspec/vite/client).
+import hero from './videos/hero.video?format=webm;mp4&vidspec'
 import product from './videos/product.video'
 import loop from './videos/loop.video'
 import teaser from './videos/teaser.video'
 import portrait from './videos/portrait.video'
 import type { VideoAsset } from '@vidspec/core'
+// Browser-safe on its own: core's main entry is for Node (the plugin, the CLI, SSR).
+import { videoHtml } from '@vidspec/core/markup'
 
 const clips: Array<[string, VideoAsset]> = [
   ['hero', hero],
@@ -14,19 +18,9 @@ const clips: Array<[string, VideoAsset]> = [
 ]
 
 const app = document.querySelector<HTMLElement>('#app')!
-for (const [name, clip] of clips) {
-  const figure = document.createElement('figure')
-  const video = document.createElement('video')
-  video.id = `video-${name}`
-  video.src = clip.src
-  video.muted = true
-  video.controls = true
-  video.preload = 'auto'
-  video.width = clip.width
-  video.height = clip.height
-  if (clip.poster) video.poster = clip.poster
-  const caption = document.createElement('figcaption')
-  caption.textContent = `${name}: ${clip.width}×${clip.height}, ${clip.duration.toFixed(1)} s${clip.preview ? ' (preview)' : ''}`
-  figure.append(video, caption)
-  app.append(figure)
-}
+app.innerHTML = clips
+  .map(([name, clip]) => {
+    const caption = `${name}: ${clip.width}×${clip.height}, ${clip.duration.toFixed(1)} s${clip.preview ? ' (preview)' : ''}`
+    return `<figure>${videoHtml(clip, { id: `video-${name}`, muted: true, controls: true, preload: 'auto' })}<figcaption>${caption}</figcaption></figure>`
+  })
+  .join('')

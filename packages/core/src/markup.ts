@@ -1,3 +1,4 @@
+// Imports nothing at run time: pages import it in the browser as `@vidspec/core/markup`.
 import type { VideoAsset } from './types.js'
 
 /** What `videoHtml` takes besides the asset: plain attributes, booleans as HTML booleans. */

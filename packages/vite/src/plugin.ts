@@ -30,7 +30,8 @@ function directivesOf(id: string): string {
   const at = id.indexOf('?')
   if (at === -1) return ''
   const params = new URLSearchParams(id.slice(at + 1).replace(/#.*$/, ''))
-  for (const host of ['import', 't', 'v', 'used', 'direct']) params.delete(host)
+  // `vidspec` only types the import (@vidspec/vite/client); the others are Vite's own.
+  for (const host of ['vidspec', 'import', 't', 'v', 'used', 'direct']) params.delete(host)
   const rest = params.toString().replace(/%3B/gi, ';')
   return rest ? `?${rest}` : ''
 }
