@@ -13,5 +13,6 @@ describeExample({
   devProbe: '',
   // Astro's dev server runs Vite with base '/' and applies its own base in front of it.
   devBase: '/',
+  sources: { 'video-hero': ['video/webm', 'video/mp4'] },
   browser: { videos: 2 },
 })

@@ -27,6 +27,8 @@ export interface Example {
   devBase?: string
   /** Where a static host finds a page whose file is not at `base` + its path (React Router's basename folder). */
   staticPages?: Record<string, string>
+  /** `<video id>` -> the `<source>` types it must list, in order (imports with directives). */
+  sources?: Record<string, string[]>
   /** Play the built clips in Chromium: how many <video> elements the page ends up with. */
   browser?: { videos: number }
 }
@@ -84,26 +86,33 @@ export function describeExample(ex: Example): void {
       }
     })
 
-    it('each page shows its clips, each with a poster', async () => {
+    it('each page shows its clips, each with a poster (and a <source> per rendition, with its type)', async () => {
       for (const [page, { clips }] of Object.entries(ex.pages)) {
         const html = await readFile(join(out, page), 'utf8')
-        const tags = html.match(/<video\b[^>]*>/g) ?? []
-        expect(tags.length, `${page}: ${tags.join('\n')}`).toBeGreaterThanOrEqual(clips)
-        for (const tag of tags) {
-          const [src] = mediaUrls(tag).filter((u) => /\.(mp4|webm)$/.test(u))
-          const [poster] = mediaUrls(tag).filter((u) => u.endsWith('.jpg'))
-          expect(src, tag).toBeDefined()
-          expect(poster, tag).toBeDefined()
+        const elements = html.match(/<video\b[\s\S]*?<\/video>/g) ?? []
+        expect(elements.length, `${page}: ${elements.join('\n')}`).toBeGreaterThanOrEqual(clips)
+        for (const element of elements) {
+          const [src] = mediaUrls(element).filter((u) => /\.(mp4|webm)$/.test(u))
+          const [poster] = mediaUrls(element).filter((u) => u.endsWith('.jpg'))
+          expect(src, element).toBeDefined()
+          expect(poster, element).toBeDefined()
+          for (const source of element.match(/<source\b[^>]*>/g) ?? []) expect(source, element).toMatch(/\btype="video\/(mp4|webm)/)
+        }
+        if (ex.sources) for (const [id, types] of Object.entries(ex.sources)) {
+          const element = elements.find((e) => e.includes(`id="${id}"`))
+          expect(element, `${page}: no <video id="${id}">`).toBeDefined()
+          expect([...element!.matchAll(/<source\b[^>]*\btype="([^";]+)/g)].map((m) => m[1]), element).toEqual(types)
         }
       }
     })
 
-    it('each clip is in the output once, byte for byte the stored clip, however many environments imported it', async () => {
+    it('each rendition is in the output once, byte for byte a stored object, however many environments imported it', async () => {
       const files = await listFiles(out)
       const clips = files.filter((f) => /\.(mp4|webm)$/.test(f))
       const posters = files.filter((f) => f.endsWith('.jpg'))
       const specs = await specCount(dir)
-      expect(clips, clips.join('\n')).toHaveLength(specs)
+      // One fast-start MP4 per spec by default, one more for each extra rendition an import asks for.
+      expect(clips, clips.join('\n')).toHaveLength(specs + Object.values(ex.sources ?? {}).reduce((n, t) => n + t.length - 1, 0))
       expect(posters, posters.join('\n')).toHaveLength(specs)
       const stored = new Set((await readdir(join(dir, '.vidspec/objects'))).map((f) => f.replace(/\.\w+$/, '')))
       for (const clip of clips) expect(stored.has(sha256(await readFile(join(out, clip)))), `${clip} is not a stored clip`).toBe(true)

@@ -11,5 +11,6 @@ describeExample({
   build: ['node_modules/vite/bin/vite.js', 'build'],
   dev: (port) => ['node_modules/vite/bin/vite.js', 'dev', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
   devProbe: '',
+  sources: { 'video-hero': ['video/webm', 'video/mp4'] },
   browser: { videos: 2 },
 })
