@@ -100,6 +100,14 @@ export function pendingAsset(base: string, spec: LoadedSpec): VideoAsset {
 }
 
 /**
+ * Rendition key -> what makes it: the planned item, its master and the project that planned it.
+ * Shared by every dev server in the process: a framework may run the module that lists a rendition
+ * in one Vite server (SSR) and serve the page's requests from another (Nuxt). Keys are content
+ * derived, so sharing never mixes two things up.
+ */
+const plannedRenditions = new Map<string, { project: Vidspec; item: RenditionItem; master: Entry; made?: Promise<Rendition> | undefined }>()
+
+/**
  * One dev server's side of the plugin: spec modules resolve at once (to the clip when it is stored,
  * else to a pending stand-in), missing clips are generated in the background by core's spec jobs
  * (which spec wants which key; a queued job nobody wants is dropped, a started paid one is finished),
@@ -116,8 +124,7 @@ export class DevSession {
   /** Spec id -> file, to find the module to update when its clip lands. */
   readonly #files = new Map<string, string>()
   readonly #rechecks = new Set<NodeJS.Timeout>()
-  /** Rendition key -> what makes it: the planned item, its master and the project that planned it. */
-  readonly #renditionItems = new Map<string, { project: Vidspec; item: RenditionItem; master: Entry; made?: Promise<Rendition> | undefined }>()
+  readonly #renditionItems = plannedRenditions
   /** Which served specs each input (imported module, local media) feeds: core's index, as watch mode has. */
   readonly #inputs = new InputIndex()
   /** This dev server among the project's editors: every one of them settles for the longest. */
