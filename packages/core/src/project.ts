@@ -319,6 +319,14 @@ export class Vidspec {
     return this.#renditions.obtainAll(await this.renditionPlan(spec, query), opts)
   }
 
+  /**
+   * A rendition's bytes, hashed on the way out (`vite build` emits them); CACHE_CORRUPT (and
+   * quarantined) on a mismatch. To serve one from disk, `clipFile({ digest, ext: item.ext })`.
+   */
+  readRendition(rendition: Pick<Rendition, 'digest' | 'bytes' | 'item'>): Promise<Buffer> {
+    return this.#store.readOut({ digest: rendition.digest, ext: rendition.item.ext, size: rendition.bytes }, { spec: rendition.item.spec })
+  }
+
   /** A planned placeholder as a data URI (made and stored when missing). */
   placeholderFor(item: RenditionItem, opts: ObtainOptions = {}): Promise<string> {
     return this.#renditions.placeholder(item, opts)
