@@ -1,6 +1,6 @@
 import * as childProcess from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -93,6 +93,18 @@ describe('the default: one fast-start MP4 at the master size', () => {
     expect(spawned()).toBe(before)
     expect(second.sources.map((s) => s.source)).toEqual(['store'])
     expect(second.placeholder).toBe(first.placeholder)
+  })
+
+  it("the placeholder's data URI comes from its record only when those bytes hash to its digest", async () => {
+    const { store, service, entry } = await project(silentMaster)
+    const first = await service.obtainAll(await service.plan(SPEC, entry))
+    const key = first.plan.placeholder?.key ?? ''
+    const file = join(store.dir, 'derived', `${key}.json`)
+    const record = JSON.parse(await readFile(file, 'utf8')) as { inline: string }
+    expect(`data:image/jpeg;base64,${record.inline}`).toBe(first.placeholder)
+    await writeFile(file, JSON.stringify({ ...record, inline: Buffer.from('not the placeholder').toString('base64') }))
+    const fresh = new Renditions({ config: resolveConfig({}, { root: dirname(store.dir), env: {} }), store, logger: silentLogger })
+    expect((await fresh.obtainAll(await fresh.plan(SPEC, entry))).placeholder).toBe(first.placeholder)
   })
 
   it('strips audio when asked, still without re-encoding the video', async () => {

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { VidspecError } from '../errors.js'
 import { probeVideo, type ProbeResult } from '../media/probe.js'
 import { runFfmpeg } from '../media/run.js'
@@ -42,6 +42,7 @@ export async function makeRendition(
     let method: DerivedRecord['method'] = 'encode'
     let type: string
     let duration = 0
+    let inline: string | undefined
     if (recipe.kind === 'video') {
       const streams = masterStreams(master.probe)
       const remux = canRemux(recipe, streams)
@@ -55,6 +56,7 @@ export async function makeRendition(
       await runFfmpeg(args, { signal: opts.signal, what: `making ${what}` })
       await checkImageRendition(tmp, recipe, what)
       type = IMAGE_TYPE[recipe.format] ?? 'application/octet-stream'
+      if (recipe.kind === 'placeholder') inline = (await readFile(tmp)).toString('base64')
     }
     return await store.commitDerived(tmp, {
       key: item.key,
@@ -69,6 +71,7 @@ export async function makeRendition(
       duration,
       from: masterFacts(master.probe),
       method,
+      ...(inline ? { inline } : {}),
       spec: item.spec,
       createdAt: new Date().toISOString(),
     })

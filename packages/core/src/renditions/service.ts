@@ -7,6 +7,7 @@ import type { ProbeResult } from '../media/probe.js'
 import type { LoadedSpec } from '../spec/loader.js'
 import type { Store } from '../store/index.js'
 import type { Entry } from '../types.js'
+import { sha256Hex } from '../key/key.js'
 import { parseRenditionQuery } from './directives.js'
 import { encoderIdentity, hasEncoder } from './encoder.js'
 import { renditionKey } from './key.js'
@@ -54,6 +55,8 @@ export class Renditions {
   readonly #masters = new Map<string, Promise<ProbeResult>>()
   /** What plan just found stored for each item it gave out: obtain does not read it all again. */
   readonly #planned = new WeakMap<RenditionItem, DerivedRecord>()
+  /** Placeholders' bytes as their records carry them (a few hundred bytes each). */
+  readonly #inline = new Map<string, string>()
 
   constructor(parts: RenditionsParts) {
     this.#parts = parts
@@ -114,10 +117,18 @@ export class Renditions {
     return { plan, sources, posters, placeholder }
   }
 
-  /** The placeholder's data URI (the object is stored like any rendition). */
+  /**
+   * The placeholder's data URI (the object is stored like any rendition). Its record carries the
+   * bytes: hashed against the digest here, the object itself is read only when they do not match.
+   */
   async placeholder(item: RenditionItem, opts: ObtainOptions & { remote?: boolean } = {}): Promise<string> {
     const got = await this.obtain(item, opts)
-    const bytes = await this.#parts.store.readOut({ digest: got.digest, ext: item.ext, size: got.bytes }, { spec: item.spec })
+    const inline = this.#inline.get(item.key)
+    const fromRecord = inline === undefined ? undefined : Buffer.from(inline, 'base64')
+    const bytes =
+      fromRecord && fromRecord.length === got.bytes && sha256Hex(fromRecord) === got.digest
+        ? fromRecord
+        : await this.#parts.store.readOut({ digest: got.digest, ext: item.ext, size: got.bytes }, { spec: item.spec })
     return `data:${got.type};base64,${bytes.toString('base64')}`
   }
 
@@ -161,6 +172,7 @@ export class Renditions {
   }
 
   #result(item: RenditionItem, rec: DerivedRecord, source: Rendition['source']): Rendition {
+    if (rec.inline !== undefined) this.#inline.set(rec.key, rec.inline)
     return {
       item: { ...item, type: rec.type, cached: true },
       path: this.#parts.store.objectPath(rec.digest, rec.ext),
