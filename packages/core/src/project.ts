@@ -220,6 +220,8 @@ export class Vidspec {
    * made first where missing) and writes its manifest.
    */
   writeOutputs(outDir: string, items: OutputItem[], opts: ObtainOptions = {}): ReturnType<typeof writeOutputs> {
+    // `renditions: false`: the clips only, and a manifest exactly as before renditions existed.
+    if (this.config.renditions === false) return writeOutputs(this.#store, outDir, items)
     return writeOutputs(this.#store, outDir, items, async (item) =>
       this.#renditions.obtainAll(await this.#renditions.plan({ id: item.id, key: item.entry.key, renditions: item.renditions }, item.entry), opts),
     )
