@@ -48,7 +48,7 @@ export async function makeRendition(
       const remux = canRemux(recipe, streams)
       method = remux ? 'remux' : 'encode'
       await runFfmpeg(videoArgs(recipe, streams, master.path, tmp, remux), { signal: opts.signal, what: `making ${what}` })
-      const p = await checkVideoRendition(tmp, recipe, masterFacts(master.probe), what)
+      const p = await checkVideoRendition(tmp, recipe, masterFacts(master.probe), what, { countPackets: false })
       type = sourceType(p)
       duration = p.duration
     } else {
