@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Bench } from 'tinybench'
-import { canonicalJson, computeKey, hashFiles, Vidspec } from '@vidspec/core'
+import { Vidspec } from '@vidspec/core'
+import { canonicalJson, computeKey, hashFiles } from '@vidspec/core/internal'
 import { report } from './lib/measure.js'
 import { fillStore, generateProject } from './lib/project.js'
 

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Store, Vidspec } from '@vidspec/core'
+import { Vidspec } from '@vidspec/core'
+import { Store } from '@vidspec/core/internal'
 
 export interface BenchProject {
   root: string

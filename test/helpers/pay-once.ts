@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect } from 'vitest'
-import { Store, probeVideo, sha256Hex } from '@vidspec/core'
+import { Store, probeVideo, sha256Hex } from '@vidspec/core/internal'
 import type { FakeTogether } from '../fake-together/server.js'
 import { runCli, type CliResult } from './project.js'
 import { storeShape } from './together.js'

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import type { Store } from '@vidspec/core'
+import type { Store } from '@vidspec/core/internal'
 import { cleanEnv, cliPath, tempProject, type CliResult, type TempProject } from './project.js'
 
 /**

@@ -1,7 +1,7 @@
 import { readFile, rm, stat, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ffmpegPath, probeVideo, Store } from '@vidspec/core'
+import { ffmpegPath, probeVideo, Store } from '@vidspec/core/internal'
 import { countingFfmpeg, runCli, tempProject, type TempProject } from '../helpers/project.js'
 
 // Tiny clips keep the suite fast; the example site renders the realistic sizes.

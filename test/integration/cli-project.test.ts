@@ -48,7 +48,7 @@ describe('finding the project', () => {
     for (const command of ['build', 'plan', 'status']) {
       const r = await cli(p.root, [command])
       expect(r.code, r.stderr).toBe(0)
-      expect(r.stderr).toContain(`no *.video.ts under ${p.root}; include: **/*.video.ts`)
+      expect(r.stderr).toContain(`no *.video.ts under ${p.root}; include: **/*.video.{ts,mts,js,mjs}`)
     }
     expect((await cli(p.root, ['verify'])).stdout).toMatch(/no store at .*: nothing to verify/)
     expect((await cli(p.root, ['gc'])).stdout).toMatch(/no store at .*: nothing to collect/)

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { runCli, type TempProject } from '../helpers/project.js'
 import { journals, spawnCli, storeShape, togetherProject, type CliChild } from '../helpers/together.js'
-import { Store } from '@vidspec/core'
+import { Store } from '@vidspec/core/internal'
 import { waitFor } from '../helpers/wait.js'
 
 // A real `vidspec build` process is stopped while its paid jobs are running: killed outright

@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { Store } from '@vidspec/core'
+import { Store } from '@vidspec/core/internal'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { runCli, type CliResult, type TempProject } from '../helpers/project.js'
 import { startTestS3, type TestS3 } from '../helpers/s3.js'

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Store, Vidspec, type BuildItem, type Logger, type VidspecConfigInput, type VidspecEvent } from '@vidspec/core'
+import { Vidspec, type BuildItem, type Logger, type VidspecConfigInput, type VidspecEvent } from '@vidspec/core'
+import { Store } from '@vidspec/core/internal'
 import { TINY_CLIP, clip } from '../fake-together/clips.js'
 import { startFakeTogether, type Fault, type FakeTogether } from '../fake-together/server.js'
 import { FAST, journals, soundStore, storeShape, togetherProject, togetherSpec } from '../helpers/together.js'

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Store } from '@vidspec/core'
+import { Store } from '@vidspec/core/internal'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import type { CliResult, TempProject } from '../helpers/project.js'
 import { journals, spawnCli, storeShape, togetherProject, type CliChild } from '../helpers/together.js'

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ffmpegPath } from '@vidspec/core'
+import { ffmpegPath } from '@vidspec/core/internal'
 import { setEnv } from '../helpers/env.js'
 import { tempProject, type TempProject } from '../helpers/project.js'
 import { fetchAsset, recordingFfmpeg, specSource, startDev, type DevServer } from '../helpers/vite.js'

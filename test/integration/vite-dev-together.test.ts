@@ -1,7 +1,7 @@
 import { readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Store } from '@vidspec/core'
+import { Store } from '@vidspec/core/internal'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { setEnv } from '../helpers/env.js'
 import type { TempProject } from '../helpers/project.js'
@@ -163,7 +163,7 @@ describe('vite dev: the config edited', () => {
     expect(alpha.pending).toBe(true)
     await until('alpha journaled', async () => (await journals(project!.path('.vidspec'))).some((j) => j.key === alpha.key))
     await project.write('vidspec.config.ts', `export default ${JSON.stringify({ ...FAST, provider: 'offline' })}\n`)
-    await waitFor('reloaded in place', () => /config reloaded \(provider offline\)/.test(dev!.logger.text()))
+    await waitFor('reloaded in place', () => /vidspec\.config\.ts changed: reloaded \(provider offline\)/.test(dev!.logger.text()))
     // The paid job is downloaded and stored under its key by the provider its journal names.
     await until('paid job stored', async () => (await entries(project!)).some((e) => e.key === alpha.key && e.provider === 'together'))
     await until('journal settled', async () => (await journals(project!.path('.vidspec'))).length === 0)
@@ -216,5 +216,29 @@ describe('vite dev: spend only on what settles', () => {
     expect(paidOnce()).toBe(true)
     expect(creates('shared 8')).toBe(1)
     expect(fake.creates - before).toBeLessThanOrEqual(8)
+  })
+
+  it('vidspec watch (settle off) waits for the dev server\'s settle: a burst the dev server coalesces is not paid key by key', async () => {
+    project = await withSpecs(['burst'])
+    fake.options.jobDurationMs = 200
+    dev = await startDev(project.root, { settleMs: 2_000 })
+    watcher = spawnCli(['watch', '--debounce', '20'], { cwd: project.root, env: { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: fake.baseURL } })
+    const queued = () => (watcher!.output().stderr.match(/^queued\s+burst\.video\.ts/gm) ?? []).length
+    await waitFor('watch queued the first key', () => queued() === 1)
+    await until('the first clip stored', async () => (await entries(project!)).some((e) => e.request.prompt === 'burst' && !e.preview), 30_000)
+    // Each edit lands once watch has queued the previous one: alone, with no settle, watch would
+    // create every one of these keys at once.
+    for (let i = 1; i <= 4; i++) {
+      await project.write('burst.video.ts', togetherSpec(`burst ${i}`))
+      await waitFor(`watch queued edit ${i}`, () => queued() === i + 1).catch((err: unknown) => {
+        throw new Error(`${String(err)}\n${watcher!.output().stderr}`)
+      })
+    }
+    await until('the last edit stored', async () => (await entries(project!)).some((e) => e.request.prompt === 'burst 4' && !e.preview), 30_000)
+    await until('watch settled on it', () => /^(done|cached|unchanged)\s+burst\.video\.ts/m.test(watcher!.output().stderr.split(/^queued\s+burst\.video\.ts.*$/m).at(-1) ?? ''))
+    expect([1, 2, 3].map((i) => creates(`burst ${i}`))).toEqual([0, 0, 0])
+    expect(creates('burst 4')).toBe(1)
+    expect(creates('burst')).toBe(1)
+    expect(paidOnce()).toBe(true)
   })
 })

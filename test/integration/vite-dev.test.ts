@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ffmpegPath, probeVideo, Store } from '@vidspec/core'
+import { ffmpegPath, probeVideo, Store } from '@vidspec/core/internal'
 import { setEnv } from '../helpers/env.js'
 import { tempProject, type TempProject } from '../helpers/project.js'
 import { fetchAsset, recordingFfmpeg, specSource, startDev, type DevServer } from '../helpers/vite.js'
@@ -288,5 +288,40 @@ describe('dev middleware: Range', () => {
     }
     expect((await fetch(src, { method: 'POST' })).status).toBe(405)
     expect(dev!.logger.text()).not.toMatch(/serving .*:/)
+  })
+})
+
+describe('vite dev: local media', () => {
+  afterEach(async () => {
+    await dev?.close()
+    dev = undefined
+  })
+
+  it('replacing a first-frame image outside the root (media.allow) re-keys exactly the spec that uses it', async () => {
+    const png = await readFile(new URL('../../examples/site/src/assets/first-frame.png', import.meta.url))
+    await using shared = await tempProject({ 'first.png': png })
+    const framed = (prompt: string) => spec(prompt, `, media: { frame_images: [{ input_image: ${JSON.stringify(shared.path('first.png'))}, frame: 'first' }] }`)
+    await using p = await tempProject({
+      'vidspec.config.ts': `export default { media: { allow: [${JSON.stringify(shared.root)}] } }\n`,
+      'framed.video.ts': framed("'framed'"),
+      'plain.video.ts': spec("'plain'"),
+      'index.html': '<!doctype html>',
+    })
+    dev = await startDev(p.root, { provider: 'offline' })
+    const landed = (name: string, not?: string) =>
+      until(`${name} stored`, async () => {
+        const a = await fetchAsset(`${dev!.url}/${name}.video.ts`)
+        return !a.pending && a.key !== not && a
+      })
+    const [framedBefore, plain] = [await landed('framed'), await landed('plain')]
+    const updates = dev.updatedPaths().length
+    await shared.write('first.png', Buffer.concat([png, Buffer.from('other bytes after the image end')]))
+    const framedAfter = await landed('framed', framedBefore.key).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${dev!.logger.text()}`)
+    })
+    expect(framedAfter.key).not.toBe(framedBefore.key)
+    expect(await fetchAsset(`${dev.url}/plain.video.ts`)).toEqual(plain)
+    expect(dev.updatedPaths().slice(updates)).toContain('/framed.video.ts')
+    expect(dev.updatedPaths().slice(updates)).not.toContain('/plain.video.ts')
   })
 })

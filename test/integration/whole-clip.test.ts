@@ -1,7 +1,7 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { probeVideo, Store } from '@vidspec/core'
+import { probeVideo, Store } from '@vidspec/core/internal'
 import { fragmentedClip, keepFragments } from '../fake-together/container-faults.js'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
 import { entries, objectFile, quarantined, sha256File } from '../helpers/corrupt.js'

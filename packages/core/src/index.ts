@@ -54,18 +54,10 @@ export * from './renditions/index.js'
 // Watch mode.
 export { ProjectWatcher } from './watch/watcher.js'
 // What the dev server's jobs run on (watch mode uses ProjectWatcher, over the same SpecTracker).
-export { specJobs } from './watch/tracker.js'
+export { EditorPresence, isCurrent, RECHECK_MS, specJobs } from './watch/tracker.js'
+export { reloadProject, type ConfigReload } from './watch/reload.js'
+export { InputIndex } from './watch/inputs.js'
 export type { WantedSpec } from './watch/tracker.js'
 // One definition of a spec file, for the Vite plugin's import filter.
 export { SPEC_EXTENSIONS, SPEC_FILE_RE } from './spec/discover.js'
 export type { WatchDecision, WatchDecisionKind, WatchOptions } from './watch/watcher.js'
-
-// Benchmarks and the integration tests drive these parts directly; the adapters never do (see
-// packages/watcher/src/boundary.test.ts): they go through `Vidspec`.
-export { canonicalJson } from './key/canonical.js'
-export { computeKey, sha256Hex } from './key/key.js'
-export { hashFiles } from './spec/load.js'
-export { ffmpegPath, probeVideo } from './media/ffmpeg.js'
-export { Store } from './store/index.js'
-export { RemoteCache } from './remote/cache.js'
-export { S3Bucket } from './remote/s3.js'

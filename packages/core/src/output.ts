@@ -1,7 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { dirname, isAbsolute, join, relative, sep } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import pLimit from 'p-limit'
 import { VidspecError, isVidspecError } from './errors.js'
+import { relativeInside } from './paths.js'
 import type { ObtainedRenditions } from './renditions/service.js'
 import type { Rendition, RenditionsInput } from './renditions/types.js'
 import type { Store } from './store/index.js'
@@ -67,8 +68,7 @@ export async function writeOutputs(
   // Spec names are checked when specs are found (spec/outputs.ts); this is the last guard, before
   // anything is written.
   for (const { id, name, entry } of items) {
-    const rel = relative(outDir, join(outDir, `${name}.${entry.ext}`))
-    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    if (relativeInside(outDir, join(outDir, `${name}.${entry.ext}`)) === undefined) {
       throw new VidspecError('CONFIG_INVALID', `${id}: its output "${name}.${entry.ext}" would be outside the out folder ${outDir}; nothing was written`)
     }
   }

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { computeKey } from './key/key.js'
-import { probeVideo } from './media/ffmpeg.js'
+import { mediaTools } from './media/binaries.js'
+import { projectProbe } from './project/parts.js'
 import { providerRequest, type ProjectParts } from './project/parts.js'
 import type { LoadedSpec } from './project/types.js'
 import { offlineProvider } from './providers/offline.js'
@@ -11,6 +12,7 @@ import { runnerSettings } from './runner/settings.js'
 import type { Store } from './store/index.js'
 import type { Entry } from './types.js'
 
+// Only its id and kind are read here; each project's preview runner has its own, with its ffmpeg.
 const OFFLINE = offlineProvider()
 
 /** The key a spec's offline preview is stored under: the offline provider's own namespace. */
@@ -29,9 +31,9 @@ function previewRunner(project: ProjectParts): Runner {
     runner = new Runner({
       store: project.store,
       // Previews are never shared through the bucket: free to render again.
-      cache: new ClipCache({ store: project.store, root: config.root, shared: false, pinned: false, probe: probeVideo, logger }),
-      provider: OFFLINE,
-      probe: probeVideo,
+      cache: new ClipCache({ store: project.store, root: config.root, shared: false, pinned: false, probe: projectProbe(config), logger }),
+      provider: offlineProvider(mediaTools(config.flags)),
+      probe: projectProbe(config),
       ...runnerSettings(config),
       // Preview renders are not the spec's build: keep them out of the event stream adapters show.
       logger: {

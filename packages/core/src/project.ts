@@ -6,6 +6,9 @@ import { collectGarbage, type CollectOptions, type KeepSet } from './gc.js'
 import { readLockfile } from './lockfile.js'
 import { silentLogger, type Logger } from './logger.js'
 import { writeOutputs, type OutputItem } from './output.js'
+import { joinEditors, sharedSettleMs, type EditorHandle } from './store/editors.js'
+import { mediaTools } from './media/binaries.js'
+import { extractPoster, type PosterOptions } from './media/poster.js'
 import { ensurePreview, evictPreview } from './preview.js'
 import { previewsVerdict, type PreviewsVerdict } from './previews.js'
 import { createProvider, resolveProvider } from './providers/create.js'
@@ -208,6 +211,24 @@ export class Vidspec {
   }
 
   /**
+   * Records this process as editing the project (watch mode, a dev server) with its settle time, in
+   * the store every process on the project shares; `leave()` on close.
+   */
+  joinEditors(kind: string, settleMs: number): Promise<EditorHandle> {
+    return joinEditors(this.config.cacheDir, { kind, settleMs })
+  }
+
+  /** The quiet time before a paid create: the longest of `own` and every live editor's on this store. */
+  settleMs(own: number): Promise<number> {
+    return sharedSettleMs(this.config.cacheDir, own)
+  }
+
+  /** Writes one frame of a clip as an image (jpg, png or webp by `outFile`'s extension) with the project's ffmpeg. */
+  extractPoster(videoFile: string, outFile: string, opts: Pick<PosterOptions, 'at' | 'signal'> = {}): Promise<void> {
+    return extractPoster(videoFile, outFile, { ...opts, tools: mediaTools(this.config.flags) })
+  }
+
+  /**
    * The path of an object proven whole: hashed now, or with `trust: 'process'` by this process on a
    * file unchanged since. CACHE_CORRUPT (and quarantined) on a mismatch.
    */
@@ -245,7 +266,7 @@ export class Vidspec {
 
   /** Re-hashes every object and re-probes every rendition against its checks (see store/verify.ts, renditions/verify.ts). */
   async verify(opts: { repair?: boolean } = {}): Promise<VerifyReport> {
-    return reprobeDerived(this.#store, await this.#store.verify(opts), { repair: opts.repair ?? false })
+    return reprobeDerived(this.#store, await this.#store.verify(opts), { repair: opts.repair ?? false, tools: mediaTools(this.config.flags) })
   }
 
   /** gc with the keep-set core owns (see gc.ts): what it keeps never depends on the environment. */
@@ -294,11 +315,13 @@ export class Vidspec {
   /** Renditions: see renditions/service.ts (plan, obtain; store -> remote -> ffmpeg). */
   get #renditions(): Renditions {
     const { remote } = this.#parts
+    const tools = mediaTools(this.config.flags)
     return (this.#renditionsService ??= new Renditions({
       config: this.config,
       store: this.#store,
       logger: this.logger,
-      remote: remote ? new RemoteRenditions(remote, this.#store, this.logger) : undefined,
+      tools,
+      remote: remote ? new RemoteRenditions(remote, this.#store, this.logger, tools) : undefined,
     }))
   }
 

@@ -1,6 +1,10 @@
 import { access } from 'node:fs/promises'
 import {
+  EditorPresence,
+  InputIndex,
+  isCurrent,
   isVidspecError,
+  RECHECK_MS,
   outputExt,
   outputGeometry,
   previewKey,
@@ -83,12 +87,19 @@ export class DevSession {
   readonly #current = new Map<string, WantedSpec>()
   /** Spec id -> file, to find the module to update when its clip lands. */
   readonly #files = new Map<string, string>()
+  readonly #rechecks = new Set<NodeJS.Timeout>()
+  /** Which served specs each input (imported module, local media) feeds: core's index, as watch mode has. */
+  readonly #inputs = new InputIndex()
+  /** This dev server among the project's editors: every one of them settles for the longest. */
+  readonly #presence: EditorPresence
 
   constructor(server: ViteDevServer, project: Vidspec, reporter: Reporter, posters: Posters, opts: { settleMs?: number | undefined } = {}) {
     this.server = server
     this.#project = project
     this.#reporter = reporter
     this.#posters = posters
+    this.#presence = new EditorPresence('vite dev', opts.settleMs)
+    void this.#presence.at(project)
     this.#jobs = specJobs({
       settleMs: opts.settleMs,
       onDone: (key, specs, result, by) => {
@@ -124,6 +135,7 @@ export class DevSession {
    */
   swap(project: Vidspec): void {
     this.#project = project
+    void this.#presence.at(project)
   }
 
   /** Files of the specs this session has served: what a config change must load again. */
@@ -137,11 +149,13 @@ export class DevSession {
     // A spec now served under this file replaces whatever spec id had it (a rename keeps the key).
     for (const [id, f] of this.#files) if (f === file && id !== spec.id) this.#forgetId(id)
     this.#files.set(spec.id, file)
+    this.#inputs.set(file, spec.inputs)
     const before = this.#current.get(spec.id)
     this.#current.set(spec.id, { project, spec })
     if (before && before.spec.key !== spec.key) void this.#evictPreviewOf(before)
     const entry = await project.assetFor(spec)
     this.#jobs.want(project, spec, !entry)
+    this.#recheckLater(spec)
     if (entry) return devModuleCode(dataFields(devAsset(this.#base, entry, spec.id)))
     return devModuleCode(dataFields(pendingAsset(this.#base, spec)))
   }
@@ -149,10 +163,29 @@ export class DevSession {
   /** A spec file was deleted (or renamed away): its spec stops wanting its key at once. */
   forget(file: string): void {
     for (const [id, f] of this.#files) if (f === file) this.#forgetId(id)
+    this.#inputs.delete(file)
   }
 
-  close(): Promise<void> {
-    return this.#jobs.jobs.close()
+  /** The inputs a served spec is made of, for the dev server's file watcher. */
+  inputsOf(file: string): string[] {
+    return this.#inputs.inputsOf(file) ?? []
+  }
+
+  /**
+   * `path` changed: every served spec it feeds (other than itself: a spec module's own edit is
+   * Vite's to reload) is loaded again. Returns their files.
+   */
+  changed(path: string): string[] {
+    const fed = [...this.#inputs.fedBy([path])].filter((file) => file !== path)
+    for (const file of fed) this.#reloadFile(file)
+    return fed
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.#rechecks) clearTimeout(t)
+    this.#rechecks.clear()
+    await this.#jobs.jobs.close()
+    await this.#presence.leave()
   }
 
   #forgetId(id: string): void {
@@ -177,9 +210,27 @@ export class DevSession {
     }
   }
 
+  /**
+   * Vite's watcher (chokidar) may drop a save that follows another within ~50 ms: once that window
+   * has passed, a spec whose files moved on since this load is loaded again (its module reloaded).
+   */
+  #recheckLater(spec: LoadedSpec): void {
+    const timer = setTimeout(() => {
+      this.#rechecks.delete(timer)
+      if (this.#current.get(spec.id)?.spec !== spec) return
+      void isCurrent(spec).then((current) => {
+        if (!current && this.#current.get(spec.id)?.spec === spec) this.#reload(spec.id)
+      })
+    }, RECHECK_MS)
+    this.#rechecks.add(timer)
+  }
+
   #reload(specId: string): void {
     const file = this.#files.get(specId)
-    if (!file) return
+    if (file) this.#reloadFile(file)
+  }
+
+  #reloadFile(file: string): void {
     for (const env of Object.values(this.server.environments)) {
       for (const mod of env.moduleGraph.getModulesByFile(file) ?? []) void env.reloadModule(mod)
     }

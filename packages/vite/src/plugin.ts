@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path'
-import { SPEC_EXTENSIONS, SPEC_FILE_RE, Vidspec, VidspecError, type LoadedSpec } from '@vidspec/core'
+import { SPEC_EXTENSIONS, SPEC_FILE_RE, Vidspec, VidspecError, reloadProject, type LoadedSpec } from '@vidspec/core'
 import type { Plugin, ResolvedConfig, Rolldown, ViteDevServer } from 'vite'
 import { BuildSession } from './build.js'
 import { DevSession } from './dev.js'
@@ -56,9 +56,9 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
   async function loadSpec(ctx: Rolldown.PluginContext, file: string): Promise<LoadedSpec> {
     try {
       const spec = await ready().project.loadMemoized(file)
-      // The spec's own imports and local media re-key it: watch them, so an edit updates the page.
-      for (const dep of spec.deps) if (dep !== file) ctx.addWatchFile(dep)
-      for (const m of spec.media.values()) if (m.kind === 'file' && m.path) ctx.addWatchFile(m.path)
+      // The spec's own imports and local media re-key it. In dev the session's input index maps an
+      // edit to the specs it feeds (hotUpdate); a build in watch mode goes by Rollup's watch files.
+      if (ready().config.command === 'build') for (const input of spec.inputs) if (input !== file) ctx.addWatchFile(input)
       return spec
     } catch (err) {
       if (err instanceof VidspecError) ctx.error(err.message)
@@ -67,22 +67,18 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
   }
 
   async function reloadConfig(server: ViteDevServer, session: DevSession): Promise<void> {
-    let next: Vidspec
-    try {
-      if (!reopen) return
-      next = await reopen()
-      await next.ensureStore()
-    } catch (err) {
-      // A broken config keeps the last good one: fix it and save again.
-      const message = `vidspec.config changed but could not be loaded (keeping the previous config): ${(err as Error).message}`
+    if (!reopen) return
+    const { project: next, message } = await reloadProject(ready().project, reopen)
+    if (!next) {
       reporter.error(message)
       server.environments.client.hot.send({ type: 'error', err: { message: `vidspec: ${message}`, stack: '', plugin: 'vidspec' } })
       return
     }
     project = next
+    reporter.verbose = next.config.flags.debug
     server.watcher.add(next.configDeps)
     session.swap(next)
-    reporter.info(`config reloaded (provider ${next.provider.id})`)
+    reporter.info(message)
     for (const file of session.files) {
       for (const env of Object.values(server.environments)) {
         for (const mod of env.moduleGraph.getModulesByFile(file) ?? []) void env.reloadModule(mod)
@@ -98,6 +94,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
       const viteRoot = resolve(user.root ?? process.cwd())
       reopen = () => Vidspec.open({ ...openOptions(projectOptions, viteRoot), logger: reporter })
       project = await reopen()
+      reporter.verbose = project.config.flags.debug
       // The store changes all the time during dev and is never a source file.
       return { server: { watch: { ignored: [`${escapeGlob(project.config.cacheDir)}/**`] } } }
     },
@@ -106,7 +103,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
       config = resolved
       const warning = untestedViteWarning(viteMajor(this?.meta, resolved))
       if (warning) resolved.logger.warn(`[vidspec] ${warning}`)
-      posters = new Posters(join(resolved.cacheDir, 'vidspec', 'posters'))
+      posters = new Posters(join(resolved.cacheDir, 'vidspec', 'posters'), (video, out) => ready().project.extractPoster(video, out))
       reporter.attach(resolved.logger)
     },
 
@@ -159,13 +156,19 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
         }
         const session = devSessions.at(-1)
         if (!session) throw new Error('vidspec: a spec was loaded in dev before the dev server was configured')
-        return { code: await session.load(id, spec), moduleType: 'js' }
+        const code = await session.load(id, spec)
+        // Files outside the root (shared media folders) are watched only when asked.
+        session.server.watcher.add(session.inputsOf(id).filter((input) => input !== id))
+        return { code, moduleType: 'js' }
       },
     },
 
     hotUpdate(update) {
       // Every session: the server in `update` is a proxy of the one a session holds, never equal to it.
       if (update.type === 'delete' && SPEC_FILE_RE.test(update.file)) for (const session of devSessions) session.forget(update.file)
+      // Called once per environment; a session reloads a spec in every environment at once.
+      if (this.environment.name !== 'client') return
+      for (const session of devSessions) session.changed(resolve(update.file))
     },
 
     buildEnd(error) {

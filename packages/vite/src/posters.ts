@@ -1,6 +1,5 @@
 import { access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { extractPoster } from '@vidspec/core'
 
 /**
  * First-frame posters, extracted with ffmpeg once per clip digest and kept in Vite's cache folder:
@@ -10,9 +9,12 @@ import { extractPoster } from '@vidspec/core'
 export class Posters {
   readonly #dir: string
   readonly #inflight = new Map<string, Promise<string>>()
+  readonly #extract: (videoPath: string, outFile: string) => Promise<void>
 
-  constructor(dir: string) {
+  /** `extract` is the project's (its ffmpeg, VIDSPEC_FFMPEG included). */
+  constructor(dir: string, extract: (videoPath: string, outFile: string) => Promise<void>) {
     this.#dir = dir
+    this.#extract = extract
   }
 
   /** Path of the poster (JPEG) of the clip at `videoPath` whose bytes hash to `digest`. */
@@ -27,7 +29,7 @@ export class Posters {
       )
       if (!there) {
         await mkdir(this.#dir, { recursive: true })
-        await extractPoster(videoPath, out)
+        await this.#extract(videoPath, out)
       }
       return out
     })().finally(() => this.#inflight.delete(digest))

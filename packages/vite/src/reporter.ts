@@ -15,12 +15,15 @@ export class Reporter implements CoreLogger {
   #generated = 0
   #started = 0
 
+  /** VIDSPEC_DEBUG of the environment the project was opened with (`config.flags.debug`). */
+  verbose = false
+
   attach(vite: ViteLogger): void {
     this.#vite = vite
   }
 
   debug(message: string): void {
-    if (process.env.VIDSPEC_DEBUG) this.#line('info', message)
+    if (this.verbose) this.#line('info', message)
   }
 
   info(message: string): void {

@@ -93,7 +93,7 @@ describe('loadConfig', () => {
     expect((await loadError()).message).toContain('export default defineConfig(')
     await writeFile(join(root, 'vidspec.config.ts'), `export default 'fast'\n`)
     const err = await loadError()
-    expect(err.message).toContain('its default export is "fast"')
+    expect(err.message).toContain('its default export is a string ("fast"), not an object of options')
     expect(err.message).toContain('export default defineConfig(')
   })
 })

@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { VidspecError, showValue } from '../errors.js'
 import { runtimeFlags } from '../flags.js'
+import { defaultExportProblem } from '../spec/default-export.js'
 import { ModuleLoadError, loadModuleFile } from '../spec/load.js'
 import { ConfigMemo } from './memo.js'
 import { resolveConfig, type ResolvedConfig } from './resolve.js'
@@ -68,16 +69,8 @@ export async function loadConfig(
     throw new VidspecError('CONFIG_INVALID', `${file}: ${detail}`, { file, cause: err })
   }
   const { value, deps } = loaded
-  if (value === undefined) {
-    throw new VidspecError('CONFIG_INVALID', `${file}: has no default export; a config must ${CONFIG_HINT}`, { file })
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new VidspecError(
-      'CONFIG_INVALID',
-      `${file}: its default export is ${Array.isArray(value) ? 'an array' : typeof value === 'function' ? 'a function' : showValue(value)}, not an object of options; a config must ${CONFIG_HINT}`,
-      { file },
-    )
-  }
+  const problem = defaultExportProblem({ hasDefault: value !== undefined, value }, 'an object of options', `a config must ${CONFIG_HINT}`)
+  if (problem) throw new VidspecError('CONFIG_INVALID', `${file}: ${problem}`, { file })
   const config = resolveConfig(value, { ...resolveOpts, file, checked: remembered })
   // Remembered only once it passed the check, so a memo hit may skip it.
   if (!remembered) await memo?.set(file, value, deps)

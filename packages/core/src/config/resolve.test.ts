@@ -44,7 +44,7 @@ describe('resolveConfig', () => {
       cacheDir: resolve(root, '.vidspec'),
       provider: 'offline',
       concurrency: 4,
-      include: ['**/*.video.ts'],
+      include: ['**/*.video.{ts,mts,js,mjs}'],
       ignore: [],
       together: {
         baseURL: 'https://api.together.ai/v2',
@@ -65,6 +65,7 @@ describe('resolveConfig', () => {
       frozen: false,
       prices: {},
       renditions: {},
+      flags: { noMemo: false, debug: false },
     })
   })
 
@@ -111,7 +112,7 @@ describe('resolveConfig', () => {
     expect(Object.isFrozen(configDefaults.together)).toBe(true)
     const config = resolveConfig({}, { root, env: {} })
     config.include.push('x')
-    expect(configDefaults.include).toEqual(['**/*.video.ts'])
+    expect(configDefaults.include).toEqual(['**/*.video.{ts,mts,js,mjs}'])
   })
 
   it('uses the values of the file', () => {

@@ -1,7 +1,10 @@
 import { createRequire } from 'node:module'
-import { isAbsolute, relative, resolve, sep } from 'node:path'
+import { resolve } from 'node:path'
 import type * as Zod from 'zod'
 import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors.js'
+import { runtimeFlags, type RuntimeFlags } from '../flags.js'
+import { relativeInside } from '../paths.js'
+import { SPEC_EXTENSIONS } from '../spec/discover.js'
 import type { ProviderName } from '../providers/types.js'
 import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, hideRemoteValues, leaseIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
 import { LEASE_DEFAULTS } from '../remote/defaults.js'
@@ -10,8 +13,17 @@ import type { RenditionsInput } from '../renditions/types.js'
 import { jobSettings } from './jobs.js'
 import type { ModelPrice, VidspecConfigInput } from './types.js'
 
+/**
+ * A settings group with every option filled in: the input's own fields, none optional. Derived from
+ * `VidspecConfigInput` (as Vite derives its ResolvedConfig from UserConfig), so an option added to
+ * the input type is a type error here until resolution fills it.
+ */
+type Filled<T> = { [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[] ? NonNullable<T[K]> : NonNullable<T[K]> extends object ? Filled<NonNullable<T[K]>> : NonNullable<T[K]> }
+
+type Input = VidspecConfigInput
+
 /** The config every part of vidspec runs on: every option filled in, paths absolute. */
-export interface ResolvedConfig {
+export type ResolvedConfig = Filled<Pick<Input, 'concurrency' | 'include' | 'ignore' | 'specTimeoutMs' | 'previews' | 'frozen' | 'jobs' | 'retry' | 'locks'>> & {
   /** Absolute project root; spec ids and globs are relative to it. */
   root: string
   /** Absolute path of the config file it came from, if any. */
@@ -24,41 +36,19 @@ export interface ResolvedConfig {
    */
   provider: ProviderName
   /** What the config and flags asked for, before `auto` was decided. */
-  providerSetting: ProviderName | 'auto'
-  /** Forbid paid generation (CI). */
-  frozen: boolean
+  providerSetting: NonNullable<Input['provider']>
   /** Configured prices per model (lowercased model id). */
-  prices: Record<string, ModelPrice>
-  concurrency: number
-  include: string[]
-  ignore: string[]
-  together: {
-    baseURL: string
-    requestTimeoutMs: number
-  }
-  jobs: {
-    jobTimeoutMs: number
-    pollIntervalMs: number
-    maxPollIntervalMs: number
-    downloadIdleTimeoutMs: number
-  }
-  retry: {
-    retries: number
-    minDelayMs: number
-    maxDelayMs: number
-  }
-  locks: {
-    staleMs: number
-    otherHostStaleMs: number
-  }
-  previews: 'allow' | 'warn' | 'error'
-  specTimeoutMs: number
+  prices: NonNullable<Input['prices']>
+  /** Only the Together-specific settings: the provider-neutral ones moved to `jobs`. */
+  together: Filled<Pick<NonNullable<Input['together']>, 'baseURL' | 'requestTimeoutMs'>>
   /** `allow`: absolute folders outside the root that local media may come from. */
-  media: { allow: string[] }
+  media: Filled<NonNullable<Input['media']>>
   /** The shared S3 cache; undefined when none is configured or its mode is off. */
   remote?: ResolvedRemote | undefined
   /** The config's `renditions`, checked (defaults are filled in with the spec's and an import's, see renditions/resolve.ts). */
   renditions: RenditionsInput | false
+  /** The VIDSPEC_* switches of the environment the project was opened with. */
+  flags: RuntimeFlags
 }
 
 /** The defaults of `VidspecConfigInput`, in one place (`previews` depends on CI, see resolveConfig). */
@@ -66,7 +56,8 @@ export const configDefaults = Object.freeze({
   cacheDir: '.vidspec',
   provider: 'auto',
   concurrency: 4,
-  include: Object.freeze(['**/*.video.ts']),
+  // Every spec file the plugin and watch mode recognise (SPEC_FILE_RE), so no spec is left unbuilt.
+  include: Object.freeze([`**/*.video.{${SPEC_EXTENSIONS.join(',')}}`]),
   ignore: Object.freeze([] as string[]),
   together: Object.freeze({
     baseURL: 'https://api.together.ai/v2',
@@ -278,8 +269,7 @@ function defined<T extends object>(obj: T | undefined): Partial<T> {
 }
 
 function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child)
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel))
+  return child === parent || relativeInside(parent, child) !== undefined
 }
 
 function cacheDirIssue(root: string, cacheDirInput: string): SpecIssue | undefined {
@@ -375,7 +365,8 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
   if (maxDelayMs < minDelayMs) {
     issues.push({ path: 'retry.maxDelayMs', value: showValue(maxDelayMs), message: `at least retry.minDelayMs (${minDelayMs})` })
   }
-  const remote = resolveRemote(pick('remote'), env)
+  const flags = runtimeFlags(env)
+  const remote = resolveRemote(pick('remote'), env, flags.remoteMode)
   if (remote.envIssues.length > 0) throw invalid('environment', remote.envIssues, undefined)
   issues.push(...remote.issues)
   if (remote.remote) issues.push(...leaseIssues(remote.remote.lease, LEASE_DEFAULTS))
@@ -415,5 +406,6 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions): Resol
     media: { allow: (pick('media')?.allow ?? configDefaults.media.allow).map((folder) => resolve(root, folder)) },
     remote: remote.remote,
     renditions: pick('renditions') === false ? false : { ...(pick('renditions') || {}) },
+    flags,
   }
 }

@@ -26,7 +26,7 @@ export interface VidspecConfigInput {
   concurrency?: number
   /**
    * Globs (relative to the root) that find specs.
-   * @default ['**\/*.video.ts']
+   * @default ['**\/*.video.{ts,mts,js,mjs}']
    */
   include?: string[]
   /**

@@ -1,6 +1,7 @@
 import { accessSync, chmodSync, constants, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { VidspecError } from '../errors.js'
+import { runtimeFlags, type RuntimeFlags } from '../flags.js'
 
 const require = createRequire(import.meta.url)
 const ready = new Set<string>()
@@ -40,12 +41,33 @@ export function makeExecutable(path: string, pkg: string): void {
   }
 }
 
+/**
+ * The ffmpeg and ffprobe a project runs, from its flags (VIDSPEC_FFMPEG / VIDSPEC_FFPROBE) or else
+ * the shipped binaries, found on first use: a command that never probes never loads the installers.
+ */
+export interface MediaTools {
+  ffmpeg(): string
+  ffprobe(): string
+}
+
+export function mediaTools(flags: Pick<RuntimeFlags, 'ffmpeg' | 'ffprobe'>): MediaTools {
+  return {
+    ffmpeg: () => flags.ffmpeg ?? installerPath('@ffmpeg-installer/ffmpeg'),
+    ffprobe: () => flags.ffprobe ?? installerPath('@ffprobe-installer/ffprobe'),
+  }
+}
+
+/** For direct library use without a project (a test, a script): the process's own environment. */
+export function processTools(): MediaTools {
+  return mediaTools(runtimeFlags(process.env))
+}
+
 /** ffmpeg to run: `VIDSPEC_FFMPEG` if set, else the binary shipped by `@ffmpeg-installer/ffmpeg`. */
-export function ffmpegPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.VIDSPEC_FFMPEG || installerPath('@ffmpeg-installer/ffmpeg')
+export function ffmpegPath(tools: MediaTools = processTools()): string {
+  return tools.ffmpeg()
 }
 
 /** ffprobe to run: `VIDSPEC_FFPROBE` if set, else the binary shipped by `@ffprobe-installer/ffprobe`. */
-export function ffprobePath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.VIDSPEC_FFPROBE || installerPath('@ffprobe-installer/ffprobe')
+export function ffprobePath(tools: MediaTools = processTools()): string {
+  return tools.ffprobe()
 }

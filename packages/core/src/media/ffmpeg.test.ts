@@ -1,9 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isVidspecError } from '../errors.js'
-import { ffmpegPath, ffprobePath, runFfmpeg, runTool } from './ffmpeg.js'
+import { runtimeFlags } from '../flags.js'
+import { mediaTools } from './binaries.js'
+import { ffmpegPath, ffprobePath, probeVideo, runFfmpeg, runTool } from './ffmpeg.js'
 
 let dir: string
 beforeAll(async () => {
@@ -35,10 +37,20 @@ async function caught(p: Promise<unknown>): Promise<unknown> {
 
 describe('binary paths', () => {
   it('uses the installer packages by default and the env override when set', async () => {
-    expect((await stat(ffmpegPath({}))).isFile()).toBe(true)
-    expect((await stat(ffprobePath({}))).isFile()).toBe(true)
-    expect(ffmpegPath({ VIDSPEC_FFMPEG: '/opt/ffmpeg' })).toBe('/opt/ffmpeg')
-    expect(ffprobePath({ VIDSPEC_FFPROBE: '/opt/ffprobe' })).toBe('/opt/ffprobe')
+    const shipped = mediaTools(runtimeFlags({}))
+    expect((await stat(ffmpegPath(shipped))).isFile()).toBe(true)
+    expect((await stat(ffprobePath(shipped))).isFile()).toBe(true)
+    const chosen = mediaTools(runtimeFlags({ VIDSPEC_FFMPEG: '/opt/ffmpeg', VIDSPEC_FFPROBE: '/opt/ffprobe' }))
+    expect(ffmpegPath(chosen)).toBe('/opt/ffmpeg')
+    expect(ffprobePath(chosen)).toBe('/opt/ffprobe')
+  })
+
+  it("a project's tools come from the env it was opened with, not the process's", async () => {
+    const tools = mediaTools(runtimeFlags({ VIDSPEC_FFPROBE: '/nonexistent/ffprobe' }))
+    const file = join(dir, 'some.mp4')
+    await writeFile(file, 'not empty')
+    const err = await caught(probeVideo(file, { tools }))
+    expect(String(err)).toContain('/nonexistent/ffprobe')
   })
 })
 

@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { rename, rm } from 'node:fs/promises'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import { VidspecError } from '../errors.js'
+import type { MediaTools } from './binaries.js'
 import { runFfmpeg } from './run.js'
 
 export interface PosterOptions {
   signal?: AbortSignal | undefined
   /** Where in the clip to take the frame, in seconds. Default: the first frame. */
   at?: number
+  /** The project's ffmpeg (its VIDSPEC_FFMPEG). */
+  tools?: MediaTools | undefined
 }
 
 /** Encoder arguments per image type; bitexact so one clip always gives the same poster bytes. */
@@ -45,7 +48,7 @@ export async function extractPoster(videoFile: string, outFile: string, opts: Po
         '-f', 'image2', '-update', '1',
         '-y', tmp,
       ],
-      { signal: opts.signal, what: `extracting a poster from ${videoFile}` },
+      { signal: opts.signal, what: `extracting a poster from ${videoFile}`, tools: opts.tools },
     )
     await rename(tmp, out)
   } catch (err) {

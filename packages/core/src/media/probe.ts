@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { VidspecError, isVidspecError } from '../errors.js'
-import { ffprobePath } from './binaries.js'
+import { ffprobePath, type MediaTools } from './binaries.js'
 import { runTool } from './run.js'
 
 export interface ProbeResult {
@@ -41,6 +41,8 @@ export interface ProbeOptions {
    * @default true
    */
   countPackets?: boolean
+  /** The project's ffprobe (its VIDSPEC_FFPROBE). */
+  tools?: MediaTools | undefined
 }
 
 interface FfprobeStream {
@@ -134,7 +136,7 @@ export async function probeVideo(file: string, opts: ProbeOptions = {}): Promise
   let stderr: string
   try {
     ;({ stdout, stderr } = await runTool(
-      ffprobePath(),
+      ffprobePath(opts.tools),
       ['-v', 'error', '-print_format', 'json', ...(opts.countPackets === false ? [] : ['-count_packets']), '-show_entries', ENTRIES, path],
       { signal: opts.signal, failCode: 'OUTPUT_INVALID', what: `probing ${file}`, stdout: true },
     ))

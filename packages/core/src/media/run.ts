@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { basename } from 'node:path'
 import { VidspecError, type ErrorCode } from '../errors.js'
-import { ffmpegPath } from './binaries.js'
+import { ffmpegPath, type MediaTools } from './binaries.js'
 
 export interface RunToolOptions {
   signal?: AbortSignal | undefined
@@ -89,6 +89,8 @@ export interface RunFfmpegOptions {
   signal?: AbortSignal | undefined
   /** What the run was for, to start the error message. */
   what?: string
+  /** The project's ffmpeg (its VIDSPEC_FFMPEG); the process's environment decides without one. */
+  tools?: MediaTools | undefined
 }
 
 /**
@@ -96,7 +98,7 @@ export interface RunFfmpegOptions {
  * is killed and reaped first) and with `INTERNAL` carrying ffmpeg's last stderr lines when it fails.
  */
 export async function runFfmpeg(args: string[], opts: RunFfmpegOptions = {}): Promise<void> {
-  await runTool(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], {
+  await runTool(ffmpegPath(opts.tools), ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], {
     signal: opts.signal,
     failCode: 'INTERNAL',
     what: opts.what ?? 'ffmpeg',

@@ -1,7 +1,8 @@
 import { ClipCache, type ClipWant } from '../cache/clip-cache.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 import type { Logger } from '../logger.js'
-import { probeVideo } from '../media/ffmpeg.js'
+import { mediaTools } from '../media/binaries.js'
+import { probeVideo, type ProbeOptions, type ProbeResult } from '../media/ffmpeg.js'
 import type { Provider, ProviderRequest } from '../providers/types.js'
 import { RemoteCache } from '../remote/cache.js'
 import { Runner } from '../runner/runner.js'
@@ -53,7 +54,14 @@ export function assembleParts(
       })
     : undefined
   // Previews are never written back, so an offline project neither reads the bucket nor warns about it.
-  const cache = new ClipCache({ store, root: config.root, remote, shared: provider.kind === 'remote', probe: probeVideo, logger })
-  const runner = new Runner({ store, cache, provider, probe: probeVideo, ...runnerSettings(config), logger, retryUncertain })
+  const probe = projectProbe(config)
+  const cache = new ClipCache({ store, root: config.root, remote, shared: provider.kind === 'remote', probe, logger })
+  const runner = new Runner({ store, cache, provider, probe, ...runnerSettings(config), logger, retryUncertain })
   return { config, store, cache, provider, runner, logger, remote }
+}
+
+/** ffprobe as the project runs it: its VIDSPEC_FFPROBE, not the process's. */
+export function projectProbe(config: Pick<ResolvedConfig, 'flags'>): (file: string, opts?: ProbeOptions) => Promise<ProbeResult> {
+  const tools = mediaTools(config.flags)
+  return (file, opts) => probeVideo(file, { ...opts, tools })
 }

@@ -3,6 +3,7 @@ import { readLockfile } from '../lockfile.js'
 import type { Logger } from '../logger.js'
 import { mediaUrlTtlSeconds, s3MediaHost } from '../remote/media.js'
 import { Store } from '../store/index.js'
+import { mediaTools } from '../media/binaries.js'
 import { offlineProvider } from './offline.js'
 import { togetherProvider } from './together.js'
 import type { Provider, ProviderName } from './types.js'
@@ -15,7 +16,7 @@ import type { Provider, ProviderName } from './types.js'
  * The logger is how Together's provider says that a job came back with a status it does not know.
  */
 export function createProvider(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Provider {
-  if (config.provider === 'offline') return offlineProvider()
+  if (config.provider === 'offline') return offlineProvider(mediaTools(config.flags))
   return togetherProvider({
     apiKey: env.TOGETHER_API_KEY?.trim() || undefined,
     baseURL: config.together.baseURL,

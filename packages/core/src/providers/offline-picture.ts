@@ -119,8 +119,11 @@ export function pictureGraph(input: PictureInput): string {
   const text = (isHex ? input.key : seed.toString('hex')).slice(0, LABEL_CHARS).toLowerCase()
   const src = (color: string, w: number, h: number) => `color=c=0x${color}:s=${w}x${h}:r=${fps}`
   // With a first-frame image the clip starts from it (scaled to cover the frame), else a key-coloured grid.
+  // The image is read once and its first frame repeated here: ffmpeg's `-loop 1` input retries a
+  // file with bytes after the image forever, and the render would never end.
+  const frames = Math.max(1, Math.round(seconds * fps))
   const bg = input.image
-    ? `${input.image}scale=${W}:${H}:force_original_aspect_ratio=increase,crop=${W}:${H},setsar=1,fps=${fps},format=yuv420p,trim=duration=${seconds}[bg]`
+    ? `${input.image}loop=loop=${frames}:size=1:start=0,setpts=N/${fps}/TB,scale=${W}:${H}:force_original_aspect_ratio=increase,crop=${W}:${H},setsar=1,fps=${fps},format=yuv420p,trim=duration=${seconds}[bg]`
     : `${src(background, W, H)}:d=${seconds},drawgrid=w=${cell}:h=${cell}:t=${line}:color=white@0.2[bg]`
   return [
     bg,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -154,4 +154,20 @@ describe('previews that preview', () => {
     expect(redShare(await firstFrame(out))).toBeGreaterThan(0.5)
     expect(redShare(await firstFrame(await render('no-image.mp4', request(tiny))))).toBeLessThan(0.05)
   })
+
+  it('an image with bytes after its end still renders, to the full length (ffmpeg -loop 1 retried it forever)', async () => {
+    const { runFfmpeg } = await import('../media/run.js')
+    const png = join(dir, 'red-tail.png')
+    await runFfmpeg(['-f', 'lavfi', '-i', 'color=c=red:s=320x180', '-frames:v', '1', '-y', png], { what: 'making an image' })
+    await writeFile(png, Buffer.concat([await readFile(png), Buffer.from('bytes after the image end')]))
+    const out = await render('from-tailed-image.mp4', {
+      key: KEY_A,
+      request: { ...tiny, media: { frame_images: [{ input_image: './red-tail.png', frame: 'first' }] } },
+      media: new Map([['./red-tail.png', { kind: 'file', ref: './red-tail.png', path: png, sha256: 'd'.repeat(64) }]]),
+      spec: 'tail.video.ts',
+    })
+    const probed = await probeVideo(out)
+    expect(probed.duration).toBeCloseTo(1, 1)
+    expect(redShare(await firstFrame(out))).toBeGreaterThan(0.5)
+  }, 20_000)
 })

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { outputExt, outputGeometry } from '../media/geometry.js'
+import type { MediaTools } from '../media/binaries.js'
 import { runFfmpeg } from '../media/run.js'
 import { pictureGraph } from './offline-picture.js'
 import type { CallContext, LocalProvider, ProviderRequest } from './types.js'
@@ -45,7 +46,7 @@ function displayName(spec: string): string {
   return spec.replace(/\.video\.ts$/, '').split('/').pop() ?? spec
 }
 
-export async function renderPreview(req: ProviderRequest, outFile: string, ctx: CallContext = {}): Promise<void> {
+export async function renderPreview(req: ProviderRequest, outFile: string, ctx: CallContext = {}, tools?: MediaTools): Promise<void> {
   const geometry = outputGeometry(req.request)
   const { width, height } = previewSize(geometry.width, geometry.height)
   const { fps, seconds, format } = geometry
@@ -55,7 +56,7 @@ export async function renderPreview(req: ProviderRequest, outFile: string, ctx: 
   const image = firstFrameFile(req)
   const graph = pictureGraph({ key: req.key, width, height, fps, seconds, name: displayName(req.spec), ...(image ? { image: '[0:v]' } : {}) })
   const args = [
-    ...(image ? ['-loop', '1', '-framerate', String(fps), '-i', resolve(image)] : []),
+    ...(image ? ['-framerate', String(fps), '-i', resolve(image)] : []),
     '-filter_complex', audio ? `${graph};${toneGraph(seconds, webm)}` : graph,
     '-map', '[v]',
     ...(audio ? ['-map', '[a]'] : []),
@@ -68,7 +69,7 @@ export async function renderPreview(req: ProviderRequest, outFile: string, ctx: 
     '-y', resolve(outFile),
   ]
   try {
-    await runFfmpeg(args, { signal: ctx.signal, what: `${req.spec}: rendering the offline preview` })
+    await runFfmpeg(args, { signal: ctx.signal, what: `${req.spec}: rendering the offline preview`, tools })
   } catch (err) {
     await rm(outFile, { force: true })
     throw err
@@ -80,13 +81,13 @@ export async function renderPreview(req: ProviderRequest, outFile: string, ctx: 
  * the request's length, size, frame rate and format and a picture drawn from the cache key. It costs
  * nothing and its outputs are marked as previews.
  */
-export function offlineProvider(): LocalProvider {
+export function offlineProvider(tools?: MediaTools): LocalProvider {
   return {
     kind: 'local',
     id: 'offline',
     preview: true,
     async render(req, outFile, ctx) {
-      await renderPreview(req, outFile, ctx)
+      await renderPreview(req, outFile, ctx, tools)
       return { cost: 0 }
     },
   }

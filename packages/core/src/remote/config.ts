@@ -50,14 +50,14 @@ export function credentialIssues(input: unknown): SpecIssue[] {
 }
 
 /**
- * Fills in the remote's defaults; `VIDSPEC_REMOTE_MODE` wins over the file, so CI for untrusted
+ * Fills in the remote's defaults; `VIDSPEC_REMOTE_MODE` (`envMode`) wins over the file, so CI for untrusted
  * pull requests can force read-only without editing the config.
  */
 export function resolveRemote(
   input: RemoteConfigInput | undefined,
   env: NodeJS.ProcessEnv,
+  envMode: string | undefined,
 ): { remote?: ResolvedRemote; issues: SpecIssue[]; envIssues: SpecIssue[] } {
-  const envMode = env.VIDSPEC_REMOTE_MODE?.trim()
   const envIssues: SpecIssue[] =
     envMode && !(REMOTE_MODES as readonly string[]).includes(envMode)
       ? [{ path: 'VIDSPEC_REMOTE_MODE', value: showValue(envMode), message: REMOTE_MODE_ALLOWED }]

@@ -1,5 +1,5 @@
 import { VidspecError, isVidspecError } from '../errors.js'
-import { ffprobePath } from '../media/binaries.js'
+import { ffprobePath, type MediaTools } from '../media/binaries.js'
 import { probeVideo, type ProbeResult } from '../media/probe.js'
 import { runTool } from '../media/run.js'
 import { fastStartProblem } from './boxes.js'
@@ -35,7 +35,7 @@ export async function checkVideoRendition(
   recipe: VideoRecipe,
   master: MasterFacts,
   what: string,
-  opts: { countPackets?: boolean } = {},
+  opts: { countPackets?: boolean; tools?: MediaTools | undefined } = {},
 ): Promise<ProbeResult> {
   let p: ProbeResult
   try {
@@ -80,11 +80,11 @@ export async function checkVideoRendition(
 const IMAGE_CODEC: Record<PosterRecipe['format'], string> = { jpg: 'mjpeg', webp: 'webp', png: 'png' }
 
 /** A poster or placeholder: one decodable image of the codec and size asked for. */
-export async function checkImageRendition(file: string, recipe: PosterRecipe | PlaceholderRecipe, what: string): Promise<void> {
+export async function checkImageRendition(file: string, recipe: PosterRecipe | PlaceholderRecipe, what: string, tools?: MediaTools): Promise<void> {
   let stdout: string
   try {
     ;({ stdout } = await runTool(
-      ffprobePath(),
+      ffprobePath(tools),
       ['-v', 'error', '-count_frames', '-print_format', 'json', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', file],
       { stdout: true, failCode: 'RENDITION_INVALID', what: `probing ${what}` },
     ))

@@ -3,6 +3,7 @@ import pLimit from 'p-limit'
 import type { ResolvedConfig } from '../config/resolve.js'
 import { VidspecError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { MediaTools } from '../media/binaries.js'
 import type { ProbeResult } from '../media/probe.js'
 import type { LoadedSpec } from '../spec/loader.js'
 import type { Store } from '../store/index.js'
@@ -24,6 +25,8 @@ export interface DerivedRemote {
 
 export interface RenditionsParts {
   config: ResolvedConfig
+  /** The project's ffmpeg and ffprobe (VIDSPEC_FFMPEG / VIDSPEC_FFPROBE of the env it was opened with). */
+  tools: MediaTools
   store: Store
   logger: Logger
   remote?: DerivedRemote | undefined
@@ -78,12 +81,12 @@ export class Renditions {
     const r = resolveRenditions(config.renditions, spec.renditions, directives)
     const size = { width: master.width, height: master.height }
     let videos = videoRecipes(r, size)
-    if (videos.some((v) => v.format === 'av1') && !(await hasEncoder('libaom-av1', config.cacheDir))) {
+    if (videos.some((v) => v.format === 'av1') && !(await hasEncoder('libaom-av1', this.#parts.tools, config.cacheDir))) {
       this.#parts.logger.warn(`${spec.id}: av1 renditions skipped: this ffmpeg has no libaom-av1 encoder`)
       videos = videos.filter((v) => v.format !== 'av1')
     }
     const item = async (id: string, recipe: Recipe, ext: string, type: (rec: DerivedRecord | undefined) => string): Promise<RenditionItem> => {
-      const key = renditionKey(master.digest, recipe, await encoderIdentity(recipe, config.cacheDir))
+      const key = renditionKey(master.digest, recipe, await encoderIdentity(recipe, this.#parts.tools, config.cacheDir))
       const stored = await this.#parts.store.getDerived(key)
       const planned: RenditionItem = { id, spec: spec.id, master: ref, recipe, key, type: type(stored), width: recipe.width, height: recipe.height, ext, cached: stored !== undefined }
       if (stored) this.#planned.set(planned, stored)
@@ -154,8 +157,8 @@ export class Renditions {
     const record = await this.#limit(async () => {
       const masterPath = await store.checkedPath({ digest: item.master.digest, ext: item.master.ext }, { trust: 'process', spec: item.spec })
       const probe = await this.#probe(item.master.digest, masterPath, item.spec)
-      const encoder = await encoderIdentity(item.recipe, this.#parts.config.cacheDir)
-      return makeRendition(store, item, { path: masterPath, probe }, encoder, opts)
+      const encoder = await encoderIdentity(item.recipe, this.#parts.tools, this.#parts.config.cacheDir)
+      return makeRendition(store, item, { path: masterPath, probe }, encoder, { ...opts, tools: this.#parts.tools })
     })
     if (opts.remote && remote) await remote.share(record)
     return this.#result(item, record, 'made')
@@ -164,7 +167,7 @@ export class Renditions {
   #probe(digest: string, path: string, spec: string): Promise<ProbeResult> {
     let p = this.#masters.get(digest)
     if (!p) {
-      p = probeMaster(path, spec)
+      p = probeMaster(path, spec, this.#parts.tools)
       p.catch(() => this.#masters.delete(digest))
       this.#masters.set(digest, p)
     }

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { isVidspecError } from '../errors.js'
-import { ffprobePath } from '../media/binaries.js'
+import { ffprobePath, type MediaTools } from '../media/binaries.js'
 import { runTool } from '../media/run.js'
 
 /**
@@ -44,25 +44,25 @@ interface FfprobeAudio {
  * Probes audio bytes with ffprobe: the container must be WAV or MP3 (whatever the name says), with
  * an audio stream of 3 to 30 seconds, and at most 15 MB. Returns the problem, or undefined when it fits.
  */
-export async function audioProblem(source: { file: string } | { bytes: Buffer }, size: number): Promise<string | undefined> {
+export async function audioProblem(source: { file: string } | { bytes: Buffer }, size: number, tools?: MediaTools): Promise<string | undefined> {
   if (size > AUDIO_MAX_BYTES) return `${AUDIO_ALLOWED} (this one is ${(size / 1_000_000).toFixed(1)} MB)`
-  if ('file' in source) return probe(source.file)
+  if ('file' in source) return probe(source.file, tools)
   // A data: URI's bytes go through a private temp file: ffprobe reads files, and the bytes are small.
   const dir = await mkdtemp(path.join(tmpdir(), 'vidspec-audio-'))
   try {
     const file = path.join(dir, 'input')
     await writeFile(file, source.bytes)
-    return await probe(file)
+    return await probe(file, tools)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
 }
 
-async function probe(file: string): Promise<string | undefined> {
+async function probe(file: string, tools: MediaTools | undefined): Promise<string | undefined> {
   let out: FfprobeAudio
   try {
     const { stdout } = await runTool(
-      ffprobePath(),
+      ffprobePath(tools),
       ['-v', 'error', '-print_format', 'json', '-show_entries', 'format=format_name,duration:stream=codec_type,codec_name,duration', file],
       { failCode: 'SPEC_INVALID', what: 'probing an audio input', stdout: true },
     )

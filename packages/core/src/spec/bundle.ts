@@ -5,6 +5,7 @@ import { dirname, extname, isAbsolute, join, parse, relative, resolve, sep } fro
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { BuildFailure, BuildResult, Loader, Message, Metafile, OutputFile, Plugin } from 'esbuild'
 import { textReadsEnvironment } from './purity.js'
+import { toPosix } from '../paths.js'
 
 /*
  * How a spec is bundled, and why:
@@ -276,7 +277,7 @@ function pick(
   const codePath = join(outdir, `spec-${index}.mjs`)
   const output = result.outputFiles.find((f) => f.path === codePath)
   const map = result.outputFiles.find((f) => f.path === `${codePath}.map`)
-  const meta = result.metafile.outputs[relative(cwd, codePath).split(sep).join('/')]
+  const meta = result.metafile.outputs[toPosix(relative(cwd, codePath))]
   if (!output || !map || !meta) throw new Error(`esbuild produced no output for entry ${index}`)
   const deps = [
     ...new Set(

@@ -1,8 +1,9 @@
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { discoverSpecs, specId, specName } from './discover.js'
+import { configDefaults } from '../config/resolve.js'
+import { SPEC_FILE_RE, discoverSpecs, specId, specName } from './discover.js'
 
 let root: string
 
@@ -29,6 +30,14 @@ const config = (over: { include?: string[]; ignore?: string[]; cacheDir?: string
 })
 
 describe('discoverSpecs', () => {
+  it('by default finds exactly the files SPEC_FILE_RE names a spec: ts, mts, js and mjs', async () => {
+    await touch('a.video.ts', 'b.video.mts', 'c.video.js', 'd.video.mjs', 'e.video.tsx', 'f.video.cjs', 'g.video.json', 'h.ts')
+    const found = await discoverSpecs({ ...config(), include: [...configDefaults.include] })
+    expect(found).toEqual(['a.video.ts', 'b.video.mts', 'c.video.js', 'd.video.mjs'].map((f) => join(root, f)))
+    expect(found.every((f) => SPEC_FILE_RE.test(f))).toBe(true)
+    expect(['e.video.tsx', 'f.video.cjs', 'g.video.json'].some((f) => SPEC_FILE_RE.test(f))).toBe(false)
+  })
+
   it('finds specs anywhere under the root, absolute and sorted', async () => {
     await touch('src/pages/b.video.ts', 'a.video.ts', 'src/pages/a.video.ts', 'src/helper.ts', 'src/c.video.tsx')
     expect(await discoverSpecs(config())).toEqual([join(root, 'a.video.ts'), join(root, 'src/pages/a.video.ts'), join(root, 'src/pages/b.video.ts')])
@@ -66,6 +75,13 @@ describe('discoverSpecs', () => {
 })
 
 describe('specId and specName', () => {
+  it('gives what relative(resolve()) gives, for normal and unusual paths alike', () => {
+    const slow = (r: string, f: string) => relative(resolve(r), resolve(r, f)).split(sep).join('/')
+    const roots = ['/p', '/p/site', '/p/./site', '/p/site/', '/p//site', '/']
+    const files = ['/p/site/a.video.ts', '/p/site/x/../b.video.ts', '/p/site//c.video.ts', '/p/sitex/d.video.ts', '/p/site/./e.video.ts', 'rel/f.video.ts', '/q/g.video.ts', '/p/site/..hidden/h.video.ts']
+    for (const r of roots) for (const f of files) expect(specId(r, f), `${r} + ${f}`).toBe(slow(r, f))
+  })
+
   it('gives the project-relative posix path and the name without the spec suffix', () => {
     const file = join(root, 'pages', 'hero.video.ts')
     expect(specId(root, file)).toBe('pages/hero.video.ts')

@@ -1,4 +1,5 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path'
+import { relativeInside, toPosix } from '../paths.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 
 /** Never searched or watched, whatever the config says: dependencies, build outputs and VCS internals. */
@@ -7,9 +8,8 @@ export const ALWAYS_IGNORED = IGNORED_DIRS.map((d) => `**/${d}/**`)
 
 /** The cache dir as an ignore glob, when it lies inside the root (outside, the globs cannot reach it). */
 function cacheDirGlob(root: string, cacheDir: string, escapePath: (p: string) => string): string | undefined {
-  const rel = relative(root, cacheDir)
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined
-  return `${escapePath(rel.split(sep).join('/'))}/**`
+  const rel = relativeInside(root, cacheDir)
+  return rel === undefined ? undefined : `${escapePath(toPosix(rel))}/**`
 }
 
 /** Absolute paths of every spec under the root that the config's globs match, sorted. */
@@ -30,14 +30,22 @@ export async function discoverSpecs(config: Pick<ResolvedConfig, 'root' | 'cache
   return files.map((f) => resolve(f)).sort()
 }
 
+/** A `.` or `..` segment, a doubled separator or a trailing one: a path resolve() would change. */
+const NOT_NORMAL = /(^|[\\/])\.\.?([\\/]|$)|[\\/]{2}|[\\/]$/
+
 /** A spec's project-relative posix path, e.g. `pages/hero.video.ts`: stable across machines. */
 export function specId(root: string, file: string): string {
-  return relative(resolve(root), resolve(root, file)).split(sep).join('/')
+  // The common case, an absolute normalized path below an absolute normalized root, without the
+  // two resolve()s and a relative() that cost more than reading the spec (a plan of 10,000 asks 30,000 times).
+  if (isAbsolute(file) && isAbsolute(root) && file.startsWith(root) && file[root.length] === sep && !NOT_NORMAL.test(file)) {
+    return toPosix(file.slice(root.length + 1))
+  }
+  return toPosix(relative(resolve(root), resolve(root, file)))
 }
 
 /**
  * What a spec file is, in one place: a module named `<name>.video.<ext>` with one of these
- * extensions (the include globs choose which of them a project has; the default takes `.ts`).
+ * extensions (the default include glob takes all of them).
  * Discovery's names, the Vite plugin's imports and watch mode all go by it.
  */
 export const SPEC_EXTENSIONS = Object.freeze(['ts', 'mts', 'js', 'mjs'] as const)

@@ -7,6 +7,7 @@ import pLimit from 'p-limit'
 import { SPEC_BRAND } from '../define.js'
 import { VidspecError, showValue } from '../errors.js'
 import { hashFile } from '../store/atomic.js'
+import { defaultExportProblem } from './default-export.js'
 import { JSON_REGISTRY, ModuleLoadError, bundleModule, bundleModules, type Bundled } from './bundle.js'
 import { EvaluatorPool, type EvaluationFailure, type EvaluationOutcome } from './evaluate/pool.js'
 
@@ -134,13 +135,6 @@ export function evaluatorPool(): EvaluatorPool {
 
 const SPEC_HINT = "export default defineVideo({ model: '...', prompt: '...' }) (import { defineVideo } from '@vidspec/core')"
 
-function describeExport(kind: string, value: unknown): string {
-  if (kind === 'null') return 'null'
-  if (kind === 'array') return 'an array'
-  if (kind === 'function') return 'a function'
-  return `a ${kind} (${showValue(value)})`
-}
-
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`
 }
@@ -183,11 +177,9 @@ function toSpec(file: string, bundled: Bundled, outcome: EvaluationOutcome, time
     const detail = failureDetail(outcome.error, bundled.deps, timeoutMs)
     throw specError(file, detail, new ModuleLoadError('evaluate', detail, remoteError(outcome.error)))
   }
-  const { kind, value } = outcome
-  if (!outcome.hasDefault || kind === 'undefined') throw specError(file, `has no default export; a spec must ${SPEC_HINT}`)
-  if (kind !== 'object') {
-    throw specError(file, `its default export is ${describeExport(kind, value)}, not a spec object; a spec must ${SPEC_HINT}`)
-  }
+  const { value } = outcome
+  const problem = defaultExportProblem(outcome, 'a spec object', `a spec must ${SPEC_HINT}`)
+  if (problem) throw specError(file, problem)
   // The brand is a symbol, which a structured clone drops: put it back.
   if (outcome.branded) Object.defineProperty(value, SPEC_BRAND, { value: true, enumerable: false })
   return { raw: value, deps: bundled.deps, inputs: bundled.inputs, impure: bundled.impure }

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/resolve.js'
 import { VidspecError, formatIssues, type SpecIssue } from '../errors.js'
 import { computeKey } from '../key/key.js'
 import type { Logger } from '../logger.js'
+import { mediaTools } from '../media/binaries.js'
 import type { Provider } from '../providers/types.js'
 import type { RenditionsInput } from '../renditions/types.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
@@ -88,7 +89,7 @@ export class SpecLoader {
     // The schema (zod) loads with the first spec that must be evaluated, not with every command.
     const { validateSpec } = await import('./validate.js')
     const { request, warnings, renditions } = validateSpec(raw, id)
-    const { media, issues } = await resolveMedia(request, file, { root, allow: this.#config.media.allow })
+    const { media, issues } = await resolveMedia(request, file, { root, allow: this.#config.media.allow, tools: mediaTools(this.#config.flags) })
     const spec: LoadedSpec = {
       file,
       id,
@@ -199,7 +200,7 @@ export class SpecLoader {
 
   /** One memo per project for its lifetime: a dev server asks for specs one at a time, all day. */
   #specMemo(): Promise<SpecMemo | undefined> {
-    if (process.env.VIDSPEC_NO_MEMO) return Promise.resolve(undefined)
+    if (this.#config.flags.noMemo) return Promise.resolve(undefined)
     return (this.#memo ??= SpecMemo.open(this.#config.cacheDir, this.#opts.provider.id).catch(() => undefined))
   }
 

@@ -4,9 +4,11 @@ import { realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { showValue } from '../errors.js'
+import { relativeInside } from '../paths.js'
 import type { SpecIssue } from '../errors.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { AUDIO_ALLOWED, audioProblem, audioUrlProblem, dataUriBytes } from './audio.js'
+import type { MediaTools } from '../media/binaries.js'
 import { SNIFF_BYTES, describeUnknown, sniffMedia } from '../media/sniff.js'
 import { MEDIA_TYPES, mediaSlots, type MediaKind } from './media-slots.js'
 
@@ -40,6 +42,8 @@ export interface MediaResolution {
 export interface MediaPlaces {
   root: string
   allow?: readonly string[] | undefined
+  /** The project's ffprobe, to hear an audio input. */
+  tools?: MediaTools | undefined
 }
 
 /**
@@ -78,7 +82,7 @@ export async function resolveMedia(request: NormalizedRequest, specFile: string,
         if (!data) return issue('a data: URI of the form data:<type>;base64,<data>')
         const problem = checkFormat(kind, { mime: data.mime, size: data.size })
         if (problem) return issue(problem)
-        const heard = kind === 'audio' ? await audioProblem({ bytes: dataUriBytes(ref) }, data.size) : undefined
+        const heard = kind === 'audio' ? await audioProblem({ bytes: dataUriBytes(ref) }, data.size, places?.tools) : undefined
         if (heard) return issue(heard)
         media.set(ref, { kind: 'data', ref, sha256: sha256(ref), mime: data.mime, size: data.size })
         return
@@ -99,7 +103,7 @@ export async function resolveMedia(request: NormalizedRequest, specFile: string,
       if (info.sniffed.kind !== kind) return issue(`${allowedWords(kind)}; ${file} is ${KIND_WORD[info.sniffed.kind]} file (${info.sniffed.name})`)
       const problem = checkFormat(kind, { mime: info.sniffed.mime, size: info.size })
       if (problem) return issue(problem)
-      const heard = kind === 'audio' ? await audioProblem({ file }, info.size) : undefined
+      const heard = kind === 'audio' ? await audioProblem({ file }, info.size, places?.tools) : undefined
       if (heard) return issue(heard)
       media.set(ref, { kind: 'file', ref, path: file, sha256: info.sha256, mime: info.sniffed.mime, size: info.size })
     }),
@@ -126,8 +130,7 @@ async function allowedFolders(places: MediaPlaces): Promise<string[]> {
 }
 
 function isInside(file: string, folder: string): boolean {
-  const rel = path.relative(folder, file)
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)
+  return relativeInside(folder, file) !== undefined
 }
 
 async function readFileInfo(file: string, allowed: Promise<string[]> | undefined): Promise<FileInfo | FileProblem> {

@@ -259,7 +259,7 @@ function newInfo(): LockInfo {
 }
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined where there is no /proc. */
-function processStart(pid: number): string | undefined {
+export function processStart(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
@@ -348,7 +348,7 @@ function isStale(seen: Observed, limits: Staleness): boolean {
   return !pidAlive(info.pid, info.pidStart)
 }
 
-function pidAlive(pid: number, startedAt: string | undefined): boolean {
+export function pidAlive(pid: number, startedAt: string | undefined): boolean {
   try {
     process.kill(pid, 0)
   } catch (err) {

@@ -14,9 +14,10 @@ export interface SupersessionOptions<S, R> {
   isStarted?: ((key: string, spec: S) => boolean) | undefined
   /**
    * Quiet time between a key becoming wanted and its job starting: an edit that re-keys the spec
-   * within it costs nothing, so a burst of saves pays only for where it settles. @default 0
+   * within it costs nothing, so a burst of saves pays only for where it settles. Per job when a
+   * function (the longest of every process editing the project: see `sharedSettleMs`). @default 0
    */
-  settleMs?: number | undefined
+  settleMs?: number | ((spec: S) => Promise<number>) | undefined
   /**
    * Asked once the key has settled, right before its job starts: false drops the job (say, no
    * wanting spec's files still hold what the key was computed from: a newer edit is on its way).
@@ -141,10 +142,11 @@ export class Supersession<S, R> {
     const { signal } = controller
     const before = this.#unwinding.get(key) ?? Promise.resolve()
     const job: Job<S> = { spec, controller, started: false, by: new Set([specId]), settled: Promise.resolve() }
-    const settleMs = this.#opts.settleMs ?? 0
+    const settle = this.#opts.settleMs ?? 0
     job.settled = before
       .then(async () => {
         signal.throwIfAborted()
+        const settleMs = typeof settle === 'function' ? await settle(spec) : settle
         if (settleMs > 0) await sleep(settleMs, signal)
         if (this.#opts.stillWanted && !(await this.#opts.stillWanted(key))) {
           // Not this key's to pay for: the files have moved on, and their next decision will say so.

@@ -16,6 +16,7 @@ function fakeProject() {
   const project = {
     specId: (file: string) => file.slice(root.length + 1),
     assetFor: async () => undefined,
+    settleMs: async (own: number) => own,
     provider: { kind: 'remote' },
     isGenerating: (key: string) => generating.has(key),
     generate: (spec: LoadedSpec, opts: { signal: AbortSignal }) =>

@@ -1,6 +1,8 @@
 import type { LoadedSpec, Vidspec } from '../project.js'
+import type { EditorHandle } from '../store/editors.js'
 import type { RunResult } from '../runner/runner.js'
 import { hashFiles } from '../spec/load.js'
+import { InputIndex } from './inputs.js'
 import { Supersession } from './supersession.js'
 
 export type WatchDecisionKind = 'added' | 'removed' | 'unchanged' | 'cached' | 'queued' | 'superseded' | 'invalid' | 'done' | 'failed'
@@ -28,6 +30,13 @@ export interface WantedSpec {
   project: Vidspec
   spec: LoadedSpec
 }
+
+/**
+ * When to look at a just-evaluated spec's files again: past chokidar's throttle window for repeated
+ * changes of one file (50 ms), inside which a save right after another is dropped about half the
+ * time (watch and Vite's dev server both watch through chokidar).
+ */
+export const RECHECK_MS = 120
 
 /**
  * Whether a spec's files still hold what its key was computed from. Shared by every process on the
@@ -64,7 +73,8 @@ export function specJobs(opts: {
   const jobs: Supersession<WantedSpec, RunResult> = new Supersession<WantedSpec, RunResult>({
     paid: (w) => w.project.provider.kind === 'remote',
     isStarted: (key, w) => w.project.isGenerating(key),
-    settleMs: opts.settleMs,
+    // The longest quiet time of every process editing this project, not only this one's.
+    settleMs: (w) => w.project.settleMs(opts.settleMs ?? 0),
     stillWanted: async (key) => {
       for (const id of jobs.specsFor(key)) {
         const w = wanting.get(id)
@@ -87,9 +97,46 @@ export function specJobs(opts: {
   }
 }
 
+/**
+ * This process's record among the project's editors (see `sharedSettleMs`), kept on the store of
+ * the project in use: a config reload that moves the store moves the record with it.
+ */
+export class EditorPresence {
+  readonly #kind: string
+  readonly #settleMs: number
+  #joined: Promise<{ dir: string; handle: EditorHandle } | undefined> = Promise.resolve(undefined)
+
+  constructor(kind: string, settleMs: number | undefined) {
+    this.#kind = kind
+    this.#settleMs = settleMs ?? 0
+  }
+
+  /** Joins (or moves to) `project`'s store. A store that cannot be written only loses the sharing. */
+  at(project: Vidspec): Promise<void> {
+    const dir = project.config.cacheDir
+    this.#joined = this.#joined.then(async (was) => {
+      if (was?.dir === dir) return was
+      await was?.handle.leave()
+      const handle = await project.joinEditors(this.#kind, this.#settleMs).catch(() => undefined)
+      return handle && { dir, handle }
+    })
+    return this.#joined.then(() => undefined)
+  }
+
+  leave(): Promise<void> {
+    this.#joined = this.#joined.then(async (was) => {
+      await was?.handle.leave()
+      return undefined
+    })
+    return this.#joined.then(() => undefined)
+  }
+}
+
 interface Tracked {
   key?: string | undefined
   inputs: string[]
+  /** What the key was computed from (the bytes its evaluation read). */
+  spec?: LoadedSpec | undefined
 }
 
 /**
@@ -102,7 +149,7 @@ export class SpecTracker {
   #project: Vidspec
   readonly #opts: TrackerOptions
   readonly #specs = new Map<string, Tracked>()
-  readonly #feeds = new Map<string, Set<string>>()
+  readonly #inputs = new InputIndex()
   readonly #jobs: ReturnType<typeof specJobs>
 
   constructor(project: Vidspec, opts: TrackerOptions = {}) {
@@ -138,12 +185,7 @@ export class SpecTracker {
 
   /** The tracked spec files that `paths` feed (a spec feeds itself). */
   fedBy(paths: Iterable<string>): Set<string> {
-    const out = new Set<string>()
-    for (const path of paths) {
-      if (this.#specs.has(path)) out.add(path)
-      for (const spec of this.#feeds.get(path) ?? []) out.add(spec)
-    }
-    return out
+    return this.#inputs.fedBy(paths)
   }
 
   /**
@@ -156,9 +198,8 @@ export class SpecTracker {
 
   /** The spec file is gone: it stops wanting its key at once (a queued job nobody else wants is dropped). */
   remove(file: string, since?: number): void {
-    const tracked = this.#specs.get(file)
     this.#specs.delete(file)
-    this.#index(file, tracked?.inputs ?? [], [])
+    this.#inputs.delete(file)
     const id = this.#project.specId(file)
     this.#jobs.jobs.drop(id)
     this.#decide({ kind: 'removed', spec: id }, since)
@@ -174,15 +215,15 @@ export class SpecTracker {
       // nothing now: a broken spec pays for nothing.
       const inputs = before?.inputs ?? [file]
       this.#specs.set(file, { key: undefined, inputs })
-      this.#index(file, before?.inputs ?? [], inputs)
+      this.#inputs.set(file, inputs)
       this.#jobs.jobs.drop(id)
       this.#decide({ kind: 'invalid', spec: id, error: loaded.error as Error }, since)
       return
     }
     const { spec } = loaded
     const { inputs } = spec
-    this.#specs.set(file, { key: spec.key, inputs })
-    this.#index(file, before?.inputs ?? [], inputs)
+    this.#specs.set(file, { key: spec.key, inputs, spec })
+    this.#inputs.set(file, inputs)
     if (first === 'added') this.#decide({ kind: 'added', spec: id, key: spec.key }, since)
     const stored = await project.assetFor(spec)
     if (before?.key === spec.key && this.#jobs.jobs.wantedBy(id) === spec.key && (stored || this.#jobs.jobs.isRunning(spec.key))) {
@@ -198,6 +239,16 @@ export class SpecTracker {
     this.#jobs.want(project, spec, true)
   }
 
+  /** Those of `files` whose spec's files no longer hold what it was last keyed from. */
+  async stale(files: Iterable<string>): Promise<string[]> {
+    const out: string[] = []
+    for (const file of files) {
+      const spec = this.#specs.get(file)?.spec
+      if (spec && !(await isCurrent(spec))) out.push(file)
+    }
+    return out
+  }
+
   idle(): Promise<void> {
     return this.#jobs.jobs.idle()
   }
@@ -205,15 +256,6 @@ export class SpecTracker {
   /** Stops every job; a paid one keeps its journal and resumes on the next run. */
   close(): Promise<void> {
     return this.#jobs.jobs.close()
-  }
-
-  #index(spec: string, oldInputs: string[], newInputs: string[]): void {
-    for (const input of oldInputs) this.#feeds.get(input)?.delete(spec)
-    for (const input of newInputs) {
-      let set = this.#feeds.get(input)
-      if (!set) this.#feeds.set(input, (set = new Set()))
-      set.add(spec)
-    }
   }
 
   #decide(decision: WatchDecision, since?: number): void {

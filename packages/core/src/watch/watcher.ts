@@ -2,9 +2,11 @@ import { resolve, sep } from 'node:path'
 import type { FSWatcher } from 'chokidar'
 import type { LoadedSpec, Vidspec } from '../project.js'
 import { IGNORED_DIRS } from '../spec/discover.js'
-import { SpecTracker, type WatchDecision } from './tracker.js'
+import { configName, reloadProject } from './reload.js'
+import { EditorPresence, RECHECK_MS, SpecTracker, type WatchDecision } from './tracker.js'
 
 export type { WatchDecision, WatchDecisionKind } from './tracker.js'
+
 
 export interface WatchOptions {
   /**
@@ -42,9 +44,12 @@ export class ProjectWatcher {
   #firstEventAt = 0
   #timer: NodeJS.Timeout | undefined
   #busy: Promise<void> = Promise.resolve()
+  readonly #rechecks = new Set<NodeJS.Timeout>()
+  readonly #presence: EditorPresence
 
   constructor(project: Vidspec, opts: WatchOptions = {}) {
     this.#opts = { debounceMs: 100, ...opts }
+    this.#presence = new EditorPresence('watch', opts.settleMs)
     this.#tracker = new SpecTracker(project, {
       settleMs: opts.settleMs,
       ...(opts.onDecision ? { onDecision: opts.onDecision } : {}),
@@ -62,6 +67,7 @@ export class ProjectWatcher {
 
   async start(): Promise<void> {
     const { root, cacheDir } = this.#project.config
+    await this.#presence.at(this.#project)
     const ignoredDirs = IGNORED_DIRS.map((d) => `${sep}${d}`)
     // Imported here: only `watch` needs it, and every other command starts faster without it.
     const { watch } = await import('chokidar')
@@ -72,7 +78,7 @@ export class ProjectWatcher {
     })
     this.#fs = fs
     fs.on('all', (event, path) => {
-      if (process.env.VIDSPEC_DEBUG) process.stderr.write(`[vidspec] fs ${event} ${path}\n`)
+      if (this.#project.config.flags.debug) process.stderr.write(`[vidspec] fs ${event} ${path}\n`)
       if (event === 'add' || event === 'change' || event === 'unlink') this.#queue(resolve(path), event)
     })
     fs.on('error', (err) => this.#opts.onNotice?.(`watcher error: ${(err as Error).message}`))
@@ -103,9 +109,12 @@ export class ProjectWatcher {
   async close(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = undefined
+    for (const t of this.#rechecks) clearTimeout(t)
+    this.#rechecks.clear()
     this.#stop.abort()
     await this.#fs?.close()
     await this.#tracker.close()
+    await this.#presence.leave()
   }
 
   #queue(path: string, event: 'add' | 'change' | 'unlink'): void {
@@ -141,6 +150,24 @@ export class ProjectWatcher {
     }
     for (const file of this.#tracker.fedBy(batch.keys())) if (!affected.has(file)) affected.set(file, 'unchanged')
     await Promise.all([...affected].map(([file, kind]) => this.#evaluate(file, kind, since)))
+    this.#recheckLater([...affected.keys()])
+  }
+
+  /**
+   * A save that chokidar dropped (see RECHECK_MS) would leave watch on an older key, whose job is
+   * then dropped as superseded, until some later save. So once the window has passed, the specs just
+   * evaluated are checked against their files again, and any that moved on is evaluated again.
+   */
+  #recheckLater(files: string[]): void {
+    if (files.length === 0) return
+    const timer = setTimeout(() => {
+      this.#rechecks.delete(timer)
+      if (this.#stop.signal.aborted) return
+      void this.#tracker.stale(files).then((stale) => {
+        for (const file of stale) if (!this.#stop.signal.aborted) this.#queue(file, 'change')
+      })
+    }, RECHECK_MS)
+    this.#rechecks.add(timer)
   }
 
   /**
@@ -149,22 +176,17 @@ export class ProjectWatcher {
    */
   async #reload(since: number): Promise<void> {
     const { reopen, onNotice } = this.#opts
-    const name = this.#project.specId(this.#project.configDeps[0] ?? 'vidspec.config')
     if (!reopen) {
-      onNotice?.(`${name} changed: restart vidspec watch to apply it`)
+      onNotice?.(`${configName(this.#project)} changed: restart vidspec watch to apply it`)
       return
     }
-    let next: Vidspec
-    try {
-      next = await reopen()
-      await next.ensureStore()
-    } catch (err) {
-      // A broken config keeps the last good one, as c12 does: fix it and save again.
-      onNotice?.(`${name} changed but could not be loaded (keeping the previous config): ${(err as Error).message}`)
-      return
+    const { project: next, message } = await reloadProject(this.#project, reopen)
+    if (next) {
+      this.#tracker.swap(next)
+      await this.#presence.at(next)
     }
-    this.#tracker.swap(next)
-    onNotice?.(`${name} changed: reloaded (provider ${next.provider.id})`)
+    onNotice?.(message)
+    if (!next) return
     const files = await next.discover()
     this.#forgetMissing(files, since)
     const loaded = await next.loadAll(files, { signal: this.#stop.signal })

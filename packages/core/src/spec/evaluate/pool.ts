@@ -65,8 +65,8 @@ let compiledWorker: string | undefined
 
 /**
  * The worker's file: `evaluate-worker.js` beside core's bundle, `worker.js` beside the compiled
- * pool, or, when core runs from source (its own tests), worker.ts compiled once to a temp file
- * (Node 20 cannot run TypeScript; the worker imports only Node's own modules, so a transform suffices).
+ * pool, or, when core runs from source (its own tests), worker.ts bundled once to a temp file
+ * (Node 20 cannot run TypeScript).
  */
 async function workerFile(): Promise<URL> {
   for (const rel of ['./evaluate-worker.js', './worker.js']) {
@@ -75,12 +75,11 @@ async function workerFile(): Promise<URL> {
   }
   const source = fileURLToPath(new URL('./worker.ts', import.meta.url))
   if (!compiledWorker) {
-    const { transform } = await import('esbuild')
-    const { readFile } = await import('node:fs/promises')
-    const out = await transform(await readFile(source, 'utf8'), { loader: 'ts', format: 'esm', target: 'node20' })
+    const { build } = await import('esbuild')
+    const out = await build({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent' })
     const dir = mkdtempSync(join(tmpdir(), 'vidspec-worker-'))
     compiledWorker = join(dir, 'worker.mjs')
-    writeFileSync(compiledWorker, out.code)
+    writeFileSync(compiledWorker, out.outputFiles[0]?.text ?? '')
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
   }
   return pathToFileURL(compiledWorker)

@@ -1,6 +1,6 @@
 /*
  * The worker thread that evaluates spec bundles for the pool (pool.ts). Kept free of imports beyond
- * Node's own, so it runs as one small file wherever core is installed (bundled or not).
+ * Node's own (and export-kind.ts, which has none), so it stays small wherever core is installed.
  *
  * One job at a time: the pool sends a bundle's path, this imports it and answers with the default
  * export, then says `drained` once the job has left nothing behind. "Nothing behind" is Node's own
@@ -11,6 +11,7 @@
  */
 import { parentPort } from 'node:worker_threads'
 import { getHeapStatistics } from 'node:v8'
+import { exportKind } from '../export-kind.js'
 
 export interface EvaluateRequest {
   id: number
@@ -62,12 +63,6 @@ process.on('beforeExit', () => {
   port.ref()
 })
 
-function describeKind(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'array'
-  return typeof value
-}
-
 port.on('message', (job: EvaluateRequest) => {
   current = job.id
   answered = false
@@ -79,7 +74,7 @@ port.on('message', (job: EvaluateRequest) => {
   loading.then(
     (mod: Record<string, unknown>) => {
       const value = mod.default
-      const kind = describeKind(value)
+      const kind = exportKind(value)
       const branded = kind === 'object' && (value as Record<symbol, unknown>)[SPEC_BRAND] === true
       answered = true
       try {
