@@ -17,7 +17,7 @@ import { fillStore, generateProject } from './lib/project.js'
 
 const SPECS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 20)
 const roundsAt = process.argv.indexOf('--rounds')
-const rounds = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 5
+const rounds = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 7
 
 function run(bin: string, args: string[]): Promise<void> {
   return new Promise((done, failed) => {

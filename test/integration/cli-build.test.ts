@@ -67,6 +67,8 @@ describe('vidspec build (offline) end to end', () => {
       'product.mp4',
       'teaser.mp4',
     ])
+    // renditions: false ships the clips only.
+    expect(manifest.clips.some((c: { sources?: unknown; posters?: unknown }) => c.sources !== undefined || c.posters !== undefined)).toBe(false)
     const expected: Record<string, { width: number; height: number; duration: number; codec: string }> = {
       'hero.mp4': { width: 160, height: 90, duration: 1, codec: 'h264' },
       'pages/about.mp4': { width: 128, height: 96, duration: 2, codec: 'h264' },

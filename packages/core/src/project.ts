@@ -241,6 +241,8 @@ export class Vidspec {
    * made first where missing) and writes its manifest.
    */
   writeOutputs(outDir: string, items: OutputItem[], opts: ObtainOptions = {}): ReturnType<typeof writeOutputs> {
+    // `renditions: false`: the clips only, and a manifest exactly as before renditions existed.
+    if (this.config.renditions === false) return writeOutputs(this.#store, outDir, items)
     return writeOutputs(this.#store, outDir, items, async (item) =>
       this.#renditions.obtainAll(await this.#renditions.plan({ id: item.id, key: item.entry.key, renditions: item.renditions }, item.entry), opts),
     )
@@ -264,7 +266,7 @@ export class Vidspec {
 
   /** Re-hashes every object and re-probes every rendition against its checks (see store/verify.ts, renditions/verify.ts). */
   async verify(opts: { repair?: boolean } = {}): Promise<VerifyReport> {
-    return reprobeDerived(this.#store, await this.#store.verify(opts), { repair: opts.repair ?? false })
+    return reprobeDerived(this.#store, await this.#store.verify(opts), { repair: opts.repair ?? false, tools: mediaTools(this.config.flags) })
   }
 
   /** gc with the keep-set core owns (see gc.ts): what it keeps never depends on the environment. */
@@ -313,11 +315,13 @@ export class Vidspec {
   /** Renditions: see renditions/service.ts (plan, obtain; store -> remote -> ffmpeg). */
   get #renditions(): Renditions {
     const { remote } = this.#parts
+    const tools = mediaTools(this.config.flags)
     return (this.#renditionsService ??= new Renditions({
       config: this.config,
       store: this.#store,
       logger: this.logger,
-      remote: remote ? new RemoteRenditions(remote, this.#store, this.logger) : undefined,
+      tools,
+      remote: remote ? new RemoteRenditions(remote, this.#store, this.logger, tools) : undefined,
     }))
   }
 
@@ -338,6 +342,14 @@ export class Vidspec {
   /** Every rendition of a spec (sources, posters, the placeholder's data URI); nothing runs when all are stored. */
   async obtainRenditions(spec: Pick<LoadedSpec, 'id' | 'key' | 'renditions'>, query?: string, opts: ObtainOptions = {}): Promise<ObtainedRenditions> {
     return this.#renditions.obtainAll(await this.renditionPlan(spec, query), opts)
+  }
+
+  /**
+   * A rendition's bytes, hashed on the way out (`vite build` emits them); CACHE_CORRUPT (and
+   * quarantined) on a mismatch. To serve one from disk, `clipFile({ digest, ext: item.ext })`.
+   */
+  readRendition(rendition: Pick<Rendition, 'digest' | 'bytes' | 'item'>): Promise<Buffer> {
+    return this.#store.readOut({ digest: rendition.digest, ext: rendition.item.ext, size: rendition.bytes }, { spec: rendition.item.spec })
   }
 
   /** A planned placeholder as a data URI (made and stored when missing). */

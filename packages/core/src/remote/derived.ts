@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { canonicalJson } from '../key/canonical.js'
 import type { Logger } from '../logger.js'
+import type { MediaTools } from '../media/binaries.js'
 import { checkImageRendition, checkVideoRendition } from '../renditions/checks.js'
 import type { DerivedRemote } from '../renditions/service.js'
 import type { DerivedRecord, RenditionItem } from '../renditions/types.js'
@@ -20,11 +21,13 @@ export class RemoteRenditions implements DerivedRemote {
   readonly #cache: RemoteCache
   readonly #store: Store
   readonly #logger: Logger
+  readonly #tools: MediaTools
 
-  constructor(cache: RemoteCache, store: Store, logger: Logger) {
+  constructor(cache: RemoteCache, store: Store, logger: Logger, tools: MediaTools) {
     this.#cache = cache
     this.#store = store
     this.#logger = logger
+    this.#tools = tools
   }
 
   async fetch(item: RenditionItem, signal?: AbortSignal): Promise<DerivedRecord | undefined> {
@@ -47,8 +50,8 @@ export class RemoteRenditions implements DerivedRemote {
           return undefined
         }
         const what = `${item.spec}: remote rendition ${item.id}`
-        if (raw.recipe.kind === 'video') await checkVideoRendition(tmp, raw.recipe, raw.from, what)
-        else await checkImageRendition(tmp, raw.recipe, what)
+        if (raw.recipe.kind === 'video') await checkVideoRendition(tmp, raw.recipe, raw.from, what, { tools: this.#tools })
+        else await checkImageRendition(tmp, raw.recipe, what, this.#tools)
         const { digest: _d, size: _s, version: _v, ...meta } = raw
         const record = await this.#store.commitDerived(tmp, { ...meta, spec: item.spec })
         this.#logger.info(`${item.spec}: rendition ${item.id} fetched from the remote cache (${this.#cache.where})`)

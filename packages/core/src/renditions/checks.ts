@@ -1,5 +1,5 @@
 import { VidspecError, isVidspecError } from '../errors.js'
-import { ffprobePath } from '../media/binaries.js'
+import { ffprobePath, type MediaTools } from '../media/binaries.js'
 import { probeVideo, type ProbeResult } from '../media/probe.js'
 import { runTool } from '../media/run.js'
 import { fastStartProblem } from './boxes.js'
@@ -23,16 +23,23 @@ function refuse(what: string, check: string, why: string, cause?: unknown): Vids
 }
 
 /**
- * Every check a video rendition passes before it is stored (and on `verify`): a whole, playable file
- * (every packet read), the codec and container asked for, the size asked for (never above the
+ * Every check a video rendition passes before it is stored (and on `verify`): a playable file (on
+ * `verify` and for a fetched one, every packet read; one ffmpeg just wrote and reported whole is
+ * read by its headers), the codec and container asked for, the size asked for (never above the
  * master's, aspect kept within rounding, even for H.264), the master's duration within a small
  * tolerance, audio present or absent as asked, and for MP4 fast start (moov before mdat). Throws
  * RENDITION_INVALID naming the check that failed.
  */
-export async function checkVideoRendition(file: string, recipe: VideoRecipe, master: MasterFacts, what: string): Promise<ProbeResult> {
+export async function checkVideoRendition(
+  file: string,
+  recipe: VideoRecipe,
+  master: MasterFacts,
+  what: string,
+  opts: { countPackets?: boolean; tools?: MediaTools | undefined } = {},
+): Promise<ProbeResult> {
   let p: ProbeResult
   try {
-    p = await probeVideo(file)
+    p = await probeVideo(file, opts)
   } catch (err) {
     if (isVidspecError(err, 'OUTPUT_INVALID')) throw refuse(what, 'playable', err.message, err)
     throw err
@@ -73,11 +80,11 @@ export async function checkVideoRendition(file: string, recipe: VideoRecipe, mas
 const IMAGE_CODEC: Record<PosterRecipe['format'], string> = { jpg: 'mjpeg', webp: 'webp', png: 'png' }
 
 /** A poster or placeholder: one decodable image of the codec and size asked for. */
-export async function checkImageRendition(file: string, recipe: PosterRecipe | PlaceholderRecipe, what: string): Promise<void> {
+export async function checkImageRendition(file: string, recipe: PosterRecipe | PlaceholderRecipe, what: string, tools?: MediaTools): Promise<void> {
   let stdout: string
   try {
     ;({ stdout } = await runTool(
-      ffprobePath(),
+      ffprobePath(tools),
       ['-v', 'error', '-count_frames', '-print_format', 'json', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', file],
       { stdout: true, failCode: 'RENDITION_INVALID', what: `probing ${what}` },
     ))

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { sha256Hex } from '../key/key.js'
-import { ffmpegPath } from '../media/binaries.js'
+import type { MediaTools } from '../media/binaries.js'
 import { runTool } from '../media/run.js'
 import { readJson, writeJsonAtomic } from '../store/atomic.js'
 import type { EncoderIdentity, Recipe } from './types.js'
@@ -42,8 +42,8 @@ const perProcess = new Map<string, Promise<Known>>()
  * `-h encoder=` description. Asked once per process, and remembered in the store next to the binary's
  * stat, so a build with every rendition cached starts no ffmpeg at all.
  */
-function knownEncoders(cacheDir: string | undefined): Promise<Known> {
-  const bin = ffmpegPath()
+function knownEncoders(tools: MediaTools, cacheDir: string | undefined): Promise<Known> {
+  const bin = tools.ffmpeg()
   let p = perProcess.get(bin)
   if (!p) {
     p = readOrAsk(bin, cacheDir)
@@ -85,13 +85,13 @@ async function readOrAsk(bin: string, cacheDir: string | undefined): Promise<Kno
 }
 
 /** Whether this ffmpeg has an encoder (AV1 needs libaom). */
-export async function hasEncoder(name: string, cacheDir?: string): Promise<boolean> {
-  return Boolean((await knownEncoders(cacheDir)).encoders[name])
+export async function hasEncoder(name: string, tools: MediaTools, cacheDir?: string): Promise<boolean> {
+  return Boolean((await knownEncoders(tools, cacheDir)).encoders[name])
 }
 
 /** The identity of the encoders a recipe runs, as it enters the rendition key. */
-export async function encoderIdentity(recipe: Recipe, cacheDir?: string): Promise<EncoderIdentity> {
-  const known = await knownEncoders(cacheDir)
+export async function encoderIdentity(recipe: Recipe, tools: MediaTools, cacheDir?: string): Promise<EncoderIdentity> {
+  const known = await knownEncoders(tools, cacheDir)
   const encoders: Record<string, string> = {}
   for (const name of encodersFor(recipe)) encoders[name] = known.encoders[name] ?? 'absent'
   return { ffmpeg: known.ffmpeg, build: known.build, encoders }

@@ -16,6 +16,8 @@
  *   `renditions.remote`), then ffmpeg (at most availableParallelism() at once). A `Rendition` is the
  *   verified object's `path` (read-only), `bytes`, `type`, `width`, `height`, `digest`, `source`.
  *   `obtainRenditions` also gives `placeholder` as a data URI; `placeholderFor(item)` alone.
+ *   `readRendition(r)` gives its bytes hashed on the way out (vite build); `clipFile({ digest, ext })`
+ *   a verified path to serve (dev, Range).
  * - Rendition key = sha256(master digest + canonical recipe + encoder identity (ffmpeg version,
  *   build hash, each encoder's description hash) + RENDITION_FORMAT_VERSION). Never the generation key.
  * - Every rendition passes its checks before it is stored (RENDITION_INVALID names the failed one):

@@ -1,13 +1,13 @@
 import * as childProcess from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { resolveConfig } from '../config/resolve.js'
 import { isVidspecError } from '../errors.js'
 import { silentLogger } from '../logger.js'
-import { ffmpegPath } from '../media/binaries.js'
+import { ffmpegPath, processTools } from '../media/binaries.js'
 import { probeVideo } from '../media/probe.js'
 import { runFfmpeg, runTool } from '../media/run.js'
 import type { Store } from '../store/index.js'
@@ -51,7 +51,7 @@ async function project(file: string, renditions: RenditionsInput = {}): Promise<
   await copyFile(file, tmp)
   const p = await probeVideo(file)
   const entry = await store.commit(tmp, meta('m'.repeat(64), { width: p.width, height: p.height, duration: p.duration, fps: p.fps }))
-  return { store, service: new Renditions({ config, store, logger: silentLogger }), entry }
+  return { store, service: new Renditions({ config, store, logger: silentLogger, tools: processTools() }), entry }
 }
 
 const SPEC = { id: 'src/hero.video.ts', key: 'm'.repeat(64) }
@@ -95,6 +95,18 @@ describe('the default: one fast-start MP4 at the master size', () => {
     expect(second.placeholder).toBe(first.placeholder)
   })
 
+  it("the placeholder's data URI comes from its record only when those bytes hash to its digest", async () => {
+    const { store, service, entry } = await project(silentMaster)
+    const first = await service.obtainAll(await service.plan(SPEC, entry))
+    const key = first.plan.placeholder?.key ?? ''
+    const file = join(store.dir, 'derived', `${key}.json`)
+    const record = JSON.parse(await readFile(file, 'utf8')) as { inline: string }
+    expect(`data:image/jpeg;base64,${record.inline}`).toBe(first.placeholder)
+    await writeFile(file, JSON.stringify({ ...record, inline: Buffer.from('not the placeholder').toString('base64') }))
+    const fresh = new Renditions({ config: resolveConfig({}, { root: dirname(store.dir), env: {} }), store, logger: silentLogger, tools: processTools() })
+    expect((await fresh.obtainAll(await fresh.plan(SPEC, entry))).placeholder).toBe(first.placeholder)
+  })
+
   it('strips audio when asked, still without re-encoding the video', async () => {
     const { store, service, entry } = await project(aacMaster, { audio: 'strip' })
     const plan = await service.plan(SPEC, entry)
@@ -131,7 +143,7 @@ describe('encoded renditions pass every probe check', () => {
   })
 
   it('av1 (where this ffmpeg has libaom): AV1 in WebM', async () => {
-    if (!(await hasEncoder('libaom-av1'))) return
+    if (!(await hasEncoder('libaom-av1', processTools()))) return
     const { service, entry } = await project(silentMaster, { formats: ['av1', 'mp4'], widths: [64], poster: false, placeholder: false })
     const plan = await service.plan(SPEC, entry)
     expect(plan.sources.map((s) => s.id)).toEqual(['av1-64w', 'mp4-64w'])

@@ -1,5 +1,6 @@
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { VidspecError } from '../errors.js'
+import type { MediaTools } from '../media/binaries.js'
 import { probeVideo, type ProbeResult } from '../media/probe.js'
 import { runFfmpeg } from '../media/run.js'
 import type { Store } from '../store/index.js'
@@ -33,8 +34,9 @@ export async function makeRendition(
   item: RenditionItem,
   master: MasterInput,
   encoder: EncoderIdentity,
-  opts: { signal?: AbortSignal | undefined } = {},
+  opts: { signal?: AbortSignal | undefined; tools: MediaTools },
 ): Promise<DerivedRecord> {
+  const { tools } = opts
   const tmp = store.tempPath(item.ext)
   const what = `${item.spec}: rendition ${item.id}`
   const { recipe } = item
@@ -42,19 +44,21 @@ export async function makeRendition(
     let method: DerivedRecord['method'] = 'encode'
     let type: string
     let duration = 0
+    let inline: string | undefined
     if (recipe.kind === 'video') {
       const streams = masterStreams(master.probe)
       const remux = canRemux(recipe, streams)
       method = remux ? 'remux' : 'encode'
-      await runFfmpeg(videoArgs(recipe, streams, master.path, tmp, remux), { signal: opts.signal, what: `making ${what}` })
-      const p = await checkVideoRendition(tmp, recipe, masterFacts(master.probe), what)
+      await runFfmpeg(videoArgs(recipe, streams, master.path, tmp, remux), { signal: opts.signal, what: `making ${what}`, tools })
+      const p = await checkVideoRendition(tmp, recipe, masterFacts(master.probe), what, { countPackets: false, tools })
       type = sourceType(p)
       duration = p.duration
     } else {
       const args = recipe.kind === 'poster' ? posterArgs(recipe, master.path, tmp) : placeholderArgs(recipe, master.path, tmp)
-      await runFfmpeg(args, { signal: opts.signal, what: `making ${what}` })
-      await checkImageRendition(tmp, recipe, what)
+      await runFfmpeg(args, { signal: opts.signal, what: `making ${what}`, tools })
+      await checkImageRendition(tmp, recipe, what, tools)
       type = IMAGE_TYPE[recipe.format] ?? 'application/octet-stream'
+      if (recipe.kind === 'placeholder') inline = (await readFile(tmp)).toString('base64')
     }
     return await store.commitDerived(tmp, {
       key: item.key,
@@ -69,6 +73,7 @@ export async function makeRendition(
       duration,
       from: masterFacts(master.probe),
       method,
+      ...(inline ? { inline } : {}),
       spec: item.spec,
       createdAt: new Date().toISOString(),
     })
@@ -78,9 +83,9 @@ export async function makeRendition(
 }
 
 /** Probes a master for what renditions need (streams, audio, bitrate). */
-export async function probeMaster(path: string, spec: string): Promise<ProbeResult> {
+export async function probeMaster(path: string, spec: string, tools: MediaTools): Promise<ProbeResult> {
   try {
-    return await probeVideo(path)
+    return await probeVideo(path, { tools })
   } catch (err) {
     throw new VidspecError('CACHE_CORRUPT', `${spec}: its stored clip cannot be read to make renditions from: ${(err as Error).message}`, { cause: err })
   }

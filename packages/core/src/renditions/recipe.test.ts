@@ -3,6 +3,7 @@ import { resolveConfig } from '../config/resolve.js'
 import { isVidspecError, type VidspecError } from '../errors.js'
 import { computeKey } from '../key/key.js'
 import { validateSpec } from '../spec/validate.js'
+import { canRemux, videoArgs, type MasterStreams } from './args.js'
 import { RENDITION_FORMAT_VERSION, renditionDefaults } from './defaults.js'
 import { parseRenditionQuery } from './directives.js'
 import { renditionKey } from './key.js'
@@ -155,5 +156,32 @@ describe('the rendition key', () => {
     expect(withRenditions.renditions).toEqual({ formats: ['webm', 'av1'], widths: [640], audio: 'strip' })
     const key = (request: typeof plain.request) => computeKey({ provider: 'together', request, media: new Map() })
     expect(key(withRenditions.request)).toBe(key(plain.request))
+  })
+})
+
+describe('remux or encode', () => {
+  const recipe: VideoRecipe = { kind: 'video', format: 'mp4', width: 1366, height: 768, crf: 23, maxBitrate: null, audio: 'keep' }
+  const master: MasterStreams = { container: 'mp4', videoCodec: 'h264', audioCodec: 'aac', width: 1366, height: 768, bitrate: 4_000_000 }
+  it('remuxes an H.264 master with AAC or no audio at its own size, under any cap', () => {
+    expect(canRemux(recipe, master)).toBe(true)
+    expect(canRemux(recipe, { ...master, audioCodec: undefined })).toBe(true)
+    expect(canRemux({ ...recipe, audio: 'strip' }, { ...master, audioCodec: 'opus' })).toBe(true)
+    expect(canRemux({ ...recipe, maxBitrate: 5000 }, master)).toBe(true)
+  })
+  it('encodes otherwise: another codec, size, audio codec, format, or a master above the cap', () => {
+    expect(canRemux(recipe, { ...master, videoCodec: 'vp9', container: 'webm' })).toBe(false)
+    expect(canRemux({ ...recipe, width: 640, height: 360 }, master)).toBe(false)
+    expect(canRemux(recipe, { ...master, audioCodec: 'opus' })).toBe(false)
+    expect(canRemux({ ...recipe, format: 'webm' }, master)).toBe(false)
+    expect(canRemux({ ...recipe, maxBitrate: 1000 }, master)).toBe(false)
+  })
+  it('a remux copies both streams and moves the index to the front; an encode scales only when the size changes', () => {
+    const remux = videoArgs(recipe, master, 'in.mp4', 'out.mp4', true)
+    expect(remux.join(' ')).toMatch(/-map 0:v:0 -map 0:a:0 -c:a copy -c:v copy .*-movflags \+faststart -f mp4 -y out\.mp4$/)
+    expect(videoArgs({ ...recipe, audio: 'strip' }, master, 'in.mp4', 'out.mp4', true)).toContain('-an')
+    const encode = videoArgs({ ...recipe, width: 640, height: 360, maxBitrate: 800 }, master, 'in.mp4', 'out.mp4', false).join(' ')
+    expect(encode).toMatch(/-vf scale=640:360:flags=lanczos/)
+    expect(encode).toMatch(/-c:v libx264 .*-crf 23 -maxrate 800k -bufsize 1600k/)
+    expect(videoArgs(recipe, master, 'in.mp4', 'out.mp4', false).join(' ')).not.toMatch(/scale=/)
   })
 })

@@ -3,10 +3,12 @@ import pLimit from 'p-limit'
 import type { ResolvedConfig } from '../config/resolve.js'
 import { VidspecError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { MediaTools } from '../media/binaries.js'
 import type { ProbeResult } from '../media/probe.js'
 import type { LoadedSpec } from '../spec/loader.js'
 import type { Store } from '../store/index.js'
 import type { Entry } from '../types.js'
+import { sha256Hex } from '../key/key.js'
 import { parseRenditionQuery } from './directives.js'
 import { encoderIdentity, hasEncoder } from './encoder.js'
 import { renditionKey } from './key.js'
@@ -23,6 +25,8 @@ export interface DerivedRemote {
 
 export interface RenditionsParts {
   config: ResolvedConfig
+  /** The project's ffmpeg and ffprobe (VIDSPEC_FFMPEG / VIDSPEC_FFPROBE of the env it was opened with). */
+  tools: MediaTools
   store: Store
   logger: Logger
   remote?: DerivedRemote | undefined
@@ -54,6 +58,8 @@ export class Renditions {
   readonly #masters = new Map<string, Promise<ProbeResult>>()
   /** What plan just found stored for each item it gave out: obtain does not read it all again. */
   readonly #planned = new WeakMap<RenditionItem, DerivedRecord>()
+  /** Placeholders' bytes as their records carry them (a few hundred bytes each). */
+  readonly #inline = new Map<string, string>()
 
   constructor(parts: RenditionsParts) {
     this.#parts = parts
@@ -75,12 +81,12 @@ export class Renditions {
     const r = resolveRenditions(config.renditions, spec.renditions, directives)
     const size = { width: master.width, height: master.height }
     let videos = videoRecipes(r, size)
-    if (videos.some((v) => v.format === 'av1') && !(await hasEncoder('libaom-av1', config.cacheDir))) {
+    if (videos.some((v) => v.format === 'av1') && !(await hasEncoder('libaom-av1', this.#parts.tools, config.cacheDir))) {
       this.#parts.logger.warn(`${spec.id}: av1 renditions skipped: this ffmpeg has no libaom-av1 encoder`)
       videos = videos.filter((v) => v.format !== 'av1')
     }
     const item = async (id: string, recipe: Recipe, ext: string, type: (rec: DerivedRecord | undefined) => string): Promise<RenditionItem> => {
-      const key = renditionKey(master.digest, recipe, await encoderIdentity(recipe, config.cacheDir))
+      const key = renditionKey(master.digest, recipe, await encoderIdentity(recipe, this.#parts.tools, config.cacheDir))
       const stored = await this.#parts.store.getDerived(key)
       const planned: RenditionItem = { id, spec: spec.id, master: ref, recipe, key, type: type(stored), width: recipe.width, height: recipe.height, ext, cached: stored !== undefined }
       if (stored) this.#planned.set(planned, stored)
@@ -114,10 +120,18 @@ export class Renditions {
     return { plan, sources, posters, placeholder }
   }
 
-  /** The placeholder's data URI (the object is stored like any rendition). */
+  /**
+   * The placeholder's data URI (the object is stored like any rendition). Its record carries the
+   * bytes: hashed against the digest here, the object itself is read only when they do not match.
+   */
   async placeholder(item: RenditionItem, opts: ObtainOptions & { remote?: boolean } = {}): Promise<string> {
     const got = await this.obtain(item, opts)
-    const bytes = await this.#parts.store.readOut({ digest: got.digest, ext: item.ext, size: got.bytes }, { spec: item.spec })
+    const inline = this.#inline.get(item.key)
+    const fromRecord = inline === undefined ? undefined : Buffer.from(inline, 'base64')
+    const bytes =
+      fromRecord && fromRecord.length === got.bytes && sha256Hex(fromRecord) === got.digest
+        ? fromRecord
+        : await this.#parts.store.readOut({ digest: got.digest, ext: item.ext, size: got.bytes }, { spec: item.spec })
     return `data:${got.type};base64,${bytes.toString('base64')}`
   }
 
@@ -143,8 +157,8 @@ export class Renditions {
     const record = await this.#limit(async () => {
       const masterPath = await store.checkedPath({ digest: item.master.digest, ext: item.master.ext }, { trust: 'process', spec: item.spec })
       const probe = await this.#probe(item.master.digest, masterPath, item.spec)
-      const encoder = await encoderIdentity(item.recipe, this.#parts.config.cacheDir)
-      return makeRendition(store, item, { path: masterPath, probe }, encoder, opts)
+      const encoder = await encoderIdentity(item.recipe, this.#parts.tools, this.#parts.config.cacheDir)
+      return makeRendition(store, item, { path: masterPath, probe }, encoder, { ...opts, tools: this.#parts.tools })
     })
     if (opts.remote && remote) await remote.share(record)
     return this.#result(item, record, 'made')
@@ -153,7 +167,7 @@ export class Renditions {
   #probe(digest: string, path: string, spec: string): Promise<ProbeResult> {
     let p = this.#masters.get(digest)
     if (!p) {
-      p = probeMaster(path, spec)
+      p = probeMaster(path, spec, this.#parts.tools)
       p.catch(() => this.#masters.delete(digest))
       this.#masters.set(digest, p)
     }
@@ -161,6 +175,7 @@ export class Renditions {
   }
 
   #result(item: RenditionItem, rec: DerivedRecord, source: Rendition['source']): Rendition {
+    if (rec.inline !== undefined) this.#inline.set(rec.key, rec.inline)
     return {
       item: { ...item, type: rec.type, cached: true },
       path: this.#parts.store.objectPath(rec.digest, rec.ext),

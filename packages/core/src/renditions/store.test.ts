@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../config/resolve.js'
 import { silentLogger } from '../logger.js'
+import { processTools } from '../media/binaries.js'
 import { probeVideo } from '../media/probe.js'
 import { runFfmpeg } from '../media/run.js'
 import type { Store } from '../store/index.js'
@@ -108,7 +109,7 @@ describe('verify and renditions', () => {
     await copyFile(master, tmp)
     const p = await probeVideo(master)
     const entry = await store.commit(tmp, meta(KEY_A, { width: p.width, height: p.height, duration: p.duration, fps: p.fps }))
-    const service = new Renditions({ config: resolveConfig({ renditions: { poster: false, placeholder: false } }, { root: dirname(store.dir), env: {} }), store, logger: silentLogger })
+    const service = new Renditions({ config: resolveConfig({ renditions: { poster: false, placeholder: false } }, { root: dirname(store.dir), env: {} }), store, logger: silentLogger, tools: processTools() })
     const [made] = (await service.obtainAll(await service.plan({ id: 'src/hero.video.ts', key: KEY_A }, entry))).sources
     const record = await store.getDerived(made?.item.key ?? '')
     if (!made || !record) throw new Error('no rendition')

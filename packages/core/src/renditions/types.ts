@@ -196,6 +196,8 @@ export interface DerivedRecord {
   duration: number
   /** The master as probed when this was made: what `verify` checks the object against again. */
   from: { width: number; height: number; duration: number; fps: number; hasAudio: boolean }
+  /** A placeholder's bytes in base64 (well under 1 KB): its data URI needs no file read, only a hash of these. */
+  inline?: string | undefined
   /** How it was made: `remux` (stream copy) or `encode`. */
   method: 'remux' | 'encode'
   /** Project-relative spec that first asked for it. */

@@ -1,4 +1,5 @@
 import { isVidspecError } from '../errors.js'
+import type { MediaTools } from '../media/binaries.js'
 import type { Store, VerifyReport } from '../store/index.js'
 import { checkImageRendition, checkVideoRendition } from './checks.js'
 
@@ -8,7 +9,7 @@ import { checkImageRendition, checkVideoRendition } from './checks.js'
  * audio, fast start). A failure is reported as corrupt; with `repair` its record goes (the object is
  * then an orphan gc removes) and the next build makes it again from its master.
  */
-export async function reprobeDerived(store: Store, report: VerifyReport, opts: { repair: boolean }): Promise<VerifyReport> {
+export async function reprobeDerived(store: Store, report: VerifyReport, opts: { repair: boolean; tools?: MediaTools | undefined }): Promise<VerifyReport> {
   const judged = new Set(report.corrupt.map((p) => p.key))
   let checked = 0
   let ok = 0
@@ -18,8 +19,8 @@ export async function reprobeDerived(store: Store, report: VerifyReport, opts: {
     const path = store.objectPath(record.digest, record.ext)
     const what = `rendition ${record.recipe.kind} of ${record.spec}`
     try {
-      if (record.recipe.kind === 'video') await checkVideoRendition(path, record.recipe, record.from, what)
-      else await checkImageRendition(path, record.recipe, what)
+      if (record.recipe.kind === 'video') await checkVideoRendition(path, record.recipe, record.from, what, { tools: opts.tools })
+      else await checkImageRendition(path, record.recipe, what, opts.tools)
       ok++
     } catch (err) {
       if (!isVidspecError(err, 'RENDITION_INVALID')) throw err

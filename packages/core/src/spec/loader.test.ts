@@ -52,6 +52,18 @@ describe('SpecLoader', () => {
     expect(view(first).map((v) => v[3])).toEqual([undefined, undefined, 'SPEC_LOAD_FAILED'])
   })
 
+  it("carries a spec's renditions, fresh and from the memo, and keys it as if they were not there", async () => {
+    const plain = await loader().load(join(root, 'a.video.ts'))
+    await writeFile(join(root, 'a.video.ts'), spec('alpha', ", renditions: { formats: ['webm'], widths: [640] }"))
+    const fresh = (await loader().loadAll([join(root, 'a.video.ts')]))[0]?.spec
+    const memo = (await loader().loadAll([join(root, 'a.video.ts')]))[0]?.spec
+    for (const s of [fresh, memo]) {
+      expect(s?.renditions).toEqual({ formats: ['webm'], widths: [640] })
+      expect(s?.key).toBe(plain.key)
+      expect(s?.request).toEqual(plain.request)
+    }
+  })
+
   it('refuses what the provider refuses, naming the spec, before keying', async () => {
     const l = loader({ issues: () => [{ path: 'prompt', value: '"x"', message: 'not for this provider' }] })
     await expect(l.load(join(root, 'a.video.ts'))).rejects.toMatchObject({ code: 'SPEC_INVALID', message: expect.stringContaining('a.video.ts') })

@@ -30,6 +30,7 @@ export function isDerivedRecord(v: unknown): v is DerivedRecord {
     isNum(v.duration) &&
     isObj(v.from) &&
     (v.method === 'remux' || v.method === 'encode') &&
+    (v.inline === undefined || typeof v.inline === 'string') &&
     typeof v.spec === 'string' &&
     typeof v.createdAt === 'string'
   )

@@ -126,3 +126,22 @@ describe('Store: nothing corrupt leaves it', () => {
     expect(await store.readJournal(KEY_A)).toBeUndefined()
   })
 })
+
+describe('copyOut into a folder written before', () => {
+  it('leaves a target that already holds the bytes, and rewrites one that does not', async () => {
+    const store = await tempStore()
+    const e = await commitBytes(store, KEY_A, 'the clip bytes')
+    const target = join(store.dir, '..', 'out.mp4')
+    await store.copyOut(e, target)
+    const first = await stat(target)
+    await store.copyOut(e, target)
+    expect((await stat(target)).ino).toBe(first.ino)
+    await writeFile(target, 'the clip bytez')
+    await store.copyOut(e, target)
+    expect(await readFile(target, 'utf8')).toBe('the clip bytes')
+    // A bad object is still refused even when an old good copy sits in the folder: the copy is what counts.
+    await flipByte(store.objectPath(e.digest, e.ext))
+    await writeFile(target, 'stale')
+    expect(isVidspecError(await failure(store.copyOut(e, target)), 'CACHE_CORRUPT')).toBe(true)
+  })
+})

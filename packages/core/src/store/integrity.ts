@@ -74,6 +74,9 @@ export async function copyChecked(layout: StoreLayout, ref: ObjectRef, target: s
   // A small object (a poster, a short rendition) in one read and one write: a stream's setup costs
   // more than its bytes, and `--out` writes several per spec. The same bytes are hashed and written.
   if (ref.size !== undefined && ref.size <= SMALL_COPY) {
+    // An out folder written before (a no-op `build --out`) already holds these very bytes: proven by
+    // their hash, nothing needs to leave the store.
+    if (await holds(target, ref.digest, ref.size)) return { ok: true }
     const read = await readChecked(layout, ref)
     if (!read.ok) return read
     try {
@@ -113,6 +116,17 @@ export async function copyChecked(layout: StoreLayout, ref: ObjectRef, target: s
     throw err
   }
   return { ok: true }
+}
+
+/** Whether `file` is a regular file holding exactly the bytes with this digest. */
+async function holds(file: string, digest: string, size: number): Promise<boolean> {
+  const now = statStamp(file)
+  if (!now || now.size !== String(size)) return false
+  try {
+    return createHash('sha256').update(await readFile(file)).digest('hex') === digest
+  } catch {
+    return false
+  }
 }
 
 /** An object's bytes, in memory, only when they hash to its digest (the Vite build emits buffers). */

@@ -14,7 +14,8 @@ and every journaled or uncertain paid job.
 
 Paid clips are never deleted by gc. A paid clip no spec needs stays unless --include-paid is given;
 then it moves to .vidspec/trash/ (listed first by --dry-run), and --restore puts it back. Only
---empty-trash deletes for good.
+--empty-trash deletes for good. Renditions, posters and placeholders (made from clips, free to make
+again) go first: with their clip, and under --max-size before any clip, oldest first.
 
 Options:
   --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)

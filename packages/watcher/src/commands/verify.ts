@@ -10,6 +10,8 @@ Re-hashes every stored clip, checks every entry against its clip, and checks eac
 as the seconds its request asked for. Corrupt or short clips are moved to .vidspec/quarantine/
 (never deleted: one may be the only copy of a paid clip) and their entries dropped; a paid clip's job
 goes back into the journal, so the next build downloads it again without paying again.
+Renditions (made from clips with ffmpeg) are re-hashed and probed again against their checks (codec,
+size, duration, audio, MP4 fast start); a bad one is dropped and made again from its clip.
 
 Options:
   --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
