@@ -56,6 +56,7 @@ export class Renditions {
   readonly #limit = pLimit(Math.max(1, availableParallelism()))
   readonly #inflight = new Map<string, Promise<Rendition>>()
   readonly #masters = new Map<string, Promise<ProbeResult>>()
+  readonly #masterChecks = new Map<string, Promise<string>>()
   /** What plan just found stored for each item it gave out: obtain does not read it all again. */
   readonly #planned = new WeakMap<RenditionItem, DerivedRecord>()
   /** Placeholders' bytes as their records carry them (a few hundred bytes each). */
@@ -155,13 +156,27 @@ export class Renditions {
       if (fetched) return this.#result(item, fetched, 'remote')
     }
     const record = await this.#limit(async () => {
-      const masterPath = await store.checkedPath({ digest: item.master.digest, ext: item.master.ext }, { trust: 'process', spec: item.spec })
+      const masterPath = await this.#checkedMaster(item)
       const probe = await this.#probe(item.master.digest, masterPath, item.spec)
       const encoder = await encoderIdentity(item.recipe, this.#parts.tools, this.#parts.config.cacheDir)
       return makeRendition(store, item, { path: masterPath, probe }, encoder, { ...opts, tools: this.#parts.tools })
     })
     if (opts.remote && remote) await remote.share(record)
     return this.#result(item, record, 'made')
+  }
+
+  /**
+   * The master's path, hashed once for all the renditions made from it at the same time: a corrupt
+   * master is quarantined by one check and every one of them fails with that check's error.
+   */
+  #checkedMaster(item: RenditionItem): Promise<string> {
+    const { digest, ext } = item.master
+    let p = this.#masterChecks.get(digest)
+    if (!p) {
+      p = this.#parts.store.checkedPath({ digest, ext }, { trust: 'process', spec: item.spec }).finally(() => this.#masterChecks.delete(digest))
+      this.#masterChecks.set(digest, p)
+    }
+    return p
   }
 
   #probe(digest: string, path: string, spec: string): Promise<ProbeResult> {
