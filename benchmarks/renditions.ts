@@ -61,9 +61,11 @@ async function oneRendition(): Promise<void> {
       if (!item) fail('no rendition planned')
       const derived = join(project.config.cacheDir, 'derived', `${item.key}.json`)
       await writeFile(log, '')
-      process.env.VIDSPEC_FFMPEG = wrapper
-      const warm = await project.obtainRendition(item)
-      delete process.env.VIDSPEC_FFMPEG
+      // The same project opened with the logging ffmpeg (a project runs the ffmpeg of its own env).
+      const capture = await Vidspec.open({ root, env: { ...process.env, VIDSPEC_FFMPEG: wrapper } })
+      const [captured] = (await capture.renditionPlan(spec)).sources
+      if (captured?.key !== item.key) fail('PRECONDITION FAILED: the logging ffmpeg gave another rendition key')
+      const warm = await capture.obtainRendition(captured)
       if (warm.source !== 'made') fail(`PRECONDITION FAILED: the ${label} warm-up was not made (${warm.source})`)
       const calls = (await readFile(log, 'utf8')).split('\n').filter((l) => l.includes(' -i '))
       if (calls.length !== 1) fail(`PRECONDITION FAILED: expected one ffmpeg encode for the ${label}, saw ${calls.length}`)
