@@ -15,13 +15,16 @@ function cacheDirGlob(root: string, cacheDir: string, escapePath: (p: string) =>
 /** Absolute paths of every spec under the root that the config's globs match, sorted. */
 export async function discoverSpecs(config: Pick<ResolvedConfig, 'root' | 'cacheDir' | 'include' | 'ignore'>): Promise<string[]> {
   // Imported here, not with the module: the Vite plugin and a memo-only run never glob.
-  const { default: fg } = await import('fast-glob')
+  // tinyglobby, not fast-glob: it loads in about a third of the time, which every `vidspec plan` pays.
+  const { glob, escapePath } = await import('tinyglobby')
   const root = resolve(config.root)
-  const cache = cacheDirGlob(root, resolve(root, config.cacheDir), fg.escapePath)
-  const files = await fg(config.include, {
+  const cache = cacheDirGlob(root, resolve(root, config.cacheDir), escapePath)
+  const files = await glob(config.include, {
     cwd: root,
     absolute: true,
     onlyFiles: true,
+    // A pattern naming a folder matches that folder, not everything in it (fast-glob's meaning).
+    expandDirectories: false,
     ignore: [...ALWAYS_IGNORED, ...(cache ? [cache] : []), ...config.ignore],
     // Not following symlinked folders at all: a link into node_modules (or a link cycle) would
     // otherwise be walked under an innocent-looking path that the ignore globs do not match.
