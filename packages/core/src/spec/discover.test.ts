@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { configDefaults } from '../config/resolve.js'
 import { SPEC_FILE_RE, discoverSpecs, specId, specName } from './discover.js'
@@ -83,5 +83,25 @@ describe('specId and specName', () => {
     expect(specName(root, join(root, 'a/b/outro.video.js'))).toBe('a/b/outro')
     expect(specName(root, join(root, 'video.ts'))).toBe('video.ts')
     expect(specName(root, join(root, 'my.video.ts.bak'))).toBe('my.video.ts.bak')
+  })
+
+  it('agrees with path.relative for paths that are not plain: dots, doubled or trailing separators, prefixes, outside', () => {
+    const roots = [root, `${root}/`, `${root}/./`, `${root}/sub/..`, '/']
+    const files = [
+      `${root}/a.video.ts`,
+      `${root}//a.video.ts`,
+      `${root}/x/../a.video.ts`,
+      `${root}/./b/a.video.ts`,
+      `${root}-sibling/a.video.ts`,
+      `${root}/..`,
+      '/elsewhere/a.video.ts',
+      'relative/a.video.ts',
+      `${root}/b/.`,
+    ]
+    for (const r of roots) {
+      for (const f of files) {
+        expect(specId(r, f), `${r} ${f}`).toBe(relative(resolve(r), resolve(r, f)).split(sep).join('/'))
+      }
+    }
   })
 })

@@ -1,4 +1,4 @@
-import { relative, resolve } from 'node:path'
+import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { relativeInside, toPosix } from '../paths.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 
@@ -35,7 +35,27 @@ export async function discoverSpecs(config: Pick<ResolvedConfig, 'root' | 'cache
 
 /** A spec's project-relative posix path, e.g. `pages/hero.video.ts`: stable across machines. */
 export function specId(root: string, file: string): string {
+  // A no-op plan asks this several times per spec; discovered files are normalized absolute paths
+  // under a normalized root, where cutting the root off is exactly what `relative` computes.
+  if (isPlainPath(root) && file.length > root.length + 1 && file.startsWith(root) && file[root.length] === sep && isPlainPath(file)) {
+    return toPosix(file.slice(root.length + 1))
+  }
   return toPosix(relative(resolve(root), resolve(root, file)))
+}
+
+/** Absolute, with no `.`/`..` segment, doubled or trailing separator: already what `resolve` gives. */
+function isPlainPath(p: string): boolean {
+  return (
+    isAbsolute(p) &&
+    p.length > 1 &&
+    !p.endsWith(sep) &&
+    !p.includes(`${sep}${sep}`) &&
+    !p.includes(`${sep}.${sep}`) &&
+    !p.includes(`${sep}..${sep}`) &&
+    !p.endsWith(`${sep}.`) &&
+    !p.endsWith(`${sep}..`) &&
+    (sep === '/' || !p.includes('/'))
+  )
 }
 
 /**
