@@ -87,6 +87,14 @@ describe('Store.getEntry with an index', () => {
     await vi.waitFor(async () => expect(JSON.parse(await readFile(indexPath, 'utf8'))).toMatchObject({ version: 1 }))
   })
 
+  it('drops the record of an entry file that is gone', async () => {
+    const { store, indexPath } = await indexedStore()
+    await rm(join(store.dir, 'entries', `${KEY_A}.json`))
+    const fresh = new Store(store.dir)
+    expect(await fresh.getEntry(KEY_A)).toBeUndefined()
+    await vi.waitFor(async () => expect(JSON.parse(await readFile(indexPath, 'utf8')).records).toEqual({}))
+  })
+
   it('follows an entry file replaced after indexing (the entry files are the truth)', async () => {
     const { store } = await indexedStore()
     const other = await commitBytes(store, KEY_A, 'other bytes!')

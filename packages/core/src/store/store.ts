@@ -72,7 +72,11 @@ export class Store {
     if (indexed) return indexed
     const entryStamp = statStamp(this.#layout.entryPath(key))
     const { entry } = await readEntryFile(this.#layout, key)
-    if (!entry) return undefined
+    if (!entry) {
+      // gc removed it, or it was never usable: the index does not keep a record of it.
+      index.forget(key)
+      return undefined
+    }
     const integrity = await checkObject(this.#layout, entry, 'stamp', this.#verified)
     if (integrity.state === 'ok') {
       // Indexed only when the entry file did not change while it was read.
