@@ -302,12 +302,27 @@ function pick(
 }
 
 /**
- * Bundles many modules in one esbuild build. A compile error fails a whole build, so when the batch
- * fails each module is bundled on its own, to give every broken one its own error and the rest their code.
+ * Entry points per esbuild build. A build's time grows faster than its entry points (1,000 spec
+ * entries: 2.5-4.3 s in one build, 1.1 s in builds of 100, on 2 cores), and a compile error costs
+ * only its own batch the one-by-one retry.
+ */
+const BUILD_BATCH = 100
+
+/**
+ * Bundles many modules in esbuild builds of many entry points each. A compile error fails a whole
+ * build, so when a batch fails each of its modules is bundled on its own, to give every broken one its
+ * own error and the rest their code.
  */
 export async function bundleModules(files: string[], definePath = defineModulePath()): Promise<Map<string, Bundled | ModuleLoadError>> {
   const out = new Map<string, Bundled | ModuleLoadError>()
   if (files.length === 0) return out
+  if (files.length > BUILD_BATCH) {
+    // One after the other: esbuild already uses every core for one build.
+    for (let i = 0; i < files.length; i += BUILD_BATCH) {
+      for (const [file, result] of await bundleModules(files.slice(i, i + BUILD_BATCH), definePath)) out.set(file, result)
+    }
+    return out
+  }
   const cwd = commonDir(files)
   const captured = new Map<string, Captured>()
   try {

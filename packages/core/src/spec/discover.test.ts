@@ -75,13 +75,6 @@ describe('discoverSpecs', () => {
 })
 
 describe('specId and specName', () => {
-  it('gives what relative(resolve()) gives, for normal and unusual paths alike', () => {
-    const slow = (r: string, f: string) => relative(resolve(r), resolve(r, f)).split(sep).join('/')
-    const roots = ['/p', '/p/site', '/p/./site', '/p/site/', '/p//site', '/']
-    const files = ['/p/site/a.video.ts', '/p/site/x/../b.video.ts', '/p/site//c.video.ts', '/p/sitex/d.video.ts', '/p/site/./e.video.ts', 'rel/f.video.ts', '/q/g.video.ts', '/p/site/..hidden/h.video.ts']
-    for (const r of roots) for (const f of files) expect(specId(r, f), `${r} + ${f}`).toBe(slow(r, f))
-  })
-
   it('gives the project-relative posix path and the name without the spec suffix', () => {
     const file = join(root, 'pages', 'hero.video.ts')
     expect(specId(root, file)).toBe('pages/hero.video.ts')
@@ -90,5 +83,27 @@ describe('specId and specName', () => {
     expect(specName(root, join(root, 'a/b/outro.video.js'))).toBe('a/b/outro')
     expect(specName(root, join(root, 'video.ts'))).toBe('video.ts')
     expect(specName(root, join(root, 'my.video.ts.bak'))).toBe('my.video.ts.bak')
+  })
+
+  it('agrees with path.relative for paths that are not plain: dots, doubled or trailing separators, prefixes, outside', () => {
+    const roots = [root, `${root}/`, `${root}/./`, `${root}/sub/..`, `${root}//`, '/', '/p/site']
+    const files = [
+      `${root}/a.video.ts`,
+      `${root}//a.video.ts`,
+      `${root}/x/../a.video.ts`,
+      `${root}/./b/a.video.ts`,
+      `${root}-sibling/a.video.ts`,
+      `${root}/..`,
+      '/elsewhere/a.video.ts',
+      'relative/a.video.ts',
+      `${root}/b/.`,
+      `${root}/..hidden/a.video.ts`,
+      '/p/site/x/../b.video.ts',
+    ]
+    for (const r of roots) {
+      for (const f of files) {
+        expect(specId(r, f), `${r} ${f}`).toBe(relative(resolve(r), resolve(r, f)).split(sep).join('/'))
+      }
+    }
   })
 })

@@ -23,6 +23,7 @@ export async function discoverSpecs(config: Pick<ResolvedConfig, 'root' | 'cache
     cwd: root,
     absolute: true,
     onlyFiles: true,
+    // A pattern naming a folder matches that folder, not everything in it (fast-glob's meaning).
     expandDirectories: false,
     ignore: [...ALWAYS_IGNORED, ...(cache ? [cache] : []), ...config.ignore],
     // Not following symlinked folders at all: a link into node_modules (or a link cycle) would

@@ -186,9 +186,9 @@ function toSpec(file: string, bundled: Bundled, outcome: EvaluationOutcome, time
 }
 
 /**
- * Evaluates many specs in isolation: one esbuild build for all, then each bundle in a worker with a
- * timeout. Each file maps to its result or its SPEC_LOAD_FAILED error; one broken spec never fails
- * the others. When `signal` aborts, the workers stop at once and the specs not done are ABORTED.
+ * Evaluates many specs in isolation: esbuild builds of many entry points each, then each bundle in
+ * a worker with a timeout. Each file maps to its result or its SPEC_LOAD_FAILED error; one broken
+ * spec never fails the others. When `signal` aborts, the workers stop at once and the specs not done are ABORTED.
  */
 export async function loadSpecFiles(files: string[], opts: EvaluateOptions = {}): Promise<Map<string, EvaluatedSpec | VidspecError>> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_SPEC_TIMEOUT_MS

@@ -151,12 +151,14 @@ export class SpecLoader {
     const misses = list.filter((_, i) => !known.has(ids[i] ?? ''))
     const evaluated = await loadSpecFiles(misses, this.#evaluateOptions(opts.signal))
     const limit = pLimit(8)
+    // Memo hits are answered in a plain loop: a no-op plan of thousands of specs is all hits, and a
+    // promise per spec costs more than the answer.
     const results = await Promise.all(
-      list.map((file, i) =>
-        limit(async (): Promise<LoadResult> => {
-          const id = ids[i] ?? specId(root, file)
-          const memoized = known.get(id)
-          if (memoized) return { file, spec: this.#fromMemo(file, id, memoized) }
+      list.map((file, i) => {
+        const id = ids[i] ?? specId(root, file)
+        const memoized = known.get(id)
+        if (memoized) return { file, spec: this.#fromMemo(file, id, memoized) }
+        return limit(async (): Promise<LoadResult> => {
           try {
             const result = evaluated.get(file)
             if (!result || result instanceof Error) throw result ?? new VidspecError('INTERNAL', `${id}: was not evaluated`)
@@ -177,8 +179,8 @@ export class SpecLoader {
           } catch (err) {
             return { file, error: asSpecError(err, id) }
           }
-        }),
-      ),
+        })
+      }),
     )
     this.reportWarnings(results.flatMap((r) => (r.spec ? [r.spec] : [])))
     if (!this.#opts.storeExists()) return results

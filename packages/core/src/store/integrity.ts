@@ -8,7 +8,8 @@ import type { StoreLayout } from './layout.js'
 import { readStamp, sameStamp, statStamp, writeStamp, type Stamp } from './stamp.js'
 
 export type Integrity =
-  | { state: 'ok' }
+  /** `stamp`: the object's stamp when it checked out (taken before the check it vouches for). */
+  | { state: 'ok'; stamp?: Stamp }
   | { state: 'missing' }
   /** `objectSound`: the bytes do hash to their name; only the entry's size disagrees. */
   | { state: 'corrupt'; reason: string; objectSound: boolean }
@@ -38,8 +39,8 @@ export async function checkObject(
   const before = statStamp(path)
   if (!before) return { state: 'missing' }
   if (trust !== 'hash' && (ref.size === undefined || String(ref.size) === before.size)) {
-    if (sameStamp(memo.get(path), before)) return { state: 'ok' }
-    if (trust === 'stamp' && sameStamp(await readStamp(layout, ref.digest, ref.ext), before)) return { state: 'ok' }
+    if (sameStamp(memo.get(path), before)) return { state: 'ok', stamp: before }
+    if (trust === 'stamp' && sameStamp(await readStamp(layout, ref.digest, ref.ext), before)) return { state: 'ok', stamp: before }
   }
   let actual: { digest: string; size: number }
   try {
@@ -56,7 +57,7 @@ export async function checkObject(
   }
   memo.set(path, before)
   await writeStamp(layout, ref.digest, ref.ext, before)
-  return { state: 'ok' }
+  return { state: 'ok', stamp: before }
 }
 
 /** Objects up to this size are copied out in memory (see copyChecked). */

@@ -11,8 +11,9 @@ import { isDerivedRecord, readDerivedFile, scanDerived } from './derived.js'
 import { acquireLock, tryAcquireLock } from './lock.js'
 import { keysNamed, mapLimited, objectSize, readEntryFile, scanEntries } from './records.js'
 import { corruptError, quarantineObject } from './quarantine.js'
+import { EntryIndex } from './entry-index.js'
 import { isEntry, isJournalRecord, isSpecState, isUncertainCreate } from './shape.js'
-import { statStamp, type Stamp } from './stamp.js'
+import { sameStamp, statStamp, type Stamp } from './stamp.js'
 import { emptyTrash, restoreTrash, type RestoreReport } from './trash.js'
 import type { GcOptions, GcReport, LockOptions, SpecState, StoreLock, VerifyReport } from './types.js'
 import { runVerify } from './verify.js'
@@ -28,6 +29,8 @@ export class Store {
   #ready: Promise<void> | undefined
   /** Objects this process hashed, with their stamp then: the dev server hashes each clip once. */
   readonly #verified = new Map<string, Stamp>()
+  /** Read on the first lookup; see EntryIndex. */
+  #index: EntryIndex | undefined
   /**
    * Told when getEntry takes a bad object out of service (the project logs it): that read answers
    * "miss", so this is what says why and what happens next. The other reads throw CACHE_CORRUPT.
@@ -66,10 +69,25 @@ export class Store {
    * quarantined and the answer is a miss whose paid job is journaled again (see quarantineObject).
    */
   async getEntry(key: string): Promise<Entry | undefined> {
+    const index = (this.#index ??= EntryIndex.load(this.#layout))
+    const indexed = index.lookup(key, this.#layout)
+    if (indexed) return indexed
+    const entryStamp = statStamp(this.#layout.entryPath(key))
     const { entry } = await readEntryFile(this.#layout, key)
-    if (!entry) return undefined
+    if (!entry) {
+      // gc removed it, or it was never usable: the index does not keep a record of it.
+      index.forget(key)
+      return undefined
+    }
     const integrity = await checkObject(this.#layout, entry, 'stamp', this.#verified)
-    if (integrity.state === 'ok') return entry
+    if (integrity.state === 'ok') {
+      // Indexed only when the entry file did not change while it was read.
+      if (entryStamp && integrity.stamp && sameStamp(entryStamp, statStamp(this.#layout.entryPath(key)))) {
+        index.record(key, { ...entry }, entryStamp, integrity.stamp)
+      }
+      return entry
+    }
+    index.forget(key)
     if (integrity.state === 'corrupt') {
       // Nobody is told by an exception on this path (it answers "miss"), so the project logs it.
       const err = await this.#takeOut(entry, integrity, entry.spec, key)

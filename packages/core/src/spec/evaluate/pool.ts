@@ -35,7 +35,10 @@ export interface EvaluationFailure {
 export interface PoolOptions {
   /** Workers at most; @default cores, from 2 to 4 */
   size?: number
-  /** A worker is replaced after this many evaluations. @default 50 */
+  /**
+   * A worker is replaced after this many evaluations. @default 500: starting a worker costs ~50-100
+   * ms of CPU, and the heap limit below already retires a worker that loaded too much.
+   */
   maxJobsPerWorker?: number
   /** ...or once its heap is over this after an evaluation. @default 96 MB */
   maxHeapBytes?: number
@@ -100,7 +103,7 @@ export class EvaluatorPool {
   constructor(opts: PoolOptions = {}) {
     // At least two, so one spec stuck until its timeout never holds up every other spec (a dev server).
     this.#size = Math.max(1, opts.size ?? Math.min(Math.max(availableParallelism(), 2), 4))
-    this.#maxJobs = opts.maxJobsPerWorker ?? 50
+    this.#maxJobs = opts.maxJobsPerWorker ?? 500
     this.#maxHeap = opts.maxHeapBytes ?? 96 * 1024 * 1024
   }
 

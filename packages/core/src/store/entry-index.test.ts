@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs'
+import { readFile, rm, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it, vi } from 'vitest'
+import { EntryIndex } from './entry-index.js'
+import { StoreLayout } from './layout.js'
+import { Store } from './store.js'
+import { KEY_A, KEY_B, commitBytes, tempStore } from './test-helpers.js'
+
+/** A store whose index has been written by a first process's getEntry of KEY_A. */
+async function indexedStore(bytes = 'twelve bytes') {
+  const store = await tempStore()
+  const entry = await commitBytes(store, KEY_A, bytes)
+  const first = new Store(store.dir)
+  expect(await first.getEntry(KEY_A)).toEqual(entry)
+  const indexPath = join(store.dir, 'entry-index.json')
+  await vi.waitFor(() => expect(existsSync(indexPath)).toBe(true))
+  const layout = new StoreLayout(store.dir)
+  return { store, entry, layout, indexPath }
+}
+
+describe('EntryIndex', () => {
+  it('answers a key whose entry file and object are untouched, without the entry file being read', async () => {
+    const { entry, layout } = await indexedStore()
+    const index = EntryIndex.load(layout)
+    expect(index.lookup(KEY_A, layout)).toEqual(entry)
+    expect(index.lookup(KEY_B, layout)).toBeUndefined()
+  })
+
+  it('misses when the entry file was rewritten, even with the same bytes and its old mtime', async () => {
+    const { layout } = await indexedStore()
+    const path = layout.entryPath(KEY_A)
+    const text = await readFile(path, 'utf8')
+    await writeFile(path, text)
+    const old = new Date('2020-01-01T00:00:00Z')
+    await utimes(path, old, old)
+    expect(EntryIndex.load(layout).lookup(KEY_A, layout)).toBeUndefined()
+  })
+
+  it('misses when the object was rewritten in place, same size, with its old mtime', async () => {
+    const { entry, layout } = await indexedStore()
+    const path = layout.objectPath(entry.digest, entry.ext)
+    await writeFile(path, 'TWELVE BYTES')
+    const old = new Date('2020-01-01T00:00:00Z')
+    await utimes(path, old, old)
+    expect(EntryIndex.load(layout).lookup(KEY_A, layout)).toBeUndefined()
+  })
+
+  it('misses when the entry file or the object is gone', async () => {
+    const a = await indexedStore()
+    await rm(a.layout.entryPath(KEY_A))
+    expect(EntryIndex.load(a.layout).lookup(KEY_A, a.layout)).toBeUndefined()
+    const b = await indexedStore()
+    await rm(b.layout.objectPath(b.entry.digest, b.entry.ext))
+    expect(EntryIndex.load(b.layout).lookup(KEY_A, b.layout)).toBeUndefined()
+  })
+
+  it('ignores a record that names another key or is not an entry', async () => {
+    const { layout, indexPath } = await indexedStore()
+    const file = JSON.parse(await readFile(indexPath, 'utf8')) as { records: Record<string, { entry: Record<string, unknown> }> }
+    const rec = file.records[KEY_A]
+    if (!rec) throw new Error('no record for KEY_A')
+    file.records[KEY_B] = rec
+    await writeFile(indexPath, JSON.stringify(file))
+    expect(EntryIndex.load(layout).lookup(KEY_B, layout)).toBeUndefined()
+    rec.entry = { ...rec.entry, digest: 'not a digest' }
+    await writeFile(indexPath, JSON.stringify(file))
+    expect(EntryIndex.load(layout).lookup(KEY_A, layout)).toBeUndefined()
+  })
+})
+
+describe('Store.getEntry with an index', () => {
+  it('still quarantines an object corrupted after it was indexed', async () => {
+    const { store, entry } = await indexedStore()
+    const path = store.objectPath(entry.digest, entry.ext)
+    await writeFile(path, 'TWELVE BYTES')
+    const fresh = new Store(store.dir)
+    expect(await fresh.getEntry(KEY_A)).toBeUndefined()
+    expect(existsSync(path)).toBe(false)
+  })
+
+  it('gives the right answers from a garbage index, and rewrites it', async () => {
+    const { store, entry, indexPath } = await indexedStore()
+    await writeFile(indexPath, '{ not json')
+    const fresh = new Store(store.dir)
+    expect(await fresh.getEntry(KEY_A)).toEqual(entry)
+    await vi.waitFor(async () => expect(JSON.parse(await readFile(indexPath, 'utf8'))).toMatchObject({ version: 1 }))
+  })
+
+  it('drops the record of an entry file that is gone', async () => {
+    const { store, indexPath } = await indexedStore()
+    await rm(join(store.dir, 'entries', `${KEY_A}.json`))
+    const fresh = new Store(store.dir)
+    expect(await fresh.getEntry(KEY_A)).toBeUndefined()
+    await vi.waitFor(async () => expect(JSON.parse(await readFile(indexPath, 'utf8')).records).toEqual({}))
+  })
+
+  it('follows an entry file replaced after indexing (the entry files are the truth)', async () => {
+    const { store } = await indexedStore()
+    const other = await commitBytes(store, KEY_A, 'other bytes!')
+    const fresh = new Store(store.dir)
+    expect(await fresh.getEntry(KEY_A)).toEqual(other)
+  })
+})
