@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, expect, it, vi } from 'vitest'
-import { EntryIndex } from './entry-index.js'
+import { describe, expect, it } from 'vitest'
+import { EntryIndex, saveEntryIndexes } from './entry-index.js'
 import { StoreLayout } from './layout.js'
 import { Store } from './store.js'
 import { KEY_A, KEY_B, commitBytes, tempStore } from './test-helpers.js'
@@ -14,7 +14,8 @@ async function indexedStore(bytes = 'twelve bytes') {
   const first = new Store(store.dir)
   expect(await first.getEntry(KEY_A)).toEqual(entry)
   const indexPath = join(store.dir, 'entry-index.json')
-  await vi.waitFor(() => expect(existsSync(indexPath)).toBe(true))
+  saveEntryIndexes()
+  expect(existsSync(indexPath)).toBe(true)
   const layout = new StoreLayout(store.dir)
   return { store, entry, layout, indexPath }
 }
@@ -84,7 +85,8 @@ describe('Store.getEntry with an index', () => {
     await writeFile(indexPath, '{ not json')
     const fresh = new Store(store.dir)
     expect(await fresh.getEntry(KEY_A)).toEqual(entry)
-    await vi.waitFor(async () => expect(JSON.parse(await readFile(indexPath, 'utf8'))).toMatchObject({ version: 1 }))
+    saveEntryIndexes()
+    expect(JSON.parse(await readFile(indexPath, 'utf8'))).toMatchObject({ version: 1 })
   })
 
   it('drops the record of an entry file that is gone', async () => {
@@ -92,7 +94,8 @@ describe('Store.getEntry with an index', () => {
     await rm(join(store.dir, 'entries', `${KEY_A}.json`))
     const fresh = new Store(store.dir)
     expect(await fresh.getEntry(KEY_A)).toBeUndefined()
-    await vi.waitFor(async () => expect(JSON.parse(await readFile(indexPath, 'utf8')).records).toEqual({}))
+    saveEntryIndexes()
+    expect(JSON.parse(await readFile(indexPath, 'utf8')).records).toEqual({})
   })
 
   it('follows an entry file replaced after indexing (the entry files are the truth)', async () => {

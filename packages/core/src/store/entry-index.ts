@@ -21,8 +21,24 @@ interface IndexFile {
   records: Record<string, IndexRecord>
 }
 
-/** Writes wait this long for more records: a plan records a thousand keys, the file is written once. */
-const SAVE_DELAY_MS = 20
+/**
+ * Indexes with records not yet written, written once as the process exits: a plan records a thousand
+ * keys and writes the file once, and no timer writes into a store after its owner closed it (a test
+ * removing its project, a dev server shut down).
+ */
+const unsaved = new Set<EntryIndex>()
+let flushOnExit = false
+function saveAtExit(index: EntryIndex): void {
+  unsaved.add(index)
+  if (flushOnExit) return
+  flushOnExit = true
+  process.once('exit', saveEntryIndexes)
+}
+
+/** Writes every index with unsaved records now (what the process does as it exits). */
+export function saveEntryIndexes(): void {
+  for (const index of [...unsaved]) index.save()
+}
 
 /**
  * One compact file answering "is this key's clip whole?" for keys whose entry file and object are
@@ -36,7 +52,6 @@ export class EntryIndex {
   readonly #path: string
   readonly #tmp: string
   #records: Record<string, IndexRecord> = {}
-  #saving: NodeJS.Timeout | undefined
   #dirty = false
 
   private constructor(layout: StoreLayout) {
@@ -90,8 +105,7 @@ export class EntryIndex {
    * speed. Never creates the store: a store removed meanwhile stays removed.
    */
   save(): void {
-    if (this.#saving) clearTimeout(this.#saving)
-    this.#saving = undefined
+    unsaved.delete(this)
     if (!this.#dirty) return
     this.#dirty = false
     const file: IndexFile = { version: 1, records: this.#records }
@@ -106,6 +120,6 @@ export class EntryIndex {
 
   #scheduleSave(): void {
     this.#dirty = true
-    this.#saving ??= setTimeout(() => this.save(), SAVE_DELAY_MS)
+    saveAtExit(this)
   }
 }

@@ -65,6 +65,16 @@ describe('Store: nothing corrupt leaves it', () => {
     expect(told).toEqual([expect.stringMatching(/CACHE_CORRUPT|corrupt.*quarantine.*downloads it again from job job-1 without paying again/)])
   })
 
+  it('readers that find one object bad at the same time get the one quarantine\'s error, and it is moved once', async () => {
+    const store = await tempStore()
+    const e = await commitBytes(store, KEY_A, 'paid clip bytes, read by several at once', { preview: false, provider: 'together', jobId: 'job-1' })
+    await flipByte(store.objectPath(e.digest, e.ext))
+    const errors = await Promise.all([1, 2, 3, 4].map(() => store.checkedPath(e, { trust: 'hash' }).then(() => undefined, (err: VidspecError) => err.message)))
+    expect(new Set(errors).size).toBe(1)
+    expect(errors[0]).toMatch(/is corrupt .*it was moved to .*quarantine/)
+    expect(await quarantined(store)).toHaveLength(1)
+  })
+
   it('a paid clip without a job id is marked uncertain, so no process pays for it again unasked', async () => {
     const store = await tempStore()
     const e = await commitBytes(store, KEY_A, 'paid clip bytes', { preview: false, provider: 'together' })

@@ -29,6 +29,7 @@ export class Store {
   #ready: Promise<void> | undefined
   /** Objects this process hashed, with their stamp then: the dev server hashes each clip once. */
   readonly #verified = new Map<string, Stamp>()
+  readonly #takingOut = new Map<string, Promise<VidspecError>>()
   /** Read on the first lookup; see EntryIndex. */
   #index: EntryIndex | undefined
   /**
@@ -119,7 +120,23 @@ export class Store {
     return result.bytes
   }
 
-  async #takeOut(ref: ObjectRef, integrity: Exclude<Integrity, { state: 'ok' }>, spec?: string, key?: string): Promise<VidspecError> {
+  /**
+   * Quarantines a bad object once however many readers found it bad at the same time: each gets the
+   * error of the one quarantine (where the bytes went, what to do), not a later reader's "entry was wrong".
+   */
+  #takeOut(ref: ObjectRef, integrity: Exclude<Integrity, { state: 'ok' }>, spec?: string, key?: string): Promise<VidspecError> {
+    const id = `${ref.digest}.${ref.ext}`
+    let p = this.#takingOut.get(id)
+    // Missing because another reader is moving it out right now: that reader's error is this one's too.
+    if (!p && integrity.state === 'missing') return this.#takeOutOnce(ref, integrity, spec, key)
+    if (!p) {
+      p = this.#takeOutOnce(ref, integrity, spec, key).finally(() => this.#takingOut.delete(id))
+      this.#takingOut.set(id, p)
+    }
+    return p
+  }
+
+  async #takeOutOnce(ref: ObjectRef, integrity: Exclude<Integrity, { state: 'ok' }>, spec?: string, key?: string): Promise<VidspecError> {
     if (integrity.state === 'missing') {
       return new VidspecError(
         'CACHE_CORRUPT',
