@@ -126,6 +126,22 @@ it('a build importing an invalid spec fails naming the file, the field, the valu
   expect(err.message).toMatch(/bad\.video\.ts: 1 problem\s+- ratio: one of "16:9", "9:16", "1:1", "4:3", "3:4" \(got "2:1"\)/)
 })
 
+it('an import with a bad rendition directive fails naming the importing file, the directive, the value and what is allowed', async () => {
+  await using project = await tempProject({
+    'index.html': '<!doctype html><script type="module" src="/main.ts"></script>',
+    'main.ts': "import hero from './hero.video?w=wide&format=webm;gif&vidspec'\nconsole.log(hero)\n",
+    'hero.video.ts': specSource("{ model: 'minimax/hailuo-02', prompt: 'x', seconds: 1, width: 160, height: 90 }"),
+  })
+  const err = await viteBuild(project.root, { provider: 'offline', previews: 'allow' }).then(
+    () => new Error('the build passed'),
+    (e: Error) => e,
+  )
+  const message = err.message.replace(/\\"/g, '"')
+  expect(message).toMatch(/main\.ts: import directives: 2 problems/)
+  expect(message).toMatch(/- \?w: widths in pixels .*\(got "wide"\)/)
+  expect(message).toMatch(/- \?format: formats separated by ";", each one of mp4, webm, av1.*\(got "webm;gif"\)/)
+})
+
 describe('vite build with Together', () => {
   const KEY = 'tg-build-0123456789abcdef'
   let restoreEnv = () => {}
