@@ -117,10 +117,8 @@ export class BuildSession {
   #emitObject(ctx: EmitContext, name: string, r: Rendition): Promise<string> {
     let ref = this.#objects.get(r.digest)
     if (!ref) {
-      ref = (async () => {
-        const path = await this.#project.clipFile({ digest: r.digest, ext: r.item.ext }, { trust: 'hash' })
-        return ctx.emitFile({ type: 'asset', name, source: await readFile(path) })
-      })()
+      // One read, hashed on the way out: a corrupt object fails the build (quarantined), never ships.
+      ref = this.#project.readRendition(r).then((source) => ctx.emitFile({ type: 'asset', name, source }))
       this.#objects.set(r.digest, ref)
     }
     return ref
