@@ -43,32 +43,7 @@ export function specTag(specId: string): string {
 /** A stored clip as the dev server hands it to a page showing spec `specId`, with its planned renditions. */
 export function devAsset(base: string, entry: Entry, specId: string, plan?: RenditionPlan): VideoAsset {
   const tag = specTag(specId)
-  const sources = plan?.sources.map((item) => ({
-    src: `${renditionUrl(base, item.key, item.ext)}${tag}`,
-    type: item.type,
-    width: item.width,
-    height: item.height,
-    // Not known before it is made; the built asset has it.
-    bytes: 0,
-  }))
-  const poster = plan?.posters[0]
-  if (sources && sources.length > 0) {
-    const last = sources.at(-1)!
-    return {
-      src: last.src,
-      type: last.type,
-      width: entry.width,
-      height: entry.height,
-      duration: entry.duration,
-      fps: entry.fps,
-      poster: poster ? `${renditionUrl(base, poster.key, poster.ext)}${tag}` : `${posterUrl(base, entry.digest)}${tag}`,
-      sources,
-      pending: false,
-      preview: entry.preview,
-      key: entry.key,
-    }
-  }
-  return {
+  const clip: VideoAsset = {
     src: `${clipUrl(base, entry.digest, entry.ext)}${tag}`,
     type: entry.mime,
     width: entry.width,
@@ -79,6 +54,24 @@ export function devAsset(base: string, entry: Entry, specId: string, plan?: Rend
     pending: false,
     preview: entry.preview,
     key: entry.key,
+  }
+  if (!plan || plan.sources.length === 0) return clip
+  const sources = plan.sources.map((item) => ({
+    src: `${renditionUrl(base, item.key, item.ext)}${tag}`,
+    type: item.type,
+    width: item.width,
+    height: item.height,
+    // Not known before it is made; the built asset has it.
+    bytes: 0,
+  }))
+  const last = sources.at(-1)!
+  const poster = plan.posters[0]
+  return {
+    ...clip,
+    src: last.src,
+    type: last.type,
+    ...(poster ? { poster: `${renditionUrl(base, poster.key, poster.ext)}${tag}` } : {}),
+    sources,
   }
 }
 
