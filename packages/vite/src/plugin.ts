@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path'
-import { SPEC_EXTENSIONS, SPEC_FILE_RE, Vidspec, VidspecError, parseRenditionQuery, reloadProject, type LoadedSpec } from '@vidspec/core'
+import { SPEC_EXTENSIONS, SPEC_FILE_RE, Vidspec, VidspecError, directiveQuery, parseRenditionQuery, reloadProject, type LoadedSpec } from '@vidspec/core'
 import type { Plugin, ResolvedConfig, Rolldown, ViteDevServer } from 'vite'
 import { BuildSession } from './build.js'
 import { DevSession } from './dev.js'
@@ -25,16 +25,6 @@ const SCAN_PREFIX = '\0vidspec-scan:'
 const DEV_SETTLE_MS = 300
 
 const cleanUrl = (id: string) => id.replace(/[?#].*$/, '')
-/** The import's rendition directives (`?w=640&format=webm;mp4`), without the params Vite adds itself. */
-function directivesOf(id: string): string {
-  const at = id.indexOf('?')
-  if (at === -1) return ''
-  const params = new URLSearchParams(id.slice(at + 1).replace(/#.*$/, ''))
-  // `vidspec` only types the import (@vidspec/vite/client); the others are Vite's own.
-  for (const host of ['vidspec', 'import', 't', 'v', 'used', 'direct']) params.delete(host)
-  const rest = params.toString().replace(/%3B/gi, ';')
-  return rest ? `?${rest}` : ''
-}
 const escapeGlob = (path: string) => path.replace(/\\/g, '/').replace(/[()[\]{}*?!+@]/g, '\\$&')
 
 /**
@@ -149,7 +139,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
         if (!SPEC_IMPORT_RE.test(source)) return null
         if (source.startsWith('\0')) return null
         const bare = cleanUrl(source)
-        const query = directivesOf(source)
+        const query = directiveQuery(source)
         const target = SPEC_FILE_RE.test(bare) ? bare : `${bare}.ts`
         const resolved = await this.resolve(target, importer, { ...opts, skipSelf: true })
         if (!resolved || resolved.external) return null
@@ -175,7 +165,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
         if (fullId === RESOLVED_HMR_RUNTIME_ID) return { code: HMR_RUNTIME_SOURCE, moduleType: 'js' }
         const id = cleanUrl(fullId)
         if (!SPEC_FILE_RE.test(id) || !isAbsolute(id)) return null
-        const query = directivesOf(fullId)
+        const query = directiveQuery(fullId)
         const spec = await loadSpec(this, id)
         if (ready().config.command === 'build') {
           const session = builds.get(this.environment.name)

@@ -21,7 +21,21 @@ const POSTER_FORMAT_ALLOWED = `image formats separated by ";", each one of ${POS
  * Query parameters Vite and its plugins add to an import on their own (`?import`, `?t=…` on HMR,
  * `?url`, …): never a directive, never an error.
  */
-const HOST_PARAMS = new Set(['import', 't', 'v', 'url', 'raw', 'inline', 'direct', 'used', 'worker', 'sharedworker', 'lang.ts'])
+const HOST_PARAMS = new Set(['import', 't', 'v', 'url', 'raw', 'inline', 'direct', 'used', 'worker', 'sharedworker', 'lang.ts', 'vidspec'])
+// (`vidspec` only types the import: `@vidspec/vite/client` declares `*&vidspec`.)
+
+/**
+ * An import's directives alone, as a query (`?w=640&format=webm;mp4`), or '' when it has none: the
+ * parameters a host adds (and the `vidspec` marker) dropped, so one set of directives is one module.
+ */
+export function directiveQuery(id: string): string {
+  const at = id.indexOf('?')
+  if (at === -1) return ''
+  const params = new URLSearchParams(id.slice(at + 1).replace(/#.*$/, ''))
+  for (const host of HOST_PARAMS) params.delete(host)
+  const rest = params.toString().replace(/%3B/gi, ';')
+  return rest ? `?${rest}` : ''
+}
 
 const list = (value: string): string[] => value.split(';').map((s) => s.trim())
 

@@ -42,6 +42,6 @@ export type {
   VideoRecipe,
 } from './types.js'
 export type { ObtainedRenditions, ObtainOptions } from './service.js'
-export { parseRenditionQuery, DIRECTIVES } from './directives.js'
+export { parseRenditionQuery, directiveQuery, DIRECTIVES } from './directives.js'
 export { resolveRenditions, renditionSize } from './resolve.js'
 export { RENDITION_FORMAT_VERSION, renditionDefaults } from './defaults.js'

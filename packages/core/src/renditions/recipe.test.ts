@@ -5,7 +5,7 @@ import { computeKey } from '../key/key.js'
 import { validateSpec } from '../spec/validate.js'
 import { canRemux, videoArgs, type MasterStreams } from './args.js'
 import { RENDITION_FORMAT_VERSION, renditionDefaults } from './defaults.js'
-import { parseRenditionQuery } from './directives.js'
+import { directiveQuery, parseRenditionQuery } from './directives.js'
 import { renditionKey } from './key.js'
 import { placeholderRecipe, posterRecipes, renditionSize, resolveRenditions, videoRecipes } from './resolve.js'
 import type { EncoderIdentity, VideoRecipe } from './types.js'
@@ -183,5 +183,14 @@ describe('remux or encode', () => {
     expect(encode).toMatch(/-vf scale=640:360:flags=lanczos/)
     expect(encode).toMatch(/-c:v libx264 .*-crf 23 -maxrate 800k -bufsize 1600k/)
     expect(videoArgs(recipe, master, 'in.mp4', 'out.mp4', false).join(' ')).not.toMatch(/scale=/)
+  })
+})
+
+describe('directiveQuery', () => {
+  it("keeps an import's directives alone: Vite's own parameters, the vidspec marker and a fragment go", () => {
+    expect(directiveQuery('/site/hero.video.ts?import&w=640;1280&t=1712&format=webm;mp4&vidspec#x')).toBe('?w=640;1280&format=webm;mp4')
+    expect(directiveQuery('./hero.video?vidspec')).toBe('')
+    expect(directiveQuery('./hero.video')).toBe('')
+    expect(parseRenditionQuery(directiveQuery('./hero.video?w=640&vidspec'), 'main.ts')).toEqual(parseRenditionQuery('?w=640', 'main.ts'))
   })
 })
