@@ -1,4 +1,4 @@
-import { access, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises'
+import { access, mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { isVidspecError, type VidspecError } from '../errors.js'
@@ -153,5 +153,67 @@ describe('copyOut into a folder written before', () => {
     await flipByte(store.objectPath(e.digest, e.ext))
     await writeFile(target, 'stale')
     expect(isVidspecError(await failure(store.copyOut(e, target)), 'CACHE_CORRUPT')).toBe(true)
+  })
+})
+
+describe('copyOut with the out folder’s stamps (a no-op build --out)', () => {
+  it('keeps an untouched output as it is, and rewrites one edited in place to the same size with its old mtime', async () => {
+    const store = await tempStore()
+    const e = await commitBytes(store, KEY_A, 'the clip bytes')
+    const outDir = join(store.dir, '..', 'out')
+    const target = join(outDir, 'clip.mp4')
+    await mkdir(outDir, { recursive: true })
+    const first = store.outStamps(outDir)
+    await store.copyOut(e, target, { known: first })
+    first.save()
+    const written = await stat(target)
+    // Nothing of the out folder's bookkeeping lands in the folder that ships.
+    expect(await readdir(outDir)).toEqual(['clip.mp4'])
+
+    const second = store.outStamps(outDir)
+    expect(second.holds(target, e.digest)).toBe(true)
+    expect(second.holds(target, 'f'.repeat(64))).toBe(false)
+    await store.copyOut(e, target, { known: second })
+    expect((await stat(target)).ino).toBe(written.ino)
+
+    await flipByte(target)
+    const third = store.outStamps(outDir)
+    expect(third.holds(target, e.digest)).toBe(false)
+    await store.copyOut(e, target, { known: third })
+    expect(await readFile(target, 'utf8')).toBe('the clip bytes')
+    expect(third.holds(target, e.digest)).toBe(true)
+  })
+
+  it('never vouches for an output whose store object went bad and whose copy was touched: CACHE_CORRUPT, and forgotten', async () => {
+    const store = await tempStore()
+    const e = await commitBytes(store, KEY_A, 'the clip bytes')
+    const outDir = join(store.dir, '..', 'out')
+    await mkdir(outDir, { recursive: true })
+    const target = join(outDir, 'clip.mp4')
+    const known = store.outStamps(outDir)
+    await store.copyOut(e, target, { known })
+    await flipByte(store.objectPath(e.digest, e.ext))
+    await writeFile(target, 'stale')
+    expect(isVidspecError(await failure(store.copyOut(e, target, { known })), 'CACHE_CORRUPT')).toBe(true)
+    expect(known.holds(target, e.digest)).toBe(false)
+  })
+
+  it('ignores a stamps file written for another folder or unreadable', async () => {
+    const store = await tempStore()
+    const e = await commitBytes(store, KEY_A, 'the clip bytes')
+    const outDir = join(store.dir, '..', 'out')
+    await mkdir(outDir, { recursive: true })
+    const target = join(outDir, 'clip.mp4')
+    const known = store.outStamps(outDir)
+    await store.copyOut(e, target, { known })
+    known.save()
+    const memo = join(store.dir, 'memo')
+    const [file] = (await readdir(memo)).filter((f) => f.startsWith('out-'))
+    if (!file) throw new Error('no out stamps written')
+    const text = await readFile(join(memo, file), 'utf8')
+    await writeFile(join(memo, file), text.replace(JSON.stringify(outDir), JSON.stringify(`${outDir}-other`)))
+    expect(store.outStamps(outDir).holds(target, e.digest)).toBe(false)
+    await writeFile(join(memo, file), '{ not json')
+    expect(store.outStamps(outDir).holds(target, e.digest)).toBe(false)
   })
 })

@@ -5,6 +5,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { errorCode, hashFile } from './atomic.js'
 import type { StoreLayout } from './layout.js'
+import type { OutStamps } from './out-stamps.js'
 import { readStamp, sameStamp, statStamp, writeStamp, type Stamp } from './stamp.js'
 
 export type Integrity =
@@ -69,14 +70,22 @@ export type OutResult = { ok: true } | { ok: false; integrity: Exclude<Integrity
  * Copies an object to `target`, hashing the very bytes it writes: the copy appears (by rename)
  * only when they match the digest, so no corrupt byte ever reaches an output folder.
  */
-export async function copyChecked(layout: StoreLayout, ref: ObjectRef, target: string): Promise<OutResult> {
+export async function copyChecked(layout: StoreLayout, ref: ObjectRef, target: string, known?: OutStamps): Promise<OutResult> {
+  // An out folder written before (a no-op `build --out`) already holds these very bytes: vouched for
+  // by the output's stamp (unchanged since it was written), else proven by hashing it.
+  if (known?.holds(target, ref.digest)) return { ok: true }
+  const result = await copyInto(layout, ref, target)
+  if (result.ok) known?.record(target, ref.digest)
+  else known?.forget(target)
+  return result
+}
+
+async function copyInto(layout: StoreLayout, ref: ObjectRef, target: string): Promise<OutResult> {
   const path = layout.objectPath(ref.digest, ref.ext)
   const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
   // A small object (a poster, a short rendition) in one read and one write: a stream's setup costs
   // more than its bytes, and `--out` writes several per spec. The same bytes are hashed and written.
   if (ref.size !== undefined && ref.size <= SMALL_COPY) {
-    // An out folder written before (a no-op `build --out`) already holds these very bytes: proven by
-    // their hash, nothing needs to leave the store.
     if (await holds(target, ref.digest, ref.size)) return { ok: true }
     const read = await readChecked(layout, ref)
     if (!read.ok) return read

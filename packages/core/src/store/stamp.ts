@@ -33,6 +33,9 @@ export function statStamp(path: string): Stamp | undefined {
   }
 }
 
+/** A stamp as one short string, for files parsed whole by every run (indexes), so kept small. */
+export const packStamp = (s: Stamp | undefined): string | undefined => (s ? `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}:${s.dev}` : undefined)
+
 export function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
   return (
     a !== undefined &&

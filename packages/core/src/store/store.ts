@@ -11,7 +11,8 @@ import { isDerivedRecord, readDerivedFile, scanDerived } from './derived.js'
 import { acquireLock, tryAcquireLock } from './lock.js'
 import { keysNamed, mapLimited, objectSize, readEntryFile, scanEntries } from './records.js'
 import { corruptError, quarantineObject } from './quarantine.js'
-import { EntryIndex } from './entry-index.js'
+import { OutStamps } from './out-stamps.js'
+import { DERIVED, ENTRIES, RecordIndex } from './record-index.js'
 import { isEntry, isJournalRecord, isSpecState, isUncertainCreate } from './shape.js'
 import { sameStamp, statStamp, type Stamp } from './stamp.js'
 import { emptyTrash, restoreTrash, type RestoreReport } from './trash.js'
@@ -30,8 +31,9 @@ export class Store {
   /** Objects this process hashed, with their stamp then: the dev server hashes each clip once. */
   readonly #verified = new Map<string, Stamp>()
   readonly #takingOut = new Map<string, Promise<VidspecError>>()
-  /** Read on the first lookup; see EntryIndex. */
-  #index: EntryIndex | undefined
+  /** Read on the first lookup; see RecordIndex. */
+  #index: RecordIndex<Entry> | undefined
+  #derivedIndex: RecordIndex<DerivedRecord> | undefined
   /**
    * Told when getEntry takes a bad object out of service (the project logs it): that read answers
    * "miss", so this is what says why and what happens next. The other reads throw CACHE_CORRUPT.
@@ -70,7 +72,7 @@ export class Store {
    * quarantined and the answer is a miss whose paid job is journaled again (see quarantineObject).
    */
   async getEntry(key: string): Promise<Entry | undefined> {
-    const index = (this.#index ??= EntryIndex.load(this.#layout))
+    const index = (this.#index ??= RecordIndex.load(this.#layout, ENTRIES))
     const indexed = index.lookup(key, this.#layout)
     if (indexed) return indexed
     const entryStamp = statStamp(this.#layout.entryPath(key))
@@ -108,9 +110,14 @@ export class Store {
   }
 
   /** Copies an object out of the store, hashing what it writes; throws CACHE_CORRUPT (nothing written) on a mismatch. */
-  async copyOut(ref: ObjectRef, target: string, opts: { spec?: string } = {}): Promise<void> {
-    const result = await copyChecked(this.#layout, ref, target)
+  async copyOut(ref: ObjectRef, target: string, opts: { spec?: string; known?: OutStamps } = {}): Promise<void> {
+    const result = await copyChecked(this.#layout, ref, target, opts.known)
     if (!result.ok) throw await this.#takeOut(ref, result.integrity, opts.spec)
+  }
+
+  /** What earlier `copyOut`s wrote into `outDir` (see OutStamps); the caller saves it when done. */
+  outStamps(outDir: string): OutStamps {
+    return OutStamps.load(this.#layout, outDir)
   }
 
   /** An object's bytes, hashed; throws CACHE_CORRUPT on a mismatch. */
@@ -191,12 +198,29 @@ export class Store {
    * the answer is a miss: a rendition is made again from its master.
    */
   async getDerived(key: string): Promise<DerivedRecord | undefined> {
+    const index = (this.#derivedIndex ??= RecordIndex.load(this.#layout, DERIVED))
+    const indexed = index.lookup(key, this.#layout)
+    if (indexed) return indexed
+    const recordStamp = statStamp(this.#layout.derivedPath(key))
     const { record } = await readDerivedFile(this.#layout, key)
-    if (!record) return undefined
+    if (!record) {
+      index.forget(key)
+      return undefined
+    }
     const integrity = await checkObject(this.#layout, record, 'stamp', this.#verified)
-    if (integrity.state === 'ok') return record
+    if (integrity.state === 'ok') {
+      if (recordStamp && integrity.stamp && sameStamp(recordStamp, statStamp(this.#layout.derivedPath(key)))) {
+        index.record(key, { ...record }, recordStamp, integrity.stamp)
+      }
+      return record
+    }
+    index.forget(key)
     // Bytes that hash right under a wrong record: only the record goes (the object may be a master's too).
-    if (integrity.state === 'corrupt' && !integrity.objectSound) this.onCorrupt?.(await this.#takeOut(record, integrity, record.spec))
+    if (integrity.state === 'corrupt' && !integrity.objectSound) {
+      // Taken out whether or not anyone listens (`onCorrupt?.(await …)` would skip the quarantine itself).
+      const err = await this.#takeOut(record, integrity, record.spec)
+      this.onCorrupt?.(err)
+    }
     await this.removeDerived(key)
     return undefined
   }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { EntryIndex, saveEntryIndexes } from './entry-index.js'
+import { DERIVED, ENTRIES, RecordIndex, saveIndexes } from './record-index.js'
 import { StoreLayout } from './layout.js'
 import { Store } from './store.js'
 import { KEY_A, KEY_B, commitBytes, tempStore } from './test-helpers.js'
@@ -14,16 +14,16 @@ async function indexedStore(bytes = 'twelve bytes') {
   const first = new Store(store.dir)
   expect(await first.getEntry(KEY_A)).toEqual(entry)
   const indexPath = join(store.dir, 'entry-index.json')
-  saveEntryIndexes()
+  saveIndexes()
   expect(existsSync(indexPath)).toBe(true)
   const layout = new StoreLayout(store.dir)
   return { store, entry, layout, indexPath }
 }
 
-describe('EntryIndex', () => {
+describe('RecordIndex (entries)', () => {
   it('answers a key whose entry file and object are untouched, without the entry file being read', async () => {
     const { entry, layout } = await indexedStore()
-    const index = EntryIndex.load(layout)
+    const index = RecordIndex.load(layout, ENTRIES)
     expect(index.lookup(KEY_A, layout)).toEqual(entry)
     expect(index.lookup(KEY_B, layout)).toBeUndefined()
   })
@@ -35,7 +35,7 @@ describe('EntryIndex', () => {
     await writeFile(path, text)
     const old = new Date('2020-01-01T00:00:00Z')
     await utimes(path, old, old)
-    expect(EntryIndex.load(layout).lookup(KEY_A, layout)).toBeUndefined()
+    expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toBeUndefined()
   })
 
   it('misses when the object was rewritten in place, same size, with its old mtime', async () => {
@@ -44,16 +44,16 @@ describe('EntryIndex', () => {
     await writeFile(path, 'TWELVE BYTES')
     const old = new Date('2020-01-01T00:00:00Z')
     await utimes(path, old, old)
-    expect(EntryIndex.load(layout).lookup(KEY_A, layout)).toBeUndefined()
+    expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toBeUndefined()
   })
 
   it('misses when the entry file or the object is gone', async () => {
     const a = await indexedStore()
     await rm(a.layout.entryPath(KEY_A))
-    expect(EntryIndex.load(a.layout).lookup(KEY_A, a.layout)).toBeUndefined()
+    expect(RecordIndex.load(a.layout, ENTRIES).lookup(KEY_A, a.layout)).toBeUndefined()
     const b = await indexedStore()
     await rm(b.layout.objectPath(b.entry.digest, b.entry.ext))
-    expect(EntryIndex.load(b.layout).lookup(KEY_A, b.layout)).toBeUndefined()
+    expect(RecordIndex.load(b.layout, ENTRIES).lookup(KEY_A, b.layout)).toBeUndefined()
   })
 
   it('ignores a record that names another key or is not an entry', async () => {
@@ -63,10 +63,10 @@ describe('EntryIndex', () => {
     if (!rec) throw new Error('no record for KEY_A')
     file.records[KEY_B] = rec
     await writeFile(indexPath, JSON.stringify(file))
-    expect(EntryIndex.load(layout).lookup(KEY_B, layout)).toBeUndefined()
+    expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_B, layout)).toBeUndefined()
     rec.entry = { ...rec.entry, digest: 'not a digest' }
     await writeFile(indexPath, JSON.stringify(file))
-    expect(EntryIndex.load(layout).lookup(KEY_A, layout)).toBeUndefined()
+    expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toBeUndefined()
   })
 })
 
@@ -85,7 +85,7 @@ describe('Store.getEntry with an index', () => {
     await writeFile(indexPath, '{ not json')
     const fresh = new Store(store.dir)
     expect(await fresh.getEntry(KEY_A)).toEqual(entry)
-    saveEntryIndexes()
+    saveIndexes()
     expect(JSON.parse(await readFile(indexPath, 'utf8'))).toMatchObject({ version: 1 })
   })
 
@@ -94,7 +94,7 @@ describe('Store.getEntry with an index', () => {
     await rm(join(store.dir, 'entries', `${KEY_A}.json`))
     const fresh = new Store(store.dir)
     expect(await fresh.getEntry(KEY_A)).toBeUndefined()
-    saveEntryIndexes()
+    saveIndexes()
     expect(JSON.parse(await readFile(indexPath, 'utf8')).records).toEqual({})
   })
 
@@ -103,5 +103,66 @@ describe('Store.getEntry with an index', () => {
     const other = await commitBytes(store, KEY_A, 'other bytes!')
     const fresh = new Store(store.dir)
     expect(await fresh.getEntry(KEY_A)).toEqual(other)
+  })
+})
+
+describe('Store.getDerived with an index', () => {
+  const KEY_R = 'r1'.repeat(32)
+  /** A poster record whose object holds `bytes`, read once by another store so the index holds it. */
+  async function indexedDerived(bytes = 'poster bytes') {
+    const store = await tempStore()
+    const tmp = store.tempPath('jpg')
+    await writeFile(tmp, bytes)
+    const record = await store.commitDerived(tmp, {
+      key: KEY_R,
+      kind: 'poster',
+      master: 'f'.repeat(64),
+      recipe: { kind: 'poster', format: 'jpg', at: 0, width: 160, height: 90 },
+      encoder: { ffmpeg: 'ffmpeg version test', build: 'b', encoders: { mjpeg: 'm' } },
+      ext: 'jpg',
+      type: 'image/jpeg',
+      width: 160,
+      height: 90,
+      duration: 0,
+      from: { width: 160, height: 90, duration: 1, fps: 24, hasAudio: false },
+      method: 'encode',
+      spec: 'src/hero.video.ts',
+      createdAt: new Date().toISOString(),
+    })
+    expect(await new Store(store.dir).getDerived(KEY_R)).toEqual(record)
+    saveIndexes()
+    const layout = new StoreLayout(store.dir)
+    expect(RecordIndex.load(layout, DERIVED).lookup(KEY_R, layout)).toEqual(record)
+    return { store, record, layout }
+  }
+
+  it('answers from the index without reading the record file', async () => {
+    const { store, record, layout } = await indexedDerived()
+    // Unreadable, yet unchanged in its stamp: only the index can have answered.
+    const { chmod } = await import('node:fs/promises')
+    await chmod(layout.derivedPath(KEY_R), 0o000)
+    try {
+      if (process.getuid?.() !== 0) expect(await new Store(store.dir).getDerived(KEY_R)).toEqual(record)
+    } finally {
+      await chmod(layout.derivedPath(KEY_R), 0o644)
+    }
+  })
+
+  it('still quarantines an object corrupted after it was indexed (same size, old mtime)', async () => {
+    const { store, record } = await indexedDerived()
+    const path = store.objectPath(record.digest, record.ext)
+    await writeFile(path, 'POSTER BYTES')
+    const old = new Date('2020-01-01T00:00:00Z')
+    await utimes(path, old, old)
+    const fresh = new Store(store.dir)
+    expect(await fresh.getDerived(KEY_R)).toBeUndefined()
+    expect(existsSync(path)).toBe(false)
+  })
+
+  it('misses when the record was removed or replaced', async () => {
+    const { store, layout } = await indexedDerived()
+    await store.removeDerived(KEY_R)
+    expect(await new Store(store.dir).getDerived(KEY_R)).toBeUndefined()
+    expect(RecordIndex.load(layout, DERIVED).lookup(KEY_R, layout)).toBeUndefined()
   })
 })

@@ -1,0 +1,149 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { DerivedRecord } from '../renditions/types.js'
+import type { Entry } from '../types.js'
+import { isDerivedRecord } from './derived.js'
+import { randomId, type StoreLayout } from './layout.js'
+import { isEntry } from './shape.js'
+import { packStamp as pack, statStamp, type Stamp } from './stamp.js'
+
+/** What an index can vouch for: a record file per key naming one object. */
+interface ObjectRecord {
+  key: string
+  digest: string
+  ext: string
+  size: number
+}
+
+/** One kind of record the store keeps a file per key of: where the files are and how one is told sound. */
+export interface IndexKind<T extends ObjectRecord> {
+  /** The index file's name in the store's folder. */
+  file: string
+  recordPath(layout: StoreLayout, key: string): string
+  valid(v: unknown): v is T
+}
+
+/** Entries (entries/<key>.json): the clips. */
+export const ENTRIES: IndexKind<Entry> = { file: 'entry-index.json', recordPath: (l, key) => l.entryPath(key), valid: isEntry }
+/** Derived records (derived/<key>.json): renditions, posters, placeholders. */
+export const DERIVED: IndexKind<DerivedRecord> = { file: 'derived-index.json', recordPath: (l, key) => l.derivedPath(key), valid: isDerivedRecord }
+
+interface IndexRecord<T> {
+  /** The record file's stamp (packed) when `entry` was read from it and found whole. */
+  e: string
+  /** The object's stamp (packed) when it last checked out (stamp file or hash): what `stamps/` would say. */
+  o: string
+  entry: T
+}
+
+
+interface IndexFile<T> {
+  version: 1
+  records: Record<string, IndexRecord<T>>
+}
+
+/**
+ * Indexes with records not yet written, written once as the process exits: a plan records a thousand
+ * keys and writes the file once, and no timer writes into a store after its owner closed it (a test
+ * removing its project, a dev server shut down).
+ */
+const unsaved = new Set<RecordIndex<ObjectRecord>>()
+let flushOnExit = false
+function saveAtExit(index: RecordIndex<ObjectRecord>): void {
+  unsaved.add(index)
+  if (flushOnExit) return
+  flushOnExit = true
+  process.once('exit', saveIndexes)
+}
+
+/** Writes every index with unsaved records now (what the process does as it exits). */
+export function saveIndexes(): void {
+  for (const index of [...unsaved]) index.save()
+}
+
+/**
+ * One compact file answering "is this key's object whole?" for keys whose record file (an entry, a
+ * derived record) and object are exactly as they were when last checked: a no-op plan stats two files
+ * per key instead of reading a record and a stamp file. The record files stay the truth: an index
+ * record is used only while the record file's stamp (size, mtime, ctime, inode, device; any write
+ * changes ctime) and the object's are unchanged, so an edited, replaced, deleted or quarantined file is
+ * a miss that takes the full path. Losing or corrupting the index costs only speed; it is rebuilt from
+ * the reads the store does anyway.
+ */
+export class RecordIndex<T extends ObjectRecord> {
+  readonly #path: string
+  readonly #tmp: string
+  readonly #kind: IndexKind<T>
+  #records: Record<string, IndexRecord<T>> = {}
+  #dirty = false
+
+  private constructor(layout: StoreLayout, kind: IndexKind<T>) {
+    this.#path = join(layout.dir, kind.file)
+    this.#tmp = layout.tmp
+    this.#kind = kind
+  }
+
+  /** Read once, synchronously: it is one file, and every key of the run is looked up in it. */
+  static load<T extends ObjectRecord>(layout: StoreLayout, kind: IndexKind<T>): RecordIndex<T> {
+    const index = new RecordIndex(layout, kind)
+    try {
+      const file = JSON.parse(readFileSync(index.#path, 'utf8')) as Partial<IndexFile<T>>
+      if (file.version === 1 && typeof file.records === 'object' && file.records !== null) index.#records = file.records
+    } catch {
+      // Missing or unreadable: start empty; the store's files answer instead.
+    }
+    return index
+  }
+
+  /** The key's record when both its record file and its object are untouched since they checked out. */
+  lookup(key: string, layout: StoreLayout): T | undefined {
+    const rec = this.#records[key]
+    if (!rec || !this.#kind.valid(rec.entry) || rec.entry.key !== key) return undefined
+    if (typeof rec.e !== 'string' || pack(statStamp(this.#kind.recordPath(layout, key))) !== rec.e) return undefined
+    const object = statStamp(layout.objectPath(rec.entry.digest, rec.entry.ext))
+    if (!object || object.size !== String(rec.entry.size) || typeof rec.o !== 'string' || pack(object) !== rec.o) return undefined
+    return { ...rec.entry }
+  }
+
+  /**
+   * Remembers a key whose record was read while its file had `recordStamp` and whose object checked out
+   * with `objectStamp`. The caller takes both stamps before the reads they vouch for.
+   */
+  record(key: string, entry: T, recordStamp: Stamp, objectStamp: Stamp): void {
+    const e = pack(recordStamp) as string
+    const o = pack(objectStamp) as string
+    const old = this.#records[key]
+    if (old && old.e === e && old.o === o) return
+    this.#records[key] = { e, o, entry }
+    this.#scheduleSave()
+  }
+
+  forget(key: string): void {
+    if (!(key in this.#records)) return
+    delete this.#records[key]
+    this.#scheduleSave()
+  }
+
+  /**
+   * Writes now if anything changed, atomically (rename) but not durably: a lost index only costs
+   * speed. Never creates the store: a store removed meanwhile stays removed.
+   */
+  save(): void {
+    unsaved.delete(this)
+    if (!this.#dirty) return
+    this.#dirty = false
+    const file: IndexFile<T> = { version: 1, records: this.#records }
+    const tmp = join(this.#tmp, `${this.#kind.file}.${randomId()}.tmp`)
+    try {
+      writeFileSync(tmp, JSON.stringify(file))
+      renameSync(tmp, this.#path)
+    } catch {
+      rmSync(tmp, { force: true })
+    }
+  }
+
+  #scheduleSave(): void {
+    this.#dirty = true
+    saveAtExit(this)
+  }
+}
