@@ -219,3 +219,22 @@ describe('vidspec status', () => {
     expect(text.stdout).toMatch(/uncertain hero\.video\.ts: .*check the provider's dashboard, then build --retry-uncertain/)
   })
 })
+
+describe('vidspec build of more specs than a signal has listeners by default', () => {
+  it('builds and ships twelve specs twice without a MaxListenersExceededWarning', async () => {
+    const files: Record<string, string> = { 'vidspec.config.ts': "export default { provider: 'offline', previews: 'allow', renditions: false }\n" }
+    for (let i = 0; i < 12; i++) {
+      files[`clip-${i}.video.ts`] = spec(`{ model: 'minimax/hailuo-02', prompt: 'shot ${i}', seconds: 1, width: 64, height: 64, fps: 8, seed: ${i} }`, false)
+    }
+    const p = await tempProject(files)
+    try {
+      for (const round of ['generates', 'cached']) {
+        const r = await runCli(['build', '--json', '--out', 'out'], { cwd: p.root, env: { CI: '' } })
+        expect(r.code, `${round}: ${r.stderr}`).toBe(0)
+        expect(r.stderr, round).not.toMatch(/MaxListenersExceeded/)
+      }
+    } finally {
+      await p.dispose()
+    }
+  })
+})

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ManifestItem } from '@vidspec/core'
@@ -88,6 +88,38 @@ describe('build --out with renditions (offline clips)', () => {
     for (const name of await readdir(p.path('out'))) {
       if (name !== 'manifest.json') expect(await sha256(p.path('out2', name)), name).toBe(await sha256(p.path('out', name)))
     }
+  })
+
+  it('a no-op build --out into the same folder ships what it shipped without looking again, and rewrites a file edited there', async () => {
+    const manifest = await p.read('out/manifest.json')
+    const inodes = new Map(await Promise.all((await readdir(p.path('out'))).map(async (n) => [n, (await stat(p.path('out', n))).ino] as const)))
+    // The store's rendition records out of the way: only what the out folder remembers can answer.
+    await rename(p.path('.vidspec/derived'), p.path('.vidspec/derived-away'))
+    const before = (await ffmpeg.calls()).length
+    try {
+      const r = await build('out')
+      expect(r.code, r.stderr).toBe(0)
+      expect(await p.read('out/manifest.json')).toBe(manifest)
+      for (const [name, ino] of inodes) if (name !== 'manifest.json') expect((await stat(p.path('out', name))).ino, name).toBe(ino)
+    } finally {
+      await rm(p.path('.vidspec/derived'), { recursive: true, force: true })
+      await rename(p.path('.vidspec/derived-away'), p.path('.vidspec/derived'))
+    }
+    // One byte flipped in a shipped rendition, its size and mtime kept: written again, right.
+    const [clip] = (JSON.parse(manifest) as Manifest).clips
+    const webm = clip?.sources?.find((s) => s.id === 'webm-96w')
+    if (!webm) throw new Error('no webm-96w')
+    const file = p.path('out', webm.file)
+    const { mtime } = await stat(file)
+    const bytes = await readFile(file)
+    bytes[bytes.length - 10] = (bytes[bytes.length - 10] ?? 0) ^ 0xff
+    await writeFile(file, bytes)
+    await utimes(file, mtime, mtime)
+    const r = await build('out')
+    expect(r.code, r.stderr).toBe(0)
+    expect(await sha256(file)).toBe(webm.digest)
+    expect(await p.read('out/manifest.json')).toBe(manifest)
+    expect(encodes((await ffmpeg.calls()).slice(before))).toEqual([])
   })
 
   it("a spec's renditions edit re-encodes only what changed and never generates again", async () => {

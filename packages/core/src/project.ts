@@ -6,6 +6,7 @@ import { collectGarbage, type CollectOptions, type KeepSet } from './gc.js'
 import { readLockfile } from './lockfile.js'
 import { silentLogger, type Logger } from './logger.js'
 import { writeOutputs, type OutputItem } from './output.js'
+import { fannedOut } from './signals.js'
 import { joinEditors, sharedSettleMs, type EditorHandle } from './store/editors.js'
 import { mediaTools } from './media/binaries.js'
 import { extractPoster, type PosterOptions } from './media/poster.js'
@@ -141,14 +142,18 @@ export class Vidspec {
     return this.#loader.loadMemoized(file)
   }
 
-  async plan(files?: string[], opts: { signal?: AbortSignal | undefined } = {}): Promise<PlanItem[]> {
-    const [loaded, lock] = await Promise.all([this.loadAll(files, opts), readLockfile(this.config.root)])
-    return planSpecs(this.#parts, loaded, lock, opts.signal)
+  plan(files?: string[], opts: { signal?: AbortSignal | undefined } = {}): Promise<PlanItem[]> {
+    return fannedOut(opts.signal, async (signal) => {
+      const [loaded, lock] = await Promise.all([this.loadAll(files, { signal }), readLockfile(this.config.root)])
+      return planSpecs(this.#parts, loaded, lock, signal)
+    })
   }
 
-  async build(opts: BuildOptions = {}): Promise<BuildResult> {
-    const [loaded, lock] = await Promise.all([this.loadAll(opts.files, { signal: opts.signal }), readLockfile(this.config.root)])
-    return buildSpecs(this.#parts, loaded, lock, opts)
+  build(opts: BuildOptions = {}): Promise<BuildResult> {
+    return fannedOut(opts.signal, async (signal) => {
+      const [loaded, lock] = await Promise.all([this.loadAll(opts.files, { signal }), readLockfile(this.config.root)])
+      return buildSpecs(this.#parts, loaded, lock, { ...opts, signal })
+    })
   }
 
   /** The request a provider receives for a loaded spec. */
@@ -243,8 +248,12 @@ export class Vidspec {
   writeOutputs(outDir: string, items: OutputItem[], opts: ObtainOptions = {}): ReturnType<typeof writeOutputs> {
     // `renditions: false`: the clips only, and a manifest exactly as before renditions existed.
     if (this.config.renditions === false) return writeOutputs(this.#store, outDir, items)
-    return writeOutputs(this.#store, outDir, items, async (item) =>
-      this.#renditions.obtainAll(await this.#renditions.plan({ id: item.id, key: item.entry.key, renditions: item.renditions }, item.entry), opts),
+    return fannedOut(opts.signal, (signal) =>
+      writeOutputs(this.#store, outDir, items, {
+        key: (item) => this.#renditions.shipKey(item, item.entry),
+        obtain: async (item) =>
+          this.#renditions.obtainAll(await this.#renditions.plan({ id: item.id, key: item.entry.key, renditions: item.renditions }, item.entry), { signal }),
+      }),
     )
   }
 

@@ -84,6 +84,11 @@ async function readOrAsk(bin: string, cacheDir: string | undefined): Promise<Kno
   return known
 }
 
+/** This ffmpeg's whole identity: its build and every encoder it has or lacks. */
+export function ffmpegIdentity(tools: MediaTools, cacheDir?: string): Promise<Readonly<Known>> {
+  return knownEncoders(tools, cacheDir)
+}
+
 /** Whether this ffmpeg has an encoder (AV1 needs libaom). */
 export async function hasEncoder(name: string, tools: MediaTools, cacheDir?: string): Promise<boolean> {
   return Boolean((await knownEncoders(tools, cacheDir)).encoders[name])

@@ -8,9 +8,11 @@ import type { ProbeResult } from '../media/probe.js'
 import type { LoadedSpec } from '../spec/loader.js'
 import type { Store } from '../store/index.js'
 import type { Entry } from '../types.js'
+import { canonicalJson } from '../key/canonical.js'
 import { sha256Hex } from '../key/key.js'
 import { parseRenditionQuery } from './directives.js'
-import { encoderIdentity, hasEncoder } from './encoder.js'
+import { RENDITION_FORMAT_VERSION } from './defaults.js'
+import { encoderIdentity, ffmpegIdentity, hasEncoder } from './encoder.js'
 import { renditionKey } from './key.js'
 import { IMAGE_TYPE, makeRendition, probeMaster } from './make.js'
 import { predictedType } from './predict.js'
@@ -61,6 +63,8 @@ export class Renditions {
   readonly #planned = new WeakMap<RenditionItem, DerivedRecord>()
   /** Placeholders' bytes as their records carry them (a few hundred bytes each). */
   readonly #inline = new Map<string, string>()
+  /** See shipKey. */
+  readonly #recipeHashes = new Map<string, Promise<string>>()
 
   constructor(parts: RenditionsParts) {
     this.#parts = parts
@@ -109,6 +113,30 @@ export class Renditions {
       placeholder,
       remote: r.remote,
     }
+  }
+
+  /**
+   * Everything a spec's renditions are made from, as one hash: the master's bytes, the recipe in force
+   * (config, then spec) and this ffmpeg's identity (its build and every encoder's). While it is
+   * unchanged, the renditions shipped before are the ones a plan would give now (see writeOutputs).
+   */
+  async shipKey(spec: Pick<LoadedSpec, 'renditions'>, master: Entry): Promise<string> {
+    // Most specs share the config's recipe: it is hashed once, with the ffmpeg, per distinct spec recipe.
+    const level = JSON.stringify(spec.renditions ?? null)
+    let how = this.#recipeHashes.get(level)
+    if (!how) {
+      how = this.#recipeHash(spec)
+      how.catch(() => this.#recipeHashes.delete(level))
+      this.#recipeHashes.set(level, how)
+    }
+    return sha256Hex(`${master.digest}:${await how}`)
+  }
+
+  async #recipeHash(spec: Pick<LoadedSpec, 'renditions'>): Promise<string> {
+    const { config, tools } = this.#parts
+    if (config.renditions === false) return 'none'
+    const ffmpeg = await ffmpegIdentity(tools, config.cacheDir)
+    return sha256Hex(canonicalJson({ v: RENDITION_FORMAT_VERSION, recipe: resolveRenditions(config.renditions, spec.renditions), ffmpeg }))
   }
 
   /** Every item of a plan, in the store and verified (made where missing). */
