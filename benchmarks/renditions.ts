@@ -2,9 +2,10 @@
 // 1. Making one rendition through vidspec (Vidspec.obtainRendition: master checked, encoded, the
 //    output probed and checked, hashed, committed) against the very same ffmpeg command run directly
 //    on the same master. Target ≤ 1.1× for an encode; the remux (the default) is reported too.
-// 2. A no-op `vidspec build --out` of N cached specs with renditions (every rendition stored) against
-//    the same build with `renditions: false` (its own config file, `--config`). Target ≤ 1.05×. The
-//    build with renditions writes three files per spec instead of one (clip, MP4 rendition, poster).
+// 2. A no-op `vidspec build --out` of N cached specs with renditions (every rendition stored and
+//    shipped) against the same build of the same specs with `renditions: false` (a twin project).
+//    Target ≤ 1.05×. The build with renditions ships three files per spec instead of one (clip, MP4
+//    rendition, poster) and a placeholder in the manifest.
 // Usage: tsx benchmarks/renditions.ts [specs, default 20] [--rounds N]
 import { spawn } from 'node:child_process'
 import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -111,36 +112,31 @@ async function oneRendition(): Promise<void> {
 }
 
 async function noOpBuild(): Promise<void> {
-  const project = await generateProject(SPECS, `export default { provider: 'offline', include: ['src/**/*.video.ts'], previews: 'allow' }\n`)
+  // Two projects alike but for `renditions` in their config, each with its own store and memos, so the
+  // two builds interleave run by run (a memo holds one config: one project switching would reload it).
+  const config = (extra: string) => `export default { provider: 'offline', include: ['src/**/*.video.ts'], previews: 'allow'${extra} }\n`
+  const withR = await generateProject(SPECS, config(''))
+  const plain = await generateProject(SPECS, config(', renditions: false'))
   try {
-    await writeFile(join(project.root, 'plain.config.ts'), `export default { provider: 'offline', include: ['src/**/*.video.ts'], previews: 'allow', renditions: false }\n`)
-    await fillStore(project.root)
+    await fillStore(withR.root)
+    await fillStore(plain.root)
     const env = benchEnv()
-    const build = (withRenditions: boolean) => async (): Promise<number> => {
-      const args = [cliPath, 'build', '--json', '--out', withRenditions ? 'out-r' : 'out-p', ...(withRenditions ? [] : ['--config', 'plain.config.ts'])]
-      const r = await timed(process.execPath, args, { cwd: project.root, env })
+    const build = (root: string) => async (): Promise<number> => {
+      const r = await timed(process.execPath, [cliPath, 'build', '--json', '--out', 'out'], { cwd: root, env, pin: true })
       if (r.code !== 0) fail(`vidspec build failed:\n${r.stderr}`)
       const counts = (JSON.parse(r.stdout) as { counts: { cached: number } }).counts
       if (counts.cached !== SPECS) fail(`PRECONDITION FAILED: not a no-op build (${JSON.stringify(counts)})`)
       return r.ms
     }
-    // Warm-up: the first build with renditions makes them; every later one finds them stored.
-    await build(true)()
-    await build(false)()
-    const manifest = JSON.parse(await readFile(join(project.root, 'out-r/manifest.json'), 'utf8')) as { clips: Array<{ sources?: unknown[] }> }
+    // Warm-up: the first build with renditions makes them; every later one finds them stored and shipped.
+    await build(withR.root)()
+    await build(plain.root)()
+    const manifest = JSON.parse(await readFile(join(withR.root, 'out/manifest.json'), 'utf8')) as { clips: Array<{ sources?: unknown[] }> }
     if (!manifest.clips.every((c) => (c.sources?.length ?? 0) > 0)) fail('PRECONDITION FAILED: the build with renditions shipped none')
-    // The config memo holds one config file, so switching configs on every run would make every run
-    // load and check its config again: blocks instead, in A B B A order against drift, each block's
-    // first run (the memo refilled) not counted.
-    const withR: number[] = []
-    const without: number[] = []
-    for (const r of [true, false, false, true]) {
-      await build(r)()
-      for (let i = 0; i < Math.ceil(rounds / 2); i++) (r ? withR : without).push(await build(r)())
-    }
-    const a = median(withR)
-    const b = median(without)
-    report(`No-op vidspec build --out, ${SPECS} cached specs (median of ${withR.length} fresh processes each, in A B B A blocks)`, [
+    const [ra, rb] = await interleave(rounds, build(withR.root), build(plain.root))
+    const a = median(ra)
+    const b = median(rb)
+    report(`No-op vidspec build --out, ${SPECS} cached specs (median of ${rounds} fresh processes each, interleaved)`, [
       ['renditions: false (the clips only)', fmt(b)],
       ['default renditions (fast-start MP4 + poster + placeholder, all stored)', `${fmt(a)}  = ${ratio(a, b)} (target ≤ 1.05×)`],
     ])
@@ -153,7 +149,8 @@ async function noOpBuild(): Promise<void> {
       met: a / b <= 1.05,
     })
   } finally {
-    await project.dispose()
+    await withR.dispose()
+    await plain.dispose()
   }
 }
 

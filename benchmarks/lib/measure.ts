@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -13,11 +14,37 @@ export interface Run {
   stderr: string
 }
 
-/** Runs a command to completion and times it from spawn to exit (a whole process, startup included). */
-export function timed(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
+let pinCpu: string | null | undefined
+
+/**
+ * The CPU single-threaded comparisons run on (`taskset`, when the machine has it): on a small VM one
+ * core can be much slower than another (this machine's cpu0 runs a no-op build 1.5x slower than cpu1),
+ * so a process landing on either at random makes a bimodal series whose median jumps between modes.
+ * Both sides of a comparison run on the same one; the last CPU, away from cpu0's interrupts.
+ */
+function pinned(): string | null {
+  if (pinCpu !== undefined) return pinCpu
+  const cpu = String(Math.max(0, availableParallelism() - 1))
+  try {
+    execFileSync('taskset', ['-c', cpu, 'true'], { stdio: 'ignore' })
+    pinCpu = cpu
+  } catch {
+    pinCpu = null
+  }
+  return pinCpu
+}
+
+/**
+ * Runs a command to completion and times it from spawn to exit (a whole process, startup included).
+ * `pin`: on one CPU (see pinned), for comparisons of single-threaded work only: a measure that runs
+ * work in parallel (worker pools, encoders) must keep every core.
+ */
+export function timed(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; pin?: boolean }): Promise<Run> {
+  const cpu = opts.pin ? pinned() : null
+  const [bin, argv] = cpu === null ? [cmd, args] : ['taskset', ['-c', cpu, cmd, ...args]]
   return new Promise((done, fail) => {
     const start = performance.now()
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? benchEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(bin, argv, { cwd: opts.cwd, env: opts.env ?? benchEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
