@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -42,6 +42,27 @@ describe('the spec memo', () => {
     expect(await evaluations()).toBe(2)
     expect(await keys()).toEqual(first)
     expect(await evaluations()).toBe(2)
+  })
+
+  it('vouches for settled files by their stamp, and still sees an in-place edit that kept the size and the mtime', async () => {
+    // Files changed in the last 2 s are always hashed (a second write in the same clock tick could
+    // leave the stamp as it was); wait until these have settled.
+    await new Promise((r) => setTimeout(r, 2100))
+    const first = await keys()
+    expect(await keys()).toEqual(first)
+    const memoFile = join(root, '.vidspec/memo/specs-offline.json')
+    const stamps = (JSON.parse(await readFile(memoFile, 'utf8')) as { stamps?: Record<string, unknown> }).stamps ?? {}
+    expect(Object.keys(stamps).sort()).toEqual(['a.video.ts', 'b.video.ts', 'frame.png', 'shared.ts'].map((f) => join(root, f)))
+    expect(await evaluations()).toBe(2)
+    // Same length, the old mtime put back: only ctime tells.
+    const path = join(root, 'a.video.ts')
+    const { mtime } = await stat(path)
+    await writeFile(path, spec('ALPHA'))
+    await utimes(path, mtime, mtime)
+    const second = await keys()
+    expect(await evaluations()).toBe(3)
+    expect(second['a.video.ts']).not.toBe(first['a.video.ts'])
+    expect(second['b.video.ts']).toBe(first['b.video.ts'])
   })
 
   it('re-evaluates exactly the edited spec', async () => {

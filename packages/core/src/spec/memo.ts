@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { KEY_VERSION } from '../key/key.js'
 import { readJson, writeJsonAtomic } from '../store/atomic.js'
+import { packStamp, sameStamp, statStamp, type Stamp } from '../store/stamp.js'
 import type { RenditionsInput } from '../renditions/types.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { hashFiles } from './load.js'
@@ -35,7 +36,16 @@ interface MemoFile {
   keyVersion: number
   provider: string
   specs: Record<string, MemoRecord>
+  /** Absolute path -> [its packed stamp, its sha256 then]: see #hash. */
+  stamps?: Record<string, [string, string]>
 }
+
+/**
+ * A file changed less than this long ago is hashed, never vouched for by its stamp: a filesystem's
+ * clock ticks coarsely (a few ms), so a second write within the tick of the one seen could leave
+ * the stamp as it was (git's "racily clean" files).
+ */
+const RACY_MS = 2000
 
 /**
  * Remembers each spec's evaluated request and key by the content hashes of every file it came from,
@@ -49,6 +59,7 @@ export class SpecMemo {
   readonly #tmp: string
   readonly #provider: string
   #specs: Record<string, MemoRecord> = {}
+  #stamps: Record<string, [string, string]> = {}
   #dirty = false
 
   private constructor(cacheDir: string, provider: string) {
@@ -63,6 +74,7 @@ export class SpecMemo {
     const file = read.ok ? (read.value as Partial<MemoFile>) : undefined
     if (file?.version === 1 && file.keyVersion === KEY_VERSION && file.provider === provider && file.specs) {
       memo.#specs = file.specs
+      if (file.stamps && typeof file.stamps === 'object') memo.#stamps = file.stamps
     }
     return memo
   }
@@ -75,7 +87,7 @@ export class SpecMemo {
     })
     // The shared module of a thousand specs is hashed once.
     const inputs = [...new Set(records.flatMap(([, rec]) => Object.keys(rec.inputs)))]
-    const hashes = await hashFiles(inputs).catch(() => this.#hashEach(inputs))
+    const hashes = await this.#hash(inputs)
     const out = new Map<string, MemoizedSpec>()
     for (const [id, rec] of records) {
       if (!Object.entries(rec.inputs).every(([path, sha]) => hashes[path] === sha)) continue
@@ -124,9 +136,46 @@ export class SpecMemo {
       }
     }
     if (!this.#dirty) return
-    const file: MemoFile = { version: 1, keyVersion: KEY_VERSION, provider: this.#provider, specs: this.#specs }
+    // Stamps of files no remembered spec reads any more go with them.
+    const used = new Set(Object.values(this.#specs).flatMap((rec) => Object.keys(rec.inputs)))
+    const stamps = Object.fromEntries(Object.entries(this.#stamps).filter(([path]) => used.has(path)))
+    const file: MemoFile = { version: 1, keyVersion: KEY_VERSION, provider: this.#provider, specs: this.#specs, stamps }
     await writeJsonAtomic(this.#tmp, this.#path, file, { durable: false })
     this.#dirty = false
+  }
+
+  /**
+   * The sha256 of each file, from its stamp where the file is exactly as it was when last hashed
+   * (size, mtime, ctime, inode, device: any write changes ctime), else read and hashed. A no-op plan
+   * stats its specs instead of reading them. A file missing now has no hash (its specs miss).
+   */
+  async #hash(files: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {}
+    const stale: string[] = []
+    const before = new Map<string, Stamp>()
+    for (const file of files) {
+      const stamp = statStamp(file)
+      if (!stamp) continue
+      const known = this.#stamps[file]
+      if (known && known[0] === packStamp(stamp)) out[file] = known[1]
+      else {
+        stale.push(file)
+        before.set(file, stamp)
+      }
+    }
+    if (stale.length === 0) return out
+    const hashed = await hashFiles(stale).catch(() => this.#hashEach(stale))
+    const settled = Date.now() - RACY_MS
+    for (const [file, sha] of Object.entries(hashed)) {
+      out[file] = sha
+      const stamp = before.get(file)
+      // Vouched for later only when the file did not change while it was read, and not just now.
+      if (stamp && Number(stamp.mtimeNs) / 1e6 < settled && Number(stamp.ctimeNs) / 1e6 < settled && sameStamp(stamp, statStamp(file))) {
+        this.#stamps[file] = [packStamp(stamp) as string, sha]
+        this.#dirty = true
+      }
+    }
+    return out
   }
 
   /** A deleted input makes only its own specs misses, not the whole batch. */
