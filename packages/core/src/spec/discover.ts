@@ -1,6 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { relativeInside, toPosix } from '../paths.js'
 import type { ResolvedConfig } from '../config/resolve.js'
+import { folderStamps, recalled, remember } from './discovery-memo.js'
 
 /** Never searched or watched, whatever the config says: dependencies, build outputs and VCS internals. */
 export const IGNORED_DIRS = ['node_modules', 'dist', 'build', '.git'] as const
@@ -12,8 +13,28 @@ function cacheDirGlob(root: string, cacheDir: string, escapePath: (p: string) =>
   return rel === undefined ? undefined : `${escapePath(toPosix(rel))}/**`
 }
 
-/** Absolute paths of every spec under the root that the config's globs match, sorted. */
-export async function discoverSpecs(config: Pick<ResolvedConfig, 'root' | 'cacheDir' | 'include' | 'ignore'>): Promise<string[]> {
+/**
+ * Absolute paths of every spec under the root that the config's globs match, sorted. With `memo`,
+ * the last answer when no folder the globs could reach has changed since (spec/discovery-memo.ts),
+ * and a new answer is remembered when `memo.write` (only into a store that exists).
+ */
+export async function discoverSpecs(
+  config: Pick<ResolvedConfig, 'root' | 'cacheDir' | 'include' | 'ignore'>,
+  opts: { memo?: { write: boolean } } = {},
+): Promise<string[]> {
+  const root = resolve(config.root)
+  const query = { root, cacheDir: resolve(root, config.cacheDir), include: config.include, ignore: config.ignore }
+  if (opts.memo) {
+    const files = recalled(query, IGNORED_DIRS)
+    if (files) return files
+  }
+  const folders = opts.memo?.write ? folderStamps(query, IGNORED_DIRS) : undefined
+  const files = await globSpecs(config)
+  if (folders) remember(query, IGNORED_DIRS, folders, files)
+  return files
+}
+
+async function globSpecs(config: Pick<ResolvedConfig, 'root' | 'cacheDir' | 'include' | 'ignore'>): Promise<string[]> {
   // Imported here, not with the module: the Vite plugin and a memo-only run never glob. tinyglobby
   // (fdir + picomatch, what Vite uses) loads in a fraction of fast-glob's time, which a no-op plan feels.
   const { glob, escapePath } = await import('tinyglobby')

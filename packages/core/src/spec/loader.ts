@@ -65,7 +65,7 @@ export class SpecLoader {
   }
 
   discover(): Promise<string[]> {
-    return discoverSpecs(this.#config)
+    return discoverSpecs(this.#config, this.#config.flags.noMemo ? {} : { memo: { write: this.#opts.storeExists() } })
   }
 
   /**
