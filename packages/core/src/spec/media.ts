@@ -56,7 +56,9 @@ export interface MediaPlaces {
  */
 export async function resolveMedia(request: NormalizedRequest, specFile: string, places?: MediaPlaces): Promise<MediaResolution> {
   const specDir = path.dirname(path.resolve(specFile))
-  const allowed = places ? allowedFolders(places) : undefined
+  // Asked only when the spec names a local file: most specs name none, and each realpath is a round trip.
+  let folders: Promise<string[]> | undefined
+  const allowed = places ? () => (folders ??= allowedFolders(places)) : undefined
   const media = new Map<string, ResolvedMedia>()
   // Issues in the order of the fields, whatever order the reads finish in.
   const issuesByRef: SpecIssue[][] = []
@@ -133,13 +135,13 @@ function isInside(file: string, folder: string): boolean {
   return relativeInside(folder, file) !== undefined
 }
 
-async function readFileInfo(file: string, allowed: Promise<string[]> | undefined): Promise<FileInfo | FileProblem> {
+async function readFileInfo(file: string, allowed: (() => Promise<string[]>) | undefined): Promise<FileInfo | FileProblem> {
   try {
     // The place is judged by where the bytes really are: a symlink inside the project that points
     // at ~/.ssh/id_rsa is a file outside it.
     const real = await realpath(file)
     if (allowed) {
-      const folders = await allowed
+      const folders = await allowed()
       if (!folders.some((folder) => isInside(real, folder))) {
         const where = real === file ? `${file} is outside it` : `${file} links to ${real}, outside it`
         return { problem: `a file inside the project (${folders[0] ?? 'its root'}) or a folder listed in media.allow; ${where}` }
