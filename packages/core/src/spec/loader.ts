@@ -184,7 +184,7 @@ export class SpecLoader {
     )
     this.reportWarnings(results.flatMap((r) => (r.spec ? [r.spec] : [])))
     if (!this.#opts.storeExists()) return results
-    await memo?.save(files ? undefined : new Set(ids)).catch((err: unknown) => {
+    await memo?.save(files ? undefined : new Set(ids), { stamps: !files }).catch((err: unknown) => {
       this.#opts.logger.debug(`could not save the spec memo: ${(err as Error).message}`)
     })
     return results

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { KEY_VERSION } from '../key/key.js'
-import { readJson, writeJsonAtomic } from '../store/atomic.js'
+import { readJson, writeFileAtomic } from '../store/atomic.js'
 import { packStamp, sameStamp, statStamp, type Stamp } from '../store/stamp.js'
 import type { RenditionsInput } from '../renditions/types.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
@@ -61,6 +61,11 @@ export class SpecMemo {
   #specs: Record<string, MemoRecord> = {}
   #stamps: Record<string, [string, string]> = {}
   #dirty = false
+  /** Stamps recorded since the last write (see save). */
+  #stampsChanged = false
+  #flight: Promise<void> | undefined
+  #queued: Promise<void> | undefined
+  #queuedStamps = false
 
   private constructor(cacheDir: string, provider: string) {
     this.#path = join(cacheDir, 'memo', `specs-${provider}.json`)
@@ -125,8 +130,14 @@ export class SpecMemo {
     this.#dirty = true
   }
 
-  /** Forgets specs that no longer exist, and writes the memo if anything changed. */
-  async save(existing?: Set<string>): Promise<void> {
+  /**
+   * Forgets specs that no longer exist and writes the memo if a record changed, or with `stamps` if
+   * only the stamps did (a dev server loading specs one by one leaves those for a later write). One
+   * write at a time: a save asked while one is on its way is one more write after it, shared by every
+   * save asked meanwhile, so a thousand specs loaded at once write the memo a few times, not a
+   * thousand. Written compact: every run parses it whole.
+   */
+  save(existing?: Set<string>, opts: { stamps?: boolean } = {}): Promise<void> {
     if (existing) {
       for (const id of Object.keys(this.#specs)) {
         if (!existing.has(id)) {
@@ -135,13 +146,32 @@ export class SpecMemo {
         }
       }
     }
-    if (!this.#dirty) return
+    if (!this.#dirty && !(opts.stamps && this.#stampsChanged)) return this.#flight ?? Promise.resolve()
+    if (this.#flight) {
+      this.#queuedStamps ||= opts.stamps === true
+      this.#queued ??= this.#flight
+        .catch(() => {})
+        .then(() => {
+          const stamps = this.#queuedStamps
+          this.#queued = undefined
+          this.#queuedStamps = false
+          return this.save(undefined, { stamps })
+        })
+      return this.#queued
+    }
+    this.#dirty = false
+    this.#stampsChanged = false
     // Stamps of files no remembered spec reads any more go with them.
     const used = new Set(Object.values(this.#specs).flatMap((rec) => Object.keys(rec.inputs)))
     const stamps = Object.fromEntries(Object.entries(this.#stamps).filter(([path]) => used.has(path)))
     const file: MemoFile = { version: 1, keyVersion: KEY_VERSION, provider: this.#provider, specs: this.#specs, stamps }
-    await writeJsonAtomic(this.#tmp, this.#path, file, { durable: false })
-    this.#dirty = false
+    this.#flight = writeFileAtomic(this.#tmp, this.#path, JSON.stringify(file), { durable: false })
+      .catch((err: unknown) => {
+        this.#dirty = true
+        throw err
+      })
+      .finally(() => (this.#flight = undefined))
+    return this.#flight
   }
 
   /**
@@ -172,7 +202,7 @@ export class SpecMemo {
       // Vouched for later only when the file did not change while it was read, and not just now.
       if (stamp && Number(stamp.mtimeNs) / 1e6 < settled && Number(stamp.ctimeNs) / 1e6 < settled && sameStamp(stamp, statStamp(file))) {
         this.#stamps[file] = [packStamp(stamp) as string, sha]
-        this.#dirty = true
+        this.#stampsChanged = true
       }
     }
     return out
