@@ -55,6 +55,8 @@ export class SpecLoader {
   readonly #opts: SpecLoaderOptions
   readonly #warned = new Set<string>()
   #memo: Promise<SpecMemo | undefined> | undefined
+  /** The one-spec loads gathered this turn (see #batched). */
+  #batch: { files: string[]; loaded: Promise<LoadResult[] | undefined>; results: Map<string, Promise<LoadResult | undefined>> } | undefined
 
   constructor(opts: SpecLoaderOptions) {
     this.#opts = opts
@@ -195,9 +197,38 @@ export class SpecLoader {
    * plugin loads specs one by one, and evaluating each would cost a bundle per spec per build.
    */
   async loadMemoized(file: string): Promise<LoadedSpec> {
-    const [result] = await this.loadAll([file])
+    const result = await this.#batched(file)
     if (result?.spec) return result.spec
     throw result?.error ?? new VidspecError('INTERNAL', `${file}: loading it gave no result`)
+  }
+
+  /**
+   * The loads asked within one turn of the event loop go through one `loadAll`: a dev server asks
+   * for every spec a page imports at once (Vite transforms a module's imports ahead of the browser),
+   * and those that need evaluating then share esbuild builds and the workers instead of one build each.
+   */
+  #batched(file: string): Promise<LoadResult | undefined> {
+    let batch = this.#batch
+    if (!batch) {
+      const next = new Map<string, Promise<LoadResult | undefined>>()
+      const files: string[] = []
+      const loaded = new Promise<LoadResult[] | undefined>((resolve) => {
+        setImmediate(() => {
+          this.#batch = undefined
+          // A batch that fails as a whole (two of its specs writing one output) is loaded one by one:
+          // each spec then fails or loads as it would have alone.
+          this.loadAll(files).then(resolve, () => resolve(undefined))
+        })
+      })
+      batch = this.#batch = { files, loaded, results: next }
+    }
+    let result = batch.results.get(file)
+    if (!result) {
+      const at = batch.files.push(file) - 1
+      result = batch.loaded.then((all) => (all ? all[at] : this.loadAll([file]).then(([one]) => one)))
+      batch.results.set(file, result)
+    }
+    return result
   }
 
   /** One memo per project for its lifetime: a dev server asks for specs one at a time, all day. */
