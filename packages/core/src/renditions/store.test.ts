@@ -8,7 +8,7 @@ import { processTools } from '../media/binaries.js'
 import { probeVideo } from '../media/probe.js'
 import { runFfmpeg } from '../media/run.js'
 import type { Store } from '../store/index.js'
-import { KEY_A, KEY_B, commitBytes, meta, tempStore } from '../store/test-helpers.js'
+import { KEY_A, KEY_B, commitBytes, commitDerivedBytes, meta, tempStore } from '../store/test-helpers.js'
 import type { Entry } from '../types.js'
 import { Renditions } from './service.js'
 import type { DerivedRecord } from './types.js'
@@ -17,25 +17,8 @@ import { reprobeDerived } from './verify.js'
 const HOUR = 3_600_000
 
 /** A derived record of `master` holding `bytes`, made `ageHours` ago. */
-async function derived(store: Store, key: string, master: Entry | string, bytes: string, ageHours: number): Promise<DerivedRecord> {
-  const tmp = store.tempPath('jpg')
-  await writeFile(tmp, bytes)
-  return store.commitDerived(tmp, {
-    key,
-    kind: 'poster',
-    master: typeof master === 'string' ? master : master.digest,
-    recipe: { kind: 'poster', format: 'jpg', at: 0, width: 160, height: 90 },
-    encoder: { ffmpeg: 'ffmpeg version test', build: 'b', encoders: { mjpeg: 'm' } },
-    ext: 'jpg',
-    type: 'image/jpeg',
-    width: 160,
-    height: 90,
-    duration: 0,
-    from: { width: 160, height: 90, duration: 1, fps: 24, hasAudio: false },
-    method: 'encode',
-    spec: 'src/hero.video.ts',
-    createdAt: new Date(Date.now() - ageHours * HOUR).toISOString(),
-  })
+function derived(store: Store, key: string, master: Entry | string, bytes: string, ageHours: number): Promise<DerivedRecord> {
+  return commitDerivedBytes(store, key, typeof master === 'string' ? master : master.digest, bytes, new Date(Date.now() - ageHours * HOUR).toISOString())
 }
 
 describe('gc and derived objects', () => {

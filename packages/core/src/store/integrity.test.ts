@@ -157,15 +157,21 @@ describe('copyOut into a folder written before', () => {
 })
 
 describe('copyOut with the out folder’s stamps (a no-op build --out)', () => {
-  it('keeps an untouched output as it is, and rewrites one edited in place to the same size with its old mtime', async () => {
+  /** A store with one clip, copied once into an out folder with its stamps (saved). */
+  async function shipped() {
     const store = await tempStore()
     const e = await commitBytes(store, KEY_A, 'the clip bytes')
     const outDir = join(store.dir, '..', 'out')
-    const target = join(outDir, 'clip.mp4')
     await mkdir(outDir, { recursive: true })
-    const first = store.outStamps(outDir)
-    await store.copyOut(e, target, { known: first })
-    first.save()
+    const target = join(outDir, 'clip.mp4')
+    const known = store.outStamps(outDir)
+    await store.copyOut(e, target, { known })
+    known.save()
+    return { store, e, outDir, target, known }
+  }
+
+  it('keeps an untouched output as it is, and rewrites one edited in place to the same size with its old mtime', async () => {
+    const { store, e, outDir, target } = await shipped()
     const written = await stat(target)
     // Nothing of the out folder's bookkeeping lands in the folder that ships.
     expect(await readdir(outDir)).toEqual(['clip.mp4'])
@@ -185,13 +191,7 @@ describe('copyOut with the out folder’s stamps (a no-op build --out)', () => {
   })
 
   it('never vouches for an output whose store object went bad and whose copy was touched: CACHE_CORRUPT, and forgotten', async () => {
-    const store = await tempStore()
-    const e = await commitBytes(store, KEY_A, 'the clip bytes')
-    const outDir = join(store.dir, '..', 'out')
-    await mkdir(outDir, { recursive: true })
-    const target = join(outDir, 'clip.mp4')
-    const known = store.outStamps(outDir)
-    await store.copyOut(e, target, { known })
+    const { store, e, target, known } = await shipped()
     await flipByte(store.objectPath(e.digest, e.ext))
     await writeFile(target, 'stale')
     expect(isVidspecError(await failure(store.copyOut(e, target, { known })), 'CACHE_CORRUPT')).toBe(true)
@@ -199,14 +199,7 @@ describe('copyOut with the out folder’s stamps (a no-op build --out)', () => {
   })
 
   it('ignores a stamps file written for another folder or unreadable', async () => {
-    const store = await tempStore()
-    const e = await commitBytes(store, KEY_A, 'the clip bytes')
-    const outDir = join(store.dir, '..', 'out')
-    await mkdir(outDir, { recursive: true })
-    const target = join(outDir, 'clip.mp4')
-    const known = store.outStamps(outDir)
-    await store.copyOut(e, target, { known })
-    known.save()
+    const { store, e, outDir, target } = await shipped()
     const memo = join(store.dir, 'memo')
     const [file] = (await readdir(memo)).filter((f) => f.startsWith('out-'))
     if (!file) throw new Error('no out stamps written')

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { DERIVED, ENTRIES, RecordIndex, saveIndexes } from './record-index.js'
 import { StoreLayout } from './layout.js'
 import { Store } from './store.js'
-import { KEY_A, KEY_B, commitBytes, tempStore } from './test-helpers.js'
+import { KEY_A, KEY_B, commitBytes, commitDerivedBytes, tempStore } from './test-helpers.js'
 
 /** A store whose index has been written by a first process's getEntry of KEY_A. */
 async function indexedStore(bytes = 'twelve bytes') {
@@ -111,24 +111,7 @@ describe('Store.getDerived with an index', () => {
   /** A poster record whose object holds `bytes`, read once by another store so the index holds it. */
   async function indexedDerived(bytes = 'poster bytes') {
     const store = await tempStore()
-    const tmp = store.tempPath('jpg')
-    await writeFile(tmp, bytes)
-    const record = await store.commitDerived(tmp, {
-      key: KEY_R,
-      kind: 'poster',
-      master: 'f'.repeat(64),
-      recipe: { kind: 'poster', format: 'jpg', at: 0, width: 160, height: 90 },
-      encoder: { ffmpeg: 'ffmpeg version test', build: 'b', encoders: { mjpeg: 'm' } },
-      ext: 'jpg',
-      type: 'image/jpeg',
-      width: 160,
-      height: 90,
-      duration: 0,
-      from: { width: 160, height: 90, duration: 1, fps: 24, hasAudio: false },
-      method: 'encode',
-      spec: 'src/hero.video.ts',
-      createdAt: new Date().toISOString(),
-    })
+    const record = await commitDerivedBytes(store, KEY_R, 'f'.repeat(64), bytes)
     expect(await new Store(store.dir).getDerived(KEY_R)).toEqual(record)
     saveIndexes()
     const layout = new StoreLayout(store.dir)
