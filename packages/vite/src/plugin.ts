@@ -109,7 +109,7 @@ export function vidspec(options: VidspecPluginOptions = {}): VidspecVitePlugin {
       const warning = untestedViteWarning(viteMajor(this?.meta, resolved))
       if (warning) resolved.logger.warn(`[vidspec] ${warning}`)
       posters = new Posters(join(resolved.cacheDir, 'vidspec', 'posters'), (video, out) => ready().project.extractPoster(video, out))
-      reporter.attach(resolved.logger)
+      reporter.attach(resolved.logger, { timestamps: resolved.command === 'serve' })
     },
 
     configureServer(server) {
