@@ -184,8 +184,15 @@ export class SpecMemo {
     const stale: string[] = []
     const before = new Map<string, Stamp>()
     for (const file of files) {
-      const stamp = statStamp(file)
-      if (!stamp) continue
+      let stamp: Stamp | undefined
+      try {
+        stamp = statStamp(file)
+        if (!stamp) continue
+      } catch {
+        // Unreadable (EACCES, ...): hashing it fails the same way, for its own specs only (#hashEach).
+        stale.push(file)
+        continue
+      }
       const known = this.#stamps[file]
       if (known && known[0] === packStamp(stamp)) out[file] = known[1]
       else {
