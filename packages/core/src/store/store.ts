@@ -73,24 +73,9 @@ export class Store {
    */
   async getEntry(key: string): Promise<Entry | undefined> {
     const index = (this.#index ??= RecordIndex.load(this.#layout, ENTRIES))
-    const indexed = index.lookup(key, this.#layout)
-    if (indexed) return indexed
-    const entryStamp = statStamp(this.#layout.entryPath(key))
-    const { entry } = await readEntryFile(this.#layout, key)
-    if (!entry) {
-      // gc removed it, or it was never usable: the index does not keep a record of it.
-      index.forget(key)
-      return undefined
-    }
-    const integrity = await checkObject(this.#layout, entry, 'stamp', this.#verified)
-    if (integrity.state === 'ok') {
-      // Indexed only when the entry file did not change while it was read.
-      if (entryStamp && integrity.stamp && sameStamp(entryStamp, statStamp(this.#layout.entryPath(key)))) {
-        index.record(key, { ...entry }, entryStamp, integrity.stamp)
-      }
-      return entry
-    }
-    index.forget(key)
+    const found = await this.#checkedRecord(index, key, this.#layout.entryPath(key), async () => (await readEntryFile(this.#layout, key)).entry)
+    if (!found?.bad) return found?.record
+    const { record: entry, bad: integrity } = found
     if (integrity.state === 'corrupt') {
       // Nobody is told by an exception on this path (it answers "miss"), so the project logs it.
       const err = await this.#takeOut(entry, integrity, entry.spec, key)
@@ -107,6 +92,35 @@ export class Store {
     const integrity = await checkObject(this.#layout, ref, opts.trust ?? 'hash', this.#verified)
     if (integrity.state !== 'ok') throw await this.#takeOut(ref, integrity, opts.spec)
     return this.objectPath(ref.digest, ref.ext)
+  }
+
+  /**
+   * A key's record (entry or derived) with its object checked: from the index while both files are
+   * untouched since they last checked out, else read and checked by the object's stamp (indexed only
+   * when the record file did not change while it was read). No record (gc removed it, or it was never
+   * usable) is undefined and leaves the index; a bad object comes back as `bad`, for the caller.
+   */
+  async #checkedRecord<T extends Entry | DerivedRecord>(
+    index: RecordIndex<T>,
+    key: string,
+    path: string,
+    read: () => Promise<T | undefined>,
+  ): Promise<{ record: T; bad?: Exclude<Integrity, { state: 'ok' }> } | undefined> {
+    const indexed = index.lookup(key, this.#layout)
+    if (indexed) return { record: indexed }
+    const before = statStamp(path)
+    const record = await read()
+    if (!record) {
+      index.forget(key)
+      return undefined
+    }
+    const integrity = await checkObject(this.#layout, record, 'stamp', this.#verified)
+    if (integrity.state !== 'ok') {
+      index.forget(key)
+      return { record, bad: integrity }
+    }
+    if (before && integrity.stamp && sameStamp(before, statStamp(path))) index.record(key, { ...record }, before, integrity.stamp)
+    return { record }
   }
 
   /** Copies an object out of the store, hashing what it writes; throws CACHE_CORRUPT (nothing written) on a mismatch. */
@@ -199,22 +213,9 @@ export class Store {
    */
   async getDerived(key: string): Promise<DerivedRecord | undefined> {
     const index = (this.#derivedIndex ??= RecordIndex.load(this.#layout, DERIVED))
-    const indexed = index.lookup(key, this.#layout)
-    if (indexed) return indexed
-    const recordStamp = statStamp(this.#layout.derivedPath(key))
-    const { record } = await readDerivedFile(this.#layout, key)
-    if (!record) {
-      index.forget(key)
-      return undefined
-    }
-    const integrity = await checkObject(this.#layout, record, 'stamp', this.#verified)
-    if (integrity.state === 'ok') {
-      if (recordStamp && integrity.stamp && sameStamp(recordStamp, statStamp(this.#layout.derivedPath(key)))) {
-        index.record(key, { ...record }, recordStamp, integrity.stamp)
-      }
-      return record
-    }
-    index.forget(key)
+    const found = await this.#checkedRecord(index, key, this.#layout.derivedPath(key), async () => (await readDerivedFile(this.#layout, key)).record)
+    if (!found?.bad) return found?.record
+    const { record, bad: integrity } = found
     // Bytes that hash right under a wrong record: only the record goes (the object may be a master's too).
     if (integrity.state === 'corrupt' && !integrity.objectSound) {
       // Taken out whether or not anyone listens (`onCorrupt?.(await …)` would skip the quarantine itself).
