@@ -1,6 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { randomId } from '../store/layout.js'
+import { writeRebuildableSync } from '../store/atomic.js'
+import { RACY_MS } from '../store/stamp.js'
 
 /**
  * What discovery found last time, and every folder it could have found a spec in, each with its
@@ -17,9 +18,6 @@ interface DiscoveryFile {
   dirs: Record<string, string>
   files: string[]
 }
-
-/** A folder changed less than this long ago is never vouched for by its stamp (see RACY_MS in spec/memo.ts). */
-const RACY_MS = 2000
 
 export interface DiscoveryQuery {
   root: string
@@ -115,15 +113,6 @@ export function folderStamps(q: DiscoveryQuery, ignoredDirs: readonly string[]):
 
 /** Writes the answer for the next run (atomic, not durable: losing it costs one glob). */
 export function remember(q: DiscoveryQuery, ignoredDirs: readonly string[], dirs: Record<string, string>, files: string[]): void {
-  const path = memoPath(q.cacheDir)
-  const tmp = join(q.cacheDir, 'tmp', `discovery.${randomId()}.tmp`)
-  try {
-    mkdirSync(join(q.cacheDir, 'memo'), { recursive: true })
-    mkdirSync(join(q.cacheDir, 'tmp'), { recursive: true })
-    const file: DiscoveryFile = { version: 1, query: queryOf(q, ignoredDirs), dirs, files }
-    writeFileSync(tmp, JSON.stringify(file))
-    renameSync(tmp, path)
-  } catch {
-    rmSync(tmp, { force: true })
-  }
+  const file: DiscoveryFile = { version: 1, query: queryOf(q, ignoredDirs), dirs, files }
+  writeRebuildableSync(join(q.cacheDir, 'tmp'), memoPath(q.cacheDir), JSON.stringify(file), { mkdir: true })
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { KEY_VERSION } from '../key/key.js'
 import { readJson, writeFileAtomic } from '../store/atomic.js'
-import { packStamp, sameStamp, statStamp, type Stamp } from '../store/stamp.js'
+import { RACY_MS, packStamp, sameStamp, statStamp, type Stamp } from '../store/stamp.js'
 import type { RenditionsInput } from '../renditions/types.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { hashFiles } from './load.js'
@@ -39,13 +39,6 @@ interface MemoFile {
   /** Absolute path -> [its packed stamp, its sha256 then]: see #hash. */
   stamps?: Record<string, [string, string]>
 }
-
-/**
- * A file changed less than this long ago is hashed, never vouched for by its stamp: a filesystem's
- * clock ticks coarsely (a few ms), so a second write within the tick of the one seen could leave
- * the stamp as it was (git's "racily clean" files).
- */
-const RACY_MS = 2000
 
 /**
  * Remembers each spec's evaluated request and key by the content hashes of every file it came from,

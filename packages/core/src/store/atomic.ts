@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, readFileSync } from 'node:fs'
+import { createReadStream, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { randomId } from './layout.js'
@@ -70,6 +70,25 @@ export async function writeFileAtomic(
     }
   }
   if (durable) await fsyncDir(dirname(target))
+}
+
+/**
+ * Writes a file that can always be rebuilt (an index, a memo) at once, synchronously: temp file in
+ * `tmpDir`, rename over `target`, no fsync, and never an error (losing it only costs a later run its
+ * speed). `mkdir` creates both folders first; without it a store removed meanwhile stays removed.
+ */
+export function writeRebuildableSync(tmpDir: string, target: string, data: string, opts: { mkdir?: boolean } = {}): void {
+  const tmp = join(tmpDir, `${basename(target)}.${randomId()}.tmp`)
+  try {
+    if (opts.mkdir) {
+      mkdirSync(tmpDir, { recursive: true })
+      mkdirSync(dirname(target), { recursive: true })
+    }
+    writeFileSync(tmp, data)
+    renameSync(tmp, target)
+  } catch {
+    rmSync(tmp, { force: true })
+  }
 }
 
 export function writeJsonAtomic(tmpDir: string, target: string, value: unknown, opts: WriteOptions = {}): Promise<void> {

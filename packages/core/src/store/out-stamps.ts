@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { randomId, type StoreLayout } from './layout.js'
+import { writeRebuildableSync } from './atomic.js'
+import type { StoreLayout } from './layout.js'
 import { packStamp, statStamp } from './stamp.js'
 
 type FileRecord = [digest: string, stamp: string]
@@ -95,13 +96,6 @@ export class OutStamps {
     const text = JSON.stringify(file)
     if (text === this.#text) return
     this.#text = text
-    const tmp = join(this.#tmp, `out-stamps.${randomId()}.tmp`)
-    try {
-      mkdirSync(join(this.#path, '..'), { recursive: true })
-      writeFileSync(tmp, text)
-      renameSync(tmp, this.#path)
-    } catch {
-      rmSync(tmp, { force: true })
-    }
+    writeRebuildableSync(this.#tmp, this.#path, text, { mkdir: true })
   }
 }

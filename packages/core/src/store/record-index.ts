@@ -1,9 +1,10 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DerivedRecord } from '../renditions/types.js'
 import type { Entry } from '../types.js'
 import { isDerivedRecord } from './derived.js'
-import { randomId, type StoreLayout } from './layout.js'
+import { writeRebuildableSync } from './atomic.js'
+import type { StoreLayout } from './layout.js'
 import { isEntry } from './shape.js'
 import { packStamp as pack, statStamp, type Stamp } from './stamp.js'
 
@@ -133,13 +134,7 @@ export class RecordIndex<T extends ObjectRecord> {
     if (!this.#dirty) return
     this.#dirty = false
     const file: IndexFile<T> = { version: 1, records: this.#records }
-    const tmp = join(this.#tmp, `${this.#kind.file}.${randomId()}.tmp`)
-    try {
-      writeFileSync(tmp, JSON.stringify(file))
-      renameSync(tmp, this.#path)
-    } catch {
-      rmSync(tmp, { force: true })
-    }
+    writeRebuildableSync(this.#tmp, this.#path, JSON.stringify(file))
   }
 
   #scheduleSave(): void {

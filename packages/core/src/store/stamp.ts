@@ -33,6 +33,13 @@ export function statStamp(path: string): Stamp | undefined {
   }
 }
 
+/**
+ * A file or folder changed less than this long ago is never vouched for by its stamp (it is hashed
+ * or listed instead): a filesystem's clock ticks coarsely (a few ms), so a second write within the
+ * tick of the one seen could leave the stamp as it was (git's "racily clean" files).
+ */
+export const RACY_MS = 2000
+
 /** A stamp as one short string, for files parsed whole by every run (indexes), so kept small. */
 export const packStamp = (s: Stamp | undefined): string | undefined => (s ? `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}:${s.dev}` : undefined)
 
