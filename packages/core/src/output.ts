@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import pLimit from 'p-limit'
 import { VidspecError, isVidspecError } from './errors.js'
-import { relativeInside } from './paths.js'
+import { relativeInside, toPosix } from './paths.js'
 import type { ObtainedRenditions } from './renditions/service.js'
 import type { Rendition, RenditionsInput } from './renditions/types.js'
 import type { Store } from './store/index.js'
@@ -134,7 +134,7 @@ function clipFields(outDir: string, item: OutputItem): Omit<ManifestItem, 'sourc
   const { id, name, entry } = item
   return {
     spec: id,
-    file: relative(outDir, join(outDir, `${name}.${entry.ext}`)).split('\\').join('/'),
+    file: toPosix(relative(outDir, join(outDir, `${name}.${entry.ext}`))),
     key: entry.key,
     digest: entry.digest,
     width: entry.width,
@@ -179,7 +179,7 @@ async function ship(
     const file = join(outDir, `${name}.${r.item.id}.${r.item.ext}`)
     await store.copyOut({ digest: r.digest, ext: r.item.ext, size: r.bytes }, file, { spec: id, known })
     const { type, width, height, bytes, digest } = r
-    return { id: r.item.id, file: relative(outDir, file).split('\\').join('/'), type, width, height, bytes, digest, key: r.item.key }
+    return { id: r.item.id, file: toPosix(relative(outDir, file)), type, width, height, bytes, digest, key: r.item.key }
   }
   try {
     if (renditions instanceof VidspecError) throw renditions
