@@ -13,8 +13,8 @@ afterEach(async () => {
   projects = []
 })
 
-async function fresh(): Promise<TempProject> {
-  const p = await tempProject({ 'clip.video.ts': spec })
+async function fresh(files: Record<string, string> = { 'clip.video.ts': spec }): Promise<TempProject> {
+  const p = await tempProject(files)
   projects.push(p)
   return p
 }
@@ -23,7 +23,8 @@ it("a project runs the ffmpeg and ffprobe of its own env, not the process's", as
   expect(process.env.VIDSPEC_FFMPEG).toBeUndefined()
   const counted = await fresh()
   const ffmpeg = await countingFfmpeg(counted.root, ffmpegPath())
-  const broken = await fresh()
+  // A plain MP4 is read without ffprobe (media/mp4-shape.ts); a WebM needs it.
+  const broken = await fresh({ 'clip.video.ts': spec, 'web.video.ts': spec.replace("seed: 3", "seed: 4, output_format: 'WEBM'") })
   const base = { ...process.env, VIDSPEC_NO_MEMO: '1' }
 
   const a = await Vidspec.open({ root: counted.root, env: { ...base, VIDSPEC_FFMPEG: ffmpeg.path }, overrides: { provider: 'offline' } })
@@ -34,9 +35,10 @@ it("a project runs the ffmpeg and ffprobe of its own env, not the process's", as
   expect(built.counts.generated).toBe(1)
   expect(await ffmpeg.count()).toBe(1)
 
-  // The other project's probe of its rendered clip runs the ffprobe its env names, and fails on it.
+  // The other project's probe of its rendered WebM runs the ffprobe its env names, and fails on it.
   const failed = await b.build({ lockfile: false })
-  expect(failed.counts.failed).toBe(1)
-  expect(String(failed.items[0]?.error?.message)).toContain('/nonexistent/ffprobe')
+  expect(failed.counts).toMatchObject({ failed: 1, generated: 1 })
+  const web = failed.items.find((i) => i.file.endsWith('web.video.ts'))
+  expect(String(web?.error?.message)).toContain('/nonexistent/ffprobe')
   expect(await ffmpeg.count()).toBe(1)
 })

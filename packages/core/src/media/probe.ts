@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { VidspecError, isVidspecError } from '../errors.js'
 import { ffprobePath, type MediaTools } from './binaries.js'
+import { mp4Shape, type Mp4Shape } from './mp4-shape.js'
 import { runTool } from './run.js'
 
 export interface ProbeResult {
@@ -192,6 +193,20 @@ export async function probeVideo(file: string, opts: ProbeOptions = {}): Promise
     audioProfile: audio?.profile,
     bitrate: Number(out.format?.bit_rate) || 0,
   }
+}
+
+/**
+ * What committing a clip needs to know of it (its shape, and that it is whole), at the least cost
+ * that keeps ffprobe's standard: a plain MP4 with one video track is read in this process
+ * (mp4-shape.ts), anything else, and anything that reader doubts, is probed by ffprobe as before,
+ * whose verdict and message stand.
+ */
+export async function probeClip(file: string, opts: ProbeOptions = {}): Promise<Mp4Shape | ProbeResult> {
+  if (!opts.signal?.aborted) {
+    const shape = await mp4Shape(resolve(file))
+    if (shape) return shape
+  }
+  return probeVideo(file, opts)
 }
 
 /**

@@ -2,10 +2,10 @@ import { ClipCache, type ClipWant } from '../cache/clip-cache.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 import type { Logger } from '../logger.js'
 import { mediaTools } from '../media/binaries.js'
-import { probeVideo, type ProbeOptions, type ProbeResult } from '../media/ffmpeg.js'
+import { probeClip } from '../media/probe.js'
 import type { Provider, ProviderRequest } from '../providers/types.js'
 import { RemoteCache } from '../remote/cache.js'
-import { Runner } from '../runner/runner.js'
+import { Runner, type ProbeFn } from '../runner/runner.js'
 import { runnerSettings } from '../runner/settings.js'
 import { Store } from '../store/index.js'
 import type { LoadedSpec } from './types.js'
@@ -60,8 +60,8 @@ export function assembleParts(
   return { config, store, cache, provider, runner, logger, remote }
 }
 
-/** ffprobe as the project runs it: its VIDSPEC_FFPROBE, not the process's. */
-export function projectProbe(config: Pick<ResolvedConfig, 'flags'>): (file: string, opts?: ProbeOptions) => Promise<ProbeResult> {
+/** A clip's probe as the project runs it: when ffprobe is needed, its VIDSPEC_FFPROBE, not the process's. */
+export function projectProbe(config: Pick<ResolvedConfig, 'flags'>): ProbeFn {
   const tools = mediaTools(config.flags)
-  return (file, opts) => probeVideo(file, { ...opts, tools })
+  return (file, opts) => probeClip(file, { ...opts, tools })
 }
