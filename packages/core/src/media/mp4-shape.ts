@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
+import pLimit from 'p-limit'
 import { spsPictureSize } from './h264-sps.js'
 
 /*
@@ -27,8 +28,12 @@ export interface Mp4Shape {
   ext: string
 }
 
-/** Bigger files go to ffprobe rather than into memory whole. */
-const MAX_BYTES = 64 << 20
+/**
+ * A clip is read whole (its NAL units are walked), so bigger files go to ffprobe, and two at most are
+ * in memory at once: a build committing eight clips together must not hold eight of them.
+ */
+const MAX_BYTES = 32 << 20
+const reading = pLimit(2)
 
 /**
  * The sample entries read here, with ffprobe's codec name: H.264 with its parameter sets in the
@@ -290,7 +295,11 @@ function nalUnitsTile(buf: Buffer, from: number, to: number, lengthBytes: number
  * (another format, a fragmented file, an unknown codec, anything that does not add up): then ask
  * ffprobe.
  */
-export async function mp4Shape(file: string): Promise<Mp4Shape | undefined> {
+export function mp4Shape(file: string): Promise<Mp4Shape | undefined> {
+  return reading(() => shapeOf(file))
+}
+
+async function shapeOf(file: string): Promise<Mp4Shape | undefined> {
   try {
     const { size } = await stat(file)
     if (size < 16 || size > MAX_BYTES) return undefined
