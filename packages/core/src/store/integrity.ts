@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -139,6 +139,12 @@ async function holds(file: string, digest: string, size: number): Promise<boolea
   }
 }
 
+/**
+ * Objects up to this size are read synchronously: a poster or a small rendition reads in less time
+ * than the promise API's four thread-pool round trips (open, stat, read, close) take.
+ */
+const SYNC_READ_BYTES = 1 << 20
+
 /** An object's bytes, in memory, only when they hash to its digest (the Vite build emits buffers). */
 export async function readChecked(
   layout: StoreLayout,
@@ -146,7 +152,8 @@ export async function readChecked(
 ): Promise<{ ok: true; bytes: Buffer } | { ok: false; integrity: Exclude<Integrity, { state: 'ok' }> }> {
   let bytes: Buffer
   try {
-    bytes = await readFile(layout.objectPath(ref.digest, ref.ext))
+    const path = layout.objectPath(ref.digest, ref.ext)
+    bytes = ref.size !== undefined && ref.size <= SYNC_READ_BYTES ? readFileSync(path) : await readFile(path)
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return { ok: false, integrity: { state: 'missing' } }
     throw err
