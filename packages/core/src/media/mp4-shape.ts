@@ -128,10 +128,11 @@ function sampleEntry(buf: Buffer, stsd: Box, tkhd: Box): { fourcc: string; width
   const nalLength = ((buf[avcC.start + 4] as number) & 0x3) + 1
   if (nalLength === 3) doubt()
   const spsEnd = avcC.start + 8 + u16(buf, avcC.start + 6, avcC.end)
-  if (spsEnd > avcC.end) doubt()
+  // The SPS, then a byte counting the picture parameter sets, inside the box.
+  if (spsEnd >= avcC.end) doubt()
   const sps = spsPictureSize(buf.subarray(avcC.start + 8, spsEnd)) ?? doubt()
   // Then the picture parameter sets, each a whole NAL unit of type 8 (ffmpeg parses them all).
-  const ppsCount = buf[spsEnd] ?? doubt()
+  const ppsCount = buf[spsEnd] as number
   let pps = spsEnd + 1
   if (ppsCount === 0) doubt()
   for (let i = 0; i < ppsCount; i++) {
