@@ -5,7 +5,7 @@
  */
 
 /** Profiles whose SPS carries chroma format, bit depths and scaling lists. */
-const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135])
+const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135, 144])
 
 class Bits {
   #at = 0
