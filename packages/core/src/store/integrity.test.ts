@@ -86,6 +86,19 @@ describe('Store: nothing corrupt leaves it', () => {
     expect(await store.readJournal(KEY_A)).toBeUndefined()
   })
 
+  it('readOut hashes what it hands out, read whole at once or through the thread pool (over 1 MB)', async () => {
+    const store = await tempStore()
+    const small = await commitBytes(store, KEY_A, 'a poster, read synchronously')
+    const big = await commitBytes(store, KEY_B, 'x'.repeat(1.5 * 1024 * 1024))
+    expect((await store.readOut(small)).toString()).toBe('a poster, read synchronously')
+    expect((await store.readOut(big)).length).toBe(1.5 * 1024 * 1024)
+    for (const e of [small, big]) {
+      await flipByte(store.objectPath(e.digest, e.ext))
+      await expect(store.readOut(e)).rejects.toMatchObject({ code: 'CACHE_CORRUPT' })
+    }
+    expect(await quarantined(store)).toHaveLength(2)
+  })
+
   it('copyOut writes the whole clip when it is sound, and nothing (not even a temp file) when it is not', async () => {
     const store = await tempStore()
     const good = await commitBytes(store, KEY_A, 'good bytes')
