@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { basename } from 'node:path'
 import { VidspecError, type ErrorCode } from '../errors.js'
 import { ffmpegPath, type MediaTools } from './binaries.js'
@@ -19,6 +18,9 @@ export interface ToolResult {
   stderr: string
 }
 
+// Loaded on the first run: a plan or a cached build starts no tool and skips its load.
+let childProcess: Promise<typeof import('node:child_process')> | undefined
+
 /** Enough of stderr to name the cause; ffmpeg can write megabytes of progress before failing. */
 const STDERR_TAIL = 4000
 
@@ -31,7 +33,8 @@ function tail(text: string): string {
  * would let ffmpeg finish the file, leaving a short but valid-looking clip) and the promise settles
  * only once the child has exited, so no process outlives the call.
  */
-export function runTool(bin: string, args: string[], opts: RunToolOptions = {}): Promise<ToolResult> {
+export async function runTool(bin: string, args: string[], opts: RunToolOptions = {}): Promise<ToolResult> {
+  const { spawn } = await (childProcess ??= import('node:child_process'))
   const tool = basename(bin)
   const what = opts.what ?? tool
   const { signal } = opts

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { SHARE_ENV, Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { EvaluateReply, EvaluateRequest } from './worker.js'
 
 /*
@@ -97,8 +97,10 @@ export class EvaluatorPool {
   #nextId = 0
   #dir: { path: string; users: number } | undefined
   #closed = false
-  #finding: Promise<URL> | undefined
+  #finding: Promise<[URL, typeof import('node:worker_threads')]> | undefined
   #file: URL | undefined
+  /** node:worker_threads, loaded with the worker's file: a plan whose specs all come from the memo never needs it. */
+  #threads: typeof import('node:worker_threads') | undefined
 
   constructor(opts: PoolOptions = {}) {
     // At least two, so one spec stuck until its timeout never holds up every other spec (a dev server).
@@ -118,7 +120,7 @@ export class EvaluatorPool {
     name: string,
     opts: { timeoutMs: number; signal?: AbortSignal | undefined; json?: Record<string, string> | undefined },
   ): Promise<EvaluationOutcome> {
-    this.#file ??= await (this.#finding ??= workerFile())
+    if (!this.#file) [this.#file, this.#threads] = await (this.#finding ??= Promise.all([workerFile(), import('node:worker_threads')]))
     if (opts.signal?.aborted) throw opts.signal.reason
     return new Promise((resolve, reject) => {
       this.#queue.push({ code, json: opts.json ?? {}, name, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve, reject })
@@ -148,9 +150,10 @@ export class EvaluatorPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(this.#file as URL, {
+    const threads = this.#threads as typeof import('node:worker_threads')
+    const worker = new threads.Worker(this.#file as URL, {
       // Specs see the environment as it is now, not as it was when the worker started.
-      env: SHARE_ENV,
+      env: threads.SHARE_ENV,
       // A spec that allocates without bound fails as itself (ERR_WORKER_OUT_OF_MEMORY).
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_LIMIT_MB },
     })
