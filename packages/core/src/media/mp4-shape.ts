@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import pLimit from 'p-limit'
 import { spsPictureSize } from './h264-sps.js'
+import { framesFallShort, isoContainer, roundedRate } from './probe-rules.js'
 
 /*
  * A clip's shape read from its MP4 boxes, in this process, for the one case that is nearly every
@@ -325,21 +326,10 @@ async function shapeOf(file: string): Promise<Mp4Shape | undefined> {
     const tick = 1 / movie.timescale
     if (Math.abs(movie.duration / movie.timescale - duration) > tick) return undefined
     if (video.edit !== undefined && Math.abs(video.edit / movie.timescale - duration) > tick) return undefined
-    const fps = Math.round(((video.timescale * video.samples) / video.ticks) * 1000) / 1000
+    const fps = roundedRate((video.timescale * video.samples) / video.ticks)
     // What probeVideo calls truncated (frames for less time than the file claims): ffprobe says why.
-    const shortfall = duration - video.samples / fps
-    if (!(fps > 0) || shortfall > Math.max(2 / fps, duration * 0.05)) return undefined
-    const mov = brand === 'qt  '
-    return {
-      width: video.width,
-      height: video.height,
-      duration,
-      fps,
-      codec: CODECS[video.fourcc] as string,
-      container: mov ? 'mov' : 'mp4',
-      mime: mov ? 'video/quicktime' : 'video/mp4',
-      ext: mov ? 'mov' : 'mp4',
-    }
+    if (!(fps > 0) || framesFallShort(duration, video.samples, fps)) return undefined
+    return { width: video.width, height: video.height, duration, fps, codec: CODECS[video.fourcc] as string, ...isoContainer(brand === 'qt  ') }
   } catch {
     // A doubt, or a file that cannot be read: ffprobe says what it is.
     return undefined

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { VidspecError, isVidspecError } from '../errors.js'
 import { ffprobePath, type MediaTools } from './binaries.js'
 import { mp4Shape, type Mp4Shape } from './mp4-shape.js'
+import { framesFallShort, isoContainer, roundedRate } from './probe-rules.js'
 import { runTool } from './run.js'
 
 export interface ProbeResult {
@@ -86,7 +87,7 @@ function rate(text: string | undefined): number {
   const [num, den] = (text ?? '').split('/').map(Number)
   if (num === undefined || !Number.isFinite(num) || num <= 0) return 0
   const value = den === undefined ? num : den > 0 ? num / den : 0
-  return Math.round(value * 1000) / 1000
+  return roundedRate(value)
 }
 
 function seconds(text: string | undefined): number {
@@ -96,11 +97,7 @@ function seconds(text: string | undefined): number {
 
 function containerOf(out: FfprobeOutput, streams: FfprobeStream[]): { container: string; ext: string; mime: string } {
   const names = (out.format?.format_name ?? '').split(',')
-  if (names.includes('mp4')) {
-    return out.format?.tags?.major_brand?.trim() === 'qt'
-      ? { container: 'mov', ext: 'mov', mime: 'video/quicktime' }
-      : { container: 'mp4', ext: 'mp4', mime: 'video/mp4' }
-  }
+  if (names.includes('mp4')) return isoContainer(out.format?.tags?.major_brand?.trim() === 'qt')
   if (names.includes('webm')) {
     // ffprobe names Matroska and WebM alike; WebM is Matroska holding only web codecs.
     return streams.every((s) => (s.codec_type !== 'video' && s.codec_type !== 'audio') || WEBM_CODECS.has(s.codec_name ?? ''))
@@ -171,8 +168,7 @@ export async function probeVideo(file: string, opts: ProbeOptions = {}): Promise
   // Without counted packets there is nothing to compare the declared length with.
   if (opts.countPackets !== false) {
     if (declared > 0 && read < declared) throw invalid(file, `it is truncated: ${read} of ${declared} frames present${tail}`)
-    const shortfall = duration - read / fps
-    if (shortfall > Math.max(2 / fps, duration * 0.05)) {
+    if (framesFallShort(duration, read, fps)) {
       throw invalid(file, `it is truncated: frames for ${(read / fps).toFixed(2)} s of ${duration.toFixed(2)} s present${tail}`)
     }
   }
