@@ -64,6 +64,11 @@ interface Slot {
 
 const WORKER_HEAP_LIMIT_MB = 2048
 
+interface Spawner {
+  file: URL
+  threads: typeof import('node:worker_threads')
+}
+
 let compiledWorker: string | undefined
 
 /**
@@ -97,10 +102,12 @@ export class EvaluatorPool {
   #nextId = 0
   #dir: { path: string; users: number } | undefined
   #closed = false
-  #finding: Promise<[URL, typeof import('node:worker_threads')]> | undefined
-  #file: URL | undefined
-  /** node:worker_threads, loaded with the worker's file: a plan whose specs all come from the memo never needs it. */
-  #threads: typeof import('node:worker_threads') | undefined
+  /**
+   * The worker's file and node:worker_threads, loaded on the first evaluation: a plan whose specs all
+   * come from the memo never needs either.
+   */
+  #loading: Promise<Spawner> | undefined
+  #spawner: Spawner | undefined
 
   constructor(opts: PoolOptions = {}) {
     // At least two, so one spec stuck until its timeout never holds up every other spec (a dev server).
@@ -120,7 +127,7 @@ export class EvaluatorPool {
     name: string,
     opts: { timeoutMs: number; signal?: AbortSignal | undefined; json?: Record<string, string> | undefined },
   ): Promise<EvaluationOutcome> {
-    if (!this.#file) [this.#file, this.#threads] = await (this.#finding ??= Promise.all([workerFile(), import('node:worker_threads')]))
+    this.#spawner ??= await (this.#loading ??= Promise.all([workerFile(), import('node:worker_threads')]).then(([file, threads]) => ({ file, threads })))
     if (opts.signal?.aborted) throw opts.signal.reason
     return new Promise((resolve, reject) => {
       this.#queue.push({ code, json: opts.json ?? {}, name, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve, reject })
@@ -150,8 +157,8 @@ export class EvaluatorPool {
   }
 
   #spawn(): Slot {
-    const threads = this.#threads as typeof import('node:worker_threads')
-    const worker = new threads.Worker(this.#file as URL, {
+    const { file, threads } = this.#spawner as Spawner
+    const worker = new threads.Worker(file, {
       // Specs see the environment as it is now, not as it was when the worker started.
       env: threads.SHARE_ENV,
       // A spec that allocates without bound fails as itself (ERR_WORKER_OUT_OF_MEMORY).
