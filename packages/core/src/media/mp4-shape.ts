@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import pLimit from 'p-limit'
 import { spsPictureSize } from './h264-sps.js'
 import { framesFallShort, isoContainer, roundedRate } from './probe-rules.js'
@@ -301,12 +301,23 @@ export function mp4Shape(file: string): Promise<Mp4Shape | undefined> {
   return reading(() => shapeOf(file))
 }
 
+/** The whole file, when its size is one this reads: one open for the size and the bytes. */
+async function smallFile(file: string): Promise<Buffer | undefined> {
+  const fh = await open(file, 'r')
+  try {
+    const { size } = await fh.stat()
+    if (size < 16 || size > MAX_BYTES) return undefined
+    const buf = await fh.readFile()
+    return buf.length === size ? buf : undefined
+  } finally {
+    await fh.close()
+  }
+}
+
 async function shapeOf(file: string): Promise<Mp4Shape | undefined> {
   try {
-    const { size } = await stat(file)
-    if (size < 16 || size > MAX_BYTES) return undefined
-    const buf = await readFile(file)
-    if (buf.length !== size) return undefined
+    const buf = await smallFile(file)
+    if (!buf) return undefined
     const top = boxes(buf, 0, buf.length, true)
     if (top[0]?.type !== 'ftyp' || top.some((b) => b.type === 'moof' || b.type === 'mvex')) return undefined
     const brand = buf.toString('latin1', (top[0] as Box).start, (top[0] as Box).start + 4)
