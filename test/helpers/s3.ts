@@ -23,9 +23,11 @@ import { FAST, spawnCli, togetherProject, type CliChild } from './together.js'
  * calls with `IfNoneMatch: '*'` on one key both answer 200 and the second overwrites the first.
  * Nothing else installable here (npm, Debian) serves S3 with conditional writes, so the proxy gives
  * the guarantee that AWS S3 (since August 2024), Cloudflare R2 and MinIO give: a conditional PUT of
- * an existing key (or of a changed one, for If-Match) gets 412, decided atomically per key. Every
- * other request passes through untouched, unless a fault (`fault()`) says otherwise: the proxy is
- * also where a test makes the bucket misbehave at an exact request.
+ * an existing key (or of a changed one, for If-Match) gets 412, decided atomically per key. It also
+ * gives S3's atomic objects, which s3rver (writing files in place) does not: one request of a key at a
+ * time, and an upload is stored only once its whole body has arrived. Every request passes through
+ * otherwise untouched, unless a fault (`fault()`) says otherwise: the proxy is also where a test makes
+ * the bucket misbehave at an exact request.
  */
 
 /** Which requests a fault hits: method and object key (without the bucket; a string is a substring). */
@@ -118,7 +120,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
       return undefined
     }
   }
-  // Per-key queue: the check and the write of one conditional PUT happen with no other PUT between.
+  // Per-key queue: one request of a key reaches s3rver at a time.
   const queues = new Map<string, Promise<unknown>>()
   const serialized = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
     const run = (queues.get(key) ?? Promise.resolve()).then(fn, fn)
@@ -129,7 +131,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
   }
 
   // Its own agent, so closing the harness closes every connection to s3rver (the global one keeps them alive).
-  const upstream = new Agent({ keepAlive: false })
+  const upstreamAgent = new Agent({ keepAlive: false })
   const faults: Array<{ fault: S3Fault; left: number }> = []
   const fired: TestS3['fired'] = []
   let endless = 0
@@ -146,13 +148,27 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
     return hit.fault
   }
 
-  const forward = (req: IncomingMessage, res: ServerResponse, fault?: S3Fault): Promise<number> =>
-    new Promise((resolve) => {
+  /**
+   * Sends a request on to s3rver. `status` settles when the client's answer is over; `upstream` when
+   * s3rver is done with the request, which is how long it holds its key (s3rver writes objects in place).
+   * A PUT arrives here with its whole body: S3 stores nothing of an upload whose body never completed,
+   * and stores all of one that did, whether or not its client stays to hear the answer.
+   */
+  const forward = (req: IncomingMessage, res: ServerResponse, fault: S3Fault | undefined, body?: Buffer): { status: Promise<number>; upstream: Promise<void> } => {
+    let upstreamDone!: () => void
+    const upstream = new Promise<void>((resolve) => (upstreamDone = resolve))
+    const status = new Promise<number>((resolve) => {
       // The client gave up while this request waited in its key's queue: nothing to forward.
-      if (res.destroyed || req.socket.destroyed) return resolve(-1)
+      if (!body && (res.destroyed || req.socket.destroyed)) {
+        upstreamDone()
+        return resolve(-1)
+      }
       const up = request(
-        { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers, agent: upstream },
+        { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers, agent: upstreamAgent },
         (upRes) => {
+          upRes.on('end', upstreamDone)
+          upRes.on('error', upstreamDone)
+          upRes.on('close', upstreamDone)
           const status = upRes.statusCode ?? 502
           const headers = { ...upRes.headers }
           if (fault?.kind === 'headers') {
@@ -184,6 +200,10 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
             })
             return
           }
+          if (res.destroyed) {
+            upRes.resume()
+            return resolve(status)
+          }
           res.writeHead(status, headers)
           upRes.pipe(res)
           // A client that went away must not hold the key's queue.
@@ -193,16 +213,34 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
         },
       )
       up.on('error', () => {
+        upstreamDone()
         res.destroy()
         resolve(502)
       })
-      // A client that gave up mid-request (its deadline, SIGTERM) ends the upstream request too: s3rver
-      // would otherwise wait for the rest of a body that never comes, holding the key's queue.
       res.on('close', () => {
-        if (!res.writableFinished) up.destroy()
+        // A reader that went away ends its read; a complete upload is stored all the same.
+        if (!body && !res.writableFinished) {
+          up.destroy()
+          upstreamDone()
+        }
         resolve(502)
       })
-      req.pipe(up)
+      if (body) up.end(body)
+      else req.pipe(up)
+    })
+    return { status, upstream }
+  }
+
+  /** The whole body of an upload; undefined when its client went away before sending all of it. */
+  const bodyOf = (req: IncomingMessage): Promise<Buffer | undefined> =>
+    new Promise((resolve) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => resolve(Buffer.concat(chunks)))
+      req.on('error', () => resolve(undefined))
+      req.on('close', () => {
+        if (!req.complete) resolve(undefined)
+      })
     })
 
   /** A fault that answers instead of the bucket; undefined when the request still goes on. */
@@ -244,26 +282,36 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
       requests.push({ method: req.method ?? '', key, status: await answered })
       return
     }
+    const body = req.method === 'PUT' ? await bodyOf(req) : undefined
+    if (req.method === 'PUT' && !body) {
+      requests.push({ method: 'PUT', key, status: -1 })
+      return
+    }
     const noneMatch = req.headers['if-none-match']
     const ifMatch = req.headers['if-match']
-    let status: number
-    if (req.method === 'PUT' && (noneMatch === '*' || typeof ifMatch === 'string')) {
-      status = await serialized(key, async () => {
+    const conditional = req.method === 'PUT' && (noneMatch === '*' || typeof ifMatch === 'string')
+    // Every request of a key takes its turn: S3 never shows a half-written object, nor lets a write
+    // land between a conditional PUT's check and its write.
+    let answer: Promise<number> = Promise.resolve(-1)
+    await serialized(key, async () => {
+      if (conditional) {
         const current = await etagOf(key)
         const failed = noneMatch === '*' ? current !== undefined : current !== String(ifMatch).replace(/"/g, '')
-        if (!failed) return forward(req, res, fault)
-        req.resume()
-        res.writeHead(412, { 'content-type': 'application/xml' })
-        res.end(
-          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
-            `<Message>At least one of the pre-conditions you specified did not hold</Message><Condition>${noneMatch === '*' ? 'If-None-Match' : 'If-Match'}</Condition></Error>`,
-        )
-        return 412
-      })
-    } else {
-      status = await forward(req, res, fault)
-    }
-    requests.push({ method: req.method ?? '', key, status })
+        if (failed) {
+          res.writeHead(412, { 'content-type': 'application/xml' })
+          res.end(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
+              `<Message>At least one of the pre-conditions you specified did not hold</Message><Condition>${noneMatch === '*' ? 'If-None-Match' : 'If-Match'}</Condition></Error>`,
+          )
+          answer = Promise.resolve(412)
+          return
+        }
+      }
+      const sent = forward(req, res, fault, body)
+      answer = sent.status
+      await sent.upstream
+    })
+    requests.push({ method: req.method ?? '', key, status: await answer })
   }
 
   const sockets = new Set<Socket>()
@@ -315,7 +363,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
       return out.sort()
     },
     // s3rver writes an object in place, so a read during a write could see part of it (S3 never shows
-    // a half-written object): a test's read waits for the key's conditional writes in flight.
+    // a half-written object): a test's read takes its turn with the key's requests through the proxy.
     getText(key) {
       return serialized(key, async () => {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
@@ -331,7 +379,7 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
     goDown: stopProxy,
     async close() {
       await stopProxy()
-      upstream.destroy()
+      upstreamAgent.destroy()
       client.destroy()
       await s3rver.close()
       await rm(dir, { recursive: true, force: true })

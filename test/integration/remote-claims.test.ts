@@ -1,3 +1,4 @@
+import { request } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -95,6 +96,33 @@ describe('remote claims', () => {
     const won = await Promise.all(Array.from({ length: 6 }, (_, i) => bucket.putJson('race.json', { i }, { ifNoneMatch: true })))
     bucket.close()
     expect(won.filter(Boolean)).toHaveLength(1)
+  })
+
+  it('the server behind the tests keeps whole objects as S3 does: a cut upload stores nothing, a read racing writes sees one whole version', async () => {
+    const bucket = new S3Bucket({ bucket: s3.bucket, prefix: '', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true })
+    const version = (c: string) => ({ c, fill: c.repeat(600_000) })
+    await bucket.putJson('whole.json', version('a'))
+
+    // An upload whose client goes away halfway: S3 stores nothing of it.
+    const { hostname, port } = new URL(s3.endpoint)
+    const cut = request({ host: hostname, port, method: 'PUT', path: `/${s3.bucket}/whole.json`, headers: { 'content-length': '1000000' } })
+    cut.on('error', () => {})
+    await new Promise<void>((resolve) => cut.write('x'.repeat(500_000), () => resolve()))
+    cut.destroy()
+    await until('the proxy to see the cut upload end', () => s3.requests.filter((r) => r.method === 'PUT' && r.key === 'whole.json').length === 2, 10_000, 10)
+    expect((JSON.parse(await s3.getText('whole.json')) as { c: string }).c).toBe('a')
+
+    const reads = await Promise.all([
+      ...['b', 'c', 'd', 'e'].map((c) => bucket.putJson('whole.json', version(c))),
+      ...Array.from({ length: 12 }, () => bucket.getJson('whole.json')),
+    ])
+    bucket.close()
+    const seen = reads.slice(4) as Array<Awaited<ReturnType<S3Bucket['getJson']>>>
+    for (const r of seen) {
+      expect(r?.parsed).toBe(true)
+      const v = r?.value as { c: string; fill: string }
+      expect(v.fill).toBe(v.c.repeat(600_000))
+    }
   })
 
   it('the loser waits for the winner, then gets its clip (digest-checked) without paying', async () => {
