@@ -81,7 +81,7 @@ export class ClipCache {
    * its object must be there with the entry's size.
    */
   async probe(want: ClipWant, opts: ClipLookup = {}): Promise<ClipTier | undefined> {
-    if (await this.local(want.key)) return 'local'
+    if (await this.#opts.store.hasEntry(want.key)) return 'local'
     const pin = await this.#pin(want.key, opts)
     if (pin && (await this.#pinnedObjectPresent(pin))) return 'lockfile'
     if (await this.#remote?.peek(want.key, opts.signal)) return 'remote'

@@ -21,7 +21,8 @@ export async function planSpecs(
   const { config, store, cache, provider } = parts
   const items = await Promise.all(
     loaded.map(async ({ file, spec, error }): Promise<PlanItem> => {
-      const base = { id: specId(config.root, file), name: specName(config.root, file), file }
+      // A loaded spec already knows its id and name: path work per spec is what a no-op plan is made of.
+      const base = spec ? { id: spec.id, name: spec.name, file } : { id: specId(config.root, file), name: specName(config.root, file), file }
       if (!spec) return { ...base, status: 'invalid', ...(error ? { error } : {}) }
       const tier = await cache.probe(clipWant(spec), { lockfile: lock, signal })
       if (tier === 'local') return { ...base, status: 'cached', key: spec.key, spec }

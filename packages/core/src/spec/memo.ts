@@ -79,17 +79,23 @@ export class SpecMemo {
 
   /** For each id with a record whose inputs all still hash the same, the memoized result. */
   async valid(ids: string[]): Promise<Map<string, MemoizedSpec>> {
-    const records = ids.flatMap((id) => {
-      const rec = this.#specs[id]
-      return rec ? [[id, rec] as const] : []
-    })
+    // Plain loops: a no-op plan runs this for every spec, and it is most of what such a plan does.
+    const records: Array<[string, MemoRecord]> = []
     // The shared module of a thousand specs is hashed once.
-    const inputs = [...new Set(records.flatMap(([, rec]) => Object.keys(rec.inputs)))]
-    const hashes = await this.#hash(inputs)
+    const inputs = new Set<string>()
+    for (const id of ids) {
+      const rec = this.#specs[id]
+      if (!rec) continue
+      records.push([id, rec])
+      for (const path in rec.inputs) inputs.add(path)
+    }
+    const hashes = await this.#hash([...inputs])
     const out = new Map<string, MemoizedSpec>()
-    for (const [id, rec] of records) {
-      if (!Object.entries(rec.inputs).every(([path, sha]) => hashes[path] === sha)) continue
-      out.set(id, { ...rec.spec, inputs: Object.fromEntries(rec.spec.deps.map((d) => [d, rec.inputs[d] ?? ''])) })
+    next: for (const [id, rec] of records) {
+      for (const path in rec.inputs) if (hashes[path] !== rec.inputs[path]) continue next
+      const depHashes: Record<string, string> = {}
+      for (const dep of rec.spec.deps) depHashes[dep] = rec.inputs[dep] ?? ''
+      out.set(id, { ...rec.spec, inputs: depHashes })
     }
     return out
   }

@@ -56,17 +56,43 @@ describe('RecordIndex (entries)', () => {
     expect(RecordIndex.load(b.layout, ENTRIES).lookup(KEY_A, b.layout)).toBeUndefined()
   })
 
-  it('ignores a record that names another key or is not an entry', async () => {
+  it('ignores a record that names another key, is not an entry, or disagrees with its own fields', async () => {
     const { layout, indexPath } = await indexedStore()
-    const file = JSON.parse(await readFile(indexPath, 'utf8')) as { records: Record<string, { entry: Record<string, unknown> }> }
+    const file = JSON.parse(await readFile(indexPath, 'utf8')) as { records: Record<string, [string, string, string, string, number, string]> }
     const rec = file.records[KEY_A]
     if (!rec) throw new Error('no record for KEY_A')
-    file.records[KEY_B] = rec
+    const write = async (records: Record<string, unknown>) => writeFile(indexPath, JSON.stringify({ ...file, records }))
+    await write({ [KEY_B]: rec })
+    // The stamps do not match KEY_B's files: not even "has".
+    expect(RecordIndex.load(layout, ENTRIES).has(KEY_B, layout)).toBe(false)
+    const entry = JSON.parse(rec[5]) as Record<string, unknown>
+    for (const bad of [
+      JSON.stringify({ ...entry, digest: 'not a digest' }),
+      JSON.stringify({ ...entry, key: KEY_B }),
+      JSON.stringify({ ...entry, size: (entry.size as number) + 1 }),
+      '{ not json',
+    ]) {
+      await write({ [KEY_A]: [...rec.slice(0, 5), bad] })
+      expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toBeUndefined()
+    }
+    await write({ [KEY_A]: rec.slice(0, 5) })
+    expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(false)
+    await write({ [KEY_A]: { e: rec[0], o: rec[1], entry } })
+    expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(false)
+  })
+
+  it('says a key is there without parsing its record; a garbled record then falls back to the entry file', async () => {
+    const { store, entry, layout, indexPath } = await indexedStore()
+    const file = JSON.parse(await readFile(indexPath, 'utf8')) as { records: Record<string, [string, string, string, string, number, string]> }
+    const rec = file.records[KEY_A]
+    if (!rec) throw new Error('no record for KEY_A')
+    rec[5] = '{ garbled'
     await writeFile(indexPath, JSON.stringify(file))
-    expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_B, layout)).toBeUndefined()
-    rec.entry = { ...rec.entry, digest: 'not a digest' }
-    await writeFile(indexPath, JSON.stringify(file))
-    expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toBeUndefined()
+    expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(true)
+    const fresh = new Store(store.dir)
+    expect(await fresh.hasEntry(KEY_A)).toBe(true)
+    expect(await fresh.getEntry(KEY_A)).toEqual(entry)
+    expect(await fresh.hasEntry(KEY_B)).toBe(false)
   })
 })
 
@@ -86,7 +112,7 @@ describe('Store.getEntry with an index', () => {
     const fresh = new Store(store.dir)
     expect(await fresh.getEntry(KEY_A)).toEqual(entry)
     saveIndexes()
-    expect(JSON.parse(await readFile(indexPath, 'utf8'))).toMatchObject({ version: 1 })
+    expect(JSON.parse(await readFile(indexPath, 'utf8'))).toMatchObject({ version: 2 })
   })
 
   it('drops the record of an entry file that is gone', async () => {

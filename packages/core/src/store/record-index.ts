@@ -29,19 +29,28 @@ export const ENTRIES: IndexKind<Entry> = { file: 'entry-index.json', recordPath:
 /** Derived records (derived/<key>.json): renditions, posters, placeholders. */
 export const DERIVED: IndexKind<DerivedRecord> = { file: 'derived-index.json', recordPath: (l, key) => l.derivedPath(key), valid: isDerivedRecord }
 
-interface IndexRecord<T> {
-  /** The record file's stamp (packed) when `entry` was read from it and found whole. */
-  e: string
-  /** The object's stamp (packed) when it last checked out (stamp file or hash): what `stamps/` would say. */
-  o: string
-  entry: T
+/**
+ * One key: the record file's stamp (packed) when the record was read from it and found whole; the
+ * object's stamp (packed) when it last checked out (what `stamps/` would say); the object's digest,
+ * extension and size; the record itself as JSON. The record stays text until someone asks for it:
+ * a plan only asks whether a key is there, and a thousand parsed entries are garbage to collect.
+ */
+type IndexRecord = [e: string, o: string, digest: string, ext: string, size: number, record: string]
+
+interface IndexFile {
+  version: 2
+  records: Record<string, IndexRecord>
 }
 
-
-interface IndexFile<T> {
-  version: 1
-  records: Record<string, IndexRecord<T>>
-}
+const isIndexRecord = (v: unknown): v is IndexRecord =>
+  Array.isArray(v) &&
+  v.length === 6 &&
+  typeof v[0] === 'string' &&
+  typeof v[1] === 'string' &&
+  typeof v[2] === 'string' &&
+  typeof v[3] === 'string' &&
+  typeof v[4] === 'number' &&
+  typeof v[5] === 'string'
 
 /**
  * Indexes with records not yet written, written once as the process exits: a plan records a thousand
@@ -75,7 +84,7 @@ export class RecordIndex<T extends ObjectRecord> {
   readonly #path: string
   readonly #tmp: string
   readonly #kind: IndexKind<T>
-  #records: Record<string, IndexRecord<T>> = {}
+  #records: Record<string, IndexRecord> = {}
   #dirty = false
 
   private constructor(layout: StoreLayout, kind: IndexKind<T>) {
@@ -88,22 +97,36 @@ export class RecordIndex<T extends ObjectRecord> {
   static load<T extends ObjectRecord>(layout: StoreLayout, kind: IndexKind<T>): RecordIndex<T> {
     const index = new RecordIndex(layout, kind)
     try {
-      const file = JSON.parse(readFileSync(index.#path, 'utf8')) as Partial<IndexFile<T>>
-      if (file.version === 1 && typeof file.records === 'object' && file.records !== null) index.#records = file.records
+      const file = JSON.parse(readFileSync(index.#path, 'utf8')) as Partial<IndexFile>
+      if (file.version === 2 && typeof file.records === 'object' && file.records !== null) index.#records = file.records
     } catch {
       // Missing or unreadable: start empty; the store's files answer instead.
     }
     return index
   }
 
+  /** Whether the key's record file and object are both untouched since they checked out. */
+  has(key: string, layout: StoreLayout): boolean {
+    const rec = this.#records[key]
+    if (!isIndexRecord(rec)) return false
+    const [e, o, digest, ext, size] = rec
+    if (pack(statStamp(this.#kind.recordPath(layout, key))) !== e) return false
+    const object = statStamp(layout.objectPath(digest, ext))
+    return object !== undefined && object.size === String(size) && pack(object) === o
+  }
+
   /** The key's record when both its record file and its object are untouched since they checked out. */
   lookup(key: string, layout: StoreLayout): T | undefined {
-    const rec = this.#records[key]
-    if (!rec || !this.#kind.valid(rec.entry) || rec.entry.key !== key) return undefined
-    if (typeof rec.e !== 'string' || pack(statStamp(this.#kind.recordPath(layout, key))) !== rec.e) return undefined
-    const object = statStamp(layout.objectPath(rec.entry.digest, rec.entry.ext))
-    if (!object || object.size !== String(rec.entry.size) || typeof rec.o !== 'string' || pack(object) !== rec.o) return undefined
-    return { ...rec.entry }
+    if (!this.has(key, layout)) return undefined
+    const [, , digest, ext, size, text] = this.#records[key] as IndexRecord
+    let record: unknown
+    try {
+      record = JSON.parse(text)
+    } catch {
+      return undefined
+    }
+    if (!this.#kind.valid(record) || record.key !== key || record.digest !== digest || record.ext !== ext || record.size !== size) return undefined
+    return record
   }
 
   /**
@@ -114,8 +137,8 @@ export class RecordIndex<T extends ObjectRecord> {
     const e = pack(recordStamp) as string
     const o = pack(objectStamp) as string
     const old = this.#records[key]
-    if (old && old.e === e && old.o === o) return
-    this.#records[key] = { e, o, entry }
+    if (old && old[0] === e && old[1] === o) return
+    this.#records[key] = [e, o, entry.digest, entry.ext, entry.size, JSON.stringify(entry)]
     this.#scheduleSave()
   }
 
@@ -133,7 +156,7 @@ export class RecordIndex<T extends ObjectRecord> {
     unsaved.delete(this)
     if (!this.#dirty) return
     this.#dirty = false
-    const file: IndexFile<T> = { version: 1, records: this.#records }
+    const file: IndexFile = { version: 2, records: this.#records }
     writeRebuildableSync(this.#tmp, this.#path, JSON.stringify(file))
   }
 

@@ -85,6 +85,15 @@ export class Store {
   }
 
   /**
+   * Whether getEntry would answer with an entry: from the index alone while the entry file and the
+   * object are untouched since they checked out (nothing read, nothing parsed), else by getEntry.
+   */
+  async hasEntry(key: string): Promise<boolean> {
+    const index = (this.#index ??= RecordIndex.load(this.#layout, ENTRIES))
+    return index.has(key, this.#layout) || (await this.getEntry(key)) !== undefined
+  }
+
+  /**
    * The path of an object that was just proven whole (hashed now, or by this process on a file
    * unchanged since with `trust: 'process'`). Throws CACHE_CORRUPT after quarantining a bad one.
    */
