@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { closeSync, createReadStream, fsync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { basename, dirname, join } from 'node:path'
 import { randomId } from './layout.js'
 
@@ -8,26 +9,37 @@ export function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined
 }
 
+/**
+ * The fsync alone goes to the thread pool (it waits on the disk, and a build has jobs to poll
+ * meanwhile); open, write and close of these small files are synchronous: each promise-API call is
+ * a thread-pool round trip that costs more CPU than the call, and every paid job makes several.
+ */
+const fsyncFd = promisify(fsync)
+
 /** Makes a rename or unlink durable. Best effort: some platforms cannot open a directory. */
 export async function fsyncDir(dir: string): Promise<void> {
+  let fd: number
   try {
-    const fd = await open(dir, 'r')
-    try {
-      await fd.sync()
-    } finally {
-      await fd.close()
-    }
+    fd = openSync(dir, 'r')
   } catch {
     // EISDIR/EPERM on Windows; the rename itself is still atomic.
+    return
+  }
+  try {
+    await fsyncFd(fd)
+  } catch {
+    // Best effort, as above.
+  } finally {
+    closeSync(fd)
   }
 }
 
 export async function fsyncFile(path: string): Promise<void> {
-  const fd = await open(path, 'r+')
+  const fd = openSync(path, 'r+')
   try {
-    await fd.sync()
+    await fsyncFd(fd)
   } finally {
-    await fd.close()
+    closeSync(fd)
   }
 }
 
@@ -96,12 +108,12 @@ export function writeJsonAtomic(tmpDir: string, target: string, value: unknown, 
 }
 
 async function writeAndSync(path: string, data: string | Uint8Array, sync: boolean): Promise<void> {
-  const fd = await open(path, 'wx')
+  const fd = openSync(path, 'wx')
   try {
-    await fd.writeFile(data)
-    if (sync) await fd.sync()
+    writeFileSync(fd, data)
+    if (sync) await fsyncFd(fd)
   } finally {
-    await fd.close()
+    closeSync(fd)
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { link, mkdir, open, rename, rm, utimes } from 'node:fs/promises'
+import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { link, mkdir, rename, rm, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { VidspecError } from '../errors.js'
@@ -271,10 +271,12 @@ export function processStart(pid: number): string | undefined {
 }
 
 /** O_EXCL create: true when the file is now ours, false when it already existed. */
+// A lock file is a line of JSON: creating and reading one synchronously costs a tenth of the promise
+// API's thread-pool round trips, and every job takes a lock and looks at it again before it commits.
 async function createExclusive(path: string, info: LockInfo, retry = true): Promise<boolean> {
   let fd
   try {
-    fd = await open(path, 'wx')
+    fd = openSync(path, 'wx')
   } catch (err) {
     if (errorCode(err) === 'EEXIST') return false
     if (errorCode(err) !== 'ENOENT' || !retry) throw err
@@ -282,30 +284,30 @@ async function createExclusive(path: string, info: LockInfo, retry = true): Prom
     return createExclusive(path, info, false)
   }
   try {
-    await fd.writeFile(`${JSON.stringify(info)}\n`)
+    writeFileSync(fd, `${JSON.stringify(info)}\n`)
   } catch (err) {
-    await fd.close()
+    closeSync(fd)
     await rm(path, { force: true })
     throw err
   }
-  await fd.close()
+  closeSync(fd)
   return true
 }
 
 async function observe(path: string): Promise<Observed | undefined> {
   let fd
   try {
-    fd = await open(path, 'r')
+    fd = openSync(path, 'r')
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return undefined
     throw err
   }
   try {
-    const st = await fd.stat()
-    const raw = await fd.readFile('utf8')
+    const st = fstatSync(fd)
+    const raw = readFileSync(fd, 'utf8')
     return { ino: st.ino, raw, mtimeMs: st.mtimeMs, info: parseInfo(raw) }
   } finally {
-    await fd.close()
+    closeSync(fd)
   }
 }
 
