@@ -5,7 +5,7 @@ import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { VidspecError } from '../errors.js'
 import { sleep } from '../runner/retry.js'
-import { errorCode } from './atomic.js'
+import { errorCode, openFd } from './atomic.js'
 import * as mutex from './key-mutex.js'
 import type { StoreLayout } from './layout.js'
 import type { LockHolder, LockOptions, StoreLock } from './types.js'
@@ -271,12 +271,12 @@ export function processStart(pid: number): string | undefined {
 }
 
 /** O_EXCL create: true when the file is now ours, false when it already existed. */
-// A lock file is a line of JSON: creating and reading one synchronously costs a tenth of the promise
-// API's thread-pool round trips, and every job takes a lock and looks at it again before it commits.
+// A lock file is a line of JSON, created on the thread pool (see openFd) and then written, read and
+// closed synchronously: every job takes a lock and looks at it again before it commits.
 async function createExclusive(path: string, info: LockInfo, retry = true): Promise<boolean> {
   let fd
   try {
-    fd = openSync(path, 'wx')
+    fd = await openFd(path, 'wx')
   } catch (err) {
     if (errorCode(err) === 'EEXIST') return false
     if (errorCode(err) !== 'ENOENT' || !retry) throw err
