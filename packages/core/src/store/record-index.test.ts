@@ -77,6 +77,14 @@ describe('RecordIndex (entries)', () => {
     }
     await write({ [KEY_A]: rec.slice(0, 5) })
     expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(false)
+    // Fields that would name a path outside the store are refused before any stat.
+    for (const [at, value] of [[2, '../../etc/passwd'], [3, '../x'], [4, -1], [4, 1.5]] as const) {
+      const edited = [...rec]
+      edited[at] = value
+      await write({ [KEY_A]: edited })
+      expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(false)
+      expect(await new Store(layout.dir).getEntry(KEY_A)).toEqual(JSON.parse(rec[5]))
+    }
     await write({ [KEY_A]: { e: rec[0], o: rec[1], entry } })
     expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(false)
   })

@@ -4,7 +4,7 @@ import type { DerivedRecord } from '../renditions/types.js'
 import type { Entry } from '../types.js'
 import { isDerivedRecord } from './derived.js'
 import { writeRebuildableSync } from './atomic.js'
-import type { StoreLayout } from './layout.js'
+import { isDigest, isExt, type StoreLayout } from './layout.js'
 import { isEntry } from './shape.js'
 import { packStamp as pack, statStamp, type Stamp } from './stamp.js'
 
@@ -42,14 +42,16 @@ interface IndexFile {
   records: Record<string, IndexRecord>
 }
 
+// The index is a file anyone can edit: what names a path is checked before it is used as one.
 const isIndexRecord = (v: unknown): v is IndexRecord =>
   Array.isArray(v) &&
   v.length === 6 &&
   typeof v[0] === 'string' &&
   typeof v[1] === 'string' &&
-  typeof v[2] === 'string' &&
-  typeof v[3] === 'string' &&
-  typeof v[4] === 'number' &&
+  isDigest(v[2]) &&
+  isExt(v[3]) &&
+  Number.isSafeInteger(v[4]) &&
+  (v[4] as number) >= 0 &&
   typeof v[5] === 'string'
 
 /**
