@@ -149,17 +149,20 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
   }
 
   /**
-   * Sends a request on to s3rver. `status` settles when the client's answer is over; `upstream` when
-   * s3rver is done with the request, which is how long it holds its key (s3rver writes objects in place).
-   * A PUT arrives here with its whole body: S3 stores nothing of an upload whose body never completed,
-   * and stores all of one that did, whether or not its client stays to hear the answer.
+   * Sends a request on to s3rver, its body already whole. `status` settles when the client's answer
+   * is over; `upstream` when s3rver has answered in full, which is how long it holds its key: s3rver
+   * writes objects in place and opens an object's file only after it has read its metadata, so a
+   * request must never be cut short at s3rver when its client leaves (a DELETE let through meanwhile
+   * makes that late open fail, uncaught, inside s3rver). S3 stores all of an upload whose body
+   * arrived whatever its client does next; a reader that left is simply not answered.
    */
-  const forward = (req: IncomingMessage, res: ServerResponse, fault: S3Fault | undefined, body?: Buffer): { status: Promise<number>; upstream: Promise<void> } => {
+  const forward = (req: IncomingMessage, res: ServerResponse, fault: S3Fault | undefined, body: Buffer): { status: Promise<number>; upstream: Promise<void> } => {
     let upstreamDone!: () => void
     const upstream = new Promise<void>((resolve) => (upstreamDone = resolve))
     const status = new Promise<number>((resolve) => {
-      // The client gave up while this request waited in its key's queue: nothing to forward.
-      if (!body && (res.destroyed || req.socket.destroyed)) {
+      // The client gave up while this request waited in its key's queue: nothing to forward, unless
+      // it is an upload that arrived whole.
+      if (req.method !== 'PUT' && (res.destroyed || req.socket.destroyed)) {
         upstreamDone()
         return resolve(-1)
       }
@@ -206,8 +209,11 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
           }
           res.writeHead(status, headers)
           upRes.pipe(res)
-          // A client that went away must not hold the key's queue.
-          res.on('close', () => resolve(status))
+          // A client that went away is no longer read for: the rest of the answer drains.
+          res.on('close', () => {
+            upRes.resume()
+            resolve(status)
+          })
           upRes.on('end', () => resolve(status))
           upRes.on('error', () => resolve(502))
         },
@@ -217,21 +223,13 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
         res.destroy()
         resolve(502)
       })
-      res.on('close', () => {
-        // A reader that went away ends its read; a complete upload is stored all the same.
-        if (!body && !res.writableFinished) {
-          up.destroy()
-          upstreamDone()
-        }
-        resolve(502)
-      })
-      if (body) up.end(body)
-      else req.pipe(up)
+      res.on('close', () => resolve(502))
+      up.end(body)
     })
     return { status, upstream }
   }
 
-  /** The whole body of an upload; undefined when its client went away before sending all of it. */
+  /** A request's whole body; undefined when its client went away before sending all of it. */
   const bodyOf = (req: IncomingMessage): Promise<Buffer | undefined> =>
     new Promise((resolve) => {
       const chunks: Buffer[] = []
@@ -282,9 +280,10 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
       requests.push({ method: req.method ?? '', key, status: await answered })
       return
     }
-    const body = req.method === 'PUT' ? await bodyOf(req) : undefined
-    if (req.method === 'PUT' && !body) {
-      requests.push({ method: 'PUT', key, status: -1 })
+    // S3 acts on a request only once its body is whole: a cut upload stores nothing.
+    const body = await bodyOf(req)
+    if (!body) {
+      requests.push({ method: req.method ?? '', key, status: -1 })
       return
     }
     const noneMatch = req.headers['if-none-match']
@@ -370,11 +369,13 @@ export async function startTestS3(bucket = 'vidspec-test'): Promise<TestS3> {
         return (await out.Body?.transformToString('utf8')) ?? ''
       })
     },
+    // A test's own writes take their turn too: a delete between s3rver's reading an object's
+    // metadata and opening its file is an uncaught ENOENT inside s3rver.
     async put(key, body) {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))
+      await serialized(key, () => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })))
     },
     async remove(key) {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
+      await serialized(key, () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })))
     },
     goDown: stopProxy,
     async close() {
