@@ -270,9 +270,11 @@ export function processStart(pid: number): string | undefined {
   }
 }
 
-/** O_EXCL create: true when the file is now ours, false when it already existed. */
-// A lock file is a line of JSON, created on the thread pool (see openFd) and then written, read and
-// closed synchronously: every job takes a lock and looks at it again before it commits.
+/**
+ * O_EXCL create: true when the file is now ours, false when it already existed. A lock file is a
+ * line of JSON, created on the thread pool (see openFd) and then written, read and closed
+ * synchronously: every job takes a lock and looks at it again before it commits.
+ */
 async function createExclusive(path: string, info: LockInfo, retry = true): Promise<boolean> {
   let fd
   try {

@@ -66,14 +66,18 @@ export class Store {
     return this.#layout.tempPath(ext)
   }
 
+  /** Read on first use: one file answering for every key of the run (see RecordIndex). */
+  get #entryIndex(): RecordIndex<Entry> {
+    return (this.#index ??= RecordIndex.load(this.#layout, ENTRIES))
+  }
+
   /**
    * The key's entry when its object is whole. Cheap while the object's stamp (size, times, inode,
    * recorded when it last hashed right) is unchanged; re-hashed otherwise. A corrupt object is
    * quarantined and the answer is a miss whose paid job is journaled again (see quarantineObject).
    */
   async getEntry(key: string): Promise<Entry | undefined> {
-    const index = (this.#index ??= RecordIndex.load(this.#layout, ENTRIES))
-    const found = await this.#checkedRecord(index, key, this.#layout.entryPath(key), async () => (await readEntryFile(this.#layout, key)).entry)
+    const found = await this.#checkedRecord(this.#entryIndex, key, this.#layout.entryPath(key), async () => (await readEntryFile(this.#layout, key)).entry)
     if (!found?.bad) return found?.record
     const { record: entry, bad: integrity } = found
     if (integrity.state === 'corrupt') {
@@ -89,8 +93,7 @@ export class Store {
    * object are untouched since they checked out (nothing read, nothing parsed), else by getEntry.
    */
   async hasEntry(key: string): Promise<boolean> {
-    const index = (this.#index ??= RecordIndex.load(this.#layout, ENTRIES))
-    return index.has(key, this.#layout) || (await this.getEntry(key)) !== undefined
+    return this.#entryIndex.has(key, this.#layout) || (await this.getEntry(key)) !== undefined
   }
 
   /**
