@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EvaluatorPool } from './pool.js'
 
@@ -69,5 +72,79 @@ describe('EvaluatorPool', () => {
     } finally {
       delete process.env.VIDSPEC_POOL_TEST
     }
+  })
+
+  describe('with jobs waiting in a worker behind the running one', () => {
+    const dirs: string[] = []
+    afterEach(() => {
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+    })
+    /** A job that says it ran by appending its name to `log`, then gives its name. */
+    const logged = (log: string, name: string, body = '') =>
+      `import { appendFileSync } from 'node:fs'\nappendFileSync(${JSON.stringify(log)}, ${JSON.stringify(`${name}\n`)})\n${body}\nexport default { name: ${JSON.stringify(name)} }\n`
+    const newLog = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vidspec-pool-test-'))
+      dirs.push(dir)
+      return join(dir, 'ran.log')
+    }
+    const ran = (log: string) => readFileSync(log, 'utf8').split('\n').filter(Boolean)
+
+    it('hands the waiting jobs of a worker that failed to another, and each runs exactly once', async () => {
+      const p = pool({ size: 1 })
+      const log = newLog()
+      const names = ['a', 'b', 'c', 'd', 'e', 'f']
+      const outcomes = await Promise.all([
+        p.evaluate(logged(log, 'first'), 'first.mjs', { timeoutMs: 5000 }),
+        p.evaluate(`${logged(log, 'thrower')}\nthrow new Error('no')`, 'thrower.mjs', { timeoutMs: 5000 }),
+        p.evaluate(logged(log, 'never', 'await new Promise(() => {})'), 'never.mjs', { timeoutMs: 5000 }),
+        p.evaluate(logged(log, 'looper', 'while (true) {}'), 'looper.mjs', { timeoutMs: 300 }),
+        ...names.map((n) => p.evaluate(logged(log, n), `${n}.mjs`, { timeoutMs: 5000 })),
+      ])
+      expect(outcomes.map((o) => o.error?.reason ?? o.value)).toEqual([{ name: 'first' }, 'threw', 'never-settled', 'timeout', ...names.map((name) => ({ name }))])
+      expect(ran(log).sort()).toEqual(['first', 'thrower', 'never', 'looper', ...names].sort())
+    })
+
+    it('starts nothing after a failed job in its worker, even while the pool is too busy to hear of the failure', async () => {
+      const p = pool({ size: 1 })
+      const log = newLog()
+      // A worker online, so the next jobs are sent at once.
+      await p.evaluate(counter, 'c.mjs', { timeoutMs: 5000 })
+      const outcomes = Promise.all([
+        p.evaluate(`${logged(log, 'thrower')}\nthrow new Error('no')`, 'thrower.mjs', { timeoutMs: 5000 }),
+        p.evaluate(logged(log, 'next'), 'next.mjs', { timeoutMs: 5000 }),
+      ])
+      // This thread is busy while the worker fails the first job: the worker alone must not start the next.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400)
+      expect((await outcomes).map((o) => o.error?.reason ?? o.value)).toEqual(['threw', { name: 'next' }])
+      expect(ran(log)).toEqual(['thrower', 'next'])
+    })
+
+    it("counts a waiting job's time from when it starts, not from when it was sent", async () => {
+      const p = pool({ size: 1 })
+      const busy = (ms: number) => `const until = Date.now() + ${ms}\nwhile (Date.now() < until) {}\nexport default { ms: ${ms} }\n`
+      // Each fits its own limit; the three together would not.
+      const outcomes = await Promise.all([250, 250, 250].map((ms, i) => p.evaluate(busy(ms), `busy-${i}.mjs`, { timeoutMs: 600 })))
+      expect(outcomes.map((o) => o.error?.reason ?? o.value)).toEqual([{ ms: 250 }, { ms: 250 }, { ms: 250 }])
+    })
+
+    it('starts nothing more in a worker whose heap grew past the limit', async () => {
+      const p = pool({ size: 1, maxHeapBytes: 16 * 1024 * 1024 })
+      const heavy = `globalThis.keep = Array.from({ length: 2_000_000 }, (_, i) => ({ i }))\n${counter}`
+      const outcomes = await Promise.all([p.evaluate(heavy, 'h.mjs', { timeoutMs: 10_000 }), p.evaluate(counter, 'c.mjs', { timeoutMs: 5000 }), p.evaluate(counter, 'c.mjs', { timeoutMs: 5000 })])
+      expect(outcomes.map((o) => o.value)).toEqual([{ n: 1 }, { n: 1 }, { n: 2 }])
+    })
+
+    it('rejects the waiting jobs of an aborted evaluation without running them', async () => {
+      const p = pool({ size: 1 })
+      const log = newLog()
+      const controller = new AbortController()
+      const opts = { timeoutMs: 600_000, signal: controller.signal }
+      const running = [p.evaluate(logged(log, 'loop', 'while (true) {}'), 'loop.mjs', opts), ...['x', 'y'].map((n) => p.evaluate(logged(log, n), `${n}.mjs`, opts))]
+      await new Promise((r) => setTimeout(r, 100))
+      controller.abort(new Error('stop now'))
+      for (const r of running) await expect(r).rejects.toThrow('stop now')
+      expect(ran(log)).toEqual(['loop'])
+      expect(p.workers).toBe(0)
+    })
   })
 })

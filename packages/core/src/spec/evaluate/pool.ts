@@ -54,13 +54,36 @@ interface Job {
   reject: (err: unknown) => void
 }
 
+/** A job sent to a worker: the first of a slot's runs is running there, the others wait there. */
+interface Run {
+  id: number
+  job: Job
+  path: string
+  outcome: EvaluationOutcome
+  answered: boolean
+  started: boolean
+}
+
 interface Slot {
   worker: Worker
   /** Settles when the worker thread runs: a spec's time starts then, not while a loaded machine starts a thread. */
   online: Promise<void>
+  /** Jobs sent to it so far. */
   jobs: number
-  busy: boolean
+  /** Jobs sent and not yet finished, in the order the worker runs them. */
+  runs: Run[]
+  /** Set when the running job's time starts: its timeout. */
+  timer?: NodeJS.Timeout | undefined
+  /** The running job's abort listener, removed when it finishes. */
+  onAbort?: (() => void) | undefined
+  retired: boolean
 }
+
+/**
+ * Jobs sent to one worker ahead of its answers: the worker starts the next the moment one drains,
+ * instead of waiting for this thread (busy bundling, validating, writing the memo) to send it.
+ */
+const PIPELINE_DEPTH = 4
 
 const WORKER_HEAP_LIMIT_MB = 2048
 
@@ -143,17 +166,32 @@ export class EvaluatorPool {
   }
 
   #pump(): void {
-    while (this.#queue.length > 0) {
-      let slot = this.#slots.find((s) => !s.busy)
-      if (!slot && this.#slots.length < this.#size) slot = this.#spawn()
-      if (!slot) return
-      const job = this.#queue.shift() as Job
+    if (this.#closed) {
+      for (const job of this.#queue.splice(0)) job.resolve({ hasDefault: false, branded: false, kind: 'undefined', error: { reason: 'crashed', message: 'the evaluator pool was closed' } })
+      return
+    }
+    for (let job = this.#queue[0]; job; job = this.#queue[0]) {
       if (job.signal?.aborted) {
+        this.#queue.shift()
         job.reject(job.signal.reason)
         continue
       }
-      void this.#run(slot, job)
+      const slot = this.#slotWithRoom()
+      if (!slot) return
+      this.#queue.shift()
+      this.#send(slot, job)
     }
+  }
+
+  /** An idle worker, else a new one, else the least loaded worker that can take one more job. */
+  #slotWithRoom(): Slot | undefined {
+    const open = this.#slots.filter((s) => !s.retired && s.jobs < this.#maxJobs)
+    const idle = open.find((s) => s.runs.length === 0)
+    if (idle) return idle
+    if (this.#slots.length < this.#size) return this.#spawn()
+    let best: Slot | undefined
+    for (const s of open) if (s.runs.length < PIPELINE_DEPTH && (!best || s.runs.length < best.runs.length)) best = s
+    return best
   }
 
   #spawn(): Slot {
@@ -163,95 +201,104 @@ export class EvaluatorPool {
       env: threads.SHARE_ENV,
       // A spec that allocates without bound fails as itself (ERR_WORKER_OUT_OF_MEMORY).
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_LIMIT_MB },
+      workerData: { maxHeapBytes: this.#maxHeap },
     })
     const online = new Promise<void>((resolve) => {
       worker.once('online', resolve)
       worker.once('exit', resolve)
     })
-    const slot: Slot = { worker, online, jobs: 0, busy: false }
-    // An idle worker never keeps the process alive; a crash between jobs only retires it.
+    const slot: Slot = { worker, online, jobs: 0, runs: [], retired: false }
+    // An idle worker never keeps the process alive.
     worker.unref()
-    worker.on('error', () => this.#retire(slot))
-    worker.on('exit', () => this.#retire(slot))
+    worker.on('message', (reply: EvaluateReply) => this.#onReply(slot, reply))
+    worker.on('error', (err: Error) => this.#fail(slot, { reason: 'crashed', message: err.message, stack: err.stack }))
+    worker.on('exit', (code: number) => this.#fail(slot, { reason: 'exited', message: `exited with code ${code}` }))
     this.#slots.push(slot)
     return slot
   }
 
-  async #run(slot: Slot, job: Job): Promise<void> {
-    slot.busy = true
-    slot.worker.ref()
-    const dir = this.#enterDir()
+  #send(slot: Slot, job: Job): void {
     const id = ++this.#nextId
-    const path = join(dir, `${id}-${basename(job.name)}.mjs`)
-    let outcome: EvaluationOutcome
-    try {
-      writeFileSync(path, job.code)
-      await slot.online
-      outcome = await this.#exchange(slot, job, { id, path: pathToFileURL(path).href, json: job.json })
-    } catch (err) {
-      outcome = { hasDefault: false, branded: false, kind: 'undefined', error: { reason: 'crashed', message: err instanceof Error ? err.message : String(err) } }
-    } finally {
-      rmSync(path, { force: true })
-      this.#leaveDir()
-    }
+    const run: Run = { id, job, path: join(this.#enterDir(), `${id}-${basename(job.name)}.mjs`), outcome: { hasDefault: false, branded: false, kind: 'undefined' }, answered: false, started: false }
+    slot.runs.push(run)
     slot.jobs++
-    slot.busy = false
+    slot.worker.ref()
+    const request: EvaluateRequest = { id, code: job.code, path: run.path, json: job.json }
+    slot.worker.postMessage(request)
+    if (slot.runs.length === 1) void this.#start(slot)
+  }
+
+  /** The slot's first job is running (or about to): its time and its abort start counting now. */
+  async #start(slot: Slot): Promise<void> {
+    const run = slot.runs[0]
+    if (!run || run.started) return
+    run.started = true
+    await slot.online
+    if (slot.runs[0] !== run) return
+    const { job } = run
+    slot.onAbort = () => this.#fail(slot, { reason: 'crashed', message: 'aborted' })
+    job.signal?.addEventListener('abort', slot.onAbort, { once: true })
+    slot.timer = setTimeout(() => {
+      this.#fail(slot, { reason: run.answered ? 'kept-alive' : 'timeout', message: `${job.timeoutMs}` })
+    }, job.timeoutMs)
+    if (job.signal?.aborted) slot.onAbort()
+  }
+
+  #onReply(slot: Slot, reply: EvaluateReply): void {
+    const run = slot.runs[0]
+    if (!run || reply.id !== run.id) return
+    const { outcome } = run
+    if (reply.type === 'value') {
+      run.answered = true
+      Object.assign(outcome, { value: reply.value, hasDefault: reply.hasDefault, branded: reply.branded, kind: reply.kind })
+    } else if (reply.type === 'error') {
+      const reason = reply.late || run.answered ? 'threw-later' : 'threw'
+      outcome.error ??= { reason, message: reply.message, stack: reply.stack }
+      run.answered = true
+    } else {
+      // The worker starts nothing more after this job when the pool is about to retire it (worker.ts).
+      const retire = Boolean(outcome.error) || !run.answered || reply.heapBytes > this.#maxHeap
+      this.#finish(slot, run.answered ? undefined : { reason: 'never-settled', message: 'never-settled' }, retire)
+    }
+  }
+
+  /** The running job failed as a whole (timeout, abort, crash, exit): the worker goes with it. */
+  #fail(slot: Slot, error: EvaluationFailure): void {
+    if (slot.runs.length === 0) return this.#retire(slot)
+    this.#finish(slot, error, true)
+  }
+
+  /** Settles the slot's running job; when the worker retires, its waiting jobs (never started) go back to the queue. */
+  #finish(slot: Slot, error: EvaluationFailure | undefined, retire: boolean): void {
+    const run = slot.runs.shift()
+    if (!run) return
+    clearTimeout(slot.timer)
+    if (slot.onAbort) run.job.signal?.removeEventListener('abort', slot.onAbort)
+    slot.timer = slot.onAbort = undefined
+    const { job, outcome } = run
+    if (error && !outcome.error) outcome.error = error
+    // A job that ended well removed its own file; one that did not may have left it.
+    if (outcome.error) rmSync(run.path, { force: true })
+    this.#leaveDir()
     const aborted = job.signal?.aborted
-    if (outcome.error || slot.jobs >= this.#maxJobs || aborted || this.#closed) this.#retire(slot)
-    else slot.worker.unref()
+    if (retire || aborted || this.#closed || (slot.jobs >= this.#maxJobs && slot.runs.length === 0)) {
+      this.#retire(slot)
+      const waiting = slot.runs.splice(0)
+      this.#leaveDir(waiting.length)
+      this.#queue.unshift(...waiting.map((w) => w.job))
+    } else if (slot.runs.length > 0) {
+      void this.#start(slot)
+    } else {
+      slot.worker.unref()
+    }
     if (aborted) job.reject(job.signal?.reason)
     else job.resolve(outcome)
     this.#pump()
   }
 
-  /** Sends one job and collects its replies until it drains, fails, times out or is aborted. */
-  #exchange(slot: Slot, job: Job, request: EvaluateRequest): Promise<EvaluationOutcome> {
-    const { worker } = slot
-    return new Promise((resolve) => {
-      const outcome: EvaluationOutcome = { hasDefault: false, branded: false, kind: 'undefined' }
-      let answered = false
-      let settled = false
-      const finish = (error?: EvaluationFailure, heapBytes?: number) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        worker.off('message', onMessage)
-        worker.off('error', onError)
-        worker.off('exit', onExit)
-        job.signal?.removeEventListener('abort', onAbort)
-        if (error && !outcome.error) outcome.error = error
-        if (heapBytes !== undefined && heapBytes > this.#maxHeap) slot.jobs = this.#maxJobs
-        resolve(outcome)
-      }
-      const onMessage = (reply: EvaluateReply) => {
-        if (reply.id !== request.id) return
-        if (reply.type === 'value') {
-          answered = true
-          Object.assign(outcome, { value: reply.value, hasDefault: reply.hasDefault, branded: reply.branded, kind: reply.kind })
-        } else if (reply.type === 'error') {
-          const reason = reply.late ? 'threw-later' : answered ? 'threw-later' : 'threw'
-          outcome.error ??= { reason, message: reply.message, stack: reply.stack }
-          if (!reply.late && !answered) answered = true
-        } else {
-          finish(answered ? undefined : { reason: 'never-settled', message: 'never-settled' }, reply.heapBytes)
-        }
-      }
-      const onError = (err: Error) => finish({ reason: 'crashed', message: err.message, stack: err.stack })
-      const onExit = (code: number) => finish({ reason: 'exited', message: `exited with code ${code}` })
-      const onAbort = () => finish({ reason: 'crashed', message: 'aborted' })
-      const timer = setTimeout(() => {
-        finish({ reason: answered ? 'kept-alive' : 'timeout', message: `${job.timeoutMs}` })
-      }, job.timeoutMs)
-      worker.on('message', onMessage)
-      worker.on('error', onError)
-      worker.on('exit', onExit)
-      job.signal?.addEventListener('abort', onAbort, { once: true })
-      if (job.signal?.aborted) return onAbort()
-      worker.postMessage(request)
-    })
-  }
-
   #retire(slot: Slot): void {
+    if (slot.retired) return
+    slot.retired = true
     const i = this.#slots.indexOf(slot)
     if (i >= 0) this.#slots.splice(i, 1)
     // terminate() interrupts a spec stuck in a loop; its promise is not awaited by the job.
@@ -265,9 +312,10 @@ export class EvaluatorPool {
     return this.#dir.path
   }
 
-  #leaveDir(): void {
-    if (!this.#dir || --this.#dir.users > 0) return
+  #leaveDir(runs = 1): void {
+    if (!this.#dir || (this.#dir.users -= runs) > 0) return
     rmSync(this.#dir.path, { recursive: true, force: true })
     this.#dir = undefined
   }
+
 }

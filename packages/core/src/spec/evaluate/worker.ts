@@ -2,20 +2,27 @@
  * The worker thread that evaluates spec bundles for the pool (pool.ts). Kept free of imports beyond
  * Node's own (and export-kind.ts, which has none), so it stays small wherever core is installed.
  *
- * One job at a time: the pool sends a bundle's path, this imports it and answers with the default
- * export, then says `drained` once the job has left nothing behind. "Nothing behind" is Node's own
+ * One job at a time: the pool sends a bundle's code and a path for it, this writes and imports it and
+ * answers with the default export, then says `drained` once the job has left nothing behind. The pool
+ * may send the next jobs before that: they wait here and the next starts the moment the last one
+ * drained, so the worker never idles while the pool's thread is busy. A job that failed in any way
+ * starts nothing after it (the pool retires this worker and hands the waiting jobs to another).
+ * "Nothing behind" is Node's own
  * notion: while a job runs the port to the pool is unref'd, so when the spec's last timer, socket or
  * promise callback is gone the loop empties and `beforeExit` fires. A spec that keeps the loop alive
  * (an interval, an open server) never drains and is stopped by the pool's timeout; a top-level await
  * that can never settle drains with no answer, which is how it is told apart from a slow one.
  */
-import { parentPort } from 'node:worker_threads'
+import { unlinkSync, writeFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { parentPort, workerData } from 'node:worker_threads'
 import { getHeapStatistics } from 'node:v8'
 import { exportKind } from '../export-kind.js'
 
 export interface EvaluateRequest {
   id: number
-  /** Absolute path of the bundle (written by the pool, removed by it). */
+  /** The bundle's code, written here to `path` (in the pool's temp folder) and removed once imported. */
+  code: string
   path: string
   /** JSON texts the bundle parses, by path (see bundle.ts, `jsonModule`). */
   json: Record<string, string>
@@ -28,6 +35,8 @@ export type EvaluateReply =
 
 const port = parentPort
 if (!port) throw new Error('vidspec: the evaluator worker must run in a worker thread')
+/** The pool retires this worker once its heap is over this after a job: then nothing more starts here. */
+const maxHeapBytes = (workerData as { maxHeapBytes?: number } | undefined)?.maxHeapBytes ?? Infinity
 const SPEC_BRAND = Symbol.for('vidspec.spec')
 const JSON_REGISTRY = Symbol.for('vidspec.json')
 const registry = globalThis as unknown as Record<symbol, Record<string, string> | undefined>
@@ -37,6 +46,9 @@ process.setSourceMapsEnabled(true)
 
 let current: number | undefined
 let answered = false
+/** A job here failed, never answered or left a big heap: nothing more starts here. */
+let failed = false
+const waiting: EvaluateRequest[] = []
 
 function send(reply: EvaluateReply): void {
   port?.postMessage(reply)
@@ -49,7 +61,9 @@ function errorReply(id: number, err: unknown, late: boolean): EvaluateReply {
 
 /** A rejection nobody handles, or a throw from a timer: that spec's error, never the pool's. */
 function onLate(err: unknown): void {
-  if (current !== undefined) send(errorReply(current, err, answered))
+  if (current === undefined) return
+  failed = true
+  send(errorReply(current, err, answered))
 }
 process.on('unhandledRejection', onLate)
 process.on('uncaughtException', onLate)
@@ -58,21 +72,48 @@ process.on('beforeExit', () => {
   if (current === undefined) return
   const id = current
   current = undefined
-  send({ id, type: 'drained', heapBytes: getHeapStatistics().used_heap_size })
+  const heapBytes = getHeapStatistics().used_heap_size
+  send({ id, type: 'drained', heapBytes })
+  // The pool retires a worker after a failure, a job that never answered or a big heap, and gives the
+  // waiting jobs to another: none of them may start here.
+  if (failed || !answered || heapBytes > maxHeapBytes) failed = true
+  const next = failed ? undefined : waiting.shift()
+  if (next) run(next)
   // Keeps the worker for the next job: a ref'd port with a listener keeps the loop alive.
-  port.ref()
+  else port.ref()
 })
 
 port.on('message', (job: EvaluateRequest) => {
+  if (current === undefined && !failed) run(job)
+  else waiting.push(job)
+})
+
+function run(job: EvaluateRequest): void {
   current = job.id
   answered = false
-  port.unref()
+  port?.unref()
   registry[JSON_REGISTRY] = job.json
-  const loading = import(job.path)
+  let loading: Promise<Record<string, unknown>>
+  try {
+    writeFileSync(job.path, job.code)
+    loading = import(pathToFileURL(job.path).href) as Promise<Record<string, unknown>>
+  } catch (err) {
+    loading = Promise.reject(err)
+  }
   // The texts are parsed at the top of the bundle; dropping them frees the worker of a second copy.
-  void loading.finally(() => (registry[JSON_REGISTRY] = undefined)).catch(() => {})
+  void loading
+    .finally(() => {
+      registry[JSON_REGISTRY] = undefined
+      // Node keeps the parsed module and its source map after the file is gone.
+      try {
+        unlinkSync(job.path)
+      } catch {
+        // Never written (the write failed): nothing to remove.
+      }
+    })
+    .catch(() => {})
   loading.then(
-    (mod: Record<string, unknown>) => {
+    (mod) => {
       const value = mod.default
       const kind = exportKind(value)
       const branded = kind === 'object' && (value as Record<symbol, unknown>)[SPEC_BRAND] === true
@@ -82,12 +123,14 @@ port.on('message', (job: EvaluateRequest) => {
         // (a function) is reported by kind, for the loader's message.
         send({ id: job.id, type: 'value', value: kind === 'object' || kind === 'array' ? value : kind === 'function' ? undefined : value, hasDefault: 'default' in mod, branded, kind })
       } catch (err) {
+        failed = true
         send(errorReply(job.id, new Error(`its default export cannot be passed on as data (${err instanceof Error ? err.message : String(err)})`), false))
       }
     },
     (err: unknown) => {
       answered = true
+      failed = true
       send(errorReply(job.id, err, false))
     },
   )
-})
+}
