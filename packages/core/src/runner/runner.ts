@@ -1,9 +1,9 @@
-import { rm } from 'node:fs/promises'
 import { VidspecError, isVidspecError } from '../errors.js'
 import type { Logger, VidspecEvent } from '../logger.js'
 import { outputExt } from '../media/geometry.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
 import type { ClipCache } from '../cache/clip-cache.js'
+import { discardFile } from '../store/atomic.js'
 import { clipEntry, type ClipShape } from '../store/entry.js'
 import type { Store } from '../store/index.js'
 import type { StoreLock } from '../store/types.js'
@@ -223,7 +223,7 @@ export class Runner {
       const { cost } = await provider.render(req, tmp, { signal: opts.signal })
       return await this.#commit(req, tmp, { provider: provider.id, preview: provider.preview, cost }, opts)
     } finally {
-      await rm(tmp, { force: true })
+      await discardFile(tmp)
     }
   }
 
@@ -337,7 +337,7 @@ export class Runner {
           }
           throw err
         } finally {
-          await rm(tmp, { force: true })
+          await discardFile(tmp)
         }
       },
       this.#opts.retry,

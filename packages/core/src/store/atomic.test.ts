@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { hashFile } from './atomic.js'
+import { discardFile, hashFile, removeFile } from './atomic.js'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -24,5 +24,23 @@ describe('hashFile', () => {
 
   it('rejects for a missing file, as the stream did', async () => {
     await expect(hashFile(join(tmpdir(), 'vidspec-no-such-file.mp4'))).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+})
+
+describe('removeFile and discardFile', () => {
+  it('remove a file, say whether it was there, and never remove a folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vidspec-remove-'))
+    dirs.push(dir)
+    await writeFile(join(dir, 'a.tmp'), 'a')
+    await writeFile(join(dir, 'b.tmp'), 'b')
+    await mkdir(join(dir, 'kept'))
+    await writeFile(join(dir, 'kept/clip.mp4'), 'paid')
+    expect(await removeFile(join(dir, 'a.tmp'))).toBe(true)
+    expect(await removeFile(join(dir, 'a.tmp'))).toBe(false)
+    await discardFile(join(dir, 'b.tmp'))
+    await discardFile(join(dir, 'b.tmp'))
+    await expect(discardFile(join(dir, 'kept'))).rejects.toMatchObject({ code: expect.stringMatching(/^(EISDIR|EPERM)$/) as unknown })
+    expect(await readdir(dir)).toEqual(['kept'])
+    expect(await readdir(join(dir, 'kept'))).toEqual(['clip.mp4'])
   })
 })

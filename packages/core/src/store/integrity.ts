@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs'
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, rename, writeFile } from 'node:fs/promises'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { errorCode, hashFile } from './atomic.js'
+import { discardFile, errorCode, hashFile } from './atomic.js'
 import type { StoreLayout } from './layout.js'
 import type { OutStamps } from './out-stamps.js'
 import { readStamp, sameStamp, statStamp, writeStamp, type Stamp } from './stamp.js'
@@ -93,7 +93,7 @@ async function copyInto(layout: StoreLayout, ref: ObjectRef, target: string): Pr
       await writeFile(tmp, read.bytes, { flag: 'wx' })
       await rename(tmp, target)
     } catch (err) {
-      await rm(tmp, { force: true })
+      await discardFile(tmp)
       throw err
     }
     return { ok: true }
@@ -110,19 +110,19 @@ async function copyInto(layout: StoreLayout, ref: ObjectRef, target: string): Pr
   try {
     await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), tap, createWriteStream(tmp, { flags: 'wx' }))
   } catch (err) {
-    await rm(tmp, { force: true })
+    await discardFile(tmp)
     if (errorCode(err) === 'ENOENT' && statStamp(path) === undefined) return { ok: false, integrity: { state: 'missing' } }
     throw err
   }
   const bad = judge(ref, hash.digest('hex'), size)
   if (bad) {
-    await rm(tmp, { force: true })
+    await discardFile(tmp)
     return { ok: false, integrity: bad }
   }
   try {
     await rename(tmp, target)
   } catch (err) {
-    await rm(tmp, { force: true })
+    await discardFile(tmp)
     throw err
   }
   return { ok: true }

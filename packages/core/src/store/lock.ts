@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs'
-import { link, mkdir, rename, rm, utimes } from 'node:fs/promises'
+import { link, mkdir, rename, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { VidspecError } from '../errors.js'
 import { sleep } from '../runner/retry.js'
-import { errorCode, openFd } from './atomic.js'
+import { discardFile, errorCode, openFd } from './atomic.js'
 import * as mutex from './key-mutex.js'
 import type { StoreLayout } from './layout.js'
 import type { LockHolder, LockOptions, StoreLock } from './types.js'
@@ -172,7 +172,7 @@ async function removeIfSame(path: string, tmpDir: string, expected: Observed): P
     }
     return false
   } finally {
-    await rm(aside, { force: true })
+    await discardFile(aside)
   }
 }
 
@@ -289,7 +289,7 @@ async function createExclusive(path: string, info: LockInfo, retry = true): Prom
     writeFileSync(fd, `${JSON.stringify(info)}\n`)
   } catch (err) {
     closeSync(fd)
-    await rm(path, { force: true })
+    await discardFile(path)
     throw err
   }
   closeSync(fd)
