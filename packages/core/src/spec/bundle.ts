@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { isBuiltin } from 'node:module'
+import { isBuiltin, type SourceMapPayload } from 'node:module'
 import { dirname, extname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { BuildFailure, BuildResult, Loader, Message, Metafile, OutputFile, Plugin } from 'esbuild'
@@ -47,6 +47,18 @@ export interface Bundled {
   impure: boolean
   /** The text of each JSON dep, by path: handed to the evaluation beside the code (see `jsonModule`). */
   json: Record<string, string>
+  /** Bundled with a source map: the code without it, and the map (sources absolute). */
+  mapped?: { body: string; map: SourceMapPayload } | undefined
+}
+
+export interface BundleOptions {
+  /**
+   * Inline a source map, so errors in the module point at its own files. Specs are bundled without
+   * one (maps cost esbuild and every evaluation, and most specs never throw); a spec that throws is
+   * bundled again with one to say where (see load.ts).
+   */
+  sourcemap?: boolean
+  definePath?: string
 }
 
 /** Where an evaluation finds the JSON texts its bundle parses: `globalThis[JSON_REGISTRY][path]`. */
@@ -221,11 +233,14 @@ function describeMessage(m: Message, cwd: string): string {
  * The bundle runs from the temp dir, so its map must name sources absolutely. Absolute paths rather
  * than `sourceRoot`: Node and vitest's stack mapper both resolve those, but not both a file: root.
  */
-function withAbsoluteMap(code: string, mapText: string, mapDir: string): string {
-  const map = JSON.parse(mapText) as { sources: string[] }
+function withAbsoluteMap(code: string, mapText: string, mapDir: string): Pick<Bundled, 'code' | 'mapped'> {
+  const map = JSON.parse(mapText) as SourceMapPayload
   map.sources = map.sources.map((s) => resolve(mapDir, s))
   const body = code.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n')
-  return `${body}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`
+  return {
+    code: `${body}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`,
+    mapped: { body, map },
+  }
 }
 
 /** The deepest folder holding every file: esbuild's working dir for a batch. */
@@ -245,7 +260,7 @@ function failure(err: BuildFailure, cwd: string): ModuleLoadError {
   return new ModuleLoadError('bundle', `could not be compiled:\n  ${shown.join('\n  ')}${more}`, err)
 }
 
-async function runBuild(files: string[], cwd: string, definePath: string, captured: Map<string, Captured>) {
+async function runBuild(files: string[], cwd: string, definePath: string, captured: Map<string, Captured>, sourcemap: boolean) {
   const { build } = await esbuild()
   return build({
     entryPoints: files.map((file, i) => ({ in: file, out: `spec-${i}` })),
@@ -259,7 +274,7 @@ async function runBuild(files: string[], cwd: string, definePath: string, captur
     // Never written: it only makes esbuild express map sources relative to a known folder.
     outdir: join(cwd, '.vidspec-bundle'),
     outExtension: { '.js': '.mjs' },
-    sourcemap: 'external',
+    sourcemap: sourcemap ? 'external' : false,
     sourcesContent: false,
     logLevel: 'silent',
     plugins: [corePlugin(definePath), externalPackagesPlugin(), capturePlugin(captured)],
@@ -272,13 +287,14 @@ function pick(
   cwd: string,
   definePath: string,
   captured: Map<string, Captured>,
+  sourcemap: boolean,
 ): Bundled {
   const outdir = join(cwd, '.vidspec-bundle')
   const codePath = join(outdir, `spec-${index}.mjs`)
   const output = result.outputFiles.find((f) => f.path === codePath)
   const map = result.outputFiles.find((f) => f.path === `${codePath}.map`)
   const meta = result.metafile.outputs[toPosix(relative(cwd, codePath))]
-  if (!output || !map || !meta) throw new Error(`esbuild produced no output for entry ${index}`)
+  if (!output || (sourcemap && !map) || !meta) throw new Error(`esbuild produced no output for entry ${index}`)
   const deps = [
     ...new Set(
       Object.keys(meta.inputs)
@@ -298,7 +314,8 @@ function pick(
     inputs[dep] = got.sha256
     impure ||= got.impure
   }
-  return { code: withAbsoluteMap(output.text, map.text, parse(codePath).dir), deps, inputs, impure, json }
+  const code = map ? withAbsoluteMap(output.text, map.text, parse(codePath).dir) : { code: output.text }
+  return { ...code, deps, inputs, impure, json }
 }
 
 /**
@@ -313,21 +330,23 @@ const BUILD_BATCH = 100
  * build, so when a batch fails each of its modules is bundled on its own, to give every broken one its
  * own error and the rest their code.
  */
-export async function bundleModules(files: string[], definePath = defineModulePath()): Promise<Map<string, Bundled | ModuleLoadError>> {
+export async function bundleModules(files: string[], opts: BundleOptions = {}): Promise<Map<string, Bundled | ModuleLoadError>> {
+  const options = { sourcemap: opts.sourcemap ?? true, definePath: opts.definePath ?? defineModulePath() }
   const out = new Map<string, Bundled | ModuleLoadError>()
   if (files.length === 0) return out
   if (files.length > BUILD_BATCH) {
     // One after the other: esbuild already uses every core for one build.
     for (let i = 0; i < files.length; i += BUILD_BATCH) {
-      for (const [file, result] of await bundleModules(files.slice(i, i + BUILD_BATCH), definePath)) out.set(file, result)
+      for (const [file, result] of await bundleModules(files.slice(i, i + BUILD_BATCH), options)) out.set(file, result)
     }
     return out
   }
   const cwd = commonDir(files)
   const captured = new Map<string, Captured>()
+  const { definePath, sourcemap } = options
   try {
-    const result = await runBuild(files, cwd, definePath, captured)
-    files.forEach((file, i) => out.set(file, pick(result, i, cwd, definePath, captured)))
+    const result = await runBuild(files, cwd, definePath, captured, sourcemap)
+    files.forEach((file, i) => out.set(file, pick(result, i, cwd, definePath, captured, sourcemap)))
     return out
   } catch (err) {
     if (!isBuildFailure(err)) throw err
@@ -336,14 +355,14 @@ export async function bundleModules(files: string[], definePath = defineModulePa
       return out
     }
   }
-  const one = await Promise.all(files.map((file) => bundleModules([file], definePath)))
+  const one = await Promise.all(files.map((file) => bundleModules([file], options)))
   for (const map of one) for (const [file, result] of map) out.set(file, result)
   return out
 }
 
-/** Bundles one module; throws ModuleLoadError when it cannot be compiled. */
+/** Bundles one module (with a source map); throws ModuleLoadError when it cannot be compiled. */
 export async function bundleModule(file: string, definePath = defineModulePath()): Promise<Bundled> {
-  const result = (await bundleModules([file], definePath)).get(file)
+  const result = (await bundleModules([file], { definePath })).get(file)
   if (!result) throw new Error(`vidspec: no bundle for ${file}`)
   if (result instanceof ModuleLoadError) throw result
   return result

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isBrandedSpec } from '../define.js'
 import { VidspecError } from '../errors.js'
-import { hashFiles, loadModuleFile, loadSpecFile } from './load.js'
+import { hashFiles, loadModuleFile, loadSpecFile, loadSpecFiles } from './load.js'
 
 let dir: string
 
@@ -136,6 +136,29 @@ describe('loadSpecFile', () => {
     expect(err.message).toContain('brand palette missing')
     expect(err.message).toContain(`${join(dir, 'brand.ts')}:2:`)
     expect((err.cause as Error).message).toContain('brand palette missing')
+  })
+
+  it("points a throw at its own file's line from within a batch of many specs, and the cause's stack names no temp bundle", async () => {
+    await write('brand.ts', `// the palette\nexport function pick(n: number): string {\n  if (n === 117) throw new Error('no palette for 117')\n  return 'teal'\n}\n`)
+    const files: string[] = []
+    for (let i = 0; i < 130; i++) files.push(await write(`clip-${i}.video.ts`, `import { pick } from './brand'\n\nexport default { prompt: pick(${i}) }\n`))
+    const results = await loadSpecFiles(files)
+    const failed = [...results].filter(([, r]) => r instanceof Error)
+    expect(failed.map(([f]) => f)).toEqual([files[117]])
+    const err = failed[0]?.[1] as VidspecError
+    expect(err.message).toContain('no palette for 117')
+    expect(err.message).toContain(`(at ${join(dir, 'brand.ts')}:3:`)
+    const stack = ((err.cause as Error).cause as Error).stack ?? ''
+    expect(stack).toContain(`${join(dir, 'brand.ts')}:3:`)
+    expect(stack).toContain(`${files[117]}:3:`)
+    expect(stack).not.toMatch(/vidspec-load-.*\.mjs/)
+  })
+
+  it('points a throw after evaluating (a timer) at the line that threw', async () => {
+    const spec = await write('timer.video.ts', `export default { prompt: 'a' }\n\nsetTimeout(() => {\n  throw new Error('late')\n}, 1)\n`)
+    const err = await loadError(spec)
+    expect(err.message).toMatch(/threw after evaluating .*: late/)
+    expect(err.message).toContain(`(at ${spec}:4:`)
   })
 
   it('reports an unresolvable import as a compile error naming the import', async () => {

@@ -9,6 +9,7 @@ import { VidspecError, showValue } from '../errors.js'
 import { hashFile } from '../store/atomic.js'
 import { defaultExportProblem } from './default-export.js'
 import { JSON_REGISTRY, ModuleLoadError, bundleModule, bundleModules, type Bundled } from './bundle.js'
+import { mapBundleFrames } from './bundle-stack.js'
 import { EvaluatorPool, type EvaluationFailure, type EvaluationOutcome } from './evaluate/pool.js'
 
 export { ModuleLoadError } from './bundle.js'
@@ -172,6 +173,23 @@ function remoteError(f: EvaluationFailure): Error {
   return err
 }
 
+/**
+ * A failure's stack with the frames in the spec's own files, where the stack has any: specs are
+ * evaluated without a source map, so the one that failed is bundled again with one, and its frames
+ * are mapped when that bundle is the very code that ran (else they stay as they are).
+ */
+async function located(file: string, ran: Bundled, failure: EvaluationFailure): Promise<EvaluationFailure> {
+  const { stack, bundleUrl } = failure
+  if (!stack || !bundleUrl || !stack.includes(bundleUrl)) return failure
+  try {
+    const again = (await bundleModules([file], { sourcemap: true })).get(file)
+    if (!again || again instanceof ModuleLoadError || again.mapped?.body !== ran.code) return failure
+    return { ...failure, stack: mapBundleFrames(stack, bundleUrl, again.mapped.map) }
+  } catch {
+    return failure
+  }
+}
+
 function toSpec(file: string, bundled: Bundled, outcome: EvaluationOutcome, timeoutMs: number): EvaluatedSpec {
   if (outcome.error) {
     const detail = failureDetail(outcome.error, bundled.deps, timeoutMs)
@@ -206,7 +224,7 @@ export async function loadSpecFiles(files: string[], opts: EvaluateOptions = {})
   const abs = files.map((f) => resolve(f))
   let bundles: Map<string, Bundled | ModuleLoadError>
   try {
-    bundles = await bundleModules([...new Set(abs)])
+    bundles = await bundleModules([...new Set(abs)], { sourcemap: false })
   } catch (err) {
     const detail = `could not be loaded: ${err instanceof Error ? err.message : showValue(err)}`
     for (const file of files) out.set(file, specError(file, detail, err))
@@ -228,6 +246,7 @@ export async function loadSpecFiles(files: string[], opts: EvaluateOptions = {})
         if (opts.signal?.aborted) return aborted(file)
         throw err
       }
+      if (outcome.error) outcome.error = await located(abs[i] as string, bundled, outcome.error)
       try {
         out.set(file, toSpec(file, bundled, outcome, timeoutMs))
       } catch (err) {

@@ -30,6 +30,8 @@ export interface EvaluationFailure {
   reason: 'threw' | 'threw-later' | 'never-settled' | 'timeout' | 'kept-alive' | 'exited' | 'crashed'
   message: string
   stack?: string | undefined
+  /** The URL the worker imported the code from: how the stack names the code's own frames. */
+  bundleUrl?: string | undefined
 }
 
 export interface PoolOptions {
@@ -279,6 +281,7 @@ export class EvaluatorPool {
     slot.timer = slot.onAbort = undefined
     const { job, outcome } = run
     if (error && !outcome.error) outcome.error = error
+    if (outcome.error) outcome.error.bundleUrl = pathToFileURL(run.path).href
     // A job that ended well removed its own file; one that did not may have left it.
     if (outcome.error) rmSync(run.path, { force: true })
     this.#leaveDir()

@@ -41,9 +41,7 @@ const SPEC_BRAND = Symbol.for('vidspec.spec')
 const JSON_REGISTRY = Symbol.for('vidspec.json')
 const registry = globalThis as unknown as Record<symbol, Record<string, string> | undefined>
 
-// Without this Node ignores the bundle's inline map and errors point into the temp file.
-process.setSourceMapsEnabled(true)
-
+// Bundles come without source maps: the loader maps a failed spec's stack itself (load.ts, `located`).
 let current: number | undefined
 let answered = false
 /** A job here failed, never answered or left a big heap: nothing more starts here. */
