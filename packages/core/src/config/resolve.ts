@@ -1,10 +1,10 @@
-import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import type * as Zod from 'zod'
 import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors.js'
 import { runtimeFlags, type RuntimeFlags } from '../flags.js'
 import { relativeInside } from '../paths.js'
 import { SPEC_EXTENSIONS } from '../spec/discover.js'
+import { zod } from '../zod.js'
 import type { ProviderName } from '../providers/types.js'
 import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, hideRemoteValues, leaseIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
 import { LEASE_DEFAULTS } from '../remote/defaults.js'
@@ -85,10 +85,6 @@ export const configDefaults = Object.freeze({
   prices: Object.freeze({} as Record<string, ModelPrice>),
 } as const)
 
-// zod is loaded the first time a config must be checked: a run whose config comes from the memo
-// (already checked) and that passes no options never pays for importing it.
-let zodModule: typeof Zod | undefined
-const zod = (): typeof Zod => (zodModule ??= createRequire(import.meta.url)('zod') as typeof Zod)
 
 interface Rule {
   schema: Zod.ZodType

@@ -1,4 +1,7 @@
-import * as z from 'zod'
+import type * as Zod from 'zod'
+import { zod } from '../zod.js'
+
+const z = zod()
 
 /**
  * The shape of a spec, field by field, as the provider's API names them. Per-model rules (which
@@ -51,10 +54,10 @@ export const videoSpecSchema = z.strictObject({
   renditions: z.unknown().optional(),
 })
 
-export type ParsedSpec = z.infer<typeof videoSpecSchema>
+export type ParsedSpec = Zod.infer<typeof videoSpecSchema>
 
 export const SPEC_FIELDS = Object.keys(videoSpecSchema.shape) as Array<keyof ParsedSpec>
-export const MEDIA_FIELDS = Object.keys(mediaSchema.shape) as Array<keyof z.infer<typeof mediaSchema>>
+export const MEDIA_FIELDS = Object.keys(mediaSchema.shape) as Array<keyof Zod.infer<typeof mediaSchema>>
 /** Spec fields that are vidspec's, not the provider's: kept out of the request and the key. */
 export const LOCAL_FIELDS = ['renditions'] as const
 /** Fields the docs deprecate; still accepted, moved under `media` with a warning. */
