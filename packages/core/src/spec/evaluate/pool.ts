@@ -323,5 +323,4 @@ export class EvaluatorPool {
     rmSync(this.#dir.path, { recursive: true, force: true })
     this.#dir = undefined
   }
-
 }

@@ -4,14 +4,15 @@
  *
  * One job at a time: the pool sends a bundle's code and a path for it, this writes and imports it and
  * answers with the default export, then says `drained` once the job has left nothing behind. The pool
- * may send the next jobs before that: they wait here and the next starts the moment the last one
- * drained, so the worker never idles while the pool's thread is busy. A job that failed in any way
- * starts nothing after it (the pool retires this worker and hands the waiting jobs to another).
- * "Nothing behind" is Node's own
- * notion: while a job runs the port to the pool is unref'd, so when the spec's last timer, socket or
- * promise callback is gone the loop empties and `beforeExit` fires. A spec that keeps the loop alive
- * (an interval, an open server) never drains and is stopped by the pool's timeout; a top-level await
- * that can never settle drains with no answer, which is how it is told apart from a slow one.
+ * may send the next job before that: it waits here and starts the moment the last one drained, so the
+ * worker never idles while the pool's thread is busy. A job that failed in any way starts nothing
+ * after it (the pool retires this worker and hands the waiting job to another).
+ *
+ * "Nothing behind" is Node's own notion: while a job runs the port to the pool is unref'd, so when the
+ * spec's last timer, socket or promise callback is gone the loop empties and `beforeExit` fires. A
+ * spec that keeps the loop alive (an interval, an open server) never drains and is stopped by the
+ * pool's timeout; a top-level await that can never settle drains with no answer, which is how it is
+ * told apart from a slow one.
  */
 import { unlinkSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
@@ -102,7 +103,7 @@ function run(job: EvaluateRequest): void {
   void loading
     .finally(() => {
       registry[JSON_REGISTRY] = undefined
-      // Node keeps the parsed module and its source map after the file is gone.
+      // Node keeps the parsed module after the file is gone.
       try {
         unlinkSync(job.path)
       } catch {
