@@ -77,7 +77,10 @@ process.on('beforeExit', () => {
   // waiting jobs to another: none of them may start here.
   if (failed || !answered || heapBytes > maxHeapBytes) failed = true
   const next = failed ? undefined : waiting.shift()
-  if (next) run(next)
+  // Started from an immediate, not from here: Node checks once, after this event, whether anything
+  // keeps the loop alive, and an import that reads its file synchronously (Node 22 on) leaves nothing
+  // for it to see, so the worker would exit under the job.
+  if (next) run(next, true)
   // Keeps the worker for the next job: a ref'd port with a listener keeps the loop alive.
   else port.ref()
 })
@@ -87,10 +90,16 @@ port.on('message', (job: EvaluateRequest) => {
   else waiting.push(job)
 })
 
-function run(job: EvaluateRequest): void {
+/** Makes `job` the current one at once; its module is loaded now or, when `later`, from an immediate. */
+function run(job: EvaluateRequest, later = false): void {
   current = job.id
   answered = false
   port?.unref()
+  if (later) setImmediate(() => load(job))
+  else load(job)
+}
+
+function load(job: EvaluateRequest): void {
   registry[JSON_REGISTRY] = job.json
   let loading: Promise<Record<string, unknown>>
   try {

@@ -1,0 +1,53 @@
+// A/B of `vidspec plan` between this checkout and another one (a clean clone of an earlier commit,
+// installed and built): both CLIs plan the same project (every clip cached), alternating round by
+// round, each in a fresh process, with the memo warm or, with --cold, removed before every plan (a
+// fresh CI checkout with a restored store). What a change did to a plan, where plan.ts's ratios to the
+// floor move too much between runs on a shared machine to show it.
+// Every plan's output is checked: a run that is not a no-op stops the comparison.
+// Usage: tsx benchmarks/compare-plan.ts <other checkout> [specs, default 1000] [--rounds N] [--cold]
+import { rm } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { cliPath, fail, fmt, interleave, median, ratio, report, timed } from './lib/measure.js'
+import { fillStore, generateProject, type BenchProject } from './lib/project.js'
+
+const args = process.argv.slice(2)
+const other = args[0]
+if (!other || other.startsWith('-')) fail('usage: tsx benchmarks/compare-plan.ts <other checkout> [specs] [--rounds N] [--cold]')
+const otherCli = join(resolve(other), 'packages/watcher/bin/vidspec.js')
+const roundsAt = args.indexOf('--rounds')
+const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 8
+const size = Number(args.slice(1).find((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--rounds') ?? 1000)
+const cold = args.includes('--cold')
+
+async function plan(project: BenchProject, cli: string): Promise<number> {
+  if (cold) {
+    await rm(join(project.root, '.vidspec/memo'), { recursive: true, force: true })
+    await rm(join(project.root, 'node_modules/.cache/vidspec'), { recursive: true, force: true })
+  }
+  const run = await timed(process.execPath, [cli, 'plan'], { cwd: project.root })
+  const summary = run.stdout.trim().split('\n').at(-1) ?? ''
+  const expected = `0 new, 0 changed, ${size} cached, 0 invalid`
+  if (run.code !== 0 || summary !== expected) fail(`PRECONDITION FAILED: ${cli} at ${size} specs is not a no-op (exit ${run.code}): "${summary}"\n${run.stderr.slice(-2000)}`)
+  return run.ms
+}
+
+const project = await generateProject(size)
+try {
+  await fillStore(project.root)
+  // Both once, untimed: the memo (unless --cold) and the OS's caches warm for either side alike.
+  await plan(project, cliPath)
+  await plan(project, otherCli)
+  const [here, there] = await interleave(
+    rounds,
+    () => plan(project, cliPath),
+    () => plan(project, otherCli),
+  )
+  const [a, b] = [median(there), median(here)]
+  report(`vidspec plan, ${size} specs, memo ${cold ? 'cold' : 'warm'} (medians of ${rounds} fresh processes, alternating)`, [
+    [`other (${other})`, `${fmt(a)}; rounds ${there.map((ms) => ms.toFixed(0)).join(' ')}`],
+    ['this checkout', `${fmt(b)}; rounds ${here.map((ms) => ms.toFixed(0)).join(' ')}`],
+    ['this / other', ratio(b, a)],
+  ])
+} finally {
+  await project.dispose()
+}
