@@ -85,7 +85,6 @@ export const configDefaults = Object.freeze({
   prices: Object.freeze({} as Record<string, ModelPrice>),
 } as const)
 
-
 interface Rule {
   schema: Zod.ZodType
   /** What is allowed, in words, for error messages. */

@@ -3,7 +3,7 @@ import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { VidspecError } from '../errors.js'
-import { discardFile } from '../store/atomic.js'
+import { removeFile } from '../store/atomic.js'
 import { abortError } from './retry.js'
 
 export interface DownloadResult {
@@ -73,7 +73,7 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
     }
     return { bytes, contentType: res.headers.get('content-type') ?? undefined, lengthKnown: expected !== undefined }
   } catch (err) {
-    await discardFile(file)
+    await removeFile(file)
     if (opts.signal?.aborted) throw abortError(opts.signal)
     if (err instanceof VidspecError) throw err
     const reason = idle.signal.aborted

@@ -3,7 +3,7 @@ import type { Logger, VidspecEvent } from '../logger.js'
 import { outputExt } from '../media/geometry.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
 import type { ClipCache } from '../cache/clip-cache.js'
-import { discardFile } from '../store/atomic.js'
+import { removeFile } from '../store/atomic.js'
 import { clipEntry, type ClipShape } from '../store/entry.js'
 import type { Store } from '../store/index.js'
 import type { StoreLock } from '../store/types.js'
@@ -223,7 +223,7 @@ export class Runner {
       const { cost } = await provider.render(req, tmp, { signal: opts.signal })
       return await this.#commit(req, tmp, { provider: provider.id, preview: provider.preview, cost }, opts)
     } finally {
-      await discardFile(tmp)
+      await removeFile(tmp)
     }
   }
 
@@ -337,7 +337,7 @@ export class Runner {
           }
           throw err
         } finally {
-          await discardFile(tmp)
+          await removeFile(tmp)
         }
       },
       this.#opts.retry,

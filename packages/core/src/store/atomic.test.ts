@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { discardFile, hashFile, removeFile } from './atomic.js'
+import { hashFile, removeFile } from './atomic.js'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -27,8 +27,8 @@ describe('hashFile', () => {
   })
 })
 
-describe('removeFile and discardFile', () => {
-  it('remove a file, say whether it was there, and never remove a folder', async () => {
+describe('removeFile', () => {
+  it('removes a file, says whether it was there, and never removes a folder', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vidspec-remove-'))
     dirs.push(dir)
     await writeFile(join(dir, 'a.tmp'), 'a')
@@ -37,9 +37,9 @@ describe('removeFile and discardFile', () => {
     await writeFile(join(dir, 'kept/clip.mp4'), 'paid')
     expect(await removeFile(join(dir, 'a.tmp'))).toBe(true)
     expect(await removeFile(join(dir, 'a.tmp'))).toBe(false)
-    await discardFile(join(dir, 'b.tmp'))
-    await discardFile(join(dir, 'b.tmp'))
-    await expect(discardFile(join(dir, 'kept'))).rejects.toMatchObject({ code: expect.stringMatching(/^(EISDIR|EPERM)$/) as unknown })
+    expect(await removeFile(join(dir, 'b.tmp'))).toBe(true)
+    expect(await removeFile(join(dir, 'b.tmp'))).toBe(false)
+    await expect(removeFile(join(dir, 'kept'))).rejects.toMatchObject({ code: expect.stringMatching(/^(EISDIR|EPERM)$/) as unknown })
     expect(await readdir(dir)).toEqual(['kept'])
     expect(await readdir(join(dir, 'kept'))).toEqual(['clip.mp4'])
   })

@@ -71,7 +71,7 @@ export async function writeFileAtomic(
     await writeAndSync(tmp, data, durable)
     await rename(tmp, target)
   } catch (err) {
-    await discardFile(tmp)
+    await removeFile(tmp)
     if (errorCode(err) !== 'ENOENT') throw err
     // The store directory was removed under us (or never initialised): recreate and try once more.
     await mkdir(tmpDir, { recursive: true })
@@ -80,7 +80,7 @@ export async function writeFileAtomic(
       await writeAndSync(tmp, data, durable)
       await rename(tmp, target)
     } catch (again) {
-      await discardFile(tmp)
+      await removeFile(tmp)
       throw again
     }
   }
@@ -164,9 +164,4 @@ export async function removeFile(path: string): Promise<boolean> {
     if (errorCode(err) === 'ENOENT') return false
     throw err
   }
-}
-
-/** Removes a file that may not be there (a temp file that was renamed away, or never written). */
-export async function discardFile(path: string): Promise<void> {
-  await removeFile(path)
 }

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, readFileSync } from 'node:fs'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { discardFile, errorCode, hashFile } from './atomic.js'
+import { errorCode, hashFile, removeFile } from './atomic.js'
 import type { StoreLayout } from './layout.js'
 import type { OutStamps } from './out-stamps.js'
 import { readStamp, sameStamp, statStamp, writeStamp, type Stamp } from './stamp.js'
@@ -93,7 +93,7 @@ async function copyInto(layout: StoreLayout, ref: ObjectRef, target: string): Pr
       await writeFile(tmp, read.bytes, { flag: 'wx' })
       await rename(tmp, target)
     } catch (err) {
-      await discardFile(tmp)
+      await removeFile(tmp)
       throw err
     }
     return { ok: true }
@@ -110,19 +110,19 @@ async function copyInto(layout: StoreLayout, ref: ObjectRef, target: string): Pr
   try {
     await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), tap, createWriteStream(tmp, { flags: 'wx' }))
   } catch (err) {
-    await discardFile(tmp)
+    await removeFile(tmp)
     if (errorCode(err) === 'ENOENT' && statStamp(path) === undefined) return { ok: false, integrity: { state: 'missing' } }
     throw err
   }
   const bad = judge(ref, hash.digest('hex'), size)
   if (bad) {
-    await discardFile(tmp)
+    await removeFile(tmp)
     return { ok: false, integrity: bad }
   }
   try {
     await rename(tmp, target)
   } catch (err) {
-    await discardFile(tmp)
+    await removeFile(tmp)
     throw err
   }
   return { ok: true }

@@ -5,7 +5,7 @@ import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { VidspecError } from '../errors.js'
 import { sleep } from '../runner/retry.js'
-import { discardFile, errorCode, openFd } from './atomic.js'
+import { errorCode, openFd, removeFile } from './atomic.js'
 import * as mutex from './key-mutex.js'
 import type { StoreLayout } from './layout.js'
 import type { LockHolder, LockOptions, StoreLock } from './types.js'
@@ -172,7 +172,7 @@ async function removeIfSame(path: string, tmpDir: string, expected: Observed): P
     }
     return false
   } finally {
-    await discardFile(aside)
+    await removeFile(aside)
   }
 }
 
@@ -289,7 +289,7 @@ async function createExclusive(path: string, info: LockInfo, retry = true): Prom
     writeFileSync(fd, `${JSON.stringify(info)}\n`)
   } catch (err) {
     closeSync(fd)
-    await discardFile(path)
+    await removeFile(path)
     throw err
   }
   closeSync(fd)

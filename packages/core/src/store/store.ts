@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path'
 import { VidspecError } from '../errors.js'
 import type { DerivedRecord } from '../renditions/types.js'
 import type { Entry, JournaledJob, JournalRecord, UncertainCreate } from '../types.js'
-import { discardFile, errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
+import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
 import { runGc } from './gc.js'
 import { checkObject, copyChecked, readChecked, type Integrity, type ObjectRef, type Trust } from './integrity.js'
 import { StoreLayout, isExt } from './layout.js'
@@ -206,7 +206,7 @@ export class Store {
       // and keep our copy until the entry is written and the object is seen still there.
       await touch(target)
       await this.#writeEntry(entry)
-      if ((await objectSize(target)) === size) await discardFile(tmpFile)
+      if ((await objectSize(target)) === size) await removeFile(tmpFile)
       else await this.#place(tmpFile, target, entry.ext)
       await this.#stampHashed(entry)
       return entry
@@ -248,7 +248,7 @@ export class Store {
     await fsyncFile(tmpFile)
     if (await isWhole(target, digest, size)) {
       await touch(target)
-      await discardFile(tmpFile)
+      await removeFile(tmpFile)
     } else await this.#place(tmpFile, target, record.ext)
     await this.#stampHashed(record)
     await writeJsonAtomic(this.#layout.tmp, this.#layout.derivedPath(record.key), record)
@@ -442,10 +442,10 @@ export class Store {
         await fsyncFile(staged)
         await rename(staged, target)
       } catch (copyErr) {
-        await discardFile(staged)
+        await removeFile(staged)
         throw copyErr
       }
-      await discardFile(file)
+      await removeFile(file)
     }
     await touch(target)
     await fsyncDir(this.#layout.objects)

@@ -282,9 +282,11 @@ export class EvaluatorPool {
     slot.timer = slot.onAbort = undefined
     const { job, outcome } = run
     if (error && !outcome.error) outcome.error = error
-    if (outcome.error) outcome.error.bundleUrl = pathToFileURL(run.path).href
-    // A job that ended well removed its own file; one that did not may have left it.
-    if (outcome.error) rmSync(run.path, { force: true })
+    if (outcome.error) {
+      outcome.error.bundleUrl = pathToFileURL(run.path).href
+      // A job that ended well removed its own file; one that did not may have left it.
+      rmSync(run.path, { force: true })
+    }
     this.#leaveDir()
     const aborted = job.signal?.aborted
     if (retire || aborted || this.#closed || (slot.jobs >= this.#maxJobs && slot.runs.length === 0)) {

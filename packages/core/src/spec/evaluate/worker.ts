@@ -75,7 +75,7 @@ process.on('beforeExit', () => {
   send({ id, type: 'drained', heapBytes })
   // The pool retires a worker after a failure, a job that never answered or a big heap, and gives the
   // waiting jobs to another: none of them may start here.
-  if (failed || !answered || heapBytes > maxHeapBytes) failed = true
+  failed ||= !answered || heapBytes > maxHeapBytes
   const next = failed ? undefined : waiting.shift()
   // Started from an immediate, not from here: Node checks once, after this event, whether anything
   // keeps the loop alive, and an import that reads its file synchronously (Node 22 on) leaves nothing
