@@ -47,19 +47,34 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
   const apiKey = opts.apiKey ?? ''
   // The SDK (and its error classes) load on the first request: a plan or a cached build never pays
   // for importing them.
-  let sdk: Promise<{ client: Together; mapError: (err: unknown, ctx: TogetherErrorContext) => VidspecError }> | undefined
+  const timeoutMs = opts.requestTimeoutMs ?? 60_000
+  let sdk:
+    | Promise<{
+        client: Together
+        fetch: typeof fetch
+        retrieve: typeof import('./together-retrieve.js').retrieveJob
+        mapError: (err: unknown, ctx: TogetherErrorContext) => VidspecError
+      }>
+    | undefined
   const load = () =>
-    (sdk ??= Promise.all([import('together-ai'), import('./together-errors.js')]).then(([{ default: Sdk }, errors]) => ({
-      client: new Sdk({
-        apiKey,
-        baseURL,
-        // The runner owns retries: a blind SDK retry of a create can start a second paid job.
-        maxRetries: 0,
-        timeout: opts.requestTimeoutMs ?? 60_000,
-        fetch: errors.notSentAwareFetch(opts.fetch ?? globalThis.fetch),
-      }),
-      mapError: errors.mapTogetherError,
-    })))
+    (sdk ??= Promise.all([import('together-ai'), import('./together-errors.js'), import('./together-retrieve.js')]).then(
+      ([{ default: Sdk }, errors, { retrieveJob }]) => {
+        const fetch = errors.notSentAwareFetch(opts.fetch ?? globalThis.fetch)
+        return {
+          client: new Sdk({
+            apiKey,
+            baseURL,
+            // The runner owns retries: a blind SDK retry of a create can start a second paid job.
+            maxRetries: 0,
+            timeout: timeoutMs,
+            fetch,
+          }),
+          fetch,
+          retrieve: retrieveJob,
+          mapError: errors.mapTogetherError,
+        }
+      },
+    ))
   const warned = new Set<string>()
   const toJob = (raw: unknown, op: TogetherOperation, fallbackId?: string): JobState =>
     jobState(raw, op, fallbackId, apiKey, (status) => {
@@ -108,16 +123,13 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
         )
       }
       const errCtx = { op: 'poll' as const, apiKey, baseURL, jobId, signal: ctx.signal }
-      const { client, mapError } = await load()
+      const { fetch, retrieve, mapError } = await load()
       if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
       let raw: unknown
-      const scope = scoped(ctx.signal)
       try {
-        raw = await client.videos.retrieve(jobId, { signal: scope.signal })
+        raw = await retrieve(baseURL, jobId, { apiKey, timeoutMs, signal: ctx.signal, fetch })
       } catch (err) {
         throw mapError(err, errCtx)
-      } finally {
-        scope.done()
       }
       return toJob(raw, 'poll', jobId)
     },

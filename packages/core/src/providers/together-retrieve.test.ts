@@ -1,0 +1,115 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import Together, { APIConnectionTimeoutError, APIUserAbortError } from 'together-ai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { retrieveJob } from './together-retrieve.js'
+
+// A poll skips the SDK's request machinery (issue 17): it must still send what the SDK sends and
+// answer, or fail, exactly as `client.videos.retrieve` does, since the error mapping reads the SDK's errors.
+
+const KEY = 'tg-test-0123456789abcdef'
+type Answer = (res: ServerResponse) => void
+const answers = new Map<string, Answer>()
+const seen: Array<{ url: string; auth: string | undefined; accept: string | undefined }> = []
+const closed: string[] = []
+let server: Server
+let baseURL: string
+
+beforeAll(async () => {
+  server = createServer((req: IncomingMessage, res) => {
+    seen.push({ url: req.url ?? '', auth: req.headers.authorization, accept: req.headers.accept })
+    // A response closes before it was ended only when its connection went.
+    res.once('close', () => res.writableEnded || closed.push(req.url ?? ''))
+    const answer = answers.get(req.url?.split('/').pop() ?? '')
+    if (answer) answer(res)
+    else res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Video ID not found.' } }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  baseURL = `http://127.0.0.1:${(server.address() as { port: number }).port}/v2`
+})
+afterAll(() => {
+  server.closeAllConnections()
+  return new Promise((resolve) => server.close(resolve))
+})
+
+const send = (status: number, type: string | undefined, body: string, headers: Record<string, string> = {}): Answer => (res) => {
+  res.writeHead(status, { ...(type ? { 'content-type': type } : {}), ...headers })
+  res.end(body)
+}
+
+const ANSWERS: Array<[string, Answer]> = [
+  ['ok-json', send(200, 'application/json', JSON.stringify({ id: 'ok-json', status: 'in_progress' }))],
+  ['ok-json-charset', send(200, 'application/json; charset=utf-8', JSON.stringify({ id: 'x', status: 'completed', outputs: { video_url: 'https://v/x.mp4' } }))],
+  ['ok-vendor-json', send(200, 'application/vnd.api+json', '{"id":"v","status":"queued"}')],
+  ['ok-text', send(200, 'text/plain', 'all good')],
+  ['ok-untyped', send(200, undefined, '{"id":"u"}')],
+  ['ok-empty-json', send(200, 'application/json', '')],
+  ['no-content', send(204, undefined, '')],
+  ['bad-json', send(200, 'application/json', '{"id": "tr')],
+  ['gone', send(404, 'application/json', JSON.stringify({ error: { message: 'Video ID not found.', type: 'invalid_request_error' } }))],
+  ['limited', send(429, 'application/json', JSON.stringify({ error: { message: 'slow down' } }), { 'retry-after': '3' })],
+  ['gateway', send(502, 'text/html', '<html><body>Bad Gateway</body></html>')],
+  ['empty-500', send(500, undefined, '')],
+  ['conflict', send(409, 'application/json', JSON.stringify({ message: 'busy' }))],
+  ['teapot', send(418, 'text/plain', 'short and stout')],
+]
+
+/** What a call gave, in the terms the error mapping reads. */
+async function outcome(call: Promise<unknown>): Promise<unknown> {
+  try {
+    return { value: await call }
+  } catch (err) {
+    const e = err as { status?: unknown; error?: unknown; message: string; headers?: Headers }
+    return { class: (err as object).constructor.name, status: e.status, error: e.error, message: e.message, retryAfter: e.headers?.get('retry-after') ?? null }
+  }
+}
+
+describe('a poll without the SDK', () => {
+  it('answers and fails as client.videos.retrieve does', async () => {
+    const sdk = new Together({ apiKey: KEY, baseURL, maxRetries: 0 })
+    for (const [id, answer] of ANSWERS) answers.set(id, answer)
+    for (const [id] of ANSWERS) {
+      const ours = await outcome(retrieveJob(baseURL, id, { apiKey: KEY, timeoutMs: 5000, fetch }))
+      const theirs = await outcome(sdk.videos.retrieve(id))
+      expect(ours, id).toEqual(theirs)
+    }
+  })
+
+  it('sends the key as a bearer token, asks for JSON, and escapes the id into one segment', async () => {
+    seen.length = 0
+    await retrieveJob(`${baseURL}/`, 'a/b?c d', { apiKey: KEY, timeoutMs: 5000, fetch }).catch(() => {})
+    expect(seen).toEqual([{ url: '/v2/videos/a%2Fb%3Fc%20d', auth: `Bearer ${KEY}`, accept: 'application/json' }])
+  })
+
+  it('never sends an id that would name another path', async () => {
+    seen.length = 0
+    for (const id of ['..', '.', '']) {
+      await expect(retrieveJob(baseURL, id, { apiKey: KEY, timeoutMs: 5000, fetch })).rejects.toThrow('is not a job id')
+    }
+    expect(seen).toEqual([])
+  })
+
+  it('times out as the SDK does, and lets the connection go', async () => {
+    answers.set('hangs', () => {})
+    closed.length = 0
+    const err = await retrieveJob(baseURL, 'hangs', { apiKey: KEY, timeoutMs: 150, fetch }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(APIConnectionTimeoutError)
+    await expect.poll(() => closed).toContain('/v2/videos/hangs')
+  })
+
+  it('stops at once on an abort, and removes its listener from the signal it was given', async () => {
+    answers.set('hangs', () => {})
+    const controller = new AbortController()
+    let listeners = 0
+    const add = controller.signal.addEventListener.bind(controller.signal)
+    const remove = controller.signal.removeEventListener.bind(controller.signal)
+    controller.signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add
+    controller.signal.removeEventListener = ((...args: Parameters<typeof remove>) => (listeners--, remove(...args))) as typeof remove
+    answers.set('quick', send(200, 'application/json', '{"id":"quick","status":"queued"}'))
+    await retrieveJob(baseURL, 'quick', { apiKey: KEY, timeoutMs: 5000, signal: controller.signal, fetch })
+    expect(listeners).toBe(0)
+    const pending = retrieveJob(baseURL, 'hangs', { apiKey: KEY, timeoutMs: 60_000, signal: controller.signal, fetch })
+    setTimeout(() => controller.abort(new Error('stop')), 50)
+    await expect(pending).rejects.toBeInstanceOf(APIUserAbortError)
+    expect(listeners).toBe(0)
+  })
+})
