@@ -35,6 +35,7 @@ export type * from './providers/types.js'
 // Logging and how the adapters word what core reports.
 export type { Logger, VidspecEvent } from './logger.js'
 export { consoleLogger, silentLogger } from './logger.js'
+export { ProgressLines } from './progress-lines.js'
 export { formatWarningGroup, warningSummary } from './warnings.js'
 export type { WarningGroup } from './warnings.js'
 export { describeChange } from './plan/diff.js'

@@ -1,7 +1,5 @@
-import type { Logger as CoreLogger, VidspecEvent } from '@vidspec/core'
+import { ProgressLines, type Logger as CoreLogger, type VidspecEvent } from '@vidspec/core'
 import type { Logger as ViteLogger } from 'vite'
-
-const PROGRESS_EVERY_MS = 10_000
 
 /**
  * Core's logger for the plugin: plain messages go to Vite's logger, and job events become short
@@ -11,7 +9,7 @@ const PROGRESS_EVERY_MS = 10_000
 export class Reporter implements CoreLogger {
   #vite: ViteLogger | undefined
   #timestamps = true
-  readonly #lastProgress = new Map<string, number>()
+  readonly #progress = new ProgressLines()
   readonly #startedAt = new Map<string, number>()
   #generated = 0
   #started = 0
@@ -60,14 +58,9 @@ export class Reporter implements CoreLogger {
       case 'job:waiting':
         if (e.reason === 'lock') this.info(`${e.spec}: another process is generating it; waiting for its result`)
         break
-      case 'job:progress': {
-        const last = this.#lastProgress.get(e.key) ?? 0
-        if (Date.now() - last >= PROGRESS_EVERY_MS) {
-          this.#lastProgress.set(e.key, Date.now())
-          this.info(`${e.spec}: ${e.status.replace('_', ' ')} (${Math.round(e.elapsedMs / 1000)} s)`)
-        }
+      case 'job:progress':
+        if (this.#progress.due(e.spec, e.status)) this.info(`${e.spec}: ${e.status.replace('_', ' ')} (${Math.round(e.elapsedMs / 1000)} s)`)
         break
-      }
       case 'job:retry':
         this.warn(`${e.spec}: retry ${e.attempt} in ${Math.round(e.delayMs / 100) / 10} s: ${e.reason}`)
         break
@@ -89,7 +82,7 @@ export class Reporter implements CoreLogger {
     if (!generated || started === undefined) return
     this.#generated++
     this.#startedAt.delete(key)
-    this.#lastProgress.delete(key)
+    this.#progress.forget(spec)
     this.info(`${spec} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${this.#generated} of ${this.#started} generated)`)
   }
 

@@ -1,4 +1,4 @@
-import { formatWarningGroup, warningSummary, type Logger, type VidspecEvent, type WarningGroup } from '@vidspec/core'
+import { ProgressLines, formatWarningGroup, warningSummary, type Logger, type VidspecEvent, type WarningGroup } from '@vidspec/core'
 import { formatMs, isLive, type Io } from './output.js'
 
 type Row = { state: string; detail: string; since: number }
@@ -11,7 +11,8 @@ const LIVE_STATES = new Set(['queued', 'generating', 'waiting'])
  * spec still being worked on, and above it permanent lines, one per finished spec (cached, done,
  * failed...) and per message, printed once and never redrawn, so scrolling back shows the truth.
  * The live area never holds more rows than fit the screen nor a row wider than it (a wrapped row
- * would make the redraw erase a permanent line). In CI and pipes, one plain line per event.
+ * would make the redraw erase a permanent line). In CI and pipes, one plain line per event, but for
+ * a job's progress only a change of status or one line every 10 s (see ProgressLines).
  */
 export class Reporter implements Logger {
   readonly #io: Io
@@ -23,6 +24,7 @@ export class Reporter implements Logger {
   #closed = false
   readonly #warnings: 'show' | 'summary'
   readonly #groups: WarningGroup[] = []
+  readonly #progress = new ProgressLines()
 
   /**
    * `warnings: 'summary'` (status, gc) keeps spec warnings for one line at the end
@@ -63,6 +65,8 @@ export class Reporter implements Logger {
     const text = describe(ev)
     const state = stateOf(ev)
     if (!this.#live) {
+      if (ev.type === 'job:progress' && !this.#progress.due(ev.spec, ev.status)) return
+      if (state && !LIVE_STATES.has(state)) this.#progress.forget(ev.spec)
       if (!this.#quiet || ev.type === 'spec:failed' || ev.type === 'spec:invalid') this.#line(`${pad(ev.type)} ${ev.spec} ${text}`.trimEnd())
       return
     }
