@@ -1,12 +1,17 @@
 // In-process parts of a no-op plan, with tinybench: the cache key of one spec, its canonical JSON,
-// and the spec memo's check of 1,000 specs against the sha256 floor of the same files.
+// and the spec memo's check of 1,000 specs against the sha256 floor of the same files. And one poll
+// of a Together job (the request a job makes most often) against a bare fetch of the same URL.
 // Usage: tsx benchmarks/micro.ts
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { Bench } from 'tinybench'
-import { Vidspec } from '@vidspec/core'
+import { Vidspec, togetherProvider } from '@vidspec/core'
 import { canonicalJson, computeKey, hashFiles } from '@vidspec/core/internal'
-import { report } from './lib/measure.js'
+import { interleave, median, ratio, repoRoot, report } from './lib/measure.js'
 import { fillStore, generateProject } from './lib/project.js'
 
 const project = await generateProject(1000)
@@ -50,4 +55,45 @@ try {
   )
 } finally {
   await project.dispose()
+}
+
+// One poll: the client's CPU for the provider's whole path (request, reading the job, the SDK's
+// error classes on failure) against the least any client must spend, a fetch of the same URL with
+// its JSON parsed. The fake server runs in a process of its own, so its CPU is in neither figure.
+{
+  const KEY = 'tg-bench-0123456789abcdef'
+  const server = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'benchmarks/lib/fake-together-process.ts'), JSON.stringify({ apiKey: KEY, jobDurationMs: 3_600_000 })], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  try {
+    const [line] = (await once(createInterface({ input: server.stdout! }), 'line')) as [string]
+    const { baseURL } = JSON.parse(line) as { baseURL: string }
+    const provider = togetherProvider({ apiKey: KEY, baseURL })
+    const request = { model: 'minimax/hailuo-02', prompt: 'a harbour at dawn', width: 1366, height: 768, seconds: '6' }
+    const job = await provider.create({ spec: 'bench.video.ts', key: 'k', request, media: [] } as never, {})
+    const url = `${baseURL}/videos/${job.id}`
+    const headers = { authorization: `Bearer ${KEY}`, accept: 'application/json' }
+    const CALLS = 2000
+    const cpuPerCall = async (call: () => Promise<unknown>): Promise<number> => {
+      for (let i = 0; i < 100; i++) await call()
+      const before = process.cpuUsage()
+      for (let i = 0; i < CALLS; i++) await call()
+      const used = process.cpuUsage(before)
+      return (used.user + used.system) / 1000 / CALLS
+    }
+    const [floors, polls] = await interleave(
+      7,
+      () => cpuPerCall(async () => (await fetch(url, { headers })).json()),
+      () => cpuPerCall(() => provider.poll(job.id, {})),
+    )
+    const [floor, poll] = [median(floors), median(polls)]
+    report(`One poll of a Together job: client CPU per call (medians of 7 alternating rounds of ${CALLS}, server in its own process)`, [
+      ['floor: fetch + JSON of the same URL', `${(floor * 1000).toFixed(0)} µs`],
+      ['togetherProvider().poll', `${(poll * 1000).toFixed(0)} µs  = ${ratio(poll, floor)} the floor`],
+    ])
+  } finally {
+    server.stdin!.end()
+    await once(server, 'exit')
+  }
 }
