@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
-import { readFile, stat, utimes, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -208,6 +208,16 @@ describe('Store locks', () => {
     expect(lock.held).toBe(false)
     await lock.release()
     expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ token: 'someone-else' })
+  })
+
+  it('releases its lock even when tmp/ (where a lock is moved aside to be removed) was deleted meanwhile', async () => {
+    const store = await tempStore()
+    const lock = await store.lock(KEY_A)
+    await rm(join(store.dir, 'tmp'), { recursive: true, force: true })
+    await lock.release()
+    await expect(stat(lockFile(store, KEY_A))).rejects.toMatchObject({ code: 'ENOENT' })
+    expect(await readdir(join(store.dir, 'tmp'))).toEqual([])
+    expect((await store.tryLock(KEY_A))?.held).toBe(true)
   })
 })
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { link, mkdir, rename, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -7,7 +7,7 @@ import { VidspecError } from '../errors.js'
 import { sleep } from '../runner/retry.js'
 import { errorCode, openFd, removeFile } from './atomic.js'
 import * as mutex from './key-mutex.js'
-import type { StoreLayout } from './layout.js'
+import { randomId, type StoreLayout } from './layout.js'
 import type { LockHolder, LockOptions, StoreLock } from './types.js'
 
 /**
@@ -152,11 +152,9 @@ async function takeOver(layout: StoreLayout, path: string, staleMs: Staleness): 
  * what was moved, and put it back with link() (which never overwrites) if it was a different file.
  */
 async function removeIfSame(path: string, tmpDir: string, expected: Observed): Promise<boolean> {
-  const aside = join(tmpDir, `${randomBytes(8).toString('hex')}.lock-aside`)
-  // Without tmp/ the rename would fail with ENOENT, indistinguishable from the lock being gone.
-  await mkdir(tmpDir, { recursive: true })
+  const aside = join(tmpDir, `${randomId()}.lock-aside`)
   try {
-    await rename(path, aside)
+    await moveAside(path, aside, tmpDir)
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return false
     throw err
@@ -173,6 +171,20 @@ async function removeIfSame(path: string, tmpDir: string, expected: Observed): P
     return false
   } finally {
     await removeFile(aside)
+  }
+}
+
+/**
+ * rename(path, aside), making tmp/ first only when it is missing (not on every release): a rename
+ * into a missing folder fails with ENOENT, just like the rename of a lock that is already gone.
+ */
+async function moveAside(path: string, aside: string, tmpDir: string): Promise<void> {
+  try {
+    await rename(path, aside)
+  } catch (err) {
+    if (errorCode(err) !== 'ENOENT' || existsSync(tmpDir)) throw err
+    await mkdir(tmpDir, { recursive: true })
+    await rename(path, aside)
   }
 }
 
@@ -253,9 +265,16 @@ function newInfo(): LockInfo {
     createdAt: new Date().toISOString(),
     token: randomBytes(16).toString('hex'),
   }
-  const start = processStart(process.pid)
+  const start = ownStart()
   if (start !== undefined) info.pidStart = start
   return info
+}
+
+let own: { start: string | undefined } | undefined
+
+/** This process's start time: it never changes, and every lock taken and judged needs it. */
+function ownStart(): string | undefined {
+  return (own ??= { start: processStart(process.pid) }).start
 }
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined where there is no /proc. */
@@ -344,7 +363,7 @@ function isStale(seen: Observed, limits: Staleness): boolean {
   const { info } = seen
   if (info === undefined) return age > limits.staleMs
   if (info.hostname !== hostname()) return age > limits.otherHostStaleMs
-  if (info.pid === process.pid && (info.pidStart === undefined || info.pidStart === processStart(process.pid))) {
+  if (info.pid === process.pid && (info.pidStart === undefined || info.pidStart === ownStart())) {
     // Our own pid: the in-process mutex admits one holder at a time, so this is a lock this process
     // failed to remove. Its age decides, as before.
     return age > limits.staleMs
