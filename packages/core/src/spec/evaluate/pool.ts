@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -113,10 +114,17 @@ async function workerFile(): Promise<URL> {
   if (!compiledWorker) {
     const { build } = await import('esbuild')
     const out = await build({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent' })
-    const dir = mkdtempSync(join(tmpdir(), 'vidspec-worker-'))
-    compiledWorker = join(dir, 'worker.mjs')
-    writeFileSync(compiledWorker, out.outputFiles[0]?.text ?? '')
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    const text = out.outputFiles[0]?.text ?? ''
+    // Named by its content, so every test process shares one file per version of the worker instead
+    // of leaving a folder each (a test runner kills its processes before 'exit' handlers run), and
+    // written aside then renamed, so a process never imports another's half-written copy.
+    const file = join(tmpdir(), `vidspec-worker-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`)
+    if (!existsSync(file)) {
+      const aside = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+      writeFileSync(aside, text)
+      renameSync(aside, file)
+    }
+    compiledWorker = file
   }
   return pathToFileURL(compiledWorker)
 }
