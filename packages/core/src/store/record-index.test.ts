@@ -20,6 +20,25 @@ async function indexedStore(bytes = 'twelve bytes') {
   return { store, entry, layout, indexPath }
 }
 
+type Rec = [string, string, string, string, number]
+interface IndexFile {
+  head: { version: number; records: Record<string, unknown> }
+  texts: Record<string, unknown>
+}
+
+/** The index file's two lines: every key's stamps and object, then every key's record as text. */
+async function readIndex(path: string): Promise<IndexFile & { rec: Rec; text: string }> {
+  const [head, texts] = (await readFile(path, 'utf8')).split('\n').map((line) => JSON.parse(line) as unknown) as [IndexFile['head'], IndexFile['texts']]
+  const rec = head.records[KEY_A] as Rec | undefined
+  const text = texts[KEY_A]
+  if (!rec || typeof text !== 'string') throw new Error('no record for KEY_A')
+  return { head, texts, rec, text }
+}
+
+function writeIndex(path: string, records: Record<string, unknown>, texts: Record<string, unknown>, version = 3): Promise<void> {
+  return writeFile(path, `${JSON.stringify({ version, records })}\n${JSON.stringify(texts)}`)
+}
+
 describe('RecordIndex (entries)', () => {
   it('answers a key whose entry file and object are untouched, without the entry file being read', async () => {
     const { entry, layout } = await indexedStore()
@@ -58,49 +77,64 @@ describe('RecordIndex (entries)', () => {
 
   it('ignores a record that names another key, is not an entry, or disagrees with its own fields', async () => {
     const { layout, indexPath } = await indexedStore()
-    const file = JSON.parse(await readFile(indexPath, 'utf8')) as { records: Record<string, [string, string, string, string, number, string]> }
-    const rec = file.records[KEY_A]
-    if (!rec) throw new Error('no record for KEY_A')
-    const write = async (records: Record<string, unknown>) => writeFile(indexPath, JSON.stringify({ ...file, records }))
-    await write({ [KEY_B]: rec })
+    const { rec, text } = await readIndex(indexPath)
+    await writeIndex(indexPath, { [KEY_B]: rec }, { [KEY_B]: text })
     // The stamps do not match KEY_B's files: not even "has".
     expect(RecordIndex.load(layout, ENTRIES).has(KEY_B, layout)).toBe(false)
-    const entry = JSON.parse(rec[5]) as Record<string, unknown>
+    const entry = JSON.parse(text) as Record<string, unknown>
     for (const bad of [
       JSON.stringify({ ...entry, digest: 'not a digest' }),
       JSON.stringify({ ...entry, key: KEY_B }),
       JSON.stringify({ ...entry, size: (entry.size as number) + 1 }),
       '{ not json',
+      42,
     ]) {
-      await write({ [KEY_A]: [...rec.slice(0, 5), bad] })
+      await writeIndex(indexPath, { [KEY_A]: rec }, { [KEY_A]: bad })
       expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toBeUndefined()
     }
-    await write({ [KEY_A]: rec.slice(0, 5) })
+    await writeIndex(indexPath, { [KEY_A]: rec.slice(0, 4) }, { [KEY_A]: text })
     expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(false)
     // Fields that would name a path outside the store are refused before any stat.
     for (const [at, value] of [[2, '../../etc/passwd'], [3, '../x'], [4, -1], [4, 1.5]] as const) {
-      const edited = [...rec]
+      const edited: unknown[] = [...rec]
       edited[at] = value
-      await write({ [KEY_A]: edited })
+      await writeIndex(indexPath, { [KEY_A]: edited }, { [KEY_A]: text })
       expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(false)
-      expect(await new Store(layout.dir).getEntry(KEY_A)).toEqual(JSON.parse(rec[5]))
+      expect(await new Store(layout.dir).getEntry(KEY_A)).toEqual(entry)
     }
-    await write({ [KEY_A]: { e: rec[0], o: rec[1], entry } })
+    await writeIndex(indexPath, { [KEY_A]: { e: rec[0], o: rec[1], entry } }, {})
+    expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(false)
+    // An index of an older layout (one line, the text inside each record) is not read at all.
+    await writeFile(indexPath, JSON.stringify({ version: 2, records: { [KEY_A]: [...rec, text] } }))
     expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(false)
   })
 
-  it('says a key is there without parsing its record; a garbled record then falls back to the entry file', async () => {
+  it('says a key is there from the first line alone; a garbled second line then falls back to the entry file, and is rewritten', async () => {
     const { store, entry, layout, indexPath } = await indexedStore()
-    const file = JSON.parse(await readFile(indexPath, 'utf8')) as { records: Record<string, [string, string, string, string, number, string]> }
-    const rec = file.records[KEY_A]
-    if (!rec) throw new Error('no record for KEY_A')
-    rec[5] = '{ garbled'
-    await writeFile(indexPath, JSON.stringify(file))
+    const { head } = await readIndex(indexPath)
+    await writeFile(indexPath, `${JSON.stringify(head)}\n{ garbled`)
     expect(RecordIndex.load(layout, ENTRIES).has(KEY_A, layout)).toBe(true)
     const fresh = new Store(store.dir)
     expect(await fresh.hasEntry(KEY_A)).toBe(true)
     expect(await fresh.getEntry(KEY_A)).toEqual(entry)
     expect(await fresh.hasEntry(KEY_B)).toBe(false)
+    saveIndexes()
+    expect((await readIndex(indexPath)).text).toBe(JSON.stringify(entry))
+    expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toEqual(entry)
+  })
+
+  it('keeps the records it never parsed when it saves others', async () => {
+    const { store, entry, layout, indexPath } = await indexedStore()
+    // A second key recorded by a process that never asked for KEY_A's record.
+    const other = await commitBytes(store, KEY_B, 'other bytes!')
+    const second = new Store(store.dir)
+    expect(await second.hasEntry(KEY_A)).toBe(true)
+    expect(await second.getEntry(KEY_B)).toEqual(other)
+    saveIndexes()
+    const { head, texts } = await readIndex(indexPath)
+    expect(Object.keys(head.records).sort()).toEqual([KEY_A, KEY_B].sort())
+    expect(texts).toEqual({ [KEY_A]: JSON.stringify(entry), [KEY_B]: JSON.stringify(other) })
+    expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toEqual(entry)
   })
 })
 
@@ -120,7 +154,7 @@ describe('Store.getEntry with an index', () => {
     const fresh = new Store(store.dir)
     expect(await fresh.getEntry(KEY_A)).toEqual(entry)
     saveIndexes()
-    expect(JSON.parse(await readFile(indexPath, 'utf8'))).toMatchObject({ version: 2 })
+    expect((await readIndex(indexPath)).head).toMatchObject({ version: 3 })
   })
 
   it('drops the record of an entry file that is gone', async () => {
@@ -129,7 +163,9 @@ describe('Store.getEntry with an index', () => {
     const fresh = new Store(store.dir)
     expect(await fresh.getEntry(KEY_A)).toBeUndefined()
     saveIndexes()
-    expect(JSON.parse(await readFile(indexPath, 'utf8')).records).toEqual({})
+    const [head, texts] = (await readFile(indexPath, 'utf8')).split('\n').map((line) => JSON.parse(line) as { records?: unknown })
+    expect(head?.records).toEqual({})
+    expect(texts).toEqual({})
   })
 
   it('follows an entry file replaced after indexing (the entry files are the truth)', async () => {
