@@ -123,6 +123,30 @@ describe('RecordIndex (entries)', () => {
     expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toEqual(entry)
   })
 
+  it('reads the records only from the file its first line came from', async () => {
+    const { entry, layout, indexPath } = await indexedStore()
+    const { head, text } = await readIndex(indexPath)
+    const index = RecordIndex.load(layout, ENTRIES)
+    // Another process saves its index in between, with a text for KEY_A that would pass every check.
+    const forged = JSON.stringify({ ...entry, createdAt: '2001-01-01T00:00:00.000Z' })
+    await writeIndex(indexPath, { ...head.records, [KEY_B]: head.records[KEY_A] }, { [KEY_A]: forged, [KEY_B]: text })
+    expect(index.has(KEY_A, layout)).toBe(true)
+    expect(index.lookup(KEY_A, layout)).toBeUndefined()
+    // The same file read afresh is used whole.
+    expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toEqual(JSON.parse(forged))
+  })
+
+  it('reads a first line longer than one read', async () => {
+    const { entry, layout, indexPath } = await indexedStore()
+    const { head, texts } = await readIndex(indexPath)
+    // ~300 KB of other keys before KEY_A's: the head spans several 128 KB reads.
+    const records: Record<string, unknown> = {}
+    for (let i = 0; i < 1200; i++) records[i.toString(16).padStart(64, '0')] = ['x'.repeat(100), 'y'.repeat(100), 'f'.repeat(64), 'mp4', i]
+    await writeIndex(indexPath, { ...records, ...head.records }, texts)
+    expect((await readFile(indexPath, 'utf8')).indexOf('\n')).toBeGreaterThan(3 * 128 * 1024)
+    expect(RecordIndex.load(layout, ENTRIES).lookup(KEY_A, layout)).toEqual(entry)
+  })
+
   it('keeps the records it never parsed when it saves others', async () => {
     const { store, entry, layout, indexPath } = await indexedStore()
     // A second key recorded by a process that never asked for KEY_A's record.
