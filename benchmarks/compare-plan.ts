@@ -1,8 +1,10 @@
 // A/B of `vidspec plan` between this checkout and another one (a clean clone of an earlier commit,
-// installed and built): both CLIs plan the same project (every clip cached), alternating, with which
-// goes first swapped every round, each in a fresh process, with the memo warm or, with --cold,
-// removed before every plan (a fresh CI checkout with a restored store). What a change did to a
-// plan, where plan.ts's ratios to the floor move too much between runs on a shared machine to show it.
+// installed and built): each CLI plans its own copy of one generated project (every clip cached;
+// its own copy, so a change to a cache's format never makes either side rebuild the other's),
+// alternating, with which goes first swapped every round, each in a fresh process, with the memo
+// warm or, with --cold, removed before every plan (a fresh CI checkout with a restored store). What
+// a change did to a plan, where plan.ts's ratios to the floor move too much between runs on a
+// shared machine to show it.
 // Every plan's output is checked: a run that is not a no-op stops the comparison.
 // Usage: tsx benchmarks/compare-plan.ts <other checkout> [specs, default 1000] [--rounds N] [--cold]
 import { rm } from 'node:fs/promises'
@@ -32,18 +34,22 @@ async function plan(project: BenchProject, cli: string): Promise<number> {
 }
 
 const project = await generateProject(size)
+const theirs = await generateProject(size)
 try {
   await fillStore(project.root)
-  // Both once, untimed: the memo (unless --cold) and the OS's caches warm for either side alike.
-  await plan(project, cliPath)
-  await plan(project, otherCli)
+  await fillStore(theirs.root)
+  // Both twice, untimed: the memo (unless --cold), the store's index and the OS's caches warm for either side alike.
+  for (let i = 0; i < 2; i++) {
+    await plan(project, cliPath)
+    await plan(theirs, otherCli)
+  }
   // Which side goes first swaps every round: the second of two back-to-back plans measured faster
   // here, whichever checkout it was (a warm A/B gave 0.87x one way round and 1.00x the other).
   const here: number[] = []
   const there: number[] = []
   for (let i = 0; i < rounds; i++) {
     if (i % 2 === 0) here.push(await plan(project, cliPath))
-    there.push(await plan(project, otherCli))
+    there.push(await plan(theirs, otherCli))
     if (i % 2 === 1) here.push(await plan(project, cliPath))
   }
   const [a, b] = [median(there), median(here)]
@@ -54,4 +60,5 @@ try {
   ])
 } finally {
   await project.dispose()
+  await theirs.dispose()
 }
