@@ -146,8 +146,9 @@ export function keyFingerprint(apiKey: string): string {
 
 /**
  * A signal for one request, following `parent`. The SDK adds an abort listener to the signal of every
- * request and never removes it; on one long-lived signal a long poll piles them up (and Node prints
- * MaxListenersExceededWarning). Here the SDK's listener lands on a throwaway signal, and ours is removed.
+ * request and never removes it; on one long-lived signal (a build's) the creates of many specs pile
+ * them up (and Node prints MaxListenersExceededWarning). Here the SDK's listener lands on a throwaway
+ * signal, and ours is removed. (A poll does not go through the SDK: see together-retrieve.ts.)
  */
 function scoped(parent: AbortSignal | undefined): { signal: AbortSignal | undefined; done(): void } {
   if (!parent) return { signal: undefined, done() {} }
