@@ -5,6 +5,7 @@ import { RACY_MS, packStamp, sameStamp, statStamp, type Stamp } from '../store/s
 import type { RenditionsInput } from '../renditions/types.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { hashFiles } from './load.js'
+import { decodeMemo, encodeMemo, type MemoFile, type MemoRecord } from './memo-file.js'
 
 /** What loading a spec produced, minus what can be recomputed cheaply. */
 export interface MemoizedSpec {
@@ -25,20 +26,6 @@ export interface EvaluationInputs {
   impure: boolean
 }
 
-interface MemoRecord {
-  /** Absolute path -> sha256 of every file the result depends on: the spec, its imports, local media. */
-  inputs: Record<string, string>
-  spec: MemoizedSpec
-}
-
-interface MemoFile {
-  version: 1
-  keyVersion: number
-  provider: string
-  specs: Record<string, MemoRecord>
-  /** Absolute path -> [its packed stamp, its sha256 then]: see #hash. */
-  stamps?: Record<string, [string, string]>
-}
 
 /**
  * Remembers each spec's evaluated request and key by the content hashes of every file it came from,
@@ -69,10 +56,11 @@ export class SpecMemo {
   static async open(cacheDir: string, provider: string): Promise<SpecMemo> {
     const memo = new SpecMemo(cacheDir, provider)
     const read = await readJson(memo.#path)
-    const file = read.ok ? (read.value as Partial<MemoFile>) : undefined
-    if (file?.version === 1 && file.keyVersion === KEY_VERSION && file.provider === provider && file.specs) {
-      memo.#specs = file.specs
-      if (file.stamps && typeof file.stamps === 'object') memo.#stamps = file.stamps
+    const file = read.ok ? (read.value as Partial<MemoFile> | null) : undefined
+    const specs = file?.version === 2 && file.keyVersion === KEY_VERSION && file.provider === provider ? decodeMemo(file) : undefined
+    if (specs) {
+      memo.#specs = specs
+      if (file?.stamps && typeof file.stamps === 'object') memo.#stamps = file.stamps
     }
     return memo
   }
@@ -163,7 +151,7 @@ export class SpecMemo {
     // Stamps of files no remembered spec reads any more go with them.
     const used = new Set(Object.values(this.#specs).flatMap((rec) => Object.keys(rec.inputs)))
     const stamps = Object.fromEntries(Object.entries(this.#stamps).filter(([path]) => used.has(path)))
-    const file: MemoFile = { version: 1, keyVersion: KEY_VERSION, provider: this.#provider, specs: this.#specs, stamps }
+    const file = encodeMemo({ keyVersion: KEY_VERSION, provider: this.#provider }, this.#specs, stamps)
     this.#flight = writeFileAtomic(this.#tmp, this.#path, JSON.stringify(file), { durable: false })
       .catch((err: unknown) => {
         this.#dirty = true
