@@ -26,7 +26,6 @@ export interface EvaluationInputs {
   impure: boolean
 }
 
-
 /**
  * Remembers each spec's evaluated request and key by the content hashes of every file it came from,
  * so an unchanged spec is not bundled and evaluated again. A record is used only when every one of
