@@ -21,4 +21,21 @@ describe('Reporter', () => {
     expect(dev.calls).toEqual([['[vidspec] a warning', true]])
     expect(built.calls).toEqual([['[vidspec] a warning', false]])
   })
+
+  it("shows a job's progress when it starts and when its status changes, and a new job after a failure from its start", () => {
+    const vite = fakeLogger()
+    const reporter = new Reporter()
+    reporter.attach(vite, { timestamps: false })
+    const progress = (status: string, elapsedMs: number) => reporter.event({ type: 'job:progress', spec: 'a.video.ts', key: 'k', status, elapsedMs })
+    for (let i = 0; i < 6; i++) progress(i < 3 ? 'queued' : 'in_progress', i * 1000)
+    reporter.event({ type: 'spec:failed', spec: 'a.video.ts', key: 'k', error: new Error('boom') })
+    // The next job (a save in the dev server) starts with a line, even in the same status.
+    progress('in_progress', 0)
+    expect(vite.calls.map(([msg]) => msg)).toEqual([
+      '[vidspec] a.video.ts: queued (0 s)',
+      '[vidspec] a.video.ts: in progress (3 s)',
+      '[vidspec] a.video.ts: boom',
+      '[vidspec] a.video.ts: in progress (0 s)',
+    ])
+  })
 })

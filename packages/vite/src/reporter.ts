@@ -65,6 +65,7 @@ export class Reporter implements CoreLogger {
         this.warn(`${e.spec}: retry ${e.attempt} in ${Math.round(e.delayMs / 100) / 10} s: ${e.reason}`)
         break
       case 'spec:failed':
+        this.#progress.forget(e.spec)
         this.error(`${e.spec}: ${e.error.message}`)
         break
       case 'spec:invalid':
