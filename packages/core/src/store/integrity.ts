@@ -4,7 +4,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { errorCode, hashFile, removeFile } from './atomic.js'
-import type { StoreLayout } from './layout.js'
+import { randomId, type StoreLayout } from './layout.js'
 import type { OutStamps } from './out-stamps.js'
 import { readStamp, sameStamp, statStamp, writeStamp, type Stamp } from './stamp.js'
 
@@ -82,7 +82,7 @@ export async function copyChecked(layout: StoreLayout, ref: ObjectRef, target: s
 
 async function copyInto(layout: StoreLayout, ref: ObjectRef, target: string): Promise<OutResult> {
   const path = layout.objectPath(ref.digest, ref.ext)
-  const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+  const tmp = `${target}.tmp-${randomId()}`
   // A small object (a poster, a short rendition) in one read and one write: a stream's setup costs
   // more than its bytes, and `--out` writes several per spec. The same bytes are hashed and written.
   if (ref.size !== undefined && ref.size <= SMALL_COPY) {

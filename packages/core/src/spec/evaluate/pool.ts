@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Worker } from 'node:worker_threads'
+import { randomId } from '../../store/layout.js'
 import type { EvaluateReply, EvaluateRequest } from './worker.js'
 
 /*
@@ -120,7 +121,7 @@ async function workerFile(): Promise<URL> {
     // written aside then renamed, so a process never imports another's half-written copy.
     const file = join(tmpdir(), `vidspec-worker-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`)
     if (!existsSync(file)) {
-      const aside = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+      const aside = `${file}.${randomId()}.tmp`
       writeFileSync(aside, text)
       renameSync(aside, file)
     }
