@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -36,6 +37,45 @@ describe('bundleModules', () => {
       if (!result || result instanceof ModuleLoadError) throw new Error(`${file}: ${result?.detail ?? 'no result'}`)
       expect(result.code).toContain(`n: ${i}`)
       expect(result.deps).toEqual([join(dir, 'shared.ts'), file].sort())
+      expect(result.importFree).toBe(true)
     }
+  })
+
+  it('reports each batch before it builds the next, and builds none after an abort', async () => {
+    await writeFile(join(dir, 'late.ts'), 'export const v = "before"\n')
+    const files: string[] = []
+    for (let i = 0; i < 230; i++) {
+      const file = join(dir, `s${i}.video.ts`)
+      files.push(file)
+      await writeFile(file, `import { v } from './late'\nexport default { n: ${i}, v }\n`)
+    }
+    const heard: string[] = []
+    const controller = new AbortController()
+    const out = await bundleModules(files, {
+      signal: controller.signal,
+      onBundled: (file) => {
+        heard.push(file)
+        // What the second batch reads, changed as the first is reported.
+        if (heard.length === 1) writeFileSync(join(dir, 'late.ts'), 'export const v = "after"\n')
+        if (heard.length === 200) controller.abort()
+      },
+    })
+    expect(heard).toEqual(files.slice(0, 200))
+    expect([...out.keys()]).toEqual(files.slice(0, 200))
+    const code = (i: number) => (out.get(files[i] as string) as { code: string }).code
+    expect(code(99)).toContain('"before"')
+    expect(code(100)).toContain('"after"')
+  })
+
+  it.each([
+    ['a builtin', "import { sep } from 'node:path'\nexport default { sep }\n"],
+    ['a builtin, dynamically', "export default { sep: (await import('node:path')).sep }\n"],
+    ['a builtin, by require', "export default { sep: require('node:path').sep }\n"],
+  ])('tells a module that imports %s from one that imports nothing', async (_what, body) => {
+    const file = join(dir, 'imports.video.ts')
+    await writeFile(file, body)
+    const result = (await bundleModules([file])).get(file)
+    if (!result || result instanceof ModuleLoadError) throw new Error(`no bundle: ${result?.detail ?? ''}`)
+    expect(result.importFree).toBe(false)
   })
 })

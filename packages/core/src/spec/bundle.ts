@@ -45,6 +45,8 @@ export interface Bundled {
   inputs: Record<string, string>
   /** Some dep reads the environment, the clock or randomness (see purity.ts). */
   impure: boolean
+  /** The code imports nothing (no package, no builtin, not even dynamically): it may run as a script. */
+  importFree: boolean
   /** The text of each JSON dep, by path: handed to the evaluation beside the code (see `jsonModule`). */
   json: Record<string, string>
   /** Bundled with a source map: the code without it, and the map (sources absolute). */
@@ -315,7 +317,7 @@ function pick(
     impure ||= got.impure
   }
   const code = map ? withAbsoluteMap(output.text, map.text, parse(codePath).dir) : { code: output.text }
-  return { ...code, deps, inputs, impure, json }
+  return { ...code, deps, inputs, impure, json, importFree: meta.imports.length === 0 }
 }
 
 /**
@@ -328,19 +330,27 @@ const BUILD_BATCH = 100
 /**
  * Bundles many modules in esbuild builds of many entry points each. A compile error fails a whole
  * build, so when a batch fails each of its modules is bundled on its own, to give every broken one its
- * own error and the rest their code.
+ * own error and the rest their code. `onBundled` hears of each module as soon as its batch is built,
+ * so its evaluation can start while the next batch builds; once `signal` aborts, no batch starts.
  */
-export async function bundleModules(files: string[], opts: BundleOptions = {}): Promise<Map<string, Bundled | ModuleLoadError>> {
+export async function bundleModules(
+  files: string[],
+  opts: BundleOptions & { onBundled?: (file: string, result: Bundled | ModuleLoadError) => void; signal?: AbortSignal | undefined } = {},
+): Promise<Map<string, Bundled | ModuleLoadError>> {
   const options = { sourcemap: opts.sourcemap ?? true, definePath: opts.definePath ?? defineModulePath() }
   const out = new Map<string, Bundled | ModuleLoadError>()
-  if (files.length === 0) return out
-  if (files.length > BUILD_BATCH) {
-    // One after the other: esbuild already uses every core for one build.
-    for (let i = 0; i < files.length; i += BUILD_BATCH) {
-      for (const [file, result] of await bundleModules(files.slice(i, i + BUILD_BATCH), options)) out.set(file, result)
+  // One after the other: esbuild already uses every core for one build.
+  for (let i = 0; i < files.length && !opts.signal?.aborted; i += BUILD_BATCH) {
+    for (const [file, result] of await bundleBatch(files.slice(i, i + BUILD_BATCH), options)) {
+      out.set(file, result)
+      opts.onBundled?.(file, result)
     }
-    return out
   }
+  return out
+}
+
+async function bundleBatch(files: string[], options: Required<BundleOptions>): Promise<Map<string, Bundled | ModuleLoadError>> {
+  const out = new Map<string, Bundled | ModuleLoadError>()
   const cwd = commonDir(files)
   const captured = new Map<string, Captured>()
   const { definePath, sourcemap } = options
@@ -355,7 +365,7 @@ export async function bundleModules(files: string[], opts: BundleOptions = {}): 
       return out
     }
   }
-  const one = await Promise.all(files.map((file) => bundleModules([file], options)))
+  const one = await Promise.all(files.map((file) => bundleBatch([file], options)))
   for (const map of one) for (const [file, result] of map) out.set(file, result)
   return out
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -152,6 +153,35 @@ describe('loadSpecFile', () => {
     expect(stack).toContain(`${join(dir, 'brand.ts')}:3:`)
     expect(stack).toContain(`${files[117]}:3:`)
     expect(stack).not.toMatch(/vidspec-load-.*\.mjs/)
+  })
+
+  it('stops at an abort: every spec not evaluated by then is ABORTED, in every batch', async () => {
+    const log = join(dir, 'ran.log')
+    const marker = join(dir, 'looping')
+    const files: string[] = []
+    for (let i = 0; i < 230; i++) {
+      // The first loops (and says so); the last loops too, so it cannot be done before the abort.
+      const body = i === 0 ? `writeFileSync(${JSON.stringify(marker)}, '')\nwhile (true) {}\n` : i === 229 ? 'while (true) {}\n' : ''
+      files.push(await write(`clip-${i}.video.ts`, `import { appendFileSync, writeFileSync } from 'node:fs'\n${body}appendFileSync(${JSON.stringify(log)}, '${i}\\n')\nexport default { prompt: 'p${i}' }\n`))
+    }
+    const controller = new AbortController()
+    const loading = loadSpecFiles(files, { signal: controller.signal, timeoutMs: 600_000 })
+    // Abort once the first spec is known to be running (and looping).
+    for (let i = 0; i < 2000 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 10))
+    controller.abort(new Error('stopped by the test'))
+    const results = await loading
+    const ran = new Set(existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [])
+    expect(results.size).toBe(230)
+    const aborted = files.filter((file, i) => {
+      const result = results.get(file)
+      if (result instanceof VidspecError) return result.code === 'ABORTED'
+      // Evaluated before the abort: it ran, once.
+      expect(ran.has(String(i))).toBe(true)
+      return false
+    })
+    expect(aborted.length + [...results.values()].filter((r) => !(r instanceof Error)).length).toBe(230)
+    expect(aborted).toContain(files[0])
+    expect(aborted).toContain(files[229])
   })
 
   it('points a throw after evaluating (a timer) at the line that threw', async () => {

@@ -74,6 +74,59 @@ describe('EvaluatorPool', () => {
     }
   })
 
+  describe('an import-free bundle, run as a script', () => {
+    /** `body`, then the export clause esbuild ends an ESM bundle with. */
+    const esbuilt = (body: string, exports: string) => `${body}\nexport {\n  ${exports}\n};\n`
+    const importFree = { timeoutMs: 5000, importFree: true }
+
+    it("keeps what a module's code can observe: strict mode, no `this`, top-level await, every export", async () => {
+      const code = esbuilt(
+        [
+          'var self = typeof this;',
+          'var strict = (() => { try { undeclaredByTheSpec = 1; return false } catch { return true } })();',
+          'var later = await new Promise((r) => setTimeout(() => r(5), 5));',
+          'var spec_default = { self, strict, later };',
+        ].join('\n'),
+        'spec_default as default,\n  later',
+      )
+      const asScript = await pool().evaluate(code, 's.mjs', importFree)
+      const asModule = await pool().evaluate(code, 's.mjs', { timeoutMs: 5000 })
+      expect([asScript.form, asModule.form]).toEqual(['script', 'module'])
+      expect(asScript.value).toEqual({ self: 'undefined', strict: true, later: 5 })
+      expect(asScript.value).toEqual(asModule.value)
+      expect(asScript.hasDefault).toBe(true)
+      expect('undeclaredByTheSpec' in globalThis).toBe(false)
+    })
+
+    it('names the line and column a module would in the stack of a throw', async () => {
+      const code = esbuilt("var a = 1;\nvar b = 2;\nif (a < b) throw new Error('here');", 'a as default')
+      const where = (stack: string | undefined) => /\.mjs:(\d+:\d+)/.exec(stack ?? '')?.[1]
+      const asScript = await pool().evaluate(code, 't.mjs', importFree)
+      const asModule = await pool().evaluate(code, 't.mjs', { timeoutMs: 5000 })
+      expect([asScript.form, asModule.form]).toEqual(['script', 'module'])
+      expect(asScript.error?.reason).toBe('threw')
+      expect(where(asScript.error?.stack)).toBe('3:18')
+      expect(where(asScript.error?.stack)).toBe(where(asModule.error?.stack))
+      expect(asScript.error?.stack).toContain(asScript.error?.bundleUrl)
+    })
+
+    it('tells a top-level await that can never settle, as a module would', async () => {
+      const outcome = await pool().evaluate(esbuilt('await new Promise(() => {});\nvar a = 1;', 'a as default'), 'n.mjs', importFree)
+      expect(outcome.error?.reason).toBe('never-settled')
+    })
+
+    it.each([
+      ['reads import.meta', esbuilt('var u = import.meta.url;', 'u as default'), { hasDefault: true }],
+      ['has no export clause', 'var a = 1;\n', { hasDefault: false }],
+      ['exports under a quoted name', esbuilt('var a = 1;', 'a as "not an identifier"'), { hasDefault: false }],
+    ])('imports a bundle that %s as a module', async (_what, code, expected) => {
+      const outcome = await pool().evaluate(code, 'm.mjs', importFree)
+      expect(outcome.error).toBeUndefined()
+      expect(outcome.form).toBe('module')
+      expect(outcome.hasDefault).toBe(expected.hasDefault)
+    })
+  })
+
   describe('with jobs waiting in a worker behind the running one', () => {
     const dirs: string[] = []
     afterEach(() => {

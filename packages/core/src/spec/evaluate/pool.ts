@@ -5,7 +5,7 @@ import { basename, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Worker } from 'node:worker_threads'
 import { randomId } from '../../store/layout.js'
-import type { EvaluateReply, EvaluateRequest } from './worker.js'
+import type { EvaluateReply, EvaluateRequest, EvaluationForm } from './worker.js'
 
 /*
  * Specs are evaluated in worker threads, never in the process that runs the build, the dev server or
@@ -25,6 +25,8 @@ export interface EvaluationOutcome {
   branded: boolean
   /** `typeof` of the default export ('null' and 'array' spelled out). */
   kind: string
+  /** How it ran, when it did (see worker.ts, `asScript`). */
+  form?: EvaluationForm | undefined
   error?: EvaluationFailure
 }
 
@@ -51,6 +53,7 @@ export interface PoolOptions {
 
 interface Job {
   code: string
+  importFree: boolean
   json: Record<string, string>
   name: string
   timeoutMs: number
@@ -162,12 +165,12 @@ export class EvaluatorPool {
   async evaluate(
     code: string,
     name: string,
-    opts: { timeoutMs: number; signal?: AbortSignal | undefined; json?: Record<string, string> | undefined },
+    opts: { timeoutMs: number; signal?: AbortSignal | undefined; json?: Record<string, string> | undefined; importFree?: boolean | undefined },
   ): Promise<EvaluationOutcome> {
     this.#spawner ??= await (this.#loading ??= Promise.all([workerFile(), import('node:worker_threads')]).then(([file, threads]) => ({ file, threads })))
     if (opts.signal?.aborted) throw opts.signal.reason
     return new Promise((resolve, reject) => {
-      this.#queue.push({ code, json: opts.json ?? {}, name, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve, reject })
+      this.#queue.push({ code, importFree: opts.importFree ?? false, json: opts.json ?? {}, name, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve, reject })
       this.#pump()
     })
   }
@@ -237,7 +240,7 @@ export class EvaluatorPool {
     slot.runs.push(run)
     slot.jobs++
     slot.worker.ref()
-    const request: EvaluateRequest = { id, code: job.code, path: run.path, json: job.json }
+    const request: EvaluateRequest = { id, code: job.code, path: run.path, importFree: job.importFree, json: job.json }
     slot.worker.postMessage(request)
     if (slot.runs.length === 1) void this.#start(slot)
   }
@@ -264,10 +267,11 @@ export class EvaluatorPool {
     const { outcome } = run
     if (reply.type === 'value') {
       run.answered = true
-      Object.assign(outcome, { value: reply.value, hasDefault: reply.hasDefault, branded: reply.branded, kind: reply.kind })
+      Object.assign(outcome, { value: reply.value, hasDefault: reply.hasDefault, branded: reply.branded, kind: reply.kind, form: reply.form })
     } else if (reply.type === 'error') {
       const reason = reply.late || run.answered ? 'threw-later' : 'threw'
       outcome.error ??= { reason, message: reply.message, stack: reply.stack }
+      outcome.form = reply.form
       run.answered = true
     } else {
       // The worker starts nothing more after this job when the pool is about to retire it (worker.ts).

@@ -16,6 +16,7 @@
  */
 import { unlinkSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
+import { Script } from 'node:vm'
 import { parentPort, workerData } from 'node:worker_threads'
 import { getHeapStatistics } from 'node:v8'
 import { exportKind } from '../export-kind.js'
@@ -25,13 +26,18 @@ export interface EvaluateRequest {
   /** The bundle's code, written here to `path` (in the pool's temp folder) and removed once imported. */
   code: string
   path: string
+  /** The bundle imports nothing (bundle.ts, `importFree`): it may run as a script (see `asScript`). */
+  importFree: boolean
   /** JSON texts the bundle parses, by path (see bundle.ts, `jsonModule`). */
   json: Record<string, string>
 }
 
+/** How a bundle ran: as a script in this thread's context, or imported from its file as a module. */
+export type EvaluationForm = 'script' | 'module'
+
 export type EvaluateReply =
-  | { id: number; type: 'value'; value: unknown; hasDefault: boolean; branded: boolean; kind: string }
-  | { id: number; type: 'error'; message: string; stack?: string | undefined; late: boolean }
+  | { id: number; type: 'value'; value: unknown; hasDefault: boolean; branded: boolean; kind: string; form: EvaluationForm }
+  | { id: number; type: 'error'; message: string; stack?: string | undefined; late: boolean; form: EvaluationForm }
   | { id: number; type: 'drained'; heapBytes: number }
 
 const port = parentPort
@@ -44,6 +50,8 @@ const registry = globalThis as unknown as Record<symbol, Record<string, string> 
 
 // Bundles come without source maps: the loader maps a failed spec's stack itself (load.ts, `located`).
 let current: number | undefined
+/** How the current job's code runs. */
+let form: EvaluationForm = 'module'
 let answered = false
 /** A job here failed, never answered or left a big heap: nothing more starts here. */
 let failed = false
@@ -55,7 +63,7 @@ function send(reply: EvaluateReply): void {
 
 function errorReply(id: number, err: unknown, late: boolean): EvaluateReply {
   const e = err instanceof Error ? err : undefined
-  return { id, type: 'error', message: e ? e.message : String(err), stack: e?.stack, late }
+  return { id, type: 'error', message: e ? e.message : String(err), stack: e?.stack, late, form }
 }
 
 /** A rejection nobody handles, or a throw from a timer: that spec's error, never the pool's. */
@@ -99,20 +107,61 @@ function run(job: EvaluateRequest, later = false): void {
   else load(job)
 }
 
+/**
+ * An import-free bundle as a function that runs its code and returns its exports, or undefined when
+ * the code is not in the shape esbuild gives such a bundle (its exports in one clause at the end) or
+ * does not compile as a script (it reads `import.meta`, say): then it is imported as a module.
+ *
+ * Why: importing a module from a file costs Node a write, a resolve (stat, realpath), a read and its
+ * loader's bookkeeping, ~0.6 ms per spec; compiling the same code as a function costs ~0.04 ms.
+ * The function keeps what a module's code may observe: strict mode, `this` undefined, top-level
+ * `await`, a stack naming the same URL and line (`lineOffset`) as the module would.
+ */
+function asScript(job: EvaluateRequest): (() => Promise<Record<string, unknown>>) | undefined {
+  const clause = EXPORT_CLAUSE.exec(job.code)
+  if (!clause) return undefined
+  const fields: string[] = []
+  for (const item of (clause[1] ?? '').split(',')) {
+    const m = EXPORT_ITEM.exec(item)
+    if (!m?.[1]) return undefined
+    fields.push(`${JSON.stringify(m[2] ?? m[1])}: ${m[1]}`)
+  }
+  const body = `${job.code.slice(0, clause.index)}\nreturn { ${fields.join(', ')} }\n})`
+  try {
+    const script = new Script(`(async function () { 'use strict';\n${body}`, { filename: pathToFileURL(job.path).href, lineOffset: -1 })
+    return script.runInThisContext() as () => Promise<Record<string, unknown>>
+  } catch {
+    return undefined
+  }
+}
+
+/** esbuild's one export clause at the end of an ESM bundle: `export {\n  a as default,\n  b\n};` */
+const EXPORT_CLAUSE = /(?:^|\n)export\s*\{([^{}]*)\};?\s*$/
+const EXPORT_ITEM = /^\s*([A-Za-z_$][\w$]*)(?:\s+as\s+([A-Za-z_$][\w$]*))?\s*$/
+
 function load(job: EvaluateRequest): void {
   registry[JSON_REGISTRY] = job.json
   let loading: Promise<Record<string, unknown>>
+  form = 'module'
   try {
-    writeFileSync(job.path, job.code)
-    loading = import(pathToFileURL(job.path).href) as Promise<Record<string, unknown>>
+    const script = job.importFree ? asScript(job) : undefined
+    if (script) {
+      form = 'script'
+      loading = script()
+    } else {
+      writeFileSync(job.path, job.code)
+      loading = import(pathToFileURL(job.path).href) as Promise<Record<string, unknown>>
+    }
   } catch (err) {
     loading = Promise.reject(err)
   }
+  const written = form === 'module'
   // The texts are parsed at the top of the bundle; dropping them frees the worker of a second copy.
   void loading
     .finally(() => {
       registry[JSON_REGISTRY] = undefined
       // Node keeps the parsed module after the file is gone.
+      if (!written) return
       try {
         unlinkSync(job.path)
       } catch {
@@ -129,7 +178,7 @@ function load(job: EvaluateRequest): void {
       try {
         // Only plain data crosses back: a spec is a JSON-like object, and what cannot be cloned
         // (a function) is reported by kind, for the loader's message.
-        send({ id: job.id, type: 'value', value: kind === 'object' || kind === 'array' ? value : kind === 'function' ? undefined : value, hasDefault: 'default' in mod, branded, kind })
+        send({ id: job.id, type: 'value', value: kind === 'object' || kind === 'array' ? value : kind === 'function' ? undefined : value, hasDefault: 'default' in mod, branded, kind, form })
       } catch (err) {
         failed = true
         send(errorReply(job.id, new Error(`its default export cannot be passed on as data (${err instanceof Error ? err.message : String(err)})`), false))
