@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs'
-import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ModuleLoadError, bundleModules } from './bundle.js'
 
@@ -65,6 +66,22 @@ describe('bundleModules', () => {
     const code = (i: number) => (out.get(files[i] as string) as { code: string }).code
     expect(code(99)).toContain('"before"')
     expect(code(100)).toContain('"after"')
+  })
+
+  it('bundles @vidspec/core in (define.js) and leaves every other package out, even one whose name it begins', async () => {
+    for (const name of ['@vidspec/cor', '@vidspec/core-extra']) {
+      await mkdir(join(dir, 'node_modules', name), { recursive: true })
+      await writeFile(join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, type: 'module', main: 'index.js' }))
+      await writeFile(join(dir, 'node_modules', name, 'index.js'), `export const from = ${JSON.stringify(name)}\n`)
+    }
+    const file = join(dir, 'core.video.ts')
+    await writeFile(file, "import { defineVideo } from '@vidspec/core'\nimport { from } from '@vidspec/cor'\nimport { from as extra } from '@vidspec/core-extra'\nexport default defineVideo({ prompt: from + extra })\n")
+    const result = (await bundleModules([file])).get(file)
+    if (!result || result instanceof ModuleLoadError) throw new Error(`no bundle: ${result?.detail ?? ''}`)
+    expect(result.code).toContain('Symbol.for("vidspec.spec")')
+    for (const name of ['@vidspec/cor', '@vidspec/core-extra']) expect(result.code).toContain(pathToFileURL(join(dir, 'node_modules', name, 'index.js')).href)
+    expect(result.deps).toEqual([file])
+    expect(result.importFree).toBe(false)
   })
 
   it.each([

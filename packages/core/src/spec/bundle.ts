@@ -66,8 +66,6 @@ export interface BundleOptions {
 /** Where an evaluation finds the JSON texts its bundle parses: `globalThis[JSON_REGISTRY][path]`. */
 export const JSON_REGISTRY = 'vidspec.json'
 
-const VIRTUAL_CORE = 'vidspec-core'
-
 /**
  * The module specs get for `@vidspec/core`: `define.js` beside the compiled sources (this file sits in
  * dist/spec/ when compiled file by file, in dist/bundle/ when bundled), or `define.ts` under src/.
@@ -81,19 +79,23 @@ export function defineModulePath(): string {
   throw new Error(`vidspec: define.js not found from ${fileURLToPath(import.meta.url)}`)
 }
 
-function corePlugin(definePath: string): Plugin {
-  return {
-    name: 'vidspec-core',
-    setup(b) {
-      b.onResolve({ filter: /^@vidspec\/core$/ }, () => ({ path: '@vidspec/core', namespace: VIRTUAL_CORE }))
-      b.onLoad({ filter: /.*/, namespace: VIRTUAL_CORE }, () => ({
-        contents: `export { defineVideo, defineConfig } from ${JSON.stringify(definePath)}`,
-        loader: 'js',
-        resolveDir: dirname(definePath),
-      }))
-    },
-  }
+const CORE = '@vidspec/core'
+
+/**
+ * A bare import that is not exactly `@vidspec/core`, as a plugin filter. `@vidspec/core` is left to
+ * esbuild's alias (define.js, resolved natively): a plugin would cost a call into this thread per
+ * spec, ~0.1 ms each. Spelled without lookahead, which esbuild's (Go) patterns lack: a proper prefix
+ * of the name and then any other character or the end, or the whole name and more.
+ */
+function bareImportBut(name: string): RegExp {
+  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
+  const alternatives = [`[^./${escape(name.slice(0, 1))}]`]
+  for (let i = 1; i < name.length; i++) alternatives.push(`${escape(name.slice(0, i))}(?:[^${escape(name.slice(i, i + 1))}]|$)`)
+  alternatives.push(`${escape(name)}.`)
+  return new RegExp(`^(?:${alternatives.join('|')})`)
 }
+
+const PACKAGE_IMPORT = bareImportBut(CORE)
 
 const RUNNABLE_EXTERNAL = new Set(['.js', '.mjs', '.cjs'])
 
@@ -102,7 +104,7 @@ function externalPackagesPlugin(): Plugin {
   return {
     name: 'vidspec-external-packages',
     setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      b.onResolve({ filter: PACKAGE_IMPORT }, async (args) => {
         if (args.pluginData === 'vidspec-inner' || isAbsolute(args.path) || isBuiltin(args.path)) return undefined
         const found = await b.resolve(args.path, {
           kind: args.kind,
@@ -279,29 +281,49 @@ async function runBuild(files: string[], cwd: string, definePath: string, captur
     sourcemap: sourcemap ? 'external' : false,
     sourcesContent: false,
     logLevel: 'silent',
-    plugins: [corePlugin(definePath), externalPackagesPlugin(), capturePlugin(captured)],
+    alias: { [CORE]: definePath },
+    plugins: [externalPackagesPlugin(), capturePlugin(captured)],
   })
 }
 
-function pick(
-  result: BuildResult & { metafile: Metafile; outputFiles: OutputFile[] },
-  index: number,
-  cwd: string,
-  definePath: string,
-  captured: Map<string, Captured>,
-  sourcemap: boolean,
-): Bundled {
-  const outdir = join(cwd, '.vidspec-bundle')
-  const codePath = join(outdir, `spec-${index}.mjs`)
-  const output = result.outputFiles.find((f) => f.path === codePath)
-  const map = result.outputFiles.find((f) => f.path === `${codePath}.map`)
-  const meta = result.metafile.outputs[toPosix(relative(cwd, codePath))]
+/** One build's outputs, looked up by path, and its inputs' absolute paths, each resolved once. */
+class BuildOutputs {
+  readonly #result: BuildResult & { metafile: Metafile; outputFiles: OutputFile[] }
+  readonly #files: Map<string, OutputFile>
+  readonly #absolute = new Map<string, string>()
+  readonly cwd: string
+
+  constructor(result: BuildResult & { metafile: Metafile; outputFiles: OutputFile[] }, cwd: string) {
+    this.#result = result
+    this.#files = new Map(result.outputFiles.map((f) => [f.path, f]))
+    this.cwd = cwd
+  }
+
+  file(path: string): OutputFile | undefined {
+    return this.#files.get(path)
+  }
+
+  meta(path: string): Metafile['outputs'][string] | undefined {
+    return this.#result.metafile.outputs[toPosix(relative(this.cwd, path))]
+  }
+
+  absolute(input: string): string {
+    let abs = this.#absolute.get(input)
+    if (abs === undefined) this.#absolute.set(input, (abs = resolve(this.cwd, input)))
+    return abs
+  }
+}
+
+function pick(built: BuildOutputs, index: number, definePath: string, captured: Map<string, Captured>, sourcemap: boolean): Bundled {
+  const codePath = join(built.cwd, '.vidspec-bundle', `spec-${index}.mjs`)
+  const output = built.file(codePath)
+  const map = built.file(`${codePath}.map`)
+  const meta = built.meta(codePath)
   if (!output || (sourcemap && !map) || !meta) throw new Error(`esbuild produced no output for entry ${index}`)
   const deps = [
     ...new Set(
       Object.keys(meta.inputs)
-        .filter((input) => !input.startsWith(`${VIRTUAL_CORE}:`))
-        .map((input) => resolve(cwd, input))
+        .map((input) => built.absolute(input))
         .filter((abs) => abs !== definePath && !inNodeModules(abs)),
     ),
   ].sort()
@@ -355,8 +377,8 @@ async function bundleBatch(files: string[], options: Required<BundleOptions>): P
   const captured = new Map<string, Captured>()
   const { definePath, sourcemap } = options
   try {
-    const result = await runBuild(files, cwd, definePath, captured, sourcemap)
-    files.forEach((file, i) => out.set(file, pick(result, i, cwd, definePath, captured, sourcemap)))
+    const built = new BuildOutputs(await runBuild(files, cwd, definePath, captured, sourcemap), cwd)
+    files.forEach((file, i) => out.set(file, pick(built, i, definePath, captured, sourcemap)))
     return out
   } catch (err) {
     if (!isBuildFailure(err)) throw err
