@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -140,7 +140,6 @@ export class EvaluatorPool {
   readonly #slots: Slot[] = []
   readonly #queue: Job[] = []
   #nextId = 0
-  #dir: { path: string; users: number } | undefined
   #closed = false
   /**
    * The worker's file and node:worker_threads, loaded on the first evaluation: a plan whose specs all
@@ -236,7 +235,10 @@ export class EvaluatorPool {
 
   #send(slot: Slot, job: Job): void {
     const id = ++this.#nextId
-    const run: Run = { id, job, path: join(this.#enterDir(), `${id}-${basename(job.name)}.mjs`), outcome: { hasDefault: false, branded: false, kind: 'undefined' }, answered: false, started: false }
+    // A name of its own directly in the temp folder: most jobs never write it (they run as scripts),
+    // and a folder for the jobs in flight was made and removed again at every lull of a cold plan.
+    const path = join(tmpdir(), `vidspec-load-${randomId()}-${basename(job.name)}.mjs`)
+    const run: Run = { id, job, path, outcome: { hasDefault: false, branded: false, kind: 'undefined' }, answered: false, started: false }
     slot.runs.push(run)
     slot.jobs++
     slot.worker.ref()
@@ -300,12 +302,10 @@ export class EvaluatorPool {
       // A job that ended well removed its own file; one that did not may have left it.
       rmSync(run.path, { force: true })
     }
-    this.#leaveDir()
     const aborted = job.signal?.aborted
     if (retire || aborted || this.#closed || (slot.jobs >= this.#maxJobs && slot.runs.length === 0)) {
       this.#retire(slot)
       const waiting = slot.runs.splice(0)
-      this.#leaveDir(waiting.length)
       this.#queue.unshift(...waiting.map((w) => w.job))
     } else if (slot.runs.length > 0) {
       void this.#start(slot)
@@ -324,18 +324,5 @@ export class EvaluatorPool {
     if (i >= 0) this.#slots.splice(i, 1)
     // terminate() interrupts a spec stuck in a loop; its promise is not awaited by the job.
     void slot.worker.terminate()
-  }
-
-  /** One temp folder for the bundles in flight, created by the first and removed by the last. */
-  #enterDir(): string {
-    this.#dir ??= { path: mkdtempSync(join(tmpdir(), 'vidspec-load-')), users: 0 }
-    this.#dir.users++
-    return this.#dir.path
-  }
-
-  #leaveDir(runs = 1): void {
-    if (!this.#dir || (this.#dir.users -= runs) > 0) return
-    rmSync(this.#dir.path, { recursive: true, force: true })
-    this.#dir = undefined
   }
 }

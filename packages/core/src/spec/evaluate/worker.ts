@@ -23,7 +23,10 @@ import { exportKind } from '../export-kind.js'
 
 export interface EvaluateRequest {
   id: number
-  /** The bundle's code, written here to `path` (in the pool's temp folder) and removed once imported. */
+  /**
+   * The bundle's code. Imported as a module, it is written to `path` (a name of its own in the OS
+   * temp folder) and removed once imported.
+   */
   code: string
   path: string
   /** The bundle imports nothing (bundle.ts, `importFree`): it may run as a script (see `asScript`). */
