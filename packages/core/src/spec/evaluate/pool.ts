@@ -43,8 +43,9 @@ export interface PoolOptions {
   size?: number
   /**
    * A worker is replaced after this many evaluations. @default 2000: starting a worker costs ~50-100
-   * ms of CPU, every module it evaluated stays in its heap (~9 MB per 1,000 small specs), and the heap
-   * limit below already retires a worker that loaded too much.
+   * ms of CPU, every bundle it imported as a module stays in its heap (~9 MB per 1,000 small specs;
+   * one run as a script is collected), and the heap limit below already retires a worker that loaded
+   * too much.
    */
   maxJobsPerWorker?: number
   /** ...or once its heap is over this after an evaluation. @default 96 MB */
