@@ -16,7 +16,7 @@
  */
 import { unlinkSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
-import { Script } from 'node:vm'
+import { compileFunction } from 'node:vm'
 import { parentPort, workerData } from 'node:worker_threads'
 import { getHeapStatistics } from 'node:v8'
 import { exportKind } from '../export-kind.js'
@@ -119,6 +119,9 @@ function run(job: EvaluateRequest, later = false): void {
  * loader's bookkeeping, ~0.6 ms per spec; compiling the same code as a function costs ~0.04 ms.
  * The function keeps what a module's code may observe: strict mode, `this` undefined, top-level
  * `await`, a stack naming the same URL and line (`lineOffset`) as the module would.
+ *
+ * `compileFunction`, not a `Script` or eval: V8 keeps those sources in its compilation cache, so
+ * every evaluation (a spec's 48 MB JSON text with it) would stay in the heap; a module does too.
  */
 function asScript(job: EvaluateRequest): (() => Promise<Record<string, unknown>>) | undefined {
   const clause = EXPORT_CLAUSE.exec(job.code)
@@ -129,10 +132,9 @@ function asScript(job: EvaluateRequest): (() => Promise<Record<string, unknown>>
     if (!m?.[1]) return undefined
     fields.push(`${JSON.stringify(m[2] ?? m[1])}: ${m[1]}`)
   }
-  const body = `${job.code.slice(0, clause.index)}\nreturn { ${fields.join(', ')} }\n})`
+  const body = `'use strict'; return (async () => {\n${job.code.slice(0, clause.index)}\nreturn { ${fields.join(', ')} }\n})()`
   try {
-    const script = new Script(`(async function () { 'use strict';\n${body}`, { filename: pathToFileURL(job.path).href, lineOffset: -1 })
-    return script.runInThisContext() as () => Promise<Record<string, unknown>>
+    return compileFunction(body, [], { filename: pathToFileURL(job.path).href, lineOffset: -1 }) as () => Promise<Record<string, unknown>>
   } catch {
     return undefined
   }
