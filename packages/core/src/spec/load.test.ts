@@ -155,6 +155,16 @@ describe('loadSpecFile', () => {
     expect(stack).not.toMatch(/vidspec-load-.*\.mjs/)
   })
 
+  it("gives each spec its own copy of a shared module: one spec's change to it is not another's", async () => {
+    await write('brand.ts', `export const brand = { look: 'teal' }\n`)
+    const files = [
+      await write('a.video.ts', `import { brand } from './brand'\nbrand.look = 'changed by a'\nexport default { look: brand.look }\n`),
+      ...(await Promise.all(Array.from({ length: 20 }, (_, i) => write(`b${i}.video.ts`, `import { brand } from './brand'\nexport default { look: brand.look }\n`)))),
+    ]
+    const results = await loadSpecFiles(files)
+    expect(files.map((f) => (results.get(f) as { raw: { look: string } }).raw.look)).toEqual(['changed by a', ...Array(20).fill('teal')])
+  })
+
   it('stops at an abort: every spec not evaluated by then is ABORTED, in every batch', async () => {
     const log = join(dir, 'ran.log')
     const marker = join(dir, 'looping')
