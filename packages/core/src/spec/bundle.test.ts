@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ModuleLoadError, bundleModules } from './bundle.js'
+import { ModuleLoadError, bundleModules, type Bundled } from './bundle.js'
 
 let dir: string
 
@@ -16,17 +16,24 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
+/** `count` spec files, `s0.video.ts` on, each with `body(i)`. */
+async function writeSpecs(count: number, body: (i: number) => string): Promise<string[]> {
+  const files = Array.from({ length: count }, (_, i) => join(dir, `s${i}.video.ts`))
+  await Promise.all(files.map((file, i) => writeFile(file, body(i))))
+  return files
+}
+
+async function bundleOne(file: string): Promise<Bundled> {
+  const result = (await bundleModules([file])).get(file)
+  if (!result || result instanceof ModuleLoadError) throw new Error(`no bundle: ${result?.detail ?? ''}`)
+  return result
+}
+
 describe('bundleModules', () => {
   it('bundles more modules than one build takes, each with its own code and deps; a broken one fails alone', async () => {
     await writeFile(join(dir, 'shared.ts'), 'export const look = "teal"\n')
-    const files: string[] = []
-    for (let i = 0; i < 230; i++) {
-      const file = join(dir, `s${i}.video.ts`)
-      files.push(file)
-      // One compile error in the third build of 100.
-      const body = i === 217 ? 'export default {{ broken' : `import { look } from './shared'\nexport default { n: ${i}, look }\n`
-      await writeFile(file, body)
-    }
+    // One compile error in the third build of 100.
+    const files = await writeSpecs(230, (i) => (i === 217 ? 'export default {{ broken' : `import { look } from './shared'\nexport default { n: ${i}, look }\n`))
     const out = await bundleModules(files)
     expect(out.size).toBe(230)
     for (const [i, file] of files.entries()) {
@@ -44,12 +51,7 @@ describe('bundleModules', () => {
 
   it('reports each batch before it builds the next, and builds none after an abort', async () => {
     await writeFile(join(dir, 'late.ts'), 'export const v = "before"\n')
-    const files: string[] = []
-    for (let i = 0; i < 230; i++) {
-      const file = join(dir, `s${i}.video.ts`)
-      files.push(file)
-      await writeFile(file, `import { v } from './late'\nexport default { n: ${i}, v }\n`)
-    }
+    const files = await writeSpecs(230, (i) => `import { v } from './late'\nexport default { n: ${i}, v }\n`)
     const heard: string[] = []
     const controller = new AbortController()
     const out = await bundleModules(files, {
@@ -76,8 +78,7 @@ describe('bundleModules', () => {
     }
     const file = join(dir, 'core.video.ts')
     await writeFile(file, "import { defineVideo } from '@vidspec/core'\nimport { from } from '@vidspec/cor'\nimport { from as extra } from '@vidspec/core-extra'\nexport default defineVideo({ prompt: from + extra })\n")
-    const result = (await bundleModules([file])).get(file)
-    if (!result || result instanceof ModuleLoadError) throw new Error(`no bundle: ${result?.detail ?? ''}`)
+    const result = await bundleOne(file)
     expect(result.code).toContain('Symbol.for("vidspec.spec")')
     for (const name of ['@vidspec/cor', '@vidspec/core-extra']) expect(result.code).toContain(pathToFileURL(join(dir, 'node_modules', name, 'index.js')).href)
     expect(result.deps).toEqual([file])
@@ -91,8 +92,6 @@ describe('bundleModules', () => {
   ])('tells a module that imports %s from one that imports nothing', async (_what, body) => {
     const file = join(dir, 'imports.video.ts')
     await writeFile(file, body)
-    const result = (await bundleModules([file])).get(file)
-    if (!result || result instanceof ModuleLoadError) throw new Error(`no bundle: ${result?.detail ?? ''}`)
-    expect(result.importFree).toBe(false)
+    expect((await bundleOne(file)).importFree).toBe(false)
   })
 })
