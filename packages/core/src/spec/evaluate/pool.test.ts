@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -170,6 +170,25 @@ describe('EvaluatorPool', () => {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400)
       expect((await outcomes).map((o) => o.error?.reason ?? o.value)).toEqual(['threw', { name: 'next' }])
       expect(ran(log)).toEqual(['thrower', 'next'])
+    })
+
+    it('removes the file of a waiting job that the worker had started on its own when the pool stops it', async () => {
+      const p = pool({ size: 1 })
+      const log = newLog()
+      const tag = `leak-${process.pid}-${Date.now()}`
+      const ours = () => readdirSync(tmpdir()).filter((n) => n.includes(tag))
+      // A worker online, so the next jobs are sent at once.
+      await p.evaluate(counter, 'c.mjs', { timeoutMs: 5000 })
+      const controller = new AbortController()
+      const opts = { timeoutMs: 600_000, signal: controller.signal }
+      const jobs = [p.evaluate(logged(log, 'first'), `${tag}-first.mjs`, opts), p.evaluate(logged(log, 'second', 'while (true) {}'), `${tag}-second.mjs`, opts)]
+      // This thread is blocked while the worker ends the first job and starts (writes) the second.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400)
+      controller.abort(new Error('stop now'))
+      for (const job of jobs) await job.catch(() => undefined)
+      expect(ran(log)).toEqual(['first', 'second'])
+      await p.close()
+      expect(ours()).toEqual([])
     })
 
     it("counts a waiting job's time from when it starts, not from when it was sent", async () => {

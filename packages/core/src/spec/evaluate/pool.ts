@@ -140,6 +140,8 @@ export class EvaluatorPool {
   readonly #maxHeap: number
   readonly #slots: Slot[] = []
   readonly #queue: Job[] = []
+  /** Retired workers not yet stopped, and the removal of their jobs' files after. */
+  readonly #stopping = new Set<Promise<void>>()
   #nextId = 0
   #closed = false
   /**
@@ -178,8 +180,8 @@ export class EvaluatorPool {
   /** Stops every worker (idle ones keep no process alive, so this is only for a clean teardown). */
   async close(): Promise<void> {
     this.#closed = true
-    const slots = this.#slots.splice(0)
-    await Promise.all(slots.map((s) => s.worker.terminate()))
+    for (const slot of [...this.#slots]) this.#retire(slot)
+    await Promise.all(this.#stopping)
   }
 
   #pump(): void {
@@ -305,7 +307,7 @@ export class EvaluatorPool {
     }
     const aborted = job.signal?.aborted
     if (retire || aborted || this.#closed || (slot.jobs >= this.#maxJobs && slot.runs.length === 0)) {
-      this.#retire(slot)
+      this.#retire(slot, run.path)
       const waiting = slot.runs.splice(0)
       this.#queue.unshift(...waiting.map((w) => w.job))
     } else if (slot.runs.length > 0) {
@@ -318,12 +320,22 @@ export class EvaluatorPool {
     this.#pump()
   }
 
-  #retire(slot: Slot): void {
+  #retire(slot: Slot, ...finished: string[]): void {
     if (slot.retired) return
     slot.retired = true
     const i = this.#slots.indexOf(slot)
     if (i >= 0) this.#slots.splice(i, 1)
+    // Its jobs' files go once it has stopped: it may have started a waiting job on its own (see
+    // worker.ts) and written that job's file, or be writing one as it is told to stop.
+    const files = [...finished, ...slot.runs.map((r) => r.path)]
     // terminate() interrupts a spec stuck in a loop; its promise is not awaited by the job.
-    void slot.worker.terminate()
+    const stopped: Promise<void> = slot.worker
+      .terminate()
+      .then(() => {
+        for (const file of files) rmSync(file, { force: true })
+      })
+      .catch(() => {})
+      .finally(() => this.#stopping.delete(stopped))
+    this.#stopping.add(stopped)
   }
 }
