@@ -242,8 +242,11 @@ function evaluateSpecFiles(files: string[], opts: EvaluateOptions): Map<string, 
     for (const { file, settle } of waiting.get(abs) ?? []) settle(result(file))
     waiting.delete(abs)
   }
+  const settleRest = (result: (file: string) => Evaluation) => {
+    for (const abs of [...waiting.keys()]) settleAll(abs, result)
+  }
   if (opts.signal?.aborted) {
-    for (const abs of [...waiting.keys()]) settleAll(abs, async (file) => aborted(file))
+    settleRest(async (file) => aborted(file))
     return out
   }
   const evaluate = async (file: string, abs: string, bundled: Bundled | ModuleLoadError): Evaluation => {
@@ -269,12 +272,10 @@ function evaluateSpecFiles(files: string[], opts: EvaluateOptions): Map<string, 
     onBundled: (abs, bundled) => settleAll(abs, (file) => evaluate(file, abs, bundled)),
   }).then(
     // Not bundled: aborted before its batch started.
-    () => {
-      for (const abs of [...waiting.keys()]) settleAll(abs, async (file) => aborted(file))
-    },
+    () => settleRest(async (file) => aborted(file)),
     (err: unknown) => {
       const detail = `could not be loaded: ${err instanceof Error ? err.message : showValue(err)}`
-      for (const abs of [...waiting.keys()]) settleAll(abs, async (file) => specError(file, detail, err))
+      settleRest(async (file) => specError(file, detail, err))
     },
   )
   return out
