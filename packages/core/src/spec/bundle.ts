@@ -286,11 +286,10 @@ async function runBuild(files: string[], cwd: string, definePath: string, captur
   })
 }
 
-/** One build's outputs, looked up by path, and its inputs' absolute paths, each resolved once. */
+/** One build's outputs, looked up by path (a batch's 100 entries each searched the list before). */
 class BuildOutputs {
   readonly #result: BuildResult & { metafile: Metafile; outputFiles: OutputFile[] }
   readonly #files: Map<string, OutputFile>
-  readonly #absolute = new Map<string, string>()
   readonly cwd: string
 
   constructor(result: BuildResult & { metafile: Metafile; outputFiles: OutputFile[] }, cwd: string) {
@@ -306,12 +305,6 @@ class BuildOutputs {
   meta(path: string): Metafile['outputs'][string] | undefined {
     return this.#result.metafile.outputs[toPosix(relative(this.cwd, path))]
   }
-
-  absolute(input: string): string {
-    let abs = this.#absolute.get(input)
-    if (abs === undefined) this.#absolute.set(input, (abs = resolve(this.cwd, input)))
-    return abs
-  }
 }
 
 function pick(built: BuildOutputs, index: number, definePath: string, captured: Map<string, Captured>, sourcemap: boolean): Bundled {
@@ -323,7 +316,7 @@ function pick(built: BuildOutputs, index: number, definePath: string, captured: 
   const deps = [
     ...new Set(
       Object.keys(meta.inputs)
-        .map((input) => built.absolute(input))
+        .map((input) => resolve(built.cwd, input))
         .filter((abs) => abs !== definePath && !inNodeModules(abs)),
     ),
   ].sort()
