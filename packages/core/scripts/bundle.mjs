@@ -28,3 +28,14 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 })
+// zod as one CommonJS file holding only what core uses (see src/zod-members.ts), beside the chunk
+// whose `zod()` requires it. Tree-shaken: zod marks itself free of side effects.
+await build({
+  entryPoints: [join(dist, 'zod-members.js')],
+  outfile: join(dist, 'bundle', 'zod.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+})

@@ -1,12 +1,21 @@
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import type * as Zod from 'zod'
+import { fileURLToPath } from 'node:url'
 
-let zodModule: typeof Zod | undefined
+export type Zod = typeof import('./zod-members.js')
+
+let zodModule: Zod | undefined
 
 /**
  * zod, loaded on first use and only then: a run whose config and specs all come from their memos
- * never pays for it. Its CommonJS build for every user, because the config check is synchronous
- * and cannot import; the spec schema importing the ESM build would load zod's other copy as well
- * (~85 ms each on a fresh process).
+ * never pays for it. Synchronous, because the config check is: so CommonJS, the one copy every user
+ * gets. From the bundled core that is dist/bundle/zod.cjs, only the members core uses (see
+ * zod-members.ts); run from its sources or tsc's output, core loads the whole package.
  */
-export const zod = (): typeof Zod => (zodModule ??= createRequire(import.meta.url)('zod') as typeof Zod)
+export function zod(): Zod {
+  if (zodModule) return zodModule
+  const require = createRequire(import.meta.url)
+  const slim = fileURLToPath(new URL('./zod.cjs', import.meta.url))
+  zodModule = (existsSync(slim) ? require(slim) : require('zod')) as Zod
+  return zodModule
+}

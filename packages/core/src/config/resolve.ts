@@ -4,7 +4,7 @@ import { VidspecError, formatIssues, showValue, type SpecIssue } from '../errors
 import { runtimeFlags, type RuntimeFlags } from '../flags.js'
 import { relativeInside } from '../paths.js'
 import { SPEC_EXTENSIONS } from '../spec/discover.js'
-import { zod } from '../zod.js'
+import { zod, type Zod as ZodMembers } from '../zod.js'
 import type { ProviderName } from '../providers/types.js'
 import { BUCKET_RE, REMOTE_MODE_ALLOWED, credentialIssues, hideRemoteValues, leaseIssues, resolveRemote, type ResolvedRemote } from '../remote/config.js'
 import { LEASE_DEFAULTS } from '../remote/defaults.js'
@@ -104,7 +104,7 @@ function isHttpURL(s: string): boolean {
 const PRICES_ALLOWED =
   "an object of model id -> { perSecond } or { perVideo }: dollars (>= 0), one number or one per resolution, e.g. { 'minimax/hailuo-02': { perVideo: { '768p': 0.28 } } }"
 
-function pricesSchema(z: typeof Zod): Zod.ZodType {
+function pricesSchema(z: ZodMembers): Zod.ZodType {
   const table = z.union([z.number().nonnegative().finite(), z.record(z.string().trim().min(1), z.number().nonnegative().finite())])
   const price = z.union([z.strictObject({ perSecond: table }), z.strictObject({ perVideo: table })])
   return z.record(z.string().trim().min(1), price)
@@ -113,7 +113,7 @@ function pricesSchema(z: typeof Zod): Zod.ZodType {
 const HTTP_URL_ALLOWED = 'an http(s) URL, e.g. "https://api.together.ai/v2"'
 
 // The schema and the words used to explain it come from one table, so they cannot drift apart.
-function buildRules(z: typeof Zod) {
+function buildRules(z: ZodMembers) {
   const rule = (schema: Zod.ZodType, allowed: string): Rule => ({ schema, allowed })
   const intIn = (min: number, max: number, unit = ''): Rule =>
     rule(z.number().int().min(min).max(max), `an integer from ${min} to ${max}${unit}`)
