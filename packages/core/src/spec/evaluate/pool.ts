@@ -138,6 +138,8 @@ export class EvaluatorPool {
   readonly #size: number
   readonly #maxJobs: number
   readonly #maxHeap: number
+  /** Read once: `os.tmpdir()` reads three environment variables, ~20-50 µs a call, once per job before. */
+  readonly #tmp = tmpdir()
   readonly #slots: Slot[] = []
   readonly #queue: Job[] = []
   /** Retired workers not yet stopped, and the removal of their jobs' files after. */
@@ -240,7 +242,7 @@ export class EvaluatorPool {
     const id = ++this.#nextId
     // A name of its own directly in the temp folder: most jobs never write it (they run as scripts),
     // and a folder for the jobs in flight was made and removed again at every lull of a cold plan.
-    const path = join(tmpdir(), `vidspec-load-${randomId()}-${basename(job.name)}.mjs`)
+    const path = join(this.#tmp, `vidspec-load-${randomId()}-${basename(job.name)}.mjs`)
     const run: Run = { id, job, path, outcome: { hasDefault: false, branded: false, kind: 'undefined' }, answered: false, started: false }
     slot.runs.push(run)
     slot.jobs++
