@@ -151,6 +151,9 @@ export class SpecLoader {
     const known = memo ? await memo.valid(ids) : new Map<string, MemoizedSpec>()
     // Every spec the memo cannot answer is evaluated in one batch: one bundle build, a few workers.
     const misses = list.filter((_, i) => !known.has(ids[i] ?? ''))
+    // Validating needs the schema (zod): loaded while esbuild bundles, when this thread is mostly
+    // waiting, rather than after the last evaluation. A failure here is the first spec's to report.
+    if (misses.length > 0) import('./validate.js').catch(() => undefined)
     const evaluated = await loadSpecFiles(misses, this.#evaluateOptions(opts.signal))
     const limit = pLimit(8)
     // Memo hits are answered in a plain loop: a no-op plan of thousands of specs is all hits, and a

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { defineVideo } from '../define.js'
 import { VidspecError, isVidspecError } from '../errors.js'
-import { validateSpec } from './validate.js'
+import { videoSpecSchema } from './schema.js'
+import { definedFields, validView, validateSpec } from './validate.js'
 
 const FILE = 'src/pages/hero.video.ts'
 const P = 'A person walking through a forest'
@@ -84,6 +85,51 @@ describe('normalization', () => {
     [6.0, '6'],
   ])('seconds %j -> %j', (seconds, expected) => {
     expect(validateSpec({ model: 'minimax/hailuo-02', prompt: P, seconds }, FILE).request.seconds).toBe(expected)
+  })
+})
+
+describe('the view of a spec that passed whole', () => {
+  // validateSpec takes it from the one parse of the whole spec; it must be what the field-by-field
+  // view (used when some other field is wrong) gives, or a spec's key would depend on its neighbours.
+  it.each([
+    ['the least', { model: 'minimax/hailuo-02', prompt: P }],
+    ['undefined members', { model: 'm', prompt: P, seed: undefined, media: { reference_images: ['a.png'], frame_images: undefined } }],
+    [
+      'every field',
+      {
+        model: 'm',
+        prompt: P,
+        negative_prompt: 'n',
+        width: 1366,
+        height: 768,
+        resolution: '720p',
+        ratio: '16:9',
+        seconds: '6',
+        fps: 24,
+        steps: 20,
+        guidance_scale: 7.5,
+        seed: 0,
+        output_format: 'WEBM',
+        output_quality: 30,
+        generate_audio: false,
+        media: {
+          frame_images: [{ input_image: 'a.png', frame: 'last' }, { input_image: 'b.png', frame: 2 }],
+          frame_videos: [{ video: 'v.mp4' }],
+          reference_images: ['r.png'],
+          reference_videos: [{ video: 'w.mp4' }],
+          source_video: { video: 's.mp4' },
+          audio_inputs: ['x.mp3', { audio: 'y.mp3' }],
+        },
+        frame_images: [{ input_image: 'c.png' }],
+        reference_images: ['d.png'],
+        renditions: { formats: ['webm'] },
+      },
+    ],
+  ])('%s: the same as field by field', (_name, spec) => {
+    const view = definedFields(videoSpecSchema.parse(spec))
+    expect(view).toEqual(validView(spec))
+    expect(Object.keys(view).sort()).toEqual(Object.keys(validView(spec)).sort())
+    if (view.media) expect(Object.keys(view.media).sort()).toEqual(Object.keys(validView(spec).media ?? {}).sort())
   })
 })
 

@@ -43,8 +43,8 @@ export function validateSpec(raw: unknown, file: string): ValidatedSpec {
     report.add('', raw, ALLOWED[''] ?? '')
     throw report.error()
   }
-  collectSchemaIssues(input, report)
-  const view = validView(input)
+  const parsed = collectSchemaIssues(input, report)
+  const view = parsed ? definedFields(parsed) : validView(input)
   const where = moveDeprecated(input, view, report)
   if (view.model !== undefined) checkModel(view.model, view, input.prompt, writtenMedia(input), where, report)
   report.issues.push(...renditionsIssues(input.renditions, 'renditions', 'spec'))
@@ -59,9 +59,10 @@ function ownFields(raw: unknown): Fields | undefined {
   return Object.fromEntries(Object.entries(raw))
 }
 
-function collectSchemaIssues(input: Fields, report: Report): void {
+/** The parsed spec when the whole of it passed the schema; otherwise each issue, reported. */
+function collectSchemaIssues(input: Fields, report: Report): ParsedSpec | undefined {
   const parsed = videoSpecSchema.safeParse(input)
-  if (parsed.success) return
+  if (parsed.success) return parsed.data
   for (const issue of parsed.error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) reportUnknownField(input, issue.path, key, report)
@@ -69,6 +70,7 @@ function collectSchemaIssues(input: Fields, report: Report): void {
     }
     report.add(formatPath(issue.path), valueAt(input, issue.path), ALLOWED[allowedKey(issue.path)] ?? issue.message)
   }
+  return undefined
 }
 
 function reportUnknownField(input: Fields, parent: ReadonlyArray<PropertyKey>, key: string, report: Report): void {
@@ -95,7 +97,7 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
  * The fields that passed the schema, parsed, each on its own (media field by field), so the model
  * rules can still check the valid part of a spec that has other mistakes.
  */
-function validView(input: Fields): View {
+export function validView(input: Fields): View {
   const view: Fields = {}
   const shape = videoSpecSchema.shape as Record<string, z.ZodType>
   for (const [field, value] of Object.entries(input)) {
@@ -108,6 +110,19 @@ function validView(input: Fields): View {
     }
     const parsed = schema.safeParse(value)
     if (parsed.success) view[field] = parsed.data
+  }
+  return view as View
+}
+
+/**
+ * What `validView` gives for a spec that passed whole, without parsing each field again (a cold plan
+ * validates every spec): the parsed fields that are set, and of media the same.
+ */
+export function definedFields(parsed: ParsedSpec): View {
+  const view: Fields = {}
+  for (const [field, value] of Object.entries(parsed)) {
+    if (value === undefined) continue
+    view[field] = field === 'media' ? Object.fromEntries(Object.entries(value as Fields).filter(([, v]) => v !== undefined)) : value
   }
   return view as View
 }
