@@ -47,6 +47,12 @@ describe('zod.cjs, the zod of the bundled core', () => {
     for (const name of names) expect([name, typeof slim[name as keyof Zod]]).toEqual([name, typeof full[name as keyof Zod]])
   })
 
+  it("carries zod's license, since it is a copy of zod's code", async () => {
+    const license = await readFile(join(requireFromCore.resolve('zod/package.json'), '..', 'LICENSE'), 'utf8')
+    expect(license).toContain('MIT License')
+    expect(await readFile(slimPath, 'utf8')).toContain(license.trim())
+  })
+
   it.each(cases)('$name: the same answer and the same English messages as zod for every input', ({ schema, inputs }) => {
     const [a, b] = [schema(slim), schema(full)]
     for (const input of inputs) {

@@ -4,7 +4,8 @@
 // stay external. The spec evaluator's worker is its own entry (`evaluate-worker.js`), found by the
 // pool beside the chunk it is bundled into.
 import { build } from 'esbuild'
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -29,8 +30,11 @@ await build({
   logLevel: 'warning',
 })
 // zod as one CommonJS file holding only what core uses (see src/zod-members.ts), beside the chunk
-// whose `zod()` requires it. Tree-shaken: zod marks itself free of side effects.
+// whose `zod()` requires it. Tree-shaken: zod marks itself free of side effects. It is a copy of
+// zod's code, so it carries zod's license (MIT asks that copies keep the notice).
+const zodLicense = await readFile(join(dirname(createRequire(import.meta.url).resolve('zod/package.json')), 'LICENSE'), 'utf8')
 await build({
+  banner: { js: `/*! zod (https://zod.dev), the members @vidspec/core uses.\n${zodLicense.trim()}\n*/` },
   entryPoints: [join(dist, 'zod-members.js')],
   outfile: join(dist, 'bundle', 'zod.cjs'),
   bundle: true,
