@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'benchmarks/lib/**/*.test.ts'],
           testTimeout: 30_000,
         },
       },

@@ -9,17 +9,17 @@
 // Usage: tsx benchmarks/compare-plan.ts <other checkout> [specs, default 1000] [--rounds N] [--cold]
 import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { benchArgs } from './lib/args.js'
 import { cliPath, fail, fmt, median, ratio, report, timed } from './lib/measure.js'
 import { fillStore, generateProject, type BenchProject } from './lib/project.js'
 
-const args = process.argv.slice(2)
-const other = args[0]
-if (!other || other.startsWith('-')) fail('usage: tsx benchmarks/compare-plan.ts <other checkout> [specs] [--rounds N] [--cold]')
+const args = benchArgs()
+const other = args.positional[0]
+if (!other) fail('usage: tsx benchmarks/compare-plan.ts <other checkout> [specs] [--rounds N] [--cold]')
 const otherCli = join(resolve(other), 'packages/watcher/bin/vidspec.js')
-const roundsAt = args.indexOf('--rounds')
-const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 8
-const size = Number(args.slice(1).find((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--rounds') ?? 1000)
-const cold = args.includes('--cold')
+const rounds = args.number('--rounds', 8)
+const size = Number(args.positional[1] ?? 1000)
+const cold = args.has('--cold')
 
 async function plan(project: BenchProject, cli: string): Promise<number> {
   if (cold) {

@@ -12,12 +12,13 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { benchArgs } from './lib/args.js'
 import { benchEnv, cliPath, fail, fmt, interleaveAll, median, ratio, report, summarize, timed } from './lib/measure.js'
 import { fillStore, generateProject } from './lib/project.js'
 
-const SPECS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1000)
-const roundsAt = process.argv.indexOf('--rounds')
-const rounds = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 5
+const args = benchArgs()
+const SPECS = Number(args.positional[0] ?? 1000)
+const rounds = args.number('--rounds', 5)
 const BROWSER_CONNECTIONS = 6
 const require = createRequire(import.meta.url)
 const viteBin = join(require.resolve('vite/package.json'), '..', 'bin', 'vite.js')

@@ -8,16 +8,13 @@
 // Usage: tsx benchmarks/plan.ts [sizes, default 100,1000,10000] [--rounds N] [--cold-rounds N]
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { benchArgs } from './lib/args.js'
 import { cliPath, fail, fmt, interleaveAll, median, report, summarize, timed } from './lib/measure.js'
 import { fillStore, generateProject, type BenchProject } from './lib/project.js'
 
-const args = process.argv.slice(2)
-const option = (name: string) => {
-  const at = args.indexOf(name)
-  return at >= 0 ? Number(args[at + 1]) : undefined
-}
-const rounds = option('--rounds') ?? 7
-const sizes = (args.find((a) => /^\d+(,\d+)*$/.test(a)) ?? '100,1000,10000').split(',').map(Number)
+const args = benchArgs()
+const rounds = args.number('--rounds', 7)
+const sizes = (args.positional[0] ?? '100,1000,10000').split(',').map(Number)
 const floorScript = join(import.meta.dirname, 'lib/floor.mjs')
 const WARM_TARGET = 1.5
 const COLD_TARGET = 5
@@ -59,7 +56,7 @@ for (const size of sizes) {
     await fillStore(project.root)
     await plan(project, size, 'the first plan after filling the store')
     // A cold plan of 10,000 specs takes seconds: fewer of those rounds, interleaved all the same.
-    const coldRounds = option('--cold-rounds') ?? (size >= 10_000 ? Math.min(3, rounds) : rounds)
+    const coldRounds = args.number('--cold-rounds', size >= 10_000 ? Math.min(3, rounds) : rounds)
     const [f, w, c] = await interleaveAll(rounds, [
       () => floor(project, size),
       () => plan(project, size, 'a warm plan'),

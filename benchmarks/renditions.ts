@@ -13,12 +13,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Vidspec, type RenditionItem, type RenditionsInput } from '@vidspec/core'
 import { Store, ffmpegPath, probeVideo } from '@vidspec/core/internal'
+import { benchArgs } from './lib/args.js'
 import { benchEnv, cliPath, fail, fmt, interleave, median, ratio, report, summarize, timed } from './lib/measure.js'
 import { fillStore, generateProject } from './lib/project.js'
 
-const SPECS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 20)
-const roundsAt = process.argv.indexOf('--rounds')
-const rounds = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 7
+const cli = benchArgs()
+const SPECS = Number(cli.positional[0] ?? 20)
+const rounds = cli.number('--rounds', 7)
 
 function run(bin: string, args: string[]): Promise<void> {
   return new Promise((done, failed) => {
@@ -70,9 +71,9 @@ async function oneRendition(): Promise<void> {
       if (warm.source !== 'made') fail(`PRECONDITION FAILED: the ${label} warm-up was not made (${warm.source})`)
       const calls = (await readFile(log, 'utf8')).split('\n').filter((l) => l.includes(' -i '))
       if (calls.length !== 1) fail(`PRECONDITION FAILED: expected one ffmpeg encode for the ${label}, saw ${calls.length}`)
-      const args = (calls[0] ?? '').split(' ')
+      const ffmpegArgs = (calls[0] ?? '').split(' ')
       const out = join(root, `direct.${item.ext}`)
-      args[args.length - 1] = out
+      ffmpegArgs[ffmpegArgs.length - 1] = out
       const through = async (i: RenditionItem): Promise<number> => {
         await rm(derived, { force: true })
         const start = performance.now()
@@ -84,7 +85,7 @@ async function oneRendition(): Promise<void> {
       const direct = async (): Promise<number> => {
         await rm(out, { force: true })
         const start = performance.now()
-        await run(ffmpegPath(), args)
+        await run(ffmpegPath(), ffmpegArgs)
         return performance.now() - start
       }
       const [a, b] = await interleave(rounds, () => through(item), direct)

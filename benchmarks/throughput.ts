@@ -10,14 +10,14 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { startFakeTogether } from '../test/fake-together/server.js'
+import { benchArgs } from './lib/args.js'
 import { benchEnv, fail, fmt, median, ratio, readStats, report, summarize, timed, writeStatsWrapper } from './lib/measure.js'
 import { generateProject } from './lib/project.js'
 
-const positional = process.argv.slice(2).filter((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--rounds')
-const SPECS = Number(positional[0] ?? 200)
-const JOB_MS = Number(positional[1] ?? 100)
-const roundsAt = process.argv.indexOf('--rounds')
-const ROUNDS = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 3
+const args = benchArgs()
+const SPECS = Number(args.positional[0] ?? 200)
+const JOB_MS = Number(args.positional[1] ?? 100)
+const ROUNDS = args.number('--rounds', 3)
 const LIMIT = 8
 const KEY = 'tg-bench-0123456789abcdef'
 // Polling at a tenth of the job time, as the defaults (2–15 s) do for jobs of minutes.

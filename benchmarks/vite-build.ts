@@ -6,12 +6,13 @@
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { benchArgs } from './lib/args.js'
 import { benchEnv, cliPath, fail, fmt, interleave, median, ratio, report, summarize, timed } from './lib/measure.js'
 import { generateProject } from './lib/project.js'
 
-const CLIPS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 50)
-const roundsAt = process.argv.indexOf('--rounds')
-const rounds = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 5
+const args = benchArgs()
+const CLIPS = Number(args.positional[0] ?? 50)
+const rounds = args.number('--rounds', 5)
 const require = createRequire(import.meta.url)
 const viteBin = join(require.resolve('vite/package.json'), '..', 'bin', 'vite.js')
 const pluginDir = dirname(dirname(require.resolve('@vidspec/vite')))
