@@ -68,7 +68,7 @@ describe('a poll without the SDK', () => {
     const sdk = new Together({ apiKey: KEY, baseURL, maxRetries: 0 })
     for (const [id, answer] of ANSWERS) answers.set(id, answer)
     for (const [id] of ANSWERS) {
-      const ours = await outcome(retrieveJob(baseURL, id, { apiKey: KEY, timeoutMs: 5000, fetch }))
+      const ours = await outcome(retrieveJob(baseURL, id, { apiKey: KEY, timeoutMs: 5000 }))
       const theirs = await outcome(sdk.videos.retrieve(id))
       expect(ours, id).toEqual(theirs)
     }
@@ -76,14 +76,14 @@ describe('a poll without the SDK', () => {
 
   it('sends the key as a bearer token, asks for JSON, and escapes the id into one segment', async () => {
     seen.length = 0
-    await retrieveJob(`${baseURL}/`, 'a/b?c d', { apiKey: KEY, timeoutMs: 5000, fetch }).catch(() => {})
+    await retrieveJob(`${baseURL}/`, 'a/b?c d', { apiKey: KEY, timeoutMs: 5000 }).catch(() => {})
     expect(seen).toEqual([{ url: '/v2/videos/a%2Fb%3Fc%20d', auth: `Bearer ${KEY}`, accept: 'application/json' }])
   })
 
   it('never sends an id that would name another path', async () => {
     seen.length = 0
     for (const id of ['..', '.', '']) {
-      await expect(retrieveJob(baseURL, id, { apiKey: KEY, timeoutMs: 5000, fetch })).rejects.toThrow('is not a job id')
+      await expect(retrieveJob(baseURL, id, { apiKey: KEY, timeoutMs: 5000 })).rejects.toThrow('is not a job id')
     }
     expect(seen).toEqual([])
   })
@@ -91,7 +91,7 @@ describe('a poll without the SDK', () => {
   it('times out as the SDK does, and lets the connection go', async () => {
     answers.set('hangs', () => {})
     closed.length = 0
-    const err = await retrieveJob(baseURL, 'hangs', { apiKey: KEY, timeoutMs: 150, fetch }).catch((e: unknown) => e)
+    const err = await retrieveJob(baseURL, 'hangs', { apiKey: KEY, timeoutMs: 150 }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(APIConnectionTimeoutError)
     await expect.poll(() => closed).toContain('/v2/videos/hangs')
   })
@@ -105,9 +105,9 @@ describe('a poll without the SDK', () => {
     controller.signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add
     controller.signal.removeEventListener = ((...args: Parameters<typeof remove>) => (listeners--, remove(...args))) as typeof remove
     answers.set('quick', send(200, 'application/json', '{"id":"quick","status":"queued"}'))
-    await retrieveJob(baseURL, 'quick', { apiKey: KEY, timeoutMs: 5000, signal: controller.signal, fetch })
+    await retrieveJob(baseURL, 'quick', { apiKey: KEY, timeoutMs: 5000, signal: controller.signal })
     expect(listeners).toBe(0)
-    const pending = retrieveJob(baseURL, 'hangs', { apiKey: KEY, timeoutMs: 60_000, signal: controller.signal, fetch })
+    const pending = retrieveJob(baseURL, 'hangs', { apiKey: KEY, timeoutMs: 60_000, signal: controller.signal })
     setTimeout(() => controller.abort(new Error('stop')), 50)
     await expect(pending).rejects.toBeInstanceOf(APIUserAbortError)
     expect(listeners).toBe(0)

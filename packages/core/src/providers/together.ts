@@ -22,6 +22,7 @@ export interface TogetherProviderOptions {
   baseURL?: string | undefined
   /** Per-request timeout for create and poll. @default 60000 */
   requestTimeoutMs?: number | undefined
+  /** The fetch the SDK creates jobs with. Polls go through Node's own HTTP client. @default globalThis.fetch */
   fetch?: typeof fetch | undefined
   /** Told about job statuses this version does not know. */
   logger?: Logger | undefined
@@ -51,7 +52,6 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
   let sdk:
     | Promise<{
         client: Together
-        fetch: typeof fetch
         retrieve: typeof import('./together-retrieve.js').retrieveJob
         mapError: (err: unknown, ctx: TogetherErrorContext) => VidspecError
       }>
@@ -59,7 +59,6 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
   const load = () =>
     (sdk ??= Promise.all([import('together-ai'), import('./together-errors.js'), import('./together-retrieve.js')]).then(
       ([{ default: Sdk }, errors, { retrieveJob }]) => {
-        const fetch = errors.notSentAwareFetch(opts.fetch ?? globalThis.fetch)
         return {
           client: new Sdk({
             apiKey,
@@ -67,9 +66,8 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
             // The runner owns retries: a blind SDK retry of a create can start a second paid job.
             maxRetries: 0,
             timeout: timeoutMs,
-            fetch,
+            fetch: errors.notSentAwareFetch(opts.fetch ?? globalThis.fetch),
           }),
-          fetch,
           retrieve: retrieveJob,
           mapError: errors.mapTogetherError,
         }
@@ -123,11 +121,11 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
         )
       }
       const errCtx = { op: 'poll' as const, apiKey, baseURL, jobId, signal: ctx.signal }
-      const { fetch, retrieve, mapError } = await load()
+      const { retrieve, mapError } = await load()
       if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
       let raw: unknown
       try {
-        raw = await retrieve(baseURL, jobId, { apiKey, timeoutMs, signal: ctx.signal, fetch })
+        raw = await retrieve(baseURL, jobId, { apiKey, timeoutMs, signal: ctx.signal })
       } catch (err) {
         throw mapError(err, errCtx)
       }

@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs'
-import { Readable, Transform } from 'node:stream'
+import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { VidspecError } from '../errors.js'
+import { discard, httpGet } from '../net/http-get.js'
 import { removeFile } from '../store/atomic.js'
 import { abortError } from './retry.js'
 
@@ -19,7 +19,6 @@ export interface DownloadResult {
 export interface DownloadOptions {
   signal?: AbortSignal | undefined
   headers?: Record<string, string> | undefined
-  fetch?: typeof fetch | undefined
   /**
    * Give up when no byte arrives for this long. An idle limit rather than a total one: a large clip
    * on a slow link may take any time while it makes progress, but a stalled transfer must end.
@@ -34,7 +33,6 @@ export interface DownloadOptions {
  * decides whether the URL is still good or must be fetched afresh.
  */
 export async function downloadToFile(url: string, file: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
-  const fetchImpl = opts.fetch ?? fetch
   const idleMs = opts.idleTimeoutMs ?? 60_000
   const idle = new AbortController()
   let timer: NodeJS.Timeout | undefined
@@ -46,16 +44,17 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
   let bytes = 0
   alive()
   try {
-    const res = await fetchImpl(url, { headers: opts.headers ?? {}, redirect: 'follow', signal })
+    // The bytes as stored: a body some server compressed unasked would never probe as a clip.
+    const res = await httpGet(url, { headers: { 'accept-encoding': 'identity', ...opts.headers }, signal, followRedirects: true })
     alive()
-    if (!res.ok || !res.body) {
-      await res.body?.cancel().catch(() => {})
+    if (res.status < 200 || res.status > 299) {
+      discard(res.body)
       throw new VidspecError('DOWNLOAD_FAILED', `downloading the result failed: HTTP ${res.status} from ${redactUrl(url)}`, {
         status: res.status,
         retryable: true,
       })
     }
-    const expected = parseLength(res.headers.get('content-length'))
+    const expected = parseLength(res.header('content-length'))
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         bytes += chunk.length
@@ -63,7 +62,7 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
         cb(null, chunk)
       },
     })
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), counter, createWriteStream(file), { signal })
+    await pipeline(res.body, counter, createWriteStream(file), { signal })
     if (expected !== undefined && bytes !== expected) {
       throw new VidspecError(
         'DOWNLOAD_FAILED',
@@ -71,7 +70,7 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
         { retryable: true },
       )
     }
-    return { bytes, contentType: res.headers.get('content-type') ?? undefined, lengthKnown: expected !== undefined }
+    return { bytes, contentType: res.header('content-type'), lengthKnown: expected !== undefined }
   } catch (err) {
     await removeFile(file)
     if (opts.signal?.aborted) throw abortError(opts.signal)
@@ -90,8 +89,8 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
   }
 }
 
-function parseLength(value: string | null): number | undefined {
-  if (value === null || !/^\d+$/.test(value.trim())) return undefined
+function parseLength(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined
   return Number(value)
 }
 

@@ -49,7 +49,6 @@ export interface RunnerOptions {
    * default: that decision can cost money, so a person makes it (`vidspec build --retry-uncertain`).
    */
   retryUncertain?: boolean
-  fetch?: typeof fetch
   /**
    * Where a key's clip may already be (the store, the lockfile's approved object, the shared bucket):
    * asked before paying, told after generating, and the bucket's claims go through it.
@@ -325,7 +324,6 @@ export class Runner {
           const download = await downloadToFile(job.videoUrl, tmp, {
             signal: opts.signal,
             headers: provider.downloadHeaders?.(job.videoUrl),
-            fetch: this.#opts.fetch,
             idleTimeoutMs: this.#opts.downloadIdleTimeoutMs,
           })
           crashPoint('before-commit')
