@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises'
+import { readFileSync, statSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import pLimit from 'p-limit'
 import { spsPictureSize } from './h264-sps.js'
 import { framesFallShort, isoContainer, roundedRate } from './probe-rules.js'
@@ -34,6 +35,7 @@ export interface Mp4Shape {
  * in memory at once: a build committing eight clips together must not hold eight of them.
  */
 const MAX_BYTES = 32 << 20
+const SYNC_BYTES = 1 << 20
 const reading = pLimit(2)
 
 /**
@@ -301,17 +303,16 @@ export function mp4Shape(file: string): Promise<Mp4Shape | undefined> {
   return reading(() => shapeOf(file))
 }
 
-/** The whole file, when its size is one this reads: one open for the size and the bytes. */
+/**
+ * The whole file, when its size is one this reads. The size, and a file up to 1 MB, are read
+ * synchronously: each promise-API call is a thread-pool round trip costing more than the call, and
+ * a run of short jobs commits one clip after another. A clip of several MB is read off the main thread.
+ */
 async function smallFile(file: string): Promise<Buffer | undefined> {
-  const fh = await open(file, 'r')
-  try {
-    const { size } = await fh.stat()
-    if (size < 16 || size > MAX_BYTES) return undefined
-    const buf = await fh.readFile()
-    return buf.length === size ? buf : undefined
-  } finally {
-    await fh.close()
-  }
+  const { size } = statSync(file)
+  if (size < 16 || size > MAX_BYTES) return undefined
+  const buf = size <= SYNC_BYTES ? readFileSync(file) : await readFile(file)
+  return buf.length === size ? buf : undefined
 }
 
 async function shapeOf(file: string): Promise<Mp4Shape | undefined> {

@@ -29,7 +29,7 @@ export async function checkWholeClip(
   download: Pick<DownloadResult, 'lengthKnown'> | undefined,
   logger: Logger,
 ): Promise<void> {
-  const overrun = await containerOverrun(file, probed.ext)
+  const overrun = containerOverrun(file, probed.ext)
   if (overrun) throw new VidspecError('OUTPUT_INVALID', `${req.spec}: the clip is incomplete: ${overrun}`)
   const short = durationShortfall(req.request.seconds, probed.duration)
   if (short) {

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 
 /**
  * Why the file's container says it is longer than it is, or undefined when it ends where its own
@@ -8,32 +8,34 @@ import { open, type FileHandle } from 'node:fs/promises'
  * stops there, and ffprobe reads only the packets, so a cut inside trailing data (an MP4 `free` box,
  * WebM cues) passes both. The container's own sizes do not lie: MP4 top-level boxes must fit inside
  * the file, and a WebM segment of known size must too.
+ *
+ * Synchronous: it reads a few box headers (16 bytes each) of a file just written, and each read
+ * through the promise API is a thread-pool round trip costing far more than the read.
  */
-export async function containerOverrun(file: string, ext: string): Promise<string | undefined> {
-  const fh = await open(file, 'r')
+export function containerOverrun(file: string, ext: string): string | undefined {
+  const fd = openSync(file, 'r')
   try {
-    const { size } = await fh.stat()
-    if (ext === 'mp4' || ext === 'mov') return await mp4Overrun(fh, size)
-    if (ext === 'webm' || ext === 'mkv') return await ebmlOverrun(fh, size)
+    const { size } = fstatSync(fd)
+    if (ext === 'mp4' || ext === 'mov') return mp4Overrun(fd, size)
+    if (ext === 'webm' || ext === 'mkv') return ebmlOverrun(fd, size)
     return undefined
   } finally {
-    await fh.close()
+    closeSync(fd)
   }
 }
 
-async function read(fh: FileHandle, at: number, length: number): Promise<Buffer> {
+function read(fd: number, at: number, length: number): Buffer {
   const buf = Buffer.alloc(length)
-  const { bytesRead } = await fh.read(buf, 0, length, at)
-  return buf.subarray(0, bytesRead)
+  return buf.subarray(0, readSync(fd, buf, 0, length, at))
 }
 
-async function mp4Overrun(fh: FileHandle, size: number): Promise<string | undefined> {
+function mp4Overrun(fd: number, size: number): string | undefined {
   let at = 0
   // A fragmented MP4 is a run of moof (sample table) + mdat (the samples) pairs: a moof is whole
   // only when the mdat after it holds every byte its track runs point at.
   let moof: { at: number; size: number; needs: number | undefined } | undefined
   while (at < size) {
-    const head = await read(fh, at, 16)
+    const head = read(fd, at, 16)
     if (head.length < 8) return `its last MP4 box header is cut off at byte ${size}`
     const type = head.toString('latin1', 4, 8)
     let boxSize = head.readUInt32BE(0)
@@ -52,7 +54,7 @@ async function mp4Overrun(fh: FileHandle, size: number): Promise<string | undefi
     }
     moof = undefined
     if (type === 'moof' && boxSize <= MAX_MOOF) {
-      moof = { at, size: boxSize, needs: fragmentExtent(await read(fh, at, boxSize)) }
+      moof = { at, size: boxSize, needs: fragmentExtent(read(fd, at, boxSize)) }
     }
     at += boxSize
   }
@@ -137,10 +139,10 @@ function vint(buf: Buffer, at: number): { length: number; value: number | undefi
   return { length, value: allOnes ? undefined : value }
 }
 
-async function ebmlOverrun(fh: FileHandle, size: number): Promise<string | undefined> {
+function ebmlOverrun(fd: number, size: number): string | undefined {
   let at = 0
   for (let element = 0; element < 2; element++) {
-    const head = await read(fh, at, 12)
+    const head = read(fd, at, 12)
     if (head.length < 5) return `its WebM header is cut off at byte ${size}`
     const id = head.readUInt32BE(0)
     if (id !== (element === 0 ? EBML_ID : SEGMENT_ID)) return undefined

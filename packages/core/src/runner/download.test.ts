@@ -1,4 +1,5 @@
 import { createServer, type ServerResponse } from 'node:http'
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
@@ -66,13 +67,15 @@ const failure = (p: Promise<unknown>) => p.then(() => expect.unreachable(), (err
 describe('downloadToFile', () => {
   it('streams the body to the file and reports its size and type', async () => {
     const file = target('ok')
-    expect(await downloadToFile(`${base}/ok`, file)).toEqual({ bytes: BODY.length, contentType: 'video/mp4', lengthKnown: true })
+    const digest = createHash('sha256').update(BODY).digest('hex')
+    expect(await downloadToFile(`${base}/ok`, file)).toEqual({ bytes: BODY.length, digest, contentType: 'video/mp4', lengthKnown: true })
     expect((await readFile(file)).equals(BODY)).toBe(true)
   })
 
   it('says when there was no Content-Length to check the end against', async () => {
     const file = target('chunked')
-    expect(await downloadToFile(`${base}/chunked`, file)).toEqual({ bytes: 1000, contentType: 'video/mp4', lengthKnown: false })
+    const digest = createHash('sha256').update(BODY.subarray(0, 1000)).digest('hex')
+    expect(await downloadToFile(`${base}/chunked`, file)).toEqual({ bytes: 1000, digest, contentType: 'video/mp4', lengthKnown: false })
   })
 
   it('a body shorter than Content-Length fails, retryable, and leaves no file', async () => {

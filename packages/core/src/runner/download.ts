@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -8,6 +9,8 @@ import { abortError } from './retry.js'
 
 export interface DownloadResult {
   bytes: number
+  /** sha256 (hex) of the bytes written, hashed on the way in so the commit need not read them again. */
+  digest: string
   contentType: string | undefined
   /**
    * False when the server sent no Content-Length (chunked, or close-delimited): then nothing in
@@ -42,6 +45,7 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
   }
   const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal
   let bytes = 0
+  const hash = createHash('sha256')
   alive()
   try {
     // The bytes as stored: a body some server compressed unasked would never probe as a clip.
@@ -58,6 +62,7 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         bytes += chunk.length
+        hash.update(chunk)
         alive()
         cb(null, chunk)
       },
@@ -70,7 +75,7 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
         { retryable: true },
       )
     }
-    return { bytes, contentType: res.header('content-type'), lengthKnown: expected !== undefined }
+    return { bytes, digest: hash.digest('hex'), contentType: res.header('content-type'), lengthKnown: expected !== undefined }
   } catch (err) {
     await removeFile(file)
     if (opts.signal?.aborted) throw abortError(opts.signal)

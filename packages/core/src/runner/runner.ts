@@ -368,6 +368,7 @@ export class Runner {
         spec: req.spec,
         request: req.request,
       }),
+      download && { digest: download.digest, size: download.bytes },
     )
   }
 

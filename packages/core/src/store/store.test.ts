@@ -26,6 +26,19 @@ describe('Store commit / getEntry', () => {
     expect(await readdir(join(store.dir, 'tmp'))).toEqual([])
   })
 
+  it('names the object by the digest its writer hashed, unless the file is no longer the size it wrote', async () => {
+    const store = await tempStore()
+    const tmp = store.tempPath('mp4')
+    await writeFile(tmp, 'clip bytes')
+    // Vouched for by the writer: taken as given, the file is not read to name it.
+    const vouched = 'ab'.repeat(32)
+    expect(await store.commit(tmp, meta(KEY_A), { digest: vouched, size: 10 })).toMatchObject({ digest: vouched, size: 10 })
+    // Grown since it was written: hashed as it is.
+    const grown = store.tempPath('mp4')
+    await writeFile(grown, 'clip bytes and more')
+    expect(await store.commit(grown, meta(KEY_B), { digest: vouched, size: 10 })).toMatchObject({ digest: sha('clip bytes and more'), size: 19 })
+  })
+
   it('is a miss for an unknown key', async () => {
     const store = await tempStore()
     expect(await store.getEntry(KEY_A)).toBeUndefined()

@@ -191,9 +191,14 @@ export class Store {
     this.#verified.delete(this.objectPath(ref.digest, ref.ext))
   }
 
-  async commit(tmpFile: string, meta: Omit<Entry, 'digest' | 'size' | 'version'>): Promise<Entry> {
+  /**
+   * `written` is the file's sha256 and size as its bytes were written (a download hashes them on the
+   * way in), so a clip of tens of MB is not read back to name it; a file whose size no longer matches
+   * is hashed again.
+   */
+  async commit(tmpFile: string, meta: Omit<Entry, 'digest' | 'size' | 'version'>, written?: { digest: string; size: number }): Promise<Entry> {
     await this.init()
-    const { digest, size } = await hashFile(tmpFile)
+    const { digest, size } = written && (await objectSize(tmpFile)) === written.size ? written : await hashFile(tmpFile)
     const { key, ext, ...rest } = meta
     // Field order kept readable on disk; the computed fields win over anything stray in `meta`.
     const entry: Entry = { version: 1, key, digest, ext, size, ...rest }
