@@ -99,11 +99,15 @@ function withoutCredentials(headers: Record<string, string>): Record<string, str
 export function readText(body: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
+    let ended = false
     body.on('data', (chunk: Buffer) => chunks.push(chunk))
-    body.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    body.once('end', () => {
+      ended = true
+      resolve(Buffer.concat(chunks).toString('utf8'))
+    })
     body.once('error', reject)
-    // After 'end' this changes nothing; before it, the connection went away mid-answer.
-    body.once('close', () => reject(new HttpGetError('the connection closed before the answer ended')))
+    // Closed before its end: the connection went away mid-answer. (An error is costly to make: only then.)
+    body.once('close', () => ended || reject(new HttpGetError('the connection closed before the answer ended')))
   })
 }
 
