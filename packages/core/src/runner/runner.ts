@@ -220,9 +220,11 @@ export class Runner {
     const tmp = this.#opts.store.tempPath(outputExt(req.request.output_format))
     try {
       const { cost } = await provider.render(req, tmp, { signal: opts.signal })
+      // A commit takes the temp file (moves or removes it): only a failure leaves one to clean up.
       return await this.#commit(req, tmp, { provider: provider.id, preview: provider.preview, cost }, opts)
-    } finally {
+    } catch (err) {
       await removeFile(tmp)
+      throw err
     }
   }
 
@@ -329,13 +331,13 @@ export class Runner {
           crashPoint('before-commit')
           return await this.#commit(req, tmp, { provider: provider.id, preview: false, cost: job.cost, jobId: job.id }, opts, download)
         } catch (err) {
+          // The commit took the file if it succeeded; a failure may leave it.
+          await removeFile(tmp)
           // A download that probes as garbage is as good as truncated: fetch it again.
           if (isVidspecError(err, 'OUTPUT_INVALID')) {
             throw new VidspecError('DOWNLOAD_FAILED', err.message, { cause: err, retryable: true })
           }
           throw err
-        } finally {
-          await removeFile(tmp)
         }
       },
       this.#opts.retry,

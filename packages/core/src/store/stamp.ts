@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs'
-import { errorCode, readJson, writeJsonAtomic } from './atomic.js'
+import { errorCode, readJson, writeRebuildableSync } from './atomic.js'
 import type { StoreLayout } from './layout.js'
 
 /**
@@ -72,5 +72,6 @@ export async function readStamp(layout: StoreLayout, digest: string, ext: string
 export async function writeStamp(layout: StoreLayout, digest: string, ext: string, before: Stamp): Promise<void> {
   const path = layout.objectPath(digest, ext)
   if (!sameStamp(before, statStamp(path))) return
-  await writeJsonAtomic(layout.tmp, layout.stampPath(digest, ext), before, { durable: false })
+  // Synchronous: a temp file's create and rename on the thread pool cost more than the write, once per clip.
+  writeRebuildableSync(layout.tmp, layout.stampPath(digest, ext), `${JSON.stringify(before, null, 2)}\n`)
 }

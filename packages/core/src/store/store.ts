@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path'
 import { VidspecError } from '../errors.js'
 import type { DerivedRecord } from '../renditions/types.js'
 import type { Entry, JournaledJob, JournalRecord, UncertainCreate } from '../types.js'
-import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
+import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic, writeRebuildableSync } from './atomic.js'
 import { runGc } from './gc.js'
 import { checkObject, copyChecked, readChecked, type Integrity, type ObjectRef, type Trust } from './integrity.js'
 import { StoreLayout, isExt } from './layout.js'
@@ -192,9 +192,10 @@ export class Store {
   }
 
   /**
-   * `written` is the file's sha256 and size as its bytes were written (a download hashes them on the
-   * way in), so a clip of tens of MB is not read back to name it; a file whose size no longer matches
-   * is hashed again.
+   * The temp file is the store's once this returns: moved into objects/, or removed when the same
+   * bytes are already there. `written` is the file's sha256 and size as its bytes were written (a
+   * download hashes them on the way in), so a clip of tens of MB is not read back to name it; a file
+   * whose size no longer matches is hashed again.
    */
   async commit(tmpFile: string, meta: Omit<Entry, 'digest' | 'size' | 'version'>, written?: { digest: string; size: number }): Promise<Entry> {
     await this.init()
@@ -391,8 +392,9 @@ export class Store {
 
   async writeSpecState(state: SpecState): Promise<void> {
     assertShape(isSpecState(state), `build record for ${String((state as Partial<SpecState>).spec)}`)
-    // Only `plan` reads it (what changed since the last build); losing one to a power cut is harmless.
-    await writeJsonAtomic(this.#layout.tmp, this.#layout.specStatePath(state.spec), state, { durable: false })
+    // Only `plan` reads it (what changed since the last build): losing one (a power cut, a full disk)
+    // is harmless, and a synchronous write costs a job less than two thread-pool round trips.
+    writeRebuildableSync(this.#layout.tmp, this.#layout.specStatePath(state.spec), `${JSON.stringify(state, null, 2)}\n`)
   }
 
   lock(key: string, opts?: LockOptions): Promise<StoreLock> {
@@ -427,7 +429,7 @@ export class Store {
     const now = statStamp(path)
     if (!now) return
     this.#verified.set(path, now)
-    await writeJsonAtomic(this.#layout.tmp, this.#layout.stampPath(ref.digest, ref.ext), now, { durable: false })
+    writeRebuildableSync(this.#layout.tmp, this.#layout.stampPath(ref.digest, ref.ext), `${JSON.stringify(now, null, 2)}\n`)
   }
 
   #writeEntry(entry: Entry): Promise<void> {
