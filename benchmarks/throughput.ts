@@ -38,6 +38,8 @@ interface Round {
   evalCpu: number
   noopWall: number
   clientCpu: number
+  /** Of clientCpu, the main thread's. */
+  mainCpu: number
   childCpu: number
   noopCpu: number
   serverCpu: number
@@ -83,6 +85,7 @@ async function round(): Promise<Round> {
       evalCpu: evaluation.cpuMs + evaluation.childCpuMs,
       noopWall: noop.ms,
       clientCpu: client.cpuMs,
+      mainCpu: client.mainThreadCpuMs,
       childCpu: client.childCpuMs,
       noopCpu: noopStats.cpuMs + noopStats.childCpuMs,
       serverCpu: (serverCpu.user + serverCpu.system) / 1000,
@@ -121,6 +124,7 @@ report(`Generation throughput: ${SPECS} specs, server limit ${LIMIT} jobs, ${JOB
   ['most jobs in flight on the server', String(med('maxInFlight'))],
   ['requests: polls / all', `${med('polls')} / ${med('requests')}`],
   ['CPU: vidspec process', `${fmt(med('clientCpu'))} = ${perJob(med('clientCpu'))}`],
+  ['  of which its main thread (the rest: V8 compiling and GC, the thread pool)', `${fmt(med('mainCpu'))} = ${perJob(med('mainCpu'))}`],
   ['CPU: its children (ffprobe)', `${fmt(med('childCpu'))} = ${perJob(med('childCpu'))}`],
   ['CPU: client per generated job (process + children)', `${clientPerJob.toFixed(1)} ms/job (target ≤ 10 ms); beyond a cached build's ${fmt(med('noopCpu'))}: ${marginalPerJob.toFixed(1)} ms/job`],
   ['CPU: the fake server (this process)', `${fmt(med('serverCpu'))} = ${perJob(med('serverCpu'))}`],

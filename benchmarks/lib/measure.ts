@@ -110,6 +110,8 @@ export interface ExitStats {
   peakRss: number
   /** CPU time of the process itself, ms. */
   cpuMs: number
+  /** Of which its main thread's (the rest: V8's compiler and GC threads, libuv's thread pool, workers). */
+  mainThreadCpuMs: number
   /** CPU time of the children it waited for (ffprobe, ffmpeg), ms. */
   childCpuMs: number
 }
@@ -128,7 +130,9 @@ process.on('exit', () => {
   // Fields after the command name: utime, stime, cutime, cstime are the 12th to 15th, in clock ticks (100/s).
   const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
   const tick = (i) => Number(f[i]) * 10
-  writeFileSync(process.env.STATS_FILE, JSON.stringify({ peakRss: Number(kb) * 1024, cpuMs: tick(11) + tick(12), childCpuMs: tick(13) + tick(14) }))
+  const main = readFileSync(\`/proc/self/task/\${process.pid}/stat\`, 'utf8').split(') ')[1].split(' ')
+  const mainThreadCpuMs = (Number(main[11]) + Number(main[12])) * 10
+  writeFileSync(process.env.STATS_FILE, JSON.stringify({ peakRss: Number(kb) * 1024, cpuMs: tick(11) + tick(12), mainThreadCpuMs, childCpuMs: tick(13) + tick(14) }))
 })
 await import(${JSON.stringify(pathToFileURL(cliPath).href)})
 `,
