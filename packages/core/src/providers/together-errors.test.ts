@@ -4,7 +4,6 @@ import { VidspecError } from '../errors.js'
 import {
   RequestNotSentError,
   mapTogetherError,
-  notSentAwareFetch,
   notSentCode,
   retryAfterMs,
   serverMessage,
@@ -141,21 +140,13 @@ describe('mapTogetherError: no answer', () => {
   })
 })
 
-describe('notSentAwareFetch', () => {
-  it('marks refused and unresolvable connections, and leaves other failures alone', async () => {
-    const refused = notSentAwareFetch(() => Promise.reject(socketError('ECONNREFUSED')))
-    await expect(refused('http://x')).rejects.toBeInstanceOf(RequestNotSentError)
-    const dns = notSentAwareFetch(() => Promise.reject(socketError('ENOTFOUND')))
-    await expect(dns('http://x')).rejects.toMatchObject({ code: 'ENOTFOUND' })
-    const reset = socketError('ECONNRESET')
-    await expect(notSentAwareFetch(() => Promise.reject(reset))('http://x')).rejects.toBe(reset)
-  })
-
-  it('keeps the SDK from mistaking a connect timeout for a response timeout', async () => {
-    const f = notSentAwareFetch(() => Promise.reject(socketError('UND_ERR_CONNECT_TIMEOUT')))
-    const err = await f('http://x').catch((e: unknown) => e)
-    expect(String(err)).not.toMatch(/timed? ?out/i)
-    expect(notSentCode(new APIConnectionError({ cause: err as Error }))).toBe('UND_ERR_CONNECT_TIMEOUT')
+describe('notSentCode', () => {
+  it('finds a code that proves nothing was sent anywhere in the cause chain, and no other', () => {
+    expect(notSentCode(socketError('ECONNREFUSED'))).toBe('ECONNREFUSED')
+    expect(notSentCode(new APIConnectionError({ cause: socketError('ENOTFOUND') }))).toBe('ENOTFOUND')
+    expect(notSentCode(new APIConnectionError({ cause: new RequestNotSentError('CONNECT_TIMEOUT', null) }))).toBe('CONNECT_TIMEOUT')
+    expect(notSentCode(new APIConnectionError({ cause: socketError('ECONNRESET') }))).toBeUndefined()
+    expect(notSentCode(new APIConnectionTimeoutError())).toBeUndefined()
   })
 
   it('needs every address of a happy-eyeballs attempt to have failed before sending', () => {

@@ -1,4 +1,4 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'together-ai'
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'together-ai/core/error'
 import { VidspecError } from '../errors.js'
 import { scrub } from './scrub.js'
 
@@ -30,7 +30,6 @@ const NOT_SENT_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'CERT_HAS_EXPIRED',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -40,30 +39,16 @@ const NOT_SENT_CODES = new Set([
 ])
 
 /**
- * Thrown by `notSentAwareFetch` when fetch failed before anything was sent. Its message avoids the
- * words "timed out": the SDK turns any error mentioning them into a cause-less timeout error, and the
- * proof that nothing was sent would be lost with the cause.
+ * A create that failed before its connection was made (see together-requests.ts): nothing left this
+ * process, so trying again is safe. `code` says why: the socket's error, or that connecting was given up.
  */
 export class RequestNotSentError extends Error {
   readonly code: string
   constructor(code: string, original: unknown) {
-    super(`could not connect (${code.replace(/_?TIMEOUT/i, '')})`)
+    super(`could not connect (${code})`)
     this.name = 'RequestNotSentError'
     this.code = code
     Object.defineProperty(this, 'original', { value: original, enumerable: false })
-  }
-}
-
-/** Wraps fetch so that failures which provably sent nothing reach the SDK as `RequestNotSentError`. */
-export function notSentAwareFetch(inner: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    try {
-      return await inner(input, init)
-    } catch (err) {
-      const code = notSentCode(err)
-      if (code !== undefined && !init?.signal?.aborted) throw new RequestNotSentError(code, err)
-      throw err
-    }
   }
 }
 

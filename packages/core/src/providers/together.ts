@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import type Together from 'together-ai'
 import { VidspecError, formatIssues } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { MediaHost } from '../remote/media.js'
@@ -22,8 +21,6 @@ export interface TogetherProviderOptions {
   baseURL?: string | undefined
   /** Per-request timeout for create and poll. @default 60000 */
   requestTimeoutMs?: number | undefined
-  /** The fetch the SDK creates jobs with. Polls go through Node's own HTTP client. @default globalThis.fetch */
-  fetch?: typeof fetch | undefined
   /** Told about job statuses this version does not know. */
   logger?: Logger | undefined
   /** Hosts local media that must reach Together as URLs (the remote cache's bucket); none: such media are refused. */
@@ -46,33 +43,20 @@ export function missingKeyError(spec: string): VidspecError {
 export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider {
   const baseURL = opts.baseURL?.trim() || TOGETHER_VIDEO_BASE_URL
   const apiKey = opts.apiKey ?? ''
-  // The SDK (and its error classes) load on the first request: a plan or a cached build never pays
-  // for importing them.
+  // The requests and the SDK's error classes load on the first request: a plan or a cached build
+  // never pays for importing them.
   const timeoutMs = opts.requestTimeoutMs ?? 60_000
-  let sdk:
+  let api:
     | Promise<{
-        client: Together
-        retrieve: typeof import('./together-retrieve.js').retrieveJob
+        requests: typeof import('./together-requests.js')
         mapError: (err: unknown, ctx: TogetherErrorContext) => VidspecError
       }>
     | undefined
   const load = () =>
-    (sdk ??= Promise.all([import('together-ai'), import('./together-errors.js'), import('./together-retrieve.js')]).then(
-      ([{ default: Sdk }, errors, { retrieveJob }]) => {
-        return {
-          client: new Sdk({
-            apiKey,
-            baseURL,
-            // The runner owns retries: a blind SDK retry of a create can start a second paid job.
-            maxRetries: 0,
-            timeout: timeoutMs,
-            fetch: errors.notSentAwareFetch(opts.fetch ?? globalThis.fetch),
-          }),
-          retrieve: retrieveJob,
-          mapError: errors.mapTogetherError,
-        }
-      },
-    ))
+    (api ??= Promise.all([import('./together-requests.js'), import('./together-errors.js')]).then(([requests, errors]) => ({
+      requests,
+      mapError: errors.mapTogetherError,
+    })))
   const warned = new Set<string>()
   const toJob = (raw: unknown, op: TogetherOperation, fallbackId?: string): JobState =>
     jobState(raw, op, fallbackId, apiKey, (status) => {
@@ -98,18 +82,15 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
       }
       const body = await togetherCreateBody(req, opts.media)
       const errCtx = { op: 'create' as const, apiKey, baseURL, spec: req.spec, signal: ctx.signal }
-      const { client, mapError } = await load()
+      const { requests, mapError } = await load()
       if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
       // The write-ahead intent: if it cannot be written, the request is not sent (its error as is).
       await ctx.beforeSend?.()
       let raw: unknown
-      const scope = scoped(ctx.signal)
       try {
-        raw = await client.videos.create(body, { signal: scope.signal })
+        raw = await requests.createJob(baseURL, body, { apiKey, timeoutMs, signal: ctx.signal })
       } catch (err) {
         throw mapError(err, errCtx)
-      } finally {
-        scope.done()
       }
       return toJob(raw, 'create')
     },
@@ -121,11 +102,11 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
         )
       }
       const errCtx = { op: 'poll' as const, apiKey, baseURL, jobId, signal: ctx.signal }
-      const { retrieve, mapError } = await load()
+      const { requests, mapError } = await load()
       if (ctx.signal?.aborted) throw mapError(ctx.signal.reason, errCtx)
       let raw: unknown
       try {
-        raw = await retrieve(baseURL, jobId, { apiKey, timeoutMs, signal: ctx.signal })
+        raw = await requests.retrieveJob(baseURL, jobId, { apiKey, timeoutMs, signal: ctx.signal })
       } catch (err) {
         throw mapError(err, errCtx)
       }
@@ -140,21 +121,6 @@ export function togetherProvider(opts: TogetherProviderOptions): RemoteProvider 
 /** A short, stable fingerprint of the API key: says "another key" without ever showing the key. */
 export function keyFingerprint(apiKey: string): string {
   return `key sha256:${createHash('sha256').update(apiKey).digest('hex').slice(0, 8)}`
-}
-
-/**
- * A signal for one request, following `parent`. The SDK adds an abort listener to the signal of every
- * request and never removes it; on one long-lived signal (a build's) the creates of many specs pile
- * them up (and Node prints MaxListenersExceededWarning). Here the SDK's listener lands on a throwaway
- * signal, and ours is removed. (A poll does not go through the SDK: see together-retrieve.ts.)
- */
-function scoped(parent: AbortSignal | undefined): { signal: AbortSignal | undefined; done(): void } {
-  if (!parent) return { signal: undefined, done() {} }
-  const controller = new AbortController()
-  const onAbort = (): void => controller.abort(parent.reason)
-  if (parent.aborted) controller.abort(parent.reason)
-  else parent.addEventListener('abort', onAbort, { once: true })
-  return { signal: controller.signal, done: () => parent.removeEventListener('abort', onAbort) }
 }
 
 /**

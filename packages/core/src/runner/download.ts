@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { VidspecError } from '../errors.js'
-import { discard, httpGet } from '../net/http-get.js'
+import { discard, httpRequest } from '../net/http.js'
 import { removeFile } from '../store/atomic.js'
 import { abortError } from './retry.js'
 
@@ -49,7 +49,7 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
   alive()
   try {
     // The bytes as stored: a body some server compressed unasked would never probe as a clip.
-    const res = await httpGet(url, { headers: { 'accept-encoding': 'identity', ...opts.headers }, signal, followRedirects: true })
+    const res = await httpRequest(url, { headers: { 'accept-encoding': 'identity', ...opts.headers }, signal, followRedirects: true })
     alive()
     if (res.status < 200 || res.status > 299) {
       discard(res.body)

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HttpGetError, discard, httpGet, readText } from './http-get.js'
+import { HttpError, discard, httpRequest, readText } from './http.js'
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void
 const routes = new Map<string, Route>()
@@ -54,11 +54,11 @@ afterAll(async () => {
   }
 })
 
-describe('httpGet', () => {
+describe('httpRequest', () => {
   it('answers with the status, headers (repeated ones joined) and the body, and reuses its socket', async () => {
     sockets.clear()
     for (let i = 0; i < 3; i++) {
-      const res = await httpGet(`${baseA}/json`, { headers: { authorization: 'Bearer k' } })
+      const res = await httpRequest(`${baseA}/json`, { headers: { authorization: 'Bearer k' } })
       expect(res.status).toBe(200)
       expect(res.header('content-type')).toBe('application/json')
       expect(res.header('set-cookie')).toBe('x=1, y=2')
@@ -69,18 +69,18 @@ describe('httpGet', () => {
   })
 
   it('answers a redirect as is unless told to follow it', async () => {
-    const res = await httpGet(`${baseA}/moved`)
+    const res = await httpRequest(`${baseA}/moved`)
     expect([res.status, res.header('location')]).toEqual([302, '/json'])
     discard(res.body)
-    const followed = await httpGet(`${baseA}/moved`, { followRedirects: true })
+    const followed = await httpRequest(`${baseA}/moved`, { followRedirects: true })
     expect([followed.status, followed.url]).toEqual([200, `${baseA}/json`])
     await readText(followed.body)
   })
 
   it('keeps the credentials on a same-origin redirect and drops them on a cross-origin one, keeping other headers', async () => {
     seen.length = 0
-    await readText((await httpGet(`${baseA}/moved`, { headers: { Authorization: 'Bearer k', 'x-other': '1' }, followRedirects: true })).body)
-    await readText((await httpGet(`${baseA}/away`, { headers: { Authorization: 'Bearer k', 'x-other': '1' }, followRedirects: true })).body)
+    await readText((await httpRequest(`${baseA}/moved`, { headers: { Authorization: 'Bearer k', 'x-other': '1' }, followRedirects: true })).body)
+    await readText((await httpRequest(`${baseA}/away`, { headers: { Authorization: 'Bearer k', 'x-other': '1' }, followRedirects: true })).body)
     expect(seen).toEqual([
       { server: 'a', path: '/moved', auth: 'Bearer k', other: '1' },
       { server: 'a', path: '/json', auth: 'Bearer k', other: '1' },
@@ -90,32 +90,68 @@ describe('httpGet', () => {
   })
 
   it('stops after 20 redirects, and never follows one off HTTP', async () => {
-    await expect(httpGet(`${baseA}/loop`, { followRedirects: true })).rejects.toThrow(/more than 20 redirects/)
-    await expect(httpGet(`${baseA}/ftp`, { followRedirects: true })).rejects.toThrow('a redirect to a ftp: URL')
-    await expect(httpGet('file:///etc/passwd')).rejects.toBeInstanceOf(HttpGetError)
+    await expect(httpRequest(`${baseA}/loop`, { followRedirects: true })).rejects.toThrow(/more than 20 redirects/)
+    await expect(httpRequest(`${baseA}/ftp`, { followRedirects: true })).rejects.toThrow('a redirect to a ftp: URL')
+    await expect(httpRequest('file:///etc/passwd')).rejects.toBeInstanceOf(HttpError)
   })
 
-  it('a refused connection is an HttpGetError carrying the socket error as its cause', async () => {
+  it('a refused connection is an HttpError, not sent, carrying the socket error as its cause', async () => {
     const closed = createServer()
     const base = await listen(closed)
     await new Promise((resolve) => closed.close(resolve))
-    const err = (await httpGet(`${base}/x`).catch((e: unknown) => e)) as HttpGetError
-    expect(err).toBeInstanceOf(HttpGetError)
+    const err = (await httpRequest(`${base}/x`, { method: 'POST', body: '{}' }).catch((e: unknown) => e)) as HttpError
+    expect(err).toBeInstanceOf(HttpError)
+    expect(err.sent).toBe(false)
     expect((err.cause as { code?: string }).code).toBe('ECONNREFUSED')
   })
 
+  it('a connection that drops once the request is out fails it as sent', async () => {
+    const heard: string[] = []
+    routes.set('a/drop', (req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        heard.push(body)
+        res.socket?.destroy()
+      })
+    })
+    const err = (await httpRequest(`${baseA}/drop`, { method: 'POST', body: '{"paid":true}', fresh: true }).catch((e: unknown) => e)) as HttpError
+    expect(err).toBeInstanceOf(HttpError)
+    expect(err.sent).toBe(true)
+    expect(heard).toEqual(['{"paid":true}'])
+  })
+
+  it('posts its body, follows no redirect of a POST, and takes a connection of its own when asked', async () => {
+    routes.set('a/echo', (req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, body, type: req.headers['content-type'] })))
+    })
+    sockets.clear()
+    for (let i = 0; i < 2; i++) {
+      const res = await httpRequest(`${baseA}/echo`, { method: 'POST', body: `{"n":${i}}`, headers: { 'content-type': 'application/json' }, fresh: true })
+      expect(JSON.parse(await readText(res.body))).toEqual({ method: 'POST', body: `{"n":${i}}`, type: 'application/json' })
+    }
+    expect(sockets.size).toBe(2)
+    const moved = await httpRequest(`${baseA}/moved`, { method: 'POST', body: '{}', followRedirects: true })
+    expect(moved.status).toBe(302)
+    discard(moved.body)
+  })
+
   it('an answer cut off before its end rejects its read', async () => {
-    const res = await httpGet(`${baseA}/cut`)
+    const res = await httpRequest(`${baseA}/cut`)
     await expect(readText(res.body)).rejects.toThrow()
   })
 
   it('an abort ends a request waiting for its answer, and the read of one mid-answer', async () => {
     const waiting = new AbortController()
     setTimeout(() => waiting.abort(), 30)
-    await expect(httpGet(`${baseA}/hang`, { signal: waiting.signal })).rejects.toMatchObject({ name: 'AbortError' })
+    const err = (await httpRequest(`${baseA}/hang`, { signal: waiting.signal }).catch((e: unknown) => e)) as HttpError
+    expect(err).toBeInstanceOf(HttpError)
+    expect((err.cause as Error).name).toBe('AbortError')
     routes.set('a/slow', (_req, res) => res.writeHead(200, { 'content-length': '10' }).write('12345'))
     const reading = new AbortController()
-    const res = await httpGet(`${baseA}/slow`, { signal: reading.signal })
+    const res = await httpRequest(`${baseA}/slow`, { signal: reading.signal })
     setTimeout(() => reading.abort(), 30)
     // Node reports the body's end as a reset ('aborted'); the caller tells an abort by its own signal.
     await expect(readText(res.body)).rejects.toThrow()
