@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs'
-import { errorCode, readJson, writeRebuildableSync } from './atomic.js'
+import { errorCode, readJson, writeJsonAtomic } from './atomic.js'
 import type { StoreLayout } from './layout.js'
 
 /**
@@ -72,6 +72,5 @@ export async function readStamp(layout: StoreLayout, digest: string, ext: string
 export async function writeStamp(layout: StoreLayout, digest: string, ext: string, before: Stamp): Promise<void> {
   const path = layout.objectPath(digest, ext)
   if (!sameStamp(before, statStamp(path))) return
-  // Synchronous: a temp file's create and rename on the thread pool cost more than the write, once per clip.
-  writeRebuildableSync(layout.tmp, layout.stampPath(digest, ext), `${JSON.stringify(before, null, 2)}\n`)
+  await writeJsonAtomic(layout.tmp, layout.stampPath(digest, ext), before, { durable: false })
 }

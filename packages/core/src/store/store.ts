@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path'
 import { VidspecError } from '../errors.js'
 import type { DerivedRecord } from '../renditions/types.js'
 import type { Entry, JournaledJob, JournalRecord, UncertainCreate } from '../types.js'
-import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic, writeRebuildableSync } from './atomic.js'
+import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
 import { runGc } from './gc.js'
 import { checkObject, copyChecked, readChecked, type Integrity, type ObjectRef, type Trust } from './integrity.js'
 import { StoreLayout, isExt } from './layout.js'
@@ -392,9 +392,10 @@ export class Store {
 
   async writeSpecState(state: SpecState): Promise<void> {
     assertShape(isSpecState(state), `build record for ${String((state as Partial<SpecState>).spec)}`)
-    // Only `plan` reads it (what changed since the last build): losing one (a power cut, a full disk)
-    // is harmless, and a synchronous write costs a job less than two thread-pool round trips.
-    writeRebuildableSync(this.#layout.tmp, this.#layout.specStatePath(state.spec), `${JSON.stringify(state, null, 2)}\n`)
+    // Only `plan` reads it (what changed since the last build); losing one to a power cut is harmless.
+    // On the thread pool, not synchronous: creating a file waits on the filesystem's journal while
+    // other jobs' fsyncs commit it (measured: 0.4 ms of the main thread per write during a build).
+    await writeJsonAtomic(this.#layout.tmp, this.#layout.specStatePath(state.spec), state, { durable: false })
   }
 
   lock(key: string, opts?: LockOptions): Promise<StoreLock> {
@@ -429,7 +430,7 @@ export class Store {
     const now = statStamp(path)
     if (!now) return
     this.#verified.set(path, now)
-    writeRebuildableSync(this.#layout.tmp, this.#layout.stampPath(ref.digest, ref.ext), `${JSON.stringify(now, null, 2)}\n`)
+    await writeJsonAtomic(this.#layout.tmp, this.#layout.stampPath(ref.digest, ref.ext), now, { durable: false })
   }
 
   #writeEntry(entry: Entry): Promise<void> {
