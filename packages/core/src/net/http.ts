@@ -1,5 +1,4 @@
-import { Agent as HttpAgent, request as plainRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
-import { Agent as HttpsAgent, request as tlsRequest } from 'node:https'
+import type { Agent, IncomingMessage, OutgoingHttpHeaders, request as plainRequest } from 'node:http'
 
 /**
  * The requests a paid job makes, on Node's own HTTP client: its create, its polls (about ten per
@@ -8,9 +7,23 @@ import { Agent as HttpsAgent, request as tlsRequest } from 'node:https'
  * a run of many short jobs is bound by the client's CPU. Sockets are kept alive per origin, as fetch
  * keeps them, except where a request asks for a fresh one.
  */
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true }),
-  'https:': new HttpsAgent({ keepAlive: true }),
+type Protocol = 'http:' | 'https:'
+
+interface Transport {
+  request: typeof plainRequest
+  agent: Agent
+}
+
+/**
+ * Node's HTTP and HTTPS clients load on the first request of each kind: together they take ~10 ms
+ * to import, and a plan or a cached build never sends one.
+ */
+const transports: Partial<Record<Protocol, Promise<Transport>>> = {}
+function transport(protocol: Protocol): Promise<Transport> {
+  return (transports[protocol] ??=
+    protocol === 'https:'
+      ? import('node:https').then((m) => ({ request: m.request, agent: new m.Agent({ keepAlive: true }) }))
+      : import('node:http').then((m) => ({ request: m.request, agent: new m.Agent({ keepAlive: true }) })))
 }
 
 /** What fetch follows at most. */
@@ -84,14 +97,14 @@ async function request(url: URL, headers: Record<string, string>, opts: RequestO
   return request(next, carried, opts, redirects + 1)
 }
 
-function send(url: URL, headers: OutgoingHttpHeaders, opts: RequestOptions): Promise<IncomingMessage> {
+async function send(url: URL, headers: OutgoingHttpHeaders, opts: RequestOptions): Promise<IncomingMessage> {
   const protocol = url.protocol
-  if (protocol !== 'http:' && protocol !== 'https:') return Promise.reject(new HttpError(`cannot request a ${protocol} URL`, { sent: false }))
+  if (protocol !== 'http:' && protocol !== 'https:') throw new HttpError(`cannot request a ${protocol} URL`, { sent: false })
+  const { request, agent } = await transport(protocol)
   return new Promise((resolve, reject) => {
-    const send = protocol === 'https:' ? tlsRequest : plainRequest
-    const req = send(
+    const req = request(
       url,
-      { method: opts.method ?? 'GET', headers, agent: opts.fresh ? false : agents[protocol], ...(opts.signal ? { signal: opts.signal } : {}) },
+      { method: opts.method ?? 'GET', headers, agent: opts.fresh ? false : agent, ...(opts.signal ? { signal: opts.signal } : {}) },
       resolve,
     )
     let connected = false
