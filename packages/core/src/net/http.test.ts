@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HttpError, discard, httpRequest, readText } from './http.js'
+import { HttpError, discard, httpRequest, readBody, readText } from './http.js'
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void
 const routes = new Map<string, Route>()
@@ -156,5 +156,16 @@ describe('httpRequest', () => {
     // Node reports the body's end as a reset ('aborted'); the caller tells an abort by its own signal.
     await expect(readText(res.body)).rejects.toThrow()
     expect(reading.signal.aborted).toBe(true)
+  })
+
+  it('a body dropped before it is read, or a reader that throws, rejects the read', async () => {
+    const dropped = await httpRequest(`${baseA}/json`)
+    dropped.body.destroy()
+    await expect(readText(dropped.body)).rejects.toThrow('dropped before it was read')
+    const res = await httpRequest(`${baseA}/json`)
+    await expect(readBody(res.body, () => {
+      throw new Error('disk full')
+    })).rejects.toThrow('disk full')
+    expect(res.body.destroyed).toBe(true)
   })
 })

@@ -142,14 +142,31 @@ function withoutCredentials(headers: Record<string, string>): Record<string, str
 }
 
 /** The whole body as UTF-8 text; rejects when the answer is cut off or the request aborted. */
-export function readText(body: IncomingMessage): Promise<string> {
+export async function readText(body: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  await readBody(body, (chunk) => chunks.push(chunk))
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * Hands each chunk of the body to `onChunk` as it arrives, and settles when the body ends: rejects
+ * when the answer is cut off, the request aborted, or `onChunk` throws (the body is dropped then).
+ */
+export function readBody(body: IncomingMessage, onChunk: (chunk: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
+    // Read the moment it is answered, or it is too late to hear how it ended.
+    if (body.destroyed) return reject(new HttpError('the answer was dropped before it was read'))
     let ended = false
-    body.on('data', (chunk: Buffer) => chunks.push(chunk))
+    body.on('data', (chunk: Buffer) => {
+      try {
+        onChunk(chunk)
+      } catch (err) {
+        body.destroy(err instanceof Error ? err : new Error(String(err)))
+      }
+    })
     body.once('end', () => {
       ended = true
-      resolve(Buffer.concat(chunks).toString('utf8'))
+      resolve()
     })
     body.once('error', reject)
     // Closed before its end: the connection went away mid-answer. (An error is costly to make: only then.)

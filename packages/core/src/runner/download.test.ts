@@ -68,14 +68,20 @@ describe('downloadToFile', () => {
   it('streams the body to the file and reports its size and type', async () => {
     const file = target('ok')
     const digest = createHash('sha256').update(BODY).digest('hex')
-    expect(await downloadToFile(`${base}/ok`, file)).toEqual({ bytes: BODY.length, digest, contentType: 'video/mp4', lengthKnown: true })
+    expect(await downloadToFile(`${base}/ok`, file)).toEqual({ bytes: BODY.length, digest, synced: false, contentType: 'video/mp4', lengthKnown: true })
+    expect((await readFile(file)).equals(BODY)).toBe(true)
+  })
+
+  it('fsyncs the file before closing it when asked, and says so', async () => {
+    const file = target('durable')
+    expect(await downloadToFile(`${base}/ok`, file, { durable: true })).toMatchObject({ bytes: BODY.length, synced: true })
     expect((await readFile(file)).equals(BODY)).toBe(true)
   })
 
   it('says when there was no Content-Length to check the end against', async () => {
     const file = target('chunked')
     const digest = createHash('sha256').update(BODY.subarray(0, 1000)).digest('hex')
-    expect(await downloadToFile(`${base}/chunked`, file)).toEqual({ bytes: 1000, digest, contentType: 'video/mp4', lengthKnown: false })
+    expect(await downloadToFile(`${base}/chunked`, file)).toEqual({ bytes: 1000, digest, synced: false, contentType: 'video/mp4', lengthKnown: false })
   })
 
   it('a body shorter than Content-Length fails, retryable, and leaves no file', async () => {

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { closeSync, writeSync } from 'node:fs'
 import { VidspecError } from '../errors.js'
-import { discard, httpRequest } from '../net/http.js'
-import { removeFile } from '../store/atomic.js'
+import { discard, httpRequest, readBody } from '../net/http.js'
+import { fsyncFd, openFd, removeFile } from '../store/atomic.js'
 import { abortError } from './retry.js'
 
 export interface DownloadResult {
   bytes: number
   /** sha256 (hex) of the bytes written, hashed on the way in so the commit need not read them again. */
   digest: string
+  /** The file was fsynced before it was closed (`durable`), so the commit need not. */
+  synced: boolean
   contentType: string | undefined
   /**
    * False when the server sent no Content-Length (chunked, or close-delimited): then nothing in
@@ -28,12 +28,20 @@ export interface DownloadOptions {
    * @default 60000
    */
   idleTimeoutMs?: number | undefined
+  /** fsync the file before closing it: it is about to become a stored object. */
+  durable?: boolean | undefined
 }
 
 /**
  * Streams a result URL to `file` (memory stays flat whatever the clip's size) and checks the byte
  * count against Content-Length. Any failure removes the partial file and is retryable: the caller
  * decides whether the URL is still good or must be fetched afresh.
+ *
+ * Each chunk is written as it arrives, synchronously, into a file opened (it may wait on the
+ * filesystem's journal) and fsynced on the thread pool: a write into the page cache costs less CPU
+ * than a stream's thread-pool round trip per write, and the socket is read no faster than the file
+ * is written. On loopback a 512 MiB result then downloads at ~180 rather than ~200 MiB/s (the writes
+ * no longer overlap the reads); from a real server the network is the slower side by far.
  */
 export async function downloadToFile(url: string, file: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
   const idleMs = opts.idleTimeoutMs ?? 60_000
@@ -46,8 +54,13 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
   const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal
   let bytes = 0
   const hash = createHash('sha256')
+  let fd: number | undefined
   alive()
   try {
+    // Opened first: between the answer and its reading nothing may wait on the event loop (a body
+    // that ends, or breaks, meanwhile would never be heard of).
+    fd = await openFd(file, 'w')
+    const out = fd
     // The bytes as stored: a body some server compressed unasked would never probe as a clip.
     const res = await httpRequest(url, { headers: { 'accept-encoding': 'identity', ...opts.headers }, signal, followRedirects: true })
     alive()
@@ -59,15 +72,12 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
       })
     }
     const expected = parseLength(res.header('content-length'))
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        bytes += chunk.length
-        hash.update(chunk)
-        alive()
-        cb(null, chunk)
-      },
+    await readBody(res.body, (chunk) => {
+      writeAll(out, chunk)
+      bytes += chunk.length
+      hash.update(chunk)
+      alive()
     })
-    await pipeline(res.body, counter, createWriteStream(file), { signal })
     if (expected !== undefined && bytes !== expected) {
       throw new VidspecError(
         'DOWNLOAD_FAILED',
@@ -75,8 +85,11 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
         { retryable: true },
       )
     }
-    return { bytes, digest: hash.digest('hex'), contentType: res.header('content-type'), lengthKnown: expected !== undefined }
+    if (opts.durable) await fsyncFd(fd)
+    return { bytes, digest: hash.digest('hex'), synced: opts.durable === true, contentType: res.header('content-type'), lengthKnown: expected !== undefined }
   } catch (err) {
+    if (fd !== undefined) closeSync(fd)
+    fd = undefined
     await removeFile(file)
     if (opts.signal?.aborted) throw abortError(opts.signal)
     if (err instanceof VidspecError) throw err
@@ -91,7 +104,12 @@ export async function downloadToFile(url: string, file: string, opts: DownloadOp
     })
   } finally {
     clearTimeout(timer)
+    if (fd !== undefined) closeSync(fd)
   }
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at)
 }
 
 function parseLength(value: string | undefined): number | undefined {

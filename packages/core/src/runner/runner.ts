@@ -327,6 +327,7 @@ export class Runner {
             signal: opts.signal,
             headers: provider.downloadHeaders?.(job.videoUrl),
             idleTimeoutMs: this.#opts.downloadIdleTimeoutMs,
+            durable: true,
           })
           crashPoint('before-commit')
           return await this.#commit(req, tmp, { provider: provider.id, preview: false, cost: job.cost, jobId: job.id }, opts, download)
@@ -370,7 +371,7 @@ export class Runner {
         spec: req.spec,
         request: req.request,
       }),
-      download && { digest: download.digest, size: download.bytes },
+      download && { digest: download.digest, size: download.bytes, synced: download.synced },
     )
   }
 

@@ -16,7 +16,7 @@ export function errorCode(err: unknown): string | undefined {
  * each promise-API call is a thread-pool round trip that costs more CPU than the call, and every
  * paid job makes several. Plain fds, not FileHandles: a FileHandle costs a round trip per method.
  */
-const fsyncFd = promisify(fsync)
+export const fsyncFd = promisify(fsync)
 export const openFd = promisify(open)
 
 /** Makes a rename or unlink durable. Best effort: some platforms cannot open a directory. */

@@ -194,19 +194,24 @@ export class Store {
   /**
    * The temp file is the store's once this returns: moved into objects/, or removed when the same
    * bytes are already there. `written` is the file's sha256 and size as its bytes were written (a
-   * download hashes them on the way in), so a clip of tens of MB is not read back to name it; a file
-   * whose size no longer matches is hashed again.
+   * download hashes them on the way in), so a clip of tens of MB is not read back to name it, and
+   * `synced` says its writer fsynced it; a file whose size no longer matches is hashed (and synced) again.
    */
-  async commit(tmpFile: string, meta: Omit<Entry, 'digest' | 'size' | 'version'>, written?: { digest: string; size: number }): Promise<Entry> {
+  async commit(
+    tmpFile: string,
+    meta: Omit<Entry, 'digest' | 'size' | 'version'>,
+    written?: { digest: string; size: number; synced?: boolean },
+  ): Promise<Entry> {
     await this.init()
-    const { digest, size } = written && (await objectSize(tmpFile)) === written.size ? written : await hashFile(tmpFile)
+    const vouched = written && (await objectSize(tmpFile)) === written.size ? written : undefined
+    const { digest, size } = vouched ?? (await hashFile(tmpFile))
     const { key, ext, ...rest } = meta
     // Field order kept readable on disk; the computed fields win over anything stray in `meta`.
     const entry: Entry = { version: 1, key, digest, ext, size, ...rest }
     Object.assign(entry, { version: 1, digest, size })
     assertShape(isEntry(entry), `entry for ${meta.key}`)
     const target = this.objectPath(digest, entry.ext)
-    await fsyncFile(tmpFile)
+    if (!vouched?.synced) await fsyncFile(tmpFile)
     if (await isWhole(target, digest, size)) {
       // Same bytes already stored. Refresh the mtime so gc's grace for fresh objects covers it,
       // and keep our copy until the entry is written and the object is seen still there.
