@@ -40,7 +40,7 @@ export interface DownloadOptions {
  * Each chunk is written as it arrives, synchronously, into a file opened (it may wait on the
  * filesystem's journal) and fsynced on the thread pool: a write into the page cache costs less CPU
  * than a stream's thread-pool round trip per write, and the socket is read no faster than the file
- * is written. On loopback a 512 MiB result then downloads at ~180 rather than ~200 MiB/s (the writes
+ * is written. On loopback a 512 MiB result then downloads at 140-180 rather than 190-220 MiB/s (the writes
  * no longer overlap the reads); from a real server the network is the slower side by far.
  */
 export async function downloadToFile(url: string, file: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
