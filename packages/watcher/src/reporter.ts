@@ -62,10 +62,11 @@ export class Reporter implements Logger {
   }
 
   event(ev: VidspecEvent): void {
+    // Progress not due for a line is dropped before anything is formatted: a job reports each poll.
+    if (!this.#live && ev.type === 'job:progress' && !this.#progress.due(ev.spec, ev.status)) return
     const text = describe(ev)
     const state = stateOf(ev)
     if (!this.#live) {
-      if (ev.type === 'job:progress' && !this.#progress.due(ev.spec, ev.status)) return
       if (state && !LIVE_STATES.has(state)) this.#progress.forget(ev.spec)
       if (!this.#quiet || ev.type === 'spec:failed' || ev.type === 'spec:invalid') this.#line(`${pad(ev.type)} ${ev.spec} ${text}`.trimEnd())
       return

@@ -23,9 +23,20 @@ export type FailPoint = 'intent-write' | 'journal-write'
 
 const reached = new Map<string, number>()
 
+/**
+ * Read once per process: the fault tests set them for the whole run of a CLI, and a paid job passes
+ * a point about fifteen times (reading the environment costs microseconds each time).
+ */
+let wanted: { kill: string | undefined; stop: string | undefined; fail: string | undefined } | undefined
+const points = () =>
+  (wanted ??= {
+    kill: process.env.VIDSPEC_TEST_KILL_AT || undefined,
+    stop: process.env.VIDSPEC_TEST_STOP_AT || undefined,
+    fail: process.env.VIDSPEC_TEST_FAIL_AT || undefined,
+  })
+
 export function crashPoint(point: CrashPoint): void {
-  const kill = process.env.VIDSPEC_TEST_KILL_AT
-  const stop = process.env.VIDSPEC_TEST_STOP_AT
+  const { kill, stop } = points()
   if (!kill && !stop) return
   const count = (reached.get(point) ?? 0) + 1
   reached.set(point, count)
@@ -44,9 +55,9 @@ function isNth(wanted: string, point: string, count: number): boolean {
 }
 
 export function failPoint(point: FailPoint): void {
-  const wanted = process.env.VIDSPEC_TEST_FAIL_AT
-  if (!wanted) return
-  const [name, code] = wanted.split(':')
+  const { fail } = points()
+  if (!fail) return
+  const [name, code] = fail.split(':')
   if (name !== point || !code) return
   throw Object.assign(new Error(`${code}: injected failure at ${point} (VIDSPEC_TEST_FAIL_AT)`), { code })
 }
