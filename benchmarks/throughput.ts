@@ -6,104 +6,18 @@
 // the fake server share the machine, and their CPU spread over the cores is a floor of the wall time
 // once it exceeds what the jobs themselves take.
 // Usage: tsx benchmarks/throughput.ts [specs, default 200] [job ms, default 100] [--rounds N]
-import { mkdir, readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
-import { startFakeTogether } from '../test/fake-together/server.js'
 import { benchArgs } from './lib/args.js'
-import { benchEnv, fail, fmt, median, ratio, readStats, report, summarize, timed, writeStatsWrapper } from './lib/measure.js'
-import { generateProject } from './lib/project.js'
+import { LIMIT, generationRound, pollMs, type Round } from './lib/generation.js'
+import { fail, fmt, median, ratio, report, summarize } from './lib/measure.js'
 
 const args = benchArgs()
 const SPECS = Number(args.positional[0] ?? 200)
 const JOB_MS = Number(args.positional[1] ?? 100)
 const ROUNDS = args.number('--rounds', 3)
-const LIMIT = 8
-const KEY = 'tg-bench-0123456789abcdef'
-// Polling at a tenth of the job time, as the defaults (2–15 s) do for jobs of minutes.
-const POLL_MS = Math.max(10, Math.round(JOB_MS / 10))
-const config = `export default {
-  provider: 'together',
-  include: ['src/**/*.video.ts'],
-  concurrency: ${LIMIT},
-  retry: { retries: 8, minDelayMs: 20, maxDelayMs: 200 },
-  jobs: { pollIntervalMs: ${POLL_MS}, maxPollIntervalMs: ${POLL_MS} },
-}
-`
-
-interface Round {
-  wall: number
-  /** The plan beforehand, evaluating every spec: wall and CPU. */
-  evalWall: number
-  evalCpu: number
-  noopWall: number
-  clientCpu: number
-  /** Of clientCpu, the main thread's. */
-  mainCpu: number
-  childCpu: number
-  noopCpu: number
-  serverCpu: number
-  window: number
-  duplicates: number
-  rejected: number
-  polls: number
-  requests: number
-  maxInFlight: number
-}
-
-async function round(): Promise<Round> {
-  const fake = await startFakeTogether({ apiKey: KEY, jobDurationMs: JOB_MS, maxConcurrentJobs: LIMIT })
-  const project = await generateProject(SPECS, config)
-  try {
-    const wrapper = await writeStatsWrapper(project.root)
-    const statsFile = join(project.root, 'stats.json')
-    const env = benchEnv({ TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: fake.baseURL, STATS_FILE: statsFile })
-    // Specs evaluated beforehand, so the figure is about generation: a `vidspec plan` in a project
-    // that has a store (a plan never creates one, and without one it keeps no memo of what it evaluated).
-    await mkdir(join(project.root, '.vidspec'))
-    const plan = await timed(process.execPath, [wrapper, 'plan', '--json'], { cwd: project.root, env })
-    if (plan.code !== 0) fail(`plan failed:\n${plan.stderr}`)
-    const evaluation = await readStats(statsFile)
-    // The precondition: the plan's memo holds every spec, so the build evaluates none of them again.
-    const memo = JSON.parse(await readFile(join(project.root, '.vidspec/memo/specs-together.json'), 'utf8')) as { specs: object }
-    if (Object.keys(memo.specs).length !== SPECS) fail(`PRECONDITION FAILED: the plan remembered ${Object.keys(memo.specs).length} of ${SPECS} specs`)
-    const serverCpuBefore = process.cpuUsage()
-    const run = await timed(process.execPath, [wrapper, 'build', '--json', '--no-frozen'], { cwd: project.root, env })
-    const serverCpu = process.cpuUsage(serverCpuBefore)
-    if (run.code !== 0) fail(`build failed (${run.code}):\n${run.stderr.slice(-2000)}`)
-    const client = await readStats(statsFile)
-    const generated = (JSON.parse(run.stdout) as { counts: { generated: number } }).counts.generated
-    if (generated !== SPECS) fail(`expected ${SPECS} generated, got ${generated}`)
-    // What the process costs with nothing to wait for: the same build again, every clip cached.
-    const noop = await timed(process.execPath, [wrapper, 'build', '--json', '--no-frozen'], { cwd: project.root, env })
-    if (noop.code !== 0) fail(`the cached build failed (${noop.code}):\n${noop.stderr.slice(-2000)}`)
-    const noopStats = await readStats(statsFile)
-    const created = fake.jobs.map((j) => j.createdAt).sort((a, b) => a - b)
-    return {
-      wall: run.ms,
-      evalWall: plan.ms,
-      evalCpu: evaluation.cpuMs + evaluation.childCpuMs,
-      noopWall: noop.ms,
-      clientCpu: client.cpuMs,
-      mainCpu: client.mainThreadCpuMs,
-      childCpu: client.childCpuMs,
-      noopCpu: noopStats.cpuMs + noopStats.childCpuMs,
-      serverCpu: (serverCpu.user + serverCpu.system) / 1000,
-      window: (created.at(-1) ?? 0) + JOB_MS - (created[0] ?? 0),
-      duplicates: [...fake.createsByPrompt.values()].filter((n) => n > 1).length,
-      rejected: fake.log.filter((r) => r.route === 'POST /videos' && r.outcome === 429).length,
-      polls: fake.polls,
-      requests: fake.log.length,
-      maxInFlight: fake.maxInFlight,
-    }
-  } finally {
-    await fake.close()
-    await project.dispose()
-  }
-}
-
+const POLL_MS = pollMs(JOB_MS)
 const rounds: Round[] = []
-for (let i = 0; i < ROUNDS; i++) rounds.push(await round())
+for (let i = 0; i < ROUNDS; i++) rounds.push(await generationRound(SPECS, JOB_MS))
 const med = (k: keyof Round) => median(rounds.map((r) => r[k]))
 const ideal = (SPECS / LIMIT) * JOB_MS
 const wall = med('wall')

@@ -120,7 +120,7 @@ export interface ExitStats {
  * Writes `<dir>/stats.mjs`: runs the vidspec CLI and, as the process exits, writes its ExitStats as
  * JSON to the file named by STATS_FILE. Read from /proc (Linux only), so the CLI itself is untouched.
  */
-export async function writeStatsWrapper(dir: string): Promise<string> {
+export async function writeStatsWrapper(dir: string, cli: string = cliPath): Promise<string> {
   const script = join(dir, 'stats.mjs')
   await writeFile(
     script,
@@ -134,7 +134,7 @@ process.on('exit', () => {
   const mainThreadCpuMs = (Number(main[11]) + Number(main[12])) * 10
   writeFileSync(process.env.STATS_FILE, JSON.stringify({ peakRss: Number(kb) * 1024, cpuMs: tick(11) + tick(12), mainThreadCpuMs, childCpuMs: tick(13) + tick(14) }))
 })
-await import(${JSON.stringify(pathToFileURL(cliPath).href)})
+await import(${JSON.stringify(pathToFileURL(cli).href)})
 `,
   )
   return script
