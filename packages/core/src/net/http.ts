@@ -113,7 +113,8 @@ async function send(url: URL, headers: OutgoingHttpHeaders, opts: RequestOptions
       connected = !socket.connecting
       if (!connected) socket.once('connect', () => (connected = true))
     })
-    req.once('error', (err) => reject(new HttpError(err.message, { cause: err, sent: connected })))
+    // on, not once: a request or body that errs twice must not throw the second time.
+    req.on('error', (err) => reject(new HttpError(err.message, { cause: err, sent: connected })))
     req.end(opts.body)
   })
 }
@@ -168,7 +169,7 @@ export function readBody(body: IncomingMessage, onChunk: (chunk: Buffer) => void
       ended = true
       resolve()
     })
-    body.once('error', reject)
+    body.on('error', reject)
     // Closed before its end: the connection went away mid-answer. (An error is costly to make: only then.)
     body.once('close', () => ended || reject(new HttpError('the connection closed before the answer ended')))
   })
