@@ -189,7 +189,10 @@ export class SpecLoader {
     )
     this.reportWarnings(results.flatMap((r) => (r.spec ? [r.spec] : [])))
     if (!this.#opts.storeExists()) return results
-    await memo?.save(files ? undefined : new Set(ids), { stamps: !files }).catch((err: unknown) => {
+    // Stamps learned are kept even by a load of some files (a Vite build loads its specs in batches):
+    // a build that never wrote them would read and hash every spec again the next time. The writes
+    // stay few: a file's stamp is new only the first time it is hashed once settled.
+    await memo?.save(files ? undefined : new Set(ids), { stamps: true }).catch((err: unknown) => {
       this.#opts.logger.debug(`could not save the spec memo: ${(err as Error).message}`)
     })
     return results

@@ -65,6 +65,19 @@ describe('the spec memo', () => {
     expect(second['b.video.ts']).toBe(first['b.video.ts'])
   })
 
+  it('keeps the stamps a load of some files learned, as a Vite build loads its specs', async () => {
+    // Loaded at once, while the files are too fresh to be vouched for by their stamps.
+    await keys()
+    const memoFile = join(root, '.vidspec/memo/specs-offline.json')
+    const stamps = async () => Object.keys((JSON.parse(await readFile(memoFile, 'utf8')) as { stamps?: Record<string, unknown> }).stamps ?? {}).sort()
+    expect(await stamps()).toEqual([])
+    await new Promise((r) => setTimeout(r, 2100))
+    const vs = await Vidspec.open({ root })
+    await Promise.all(['a.video.ts', 'b.video.ts'].map((f) => vs.loadMemoized(join(root, f))))
+    expect(await evaluations()).toBe(2)
+    expect(await stamps()).toEqual(['a.video.ts', 'b.video.ts', 'frame.png', 'shared.ts'].map((f) => join(root, f)))
+  })
+
   it('re-evaluates exactly the edited spec', async () => {
     const first = await keys()
     await writeFile(join(root, 'a.video.ts'), spec('alpha two'))
