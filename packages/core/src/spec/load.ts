@@ -312,4 +312,20 @@ export async function hashFiles(files: string[]): Promise<Record<string, string>
   return out
 }
 
+/** `hashFiles`, where a file that cannot be read (deleted meanwhile) has no hash instead of failing the rest. */
+export async function hashReadable(files: string[]): Promise<Record<string, string>> {
+  try {
+    return await hashFiles(files)
+  } catch {
+    const out: Record<string, string> = {}
+    await Promise.all(
+      files.map(async (f) => {
+        const h = await hashFiles([f]).catch(() => ({}) as Record<string, string>)
+        if (h[f]) out[f] = h[f]
+      }),
+    )
+    return out
+  }
+}
+
 const SMALL_FILE_BYTES = 4 * 1024 * 1024

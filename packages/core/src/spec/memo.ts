@@ -4,7 +4,7 @@ import { readJson, writeFileAtomic } from '../store/atomic.js'
 import { RACY_MS, packStamp, sameStamp, statStamp, type Stamp } from '../store/stamp.js'
 import type { RenditionsInput } from '../renditions/types.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
-import { hashFiles } from './load.js'
+import { hashReadable } from './load.js'
 import { decodeMemo, encodeMemo, type MemoFile, type MemoRecord } from './memo-file.js'
 
 /** What loading a spec produced, minus what can be recomputed cheaply. */
@@ -187,7 +187,8 @@ export class SpecMemo {
       }
     }
     if (stale.length === 0) return out
-    const hashed = await hashFiles(stale).catch(() => this.#hashEach(stale))
+    // A deleted input makes only its own specs misses, not the whole batch.
+    const hashed = await hashReadable(stale)
     const settled = Date.now() - RACY_MS
     for (const [file, sha] of Object.entries(hashed)) {
       out[file] = sha
@@ -198,18 +199,6 @@ export class SpecMemo {
         this.#stampsChanged = true
       }
     }
-    return out
-  }
-
-  /** A deleted input makes only its own specs misses, not the whole batch. */
-  async #hashEach(files: string[]): Promise<Record<string, string>> {
-    const out: Record<string, string> = {}
-    await Promise.all(
-      files.map(async (f) => {
-        const h = await hashFiles([f]).catch(() => ({}) as Record<string, string>)
-        if (h[f]) out[f] = h[f]
-      }),
-    )
     return out
   }
 }

@@ -1,7 +1,7 @@
 import type { LoadedSpec, Vidspec } from '../project.js'
 import type { EditorHandle } from '../store/editors.js'
 import type { RunResult } from '../runner/runner.js'
-import { hashFiles } from '../spec/load.js'
+import { hashReadable } from '../spec/load.js'
 import { InputIndex } from './inputs.js'
 import { Supersession } from './supersession.js'
 
@@ -47,13 +47,32 @@ export async function isCurrent(spec: Pick<LoadedSpec, 'depHashes' | 'media'>): 
   const expected: Record<string, string> = { ...spec.depHashes }
   for (const m of spec.media.values()) if (m.kind === 'file' && m.path) expected[m.path] = m.sha256
   const files = Object.keys(expected).filter((f) => expected[f])
-  try {
-    const now = await hashFiles(files)
-    return files.every((f) => now[f] === expected[f])
-  } catch {
-    // A file it was made from is gone: the spec is being edited, deleted or renamed.
-    return false
+  // A file it was made from that is gone has no hash: the spec is being edited, deleted or renamed.
+  const now = await hashedSoon(files)
+  return files.every((f) => now[f] === expected[f])
+}
+
+/**
+ * The files asked about within one turn of the event loop, each read and hashed once for everyone
+ * who asked: a dev server rechecks every spec a page loaded at once, and a thousand specs importing
+ * one module would read it a thousand times. Each read starts after every question it answers.
+ */
+let asked: { files: Set<string>; hashes: Promise<Record<string, string>> } | undefined
+
+function hashedSoon(files: string[]): Promise<Record<string, string>> {
+  let batch = asked
+  if (!batch) {
+    const set = new Set<string>()
+    const hashes = new Promise<Record<string, string>>((resolve) => {
+      setImmediate(() => {
+        asked = undefined
+        resolve(hashReadable([...set]))
+      })
+    })
+    batch = asked = { files: set, hashes }
   }
+  for (const f of files) batch.files.add(f)
+  return batch.hashes
 }
 
 /**
