@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { join } from 'node:path'
+import { join, sep } from 'node:path'
 import { VidspecError } from '../errors.js'
 
 // Keys and digests become file names: anything else could escape the store or collide.
@@ -72,37 +72,46 @@ export class StoreLayout {
   objectPath(digest: string, ext: string): string {
     if (!isDigest(digest)) throw internal(`not a sha256 digest: ${JSON.stringify(digest)}`)
     if (!isExt(ext)) throw internal(`not a file extension: ${JSON.stringify(ext)}`)
-    return join(this.objects, `${digest}.${ext}`)
+    return within(this.objects, `${digest}.${ext}`)
   }
 
   entryPath(key: string): string {
-    return join(this.entries, `${checkKey(key)}.json`)
+    return within(this.entries, `${checkKey(key)}.json`)
   }
 
   derivedPath(key: string): string {
-    return join(this.derived, `${checkKey(key)}.json`)
+    return within(this.derived, `${checkKey(key)}.json`)
   }
 
   journalPath(key: string): string {
-    return join(this.jobs, `${checkKey(key)}.json`)
+    return within(this.jobs, `${checkKey(key)}.json`)
   }
 
   uncertainPath(key: string): string {
-    return join(this.jobs, `${checkKey(key)}.uncertain.json`)
+    return within(this.jobs, `${checkKey(key)}.uncertain.json`)
   }
 
   lockPath(key: string): string {
-    return join(this.locks, `${checkKey(key)}.lock`)
+    return within(this.locks, `${checkKey(key)}.lock`)
   }
 
   /** Spec ids are paths; hashing them gives a flat, safe file name. */
   specStatePath(specId: string): string {
-    return join(this.specs, `${createHash('sha256').update(specId).digest('hex')}.json`)
+    return within(this.specs, `${createHash('sha256').update(specId).digest('hex')}.json`)
   }
 
   tempPath(suffix: string): string {
     return join(this.tmp, `${randomId()}.${suffix}`)
   }
+}
+
+/**
+ * A file named by a checked key or digest in one of the layout's folders (already normalized): what
+ * `join` gives, without normalizing the whole path again. A no-op plan asks for a few thousand of
+ * these, and `join` took ~6 µs each in a fresh process.
+ */
+function within(dir: string, name: string): string {
+  return `${dir}${sep}${name}`
 }
 
 function checkKey(key: string): string {
