@@ -11,6 +11,7 @@ import type { Entry, JournaledJob } from '../types.js'
 import { checkWholeClip } from './clip-check.js'
 import { crashPoint } from './crash-points.js'
 import { downloadToFile, type DownloadResult } from './download.js'
+import { JobDurations } from './durations.js'
 import { Flight } from './flight.js'
 import { createOnce, unknownJob } from './pay-once.js'
 import { sleep, throwIfAborted, withRetry, type RetryPolicy } from './retry.js'
@@ -86,6 +87,7 @@ export class Runner {
   readonly #finishing: Slots
   readonly #inflight = new Map<string, Flight<RunResult>>()
   readonly #started = new Set<string>()
+  readonly #durations = new JobDurations()
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts
@@ -233,7 +235,8 @@ export class Runner {
     const found = await store.readJournal(req.key)
     let journal: JournaledJob
     let job: JobState
-    if (found?.jobId !== undefined && found.provider === provider.id) {
+    const resumed = found?.jobId !== undefined && found.provider === provider.id
+    if (found?.jobId !== undefined && resumed) {
       journal = { ...found, jobId: found.jobId }
       this.#emit({ type: 'job:resumed', spec: req.spec, key: req.key, jobId: journal.jobId })
       job = await this.#poll(provider, req, journal, opts)
@@ -246,7 +249,7 @@ export class Runner {
         onCreated: (jobId) => this.#emit({ type: 'job:created', spec: req.spec, key: req.key, jobId }),
       }))
     }
-    job = await this.#waitForCompletion(provider, req, job, journal, opts)
+    job = await this.#waitForCompletion(provider, req, job, journal, { ...opts, fresh: !resumed })
     // The provider is done with it: the next job may start while this one downloads.
     opts.releaseSlot()
     const done = await this.#finishing.take()
@@ -276,10 +279,14 @@ export class Runner {
     req: ProviderRequest,
     first: JobState,
     journal: JournaledJob,
-    opts: RunOptions,
+    opts: RunOptions & { fresh: boolean },
   ): Promise<JobState> {
     const { poll } = this.#opts
     const started = Date.now()
+    // A job just created, of a kind seen finishing here, is not asked about before it can be done
+    // (see JobDurations); its progress is still told at every interval.
+    const quietUntil = opts.fresh ? started + this.#durations.quietMs(provider.id, req) : started
+    let quiet = quietUntil > started
     let job = first
     let interval = poll.intervalMs
     while (job.status === 'queued' || job.status === 'in_progress') {
@@ -291,10 +298,17 @@ export class Runner {
         )
       }
       this.#emit({ type: 'job:progress', spec: req.spec, key: req.key, status: job.status, elapsedMs })
-      await sleep(interval, opts.signal)
+      await sleep(quiet ? Math.min(interval, Math.max(0, quietUntil - Date.now())) : interval, opts.signal)
       interval = Math.min(poll.maxIntervalMs, Math.round(interval * 1.5))
+      if (quiet) {
+        if (Date.now() < quietUntil) continue
+        // Near its likely end: asked about at the first interval again, not a backed-off one.
+        quiet = false
+        interval = poll.intervalMs
+      }
       job = await this.#poll(provider, req, journal, opts)
     }
+    if (opts.fresh && job.status === 'completed') this.#durations.record(provider.id, req, Date.now() - started)
     if (job.status !== 'completed') {
       // A failed or cancelled job is final: nothing left to resume.
       await this.#opts.store.deleteJournal(req.key)
