@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { hashFile, removeFile } from './atomic.js'
+import { hashFile, readJson, removeFile } from './atomic.js'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -42,5 +42,20 @@ describe('removeFile', () => {
     await expect(removeFile(join(dir, 'kept'))).rejects.toMatchObject({ code: expect.stringMatching(/^(EISDIR|EPERM)$/) as unknown })
     expect(await readdir(dir)).toEqual(['kept'])
     expect(await readdir(join(dir, 'kept'))).toEqual(['clip.mp4'])
+  })
+})
+
+describe('readJson', () => {
+  it.each([{}, { usuallyMissing: true }])('tells a missing file, a folder, garbled JSON and JSON apart, asked with %o', async (opts) => {
+    const dir = await mkdtemp(join(tmpdir(), 'vidspec-read-json-'))
+    dirs.push(dir)
+    await writeFile(join(dir, 'ok.json'), '{"a":1}')
+    await writeFile(join(dir, 'bad.json'), '{"a":')
+    await mkdir(join(dir, 'folder.json'))
+    expect(await readJson(join(dir, 'ok.json'), opts)).toEqual({ ok: true, value: { a: 1 } })
+    expect(await readJson(join(dir, 'bad.json'), opts)).toEqual({ ok: false, reason: 'unparsable' })
+    expect(await readJson(join(dir, 'missing.json'), opts)).toEqual({ ok: false, reason: 'missing' })
+    expect(await readJson(join(dir, 'nowhere', 'missing.json'), opts)).toEqual({ ok: false, reason: 'missing' })
+    expect(await readJson(join(dir, 'folder.json'), opts)).toEqual({ ok: false, reason: 'missing' })
   })
 })

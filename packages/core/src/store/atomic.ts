@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, fsync, mkdirSync, open, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, createReadStream, fsync, mkdirSync, open, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { mkdir, rename, unlink } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { basename, dirname, join } from 'node:path'
@@ -122,8 +122,13 @@ async function writeAndSync(path: string, data: string | Uint8Array, sync: boole
 
 export type JsonRead = { ok: true; value: unknown } | { ok: false; reason: 'missing' | 'unparsable' }
 
-/** Reads a JSON file; a missing or garbled file is a result, not an exception. */
-export async function readJson(path: string): Promise<JsonRead> {
+/**
+ * Reads a JSON file; a missing or garbled file is a result, not an exception. `usuallyMissing` (a
+ * journal: only keys being generated have one) asks with a stat first, which answers a missing file
+ * without the exception a failed read throws (several times the cost of the stat).
+ */
+export async function readJson(path: string, opts: { usuallyMissing?: boolean } = {}): Promise<JsonRead> {
+  if (opts.usuallyMissing && statSync(path, { throwIfNoEntry: false }) === undefined) return { ok: false, reason: 'missing' }
   let text: string
   try {
     // Records are a few KB: a synchronous read costs a tenth of the promise API's round trip, and a

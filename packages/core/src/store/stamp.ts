@@ -18,8 +18,10 @@ export interface Stamp {
 /** The file's stamp now, or undefined when it is not there (or not a file). */
 export function statStamp(path: string): Stamp | undefined {
   try {
-    const st = statSync(path, { bigint: true })
-    if (!st.isFile()) return undefined
+    // A missing file answers undefined rather than throwing: a build of keys not yet made asks about
+    // thousands of missing files, and each exception costs several times the stat.
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false })
+    if (!st?.isFile()) return undefined
     return {
       size: String(st.size),
       mtimeNs: String(st.mtimeNs),

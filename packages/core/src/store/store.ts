@@ -121,7 +121,8 @@ export class Store {
     const indexed = index.lookup(key, this.#layout)
     if (indexed) return { record: indexed }
     const before = statStamp(path)
-    const record = await read()
+    // No record file (a key not made yet): a miss, as the read would have said a moment later.
+    const record = before ? await read() : undefined
     if (!record) {
       index.forget(key)
       return undefined
@@ -309,7 +310,7 @@ export class Store {
 
   /** The journal of `key`: a paid job (with `jobId`) or a write-ahead intent (without). */
   async readJournal(key: string): Promise<JournalRecord | undefined> {
-    const read = await readJson(this.#layout.journalPath(key))
+    const read = await readJson(this.#layout.journalPath(key), { usuallyMissing: true })
     return read.ok && isJournalRecord(read.value) && read.value.key === key ? read.value : undefined
   }
 
@@ -353,7 +354,7 @@ export class Store {
   }
 
   async readUncertain(key: string): Promise<UncertainCreate | undefined> {
-    const read = await readJson(this.#layout.uncertainPath(key))
+    const read = await readJson(this.#layout.uncertainPath(key), { usuallyMissing: true })
     if (read.ok && isUncertainCreate(read.value) && read.value.key === key) return read.value
     const intent = await this.readJournal(key)
     return intent && intent.jobId === undefined ? uncertainFromIntent(intent) : undefined
