@@ -80,7 +80,9 @@ export interface VidspecConfigInput {
      */
     jobTimeoutMs?: number
     /**
-     * First poll interval; it backs off up to `maxPollIntervalMs`.
+     * First poll interval; it backs off up to `maxPollIntervalMs`. A job like ones already seen
+     * finishing in this process (same provider, model, size, length, steps) is first polled at 80% of
+     * the shortest of their times, then from this interval again.
      * @default 2000
      */
     pollIntervalMs?: number
