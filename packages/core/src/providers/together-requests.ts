@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'together-ai/core/error'
 import { VERSION } from 'together-ai/version'
-import { HttpError, httpRequest, readText, type HttpResponse } from '../net/http.js'
+import { HttpError, httpRequest, readText, type HttpResponse, type RequestOptions as HttpRequestOptions } from '../net/http.js'
 import { RequestNotSentError, notSentCode } from './together-errors.js'
 
 export interface RequestOptions {
@@ -25,7 +25,7 @@ export function retrieveJob(baseURL: string, jobId: string, opts: RequestOptions
   // Joined and escaped as the SDK does: a journal's id can never name another path (`..`).
   if (jobId === '' || jobId === '.' || jobId === '..') return Promise.reject(new Error(`${JSON.stringify(jobId)} is not a job id`))
   const url = `${videosURL(baseURL)}/${jobId.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@]+/g, encodeURIComponent)}`
-  return call(url, { method: 'GET', headers: {}, followRedirects: true }, opts)
+  return call(url, { method: 'GET', followRedirects: true }, opts)
 }
 
 /**
@@ -42,13 +42,8 @@ export function createJob(baseURL: string, body: object, opts: RequestOptions): 
 
 const videosURL = (baseURL: string): string => `${baseURL.endsWith('/') ? baseURL.slice(0, -1) : baseURL}/videos`
 
-interface Call {
-  method: 'GET' | 'POST'
-  headers: Record<string, string>
-  body?: string
-  followRedirects?: boolean
-  fresh?: boolean
-}
+/** One request as `httpRequest` takes it; `call` adds the signal (the caller's, and the timeout). */
+type Call = Omit<HttpRequestOptions, 'signal'>
 
 async function call(url: string, request: Call, opts: RequestOptions): Promise<unknown> {
   const controller = new AbortController()

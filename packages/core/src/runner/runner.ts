@@ -233,11 +233,12 @@ export class Runner {
   async #remote(provider: RemoteProvider, req: ProviderRequest, opts: RunContext): Promise<Entry> {
     const { store } = this.#opts
     const found = await store.readJournal(req.key)
+    // A paid job this provider already started for the key: resumed, never created again.
+    const resumed: JournaledJob | undefined = found?.jobId !== undefined && found.provider === provider.id ? { ...found, jobId: found.jobId } : undefined
     let journal: JournaledJob
     let job: JobState
-    const resumed = found?.jobId !== undefined && found.provider === provider.id
-    if (found?.jobId !== undefined && resumed) {
-      journal = { ...found, jobId: found.jobId }
+    if (resumed) {
+      journal = resumed
       this.#emit({ type: 'job:resumed', spec: req.spec, key: req.key, jobId: journal.jobId })
       job = await this.#poll(provider, req, journal, opts)
     } else {
