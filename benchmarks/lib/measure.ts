@@ -127,12 +127,12 @@ export async function writeStatsWrapper(dir: string, cli: string = cliPath): Pro
     `import { readFileSync, writeFileSync } from 'node:fs'
 process.on('exit', () => {
   const kb = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
-  // Fields after the command name: utime, stime, cutime, cstime are the 12th to 15th, in clock ticks (100/s).
-  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
-  const tick = (i) => Number(f[i]) * 10
-  const main = readFileSync(\`/proc/self/task/\${process.pid}/stat\`, 'utf8').split(') ')[1].split(' ')
-  const mainThreadCpuMs = (Number(main[11]) + Number(main[12])) * 10
-  writeFileSync(process.env.STATS_FILE, JSON.stringify({ peakRss: Number(kb) * 1024, cpuMs: tick(11) + tick(12), mainThreadCpuMs, childCpuMs: tick(13) + tick(14) }))
+  // Fields after the command name: utime, stime, cutime, cstime are the 12th to 15th, in clock ticks
+  // (100/s); the process's own file counts every thread, the main thread's task file that one alone.
+  const ms = (stat) => { const f = readFileSync(stat, 'utf8').split(') ')[1].split(' '); return (i) => Number(f[i]) * 10 }
+  const all = ms('/proc/self/stat')
+  const main = ms(\`/proc/self/task/\${process.pid}/stat\`)
+  writeFileSync(process.env.STATS_FILE, JSON.stringify({ peakRss: Number(kb) * 1024, cpuMs: all(11) + all(12), mainThreadCpuMs: main(11) + main(12), childCpuMs: all(13) + all(14) }))
 })
 await import(${JSON.stringify(pathToFileURL(cli).href)})
 `,
