@@ -1,3 +1,5 @@
+import { Bits } from './bits.js'
+
 /*
  * The picture size an H.264 sequence parameter set declares (ITU-T H.264, 7.3.2.1.1), as ffmpeg's
  * decoder reports it: the coded macroblocks less the cropping. ffprobe takes a clip's width and height
@@ -6,41 +8,6 @@
 
 /** Profiles whose SPS carries chroma format, bit depths and scaling lists. */
 const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135, 144])
-
-class Bits {
-  #at = 0
-  readonly #bytes: Uint8Array
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes
-  }
-
-  bit(): number {
-    const byte = this.#bytes[this.#at >> 3]
-    if (byte === undefined) throw new RangeError('the SPS ends early')
-    const bit = (byte >> (7 - (this.#at & 7))) & 1
-    this.#at++
-    return bit
-  }
-
-  bits(n: number): number {
-    let v = 0
-    for (let i = 0; i < n; i++) v = v * 2 + this.bit()
-    return v
-  }
-
-  /** Exp-Golomb, unsigned. */
-  ue(): number {
-    let zeros = 0
-    while (this.bit() === 0) if (++zeros > 31) throw new RangeError('an impossible Exp-Golomb code in the SPS')
-    return 2 ** zeros - 1 + this.bits(zeros)
-  }
-
-  se(): number {
-    const k = this.ue()
-    return k % 2 === 1 ? (k + 1) / 2 : -(k / 2)
-  }
-}
 
 /** The NAL unit's payload with its emulation prevention bytes (00 00 03) taken out. */
 function unescape(nal: Uint8Array): Uint8Array {
