@@ -1,17 +1,20 @@
 // In-process parts of a no-op plan, with tinybench: the cache key of one spec, its canonical JSON,
 // and the spec memo's check of 1,000 specs against the sha256 floor of the same files. And one poll
-// of a Together job (the request a job makes most often) against a bare fetch of the same URL.
+// of a Together job (the request a job makes most often) against a bare fetch of the same URL. And
+// the probe of a paid clip with sound before it is committed, in this process and by ffprobe.
 // Usage: tsx benchmarks/micro.ts
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { Agent, get } from 'node:http'
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Bench } from 'tinybench'
 import { Vidspec, togetherProvider } from '@vidspec/core'
-import { canonicalJson, computeKey, hashFiles } from '@vidspec/core/internal'
+import { canonicalJson, computeKey, ffmpegPath, hashFiles, probeClip, probeVideo } from '@vidspec/core/internal'
 import { interleaveAll, median, ratio, repoRoot, report } from './lib/measure.js'
 import { fillStore, generateProject } from './lib/project.js'
 
@@ -109,5 +112,47 @@ try {
   } finally {
     server.stdin!.end()
     await once(server, 'exit')
+  }
+}
+
+// Committing a paid clip probes it first (its shape, and that it is whole). A clip with sound, which
+// audio-generating models send, used to go to ffprobe; plain AAC LC is now read in this process.
+// Client CPU per probe (this process and its children) against the floor every commit pays anyway:
+// reading the file and sha256-ing it.
+{
+  const dir = await mkdtemp(join(tmpdir(), 'vidspec-micro-probe-'))
+  try {
+    const file = join(dir, 'sound.mp4')
+    const encode = ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=24:d=5', '-f', 'lavfi', '-i', 'sine=d=5']
+    const made = spawnSync(ffmpegPath(), [...encode, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', file])
+    if (made.status !== 0) throw new Error(`ffmpeg could not make the clip: ${made.stderr.toString()}`)
+    /** CPU of this process (µs precision) and of its waited-for children (/proc: clock ticks of 10 ms), in ms. */
+    const cpu = (): number => {
+      const own = process.cpuUsage()
+      const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')
+      return (own.user + own.system) / 1000 + (Number(fields[13]) + Number(fields[14])) * 10
+    }
+    const perCall = async (calls: number, call: () => Promise<unknown>): Promise<number> => {
+      for (let i = 0; i < 3; i++) await call()
+      const before = cpu()
+      for (let i = 0; i < calls; i++) await call()
+      return (cpu() - before) / calls
+    }
+    const shape = await probeClip(file)
+    if ('hasAudio' in shape) throw new Error('PRECONDITION FAILED: the clip with sound went to ffprobe')
+    const [floors = [], inProcess = [], ffprobe = []] = await interleaveAll(5, [
+      () => perCall(40, async () => createHash('sha256').update(readFileSync(file)).digest('hex')),
+      () => perCall(40, () => probeClip(file)),
+      () => perCall(10, () => probeVideo(file)),
+    ])
+    const [floor, own, viaFfprobe] = [median(floors), median(inProcess), median(ffprobe)]
+    const size = `${(readFileSync(file).length / 1e6).toFixed(1)} MB`
+    report(`Probing a 5 s 720p clip with AAC sound (${size}) before commit: client CPU per probe, this process and its children (medians of 5 alternating rounds)`, [
+      ['floor: read + sha256 of the file', `${floor.toFixed(2)} ms`],
+      ['probeClip (in this process)', `${own.toFixed(2)} ms  = ${ratio(own, floor)} the floor`],
+      ['for comparison: ffprobe, as before', `${viaFfprobe.toFixed(2)} ms  = ${ratio(viaFfprobe, floor)} the floor`],
+    ])
+  } finally {
+    await rm(dir, { recursive: true, force: true })
   }
 }

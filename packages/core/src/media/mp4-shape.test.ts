@@ -15,6 +15,9 @@ afterAll(async () => {
 })
 
 const H264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']
+/** A second input: a tone of `seconds`, for the clip's sound track. */
+const tone = (seconds: number, more = '') => ['-f', 'lavfi', '-i', `sine=d=${seconds}${more}`]
+const AAC = [...tone(1), ...H264, '-c:a', 'aac']
 
 async function clip(name: string, encode: string[], input = 'testsrc2=s=160x90:r=24:d=1'): Promise<string> {
   const file = join(dir, name)
@@ -43,6 +46,17 @@ describe('mp4Shape', () => {
     ['B-frames (an edit list shifting the start)', 'bframes.mp4', ['-c:v', 'libx264', '-preset', 'medium', '-pix_fmt', 'yuv420p'], undefined],
     ['a QuickTime file', 'clip.mov', H264, undefined],
     ['a size in High 4:4:4 (no chroma subsampling)', 'yuv444.mp4', ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv444p'], 'testsrc2=s=150x90:r=24:d=1'],
+    ['AAC sound (a model that generates audio)', 'aac.mp4', AAC, undefined],
+    ['AAC sound, index at the front', 'aac-front.mp4', [...AAC, '-movflags', '+faststart'], undefined],
+    ['sound that stops before the picture', 'aac-short.mp4', [...tone(0.5), ...H264, '-c:a', 'aac'], undefined],
+    [
+      'stereo 48 kHz AAC beside B-frames at 24000/1001',
+      'aac-bframes.mp4',
+      [...tone(2, ':sample_rate=48000'), '-c:v', 'libx264', '-preset', 'medium', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ac', '2'],
+      'testsrc2=s=160x90:r=24000/1001:d=2',
+    ],
+    ['mono AAC at 8 kHz', 'aac-8k.mp4', [...tone(1, ':sample_rate=8000'), ...H264, '-c:a', 'aac', '-ac', '1'], undefined],
+    ['sound and picture without edit lists', 'aac-noedit.mp4', [...AAC, '-use_editlist', '0'], undefined],
   ])('reads %s exactly as ffprobe describes it', async (_what, name, encode, input) => {
     const file = await clip(name, encode, input)
     const shape = await mp4Shape(file)
@@ -50,19 +64,34 @@ describe('mp4Shape', () => {
     expect(shape).toEqual(asFfprobe(await probeVideo(file)))
   })
 
-  it('leaves to ffprobe what it does not vouch for: audio, fragments, other codecs, WebM, text, nothing', async () => {
+  it('leaves to ffprobe what it does not vouch for: longer, other or more sound, fragments, other codecs, WebM, text, nothing', async () => {
     const vp9 = await clip('vp9.mp4', ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8'])
-    const audio = await clip('audio.mp4', ['-f', 'lavfi', '-i', 'sine=d=1', ...H264, '-c:a', 'aac', '-shortest'])
+    // ffprobe gives these the sound's length, or calls the picture short of it: that is its to say.
+    const longer = await clip('sound-longer.mp4', [...tone(2), ...H264, '-c:a', 'aac'])
+    const ac3 = await clip('ac3.mp4', [...tone(1), ...H264, '-c:a', 'ac3'])
+    const mp3 = await clip('mp3.mp4', [...tone(1), ...H264, '-c:a', 'libmp3lame'])
+    const opus = await clip('opus.mp4', [...tone(1), ...H264, '-c:a', 'libopus', '-strict', '-2'])
+    // QuickTime's sound entry (version 1) keeps its configuration in a box of its own.
+    const mov = await clip('aac.mov', AAC)
+    const two = await clip('two-sounds.mp4', [...tone(1), '-map', '0:v', '-map', '1:a', '-map', '1:a', ...H264, '-c:a', 'aac'])
     const fragmented = await clip('frag.mp4', [...H264, '-movflags', 'frag_keyframe+empty_moov'])
     const webm = await clip('clip.webm', ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8'])
     const text = join(dir, 'text.mp4')
     await writeFile(text, 'not a video at all, just some words\n')
-    for (const file of [audio, fragmented, vp9, webm, text, join(dir, 'missing.mp4')]) expect(await mp4Shape(file), file).toBeUndefined()
+    for (const file of [longer, ac3, mp3, opus, mov, two, fragmented, vp9, webm, text, join(dir, 'missing.mp4')]) {
+      expect(await mp4Shape(file), file).toBeUndefined()
+    }
   })
 
-  it('never vouches for a clip that lost any of its bytes', async () => {
-    for (const name of ['end', 'front']) {
-      const file = await clip(`${name}-whole.mp4`, name === 'front' ? [...H264, '-movflags', '+faststart'] : H264)
+  it('never vouches for a clip that lost any of its bytes, with sound or without', async () => {
+    for (const [name, encode] of [
+      ['end', H264],
+      ['front', [...H264, '-movflags', '+faststart']],
+      ['sound-end', AAC],
+      ['sound-front', [...AAC, '-movflags', '+faststart']],
+    ] as const) {
+      const file = await clip(`${name}-whole.mp4`, [...encode])
+      expect(await mp4Shape(file), name).toBeDefined()
       const bytes = await readFile(file)
       const cuts = new Set<number>()
       for (let keep = 0; keep < bytes.length; keep += 61) cuts.add(keep)
@@ -77,12 +106,15 @@ describe('mp4Shape', () => {
     }
   })
 
-  it('after any flipped byte in the index, vouches only for what ffprobe accepts, exactly as ffprobe describes it', async () => {
-    const file = await clip('flip.mp4', [...H264, '-movflags', '+faststart'])
+  it.each([
+    ['a picture', 'flip.mp4', H264],
+    ['a picture with sound', 'flip-sound.mp4', AAC],
+  ])('after any flipped byte in the index of %s, vouches only for what ffprobe accepts, exactly as ffprobe describes it', async (_what, name, encode) => {
+    const file = await clip(name, [...encode, '-movflags', '+faststart'])
     const bytes = await readFile(file)
     const moov = bytes.indexOf('moov', 0, 'latin1') - 4
     const moovEnd = moov + bytes.readUInt32BE(moov)
-    const flipped = join(dir, 'flipped.mp4')
+    const flipped = join(dir, `flipped-${name}`)
     const vouched: number[] = []
     for (let at = moov; at < moovEnd; at++) {
       const copy = Buffer.from(bytes)
@@ -91,12 +123,17 @@ describe('mp4Shape', () => {
       if (await mp4Shape(flipped)) vouched.push(at)
     }
     // Most of the index is timestamps, matrices and names; what is vouched for after a flip there
-    // must be what ffprobe says too (spread over the whole box, at most 40 ffprobe runs).
+    // must be what ffprobe says too (spread over the whole box, at most 40 ffprobe runs), and every
+    // flip vouched for in the sound's description, where ffprobe's decoder reads its configuration.
     expect(vouched.length).toBeLessThan(moovEnd - moov)
+    const soun = bytes.indexOf('soun', moov, 'latin1')
+    const stsd = soun < 0 ? -1 : bytes.indexOf('stsd', soun, 'latin1') - 4
+    const inSound = (at: number) => stsd >= 0 && at >= stsd && at < stsd + bytes.readUInt32BE(stsd)
     const step = Math.max(1, Math.ceil(vouched.length / 40))
-    for (let i = 0; i < vouched.length; i += step) {
+    const compared = vouched.filter((at, i) => i % step === 0 || inSound(at))
+    if (soun >= 0) expect(compared.filter(inSound).length).toBeGreaterThan(10)
+    for (const at of compared) {
       const copy = Buffer.from(bytes)
-      const at = vouched[i] as number
       copy[at] = (copy[at] as number) ^ 0xff
       await writeFile(flipped, copy)
       expect({ at, shape: await mp4Shape(flipped) }).toEqual({ at, shape: await ffprobeVerdict(flipped) })

@@ -1,12 +1,14 @@
 import { readFileSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import pLimit from 'p-limit'
+import { isPlainAacLc } from './aac-config.js'
 import { spsPictureSize } from './h264-sps.js'
 import { framesFallShort, isoContainer, roundedRate } from './probe-rules.js'
 
 /*
  * A clip's shape read from its MP4 boxes, in this process, for the one case that is nearly every
- * paid clip: a plain (not fragmented) MP4 or QuickTime file with one video track. Starting ffprobe
+ * paid clip: a plain (not fragmented) MP4 or QuickTime file with one video track, and at most one
+ * sound track (models that generate audio) that ends no later than the picture. Starting ffprobe
  * costs ~40 ms of CPU per clip (a fork of this process, then ffprobe's own start), more than the
  * rest of a job's client work together.
  *
@@ -44,6 +46,14 @@ const reading = pLimit(2)
  * inside the stream) take their size from the bitstream, which only ffprobe reads.
  */
 const CODECS: Record<string, string> = { avc1: 'h264' }
+
+/**
+ * The sound that may ride along: AAC LC in an `mp4a` entry (aac-config.ts). A clip's shape is its
+ * picture's, so the sound is held to what ffprobe asks of it: every sample inside the file, the
+ * tables agreeing, a configuration its decoder opens. Other sound (MP3, Opus, AC-3, HE-AAC,
+ * QuickTime's layouts) goes to ffprobe.
+ */
+const SOUND = 'mp4a'
 
 interface Box {
   type: string
@@ -150,6 +160,20 @@ function sampleEntry(buf: Buffer, stsd: Box, tkhd: Box): { fourcc: string; width
   return { fourcc: entry.type, width, height, nalLength }
 }
 
+/**
+ * An `mp4a` sample entry of the ISO layout (version 0): 6 reserved bytes, the data reference (the
+ * one there is), a version, 6 more bytes, a channel count, a sample size, 4 bytes and a sample rate
+ * (16.16); then its boxes, one of them the `esds` holding plain AAC LC.
+ */
+function checkSoundEntry(buf: Buffer, stsd: Box): void {
+  const [entry] = boxes(buf, stsd.start + 8, stsd.end)
+  if (!entry) return doubt()
+  if (u16(buf, entry.start + 6, entry.end) !== 1 || u16(buf, entry.start + 8, entry.end) !== 0) doubt()
+  if (u16(buf, entry.start + 16, entry.end) === 0 || u32(buf, entry.start + 24, entry.end) === 0) doubt()
+  const esds = only(boxes(buf, entry.start + 28, entry.end), 'esds')
+  if (!isPlainAacLc(buf.subarray(esds.start, esds.end))) doubt()
+}
+
 /** Reads a track's tables and checks that every sample lies inside one of `mdats`, whole. */
 function track(buf: Buffer, trak: Box, mdats: Box[]): Track {
   const inTrak = boxes(buf, trak.start, trak.end)
@@ -163,7 +187,9 @@ function track(buf: Buffer, trak: Box, mdats: Box[]): Track {
   selfContained(buf, only(inMinf, 'dinf'))
   const stbl = only(inMinf, 'stbl')
   const tables = boxes(buf, stbl.start, stbl.end)
-  const entry = sampleEntry(buf, only(tables, 'stsd'), only(inTrak, 'tkhd'))
+  const stsd = only(tables, 'stsd')
+  const entry = sampleEntry(buf, stsd, only(inTrak, 'tkhd'))
+  if (handler === 'soun' && entry.fourcc === SOUND) checkSoundEntry(buf, stsd)
 
   const stts = only(tables, 'stts')
   let samples = 0
@@ -212,8 +238,10 @@ function track(buf: Buffer, trak: Box, mdats: Box[]): Track {
   }
   if (sample !== samples) doubt()
   const edit = oneEdit(buf, inTrak)
-  // An edit may skip the decoder's reordering delay (B-frames), never presented frames.
-  if (edit && (edit.mediaTime < 0 || edit.mediaTime > delay)) doubt()
+  // An edit may skip the decoder's reordering delay (B-frames), never presented frames; a sound
+  // track's may skip the encoder's priming samples, never the whole track.
+  const skippable = handler === 'soun' ? ticks - 1 : delay
+  if (edit && (edit.mediaTime < 0 || edit.mediaTime > skippable)) doubt()
   // ffprobe takes a stream's length from mdhd: it must be the samples' own.
   if (media.duration !== ticks) doubt()
   return { handler, timescale: media.timescale, ...entry, samples, ticks, edit: edit?.length }
@@ -328,16 +356,24 @@ async function shapeOf(file: string): Promise<Mp4Shape | undefined> {
     const movie = timing(buf, only(inMoov, 'mvhd'))
     const mdats = top.filter((b) => b.type === 'mdat')
     const tracks = inMoov.filter((b) => b.type === 'trak').map((t) => track(buf, t, mdats))
-    // A clip with audio (or any second track with samples) goes to ffprobe: its length is the
-    // longest stream's after priming and edits, which is ffprobe's to tell.
-    const [video, ...others] = tracks.filter((t) => t.samples > 0)
-    if (!video || others.length > 0 || video.handler !== 'vide' || !(video.fourcc in CODECS)) return undefined
+    // One picture, and at most one sound of a known entry; any other track with samples goes to ffprobe.
+    const playing = tracks.filter((t) => t.samples > 0)
+    const [video, ...videos] = playing.filter((t) => t.handler === 'vide')
+    const [sound, ...sounds] = playing.filter((t) => t.handler === 'soun')
+    if (!video || videos.length > 0 || sounds.length > 0 || playing.length !== (sound ? 2 : 1) || !(video.fourcc in CODECS)) return undefined
+    if (sound && (sound.fourcc !== SOUND || sound.timescale <= 0)) return undefined
     if (video.width <= 0 || video.height <= 0 || video.ticks <= 0 || video.timescale <= 0 || movie.timescale <= 0) return undefined
     const duration = Math.round((video.ticks / video.timescale) * 1e6) / 1e6
-    // The movie's length and the track's edit must say the same, to the movie's own tick.
+    // The movie's length must be the picture's, to the movie's own tick, or (with sound) no more
+    // than the sound's samples take: a muxer counts the priming that the sound's edit skips.
     const tick = 1 / movie.timescale
-    if (Math.abs(movie.duration / movie.timescale - duration) > tick) return undefined
+    const longest = sound ? Math.max(duration, sound.ticks / sound.timescale) : duration
+    const movieLength = movie.duration / movie.timescale
+    if (movieLength < duration - tick || movieLength > longest + tick) return undefined
     if (video.edit !== undefined && Math.abs(video.edit / movie.timescale - duration) > tick) return undefined
+    // ffprobe gives a clip its longest stream's length (after priming and edits): vouched for only
+    // when the sound ends with the picture or before it, so that length is the picture's.
+    if (sound && (sound.edit !== undefined ? sound.edit / movie.timescale : sound.ticks / sound.timescale) > duration + tick) return undefined
     const fps = roundedRate((video.timescale * video.samples) / video.ticks)
     // What probeVideo calls truncated (frames for less time than the file claims): ffprobe says why.
     if (!(fps > 0) || framesFallShort(duration, video.samples, fps)) return undefined

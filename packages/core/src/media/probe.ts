@@ -193,9 +193,9 @@ export async function probeVideo(file: string, opts: ProbeOptions = {}): Promise
 
 /**
  * What committing a clip needs to know of it (its shape, and that it is whole), at the least cost
- * that keeps ffprobe's standard: a plain MP4 with one video track is read in this process
- * (mp4-shape.ts), anything else, and anything that reader doubts, is probed by ffprobe as before,
- * whose verdict and message stand.
+ * that keeps ffprobe's standard: a plain MP4 with one H.264 track, and at most an AAC LC track
+ * ending with it, is read in this process (mp4-shape.ts); anything else, and anything that reader
+ * doubts, is probed by ffprobe as before, whose verdict and message stand.
  */
 export async function probeClip(file: string, opts: ProbeOptions = {}): Promise<Mp4Shape | ProbeResult> {
   if (!opts.signal?.aborted) {
