@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest'
 import { Vidspec } from '@vidspec/core'
-import { ffmpegPath } from '@vidspec/core/internal'
+import { ffmpegPath, probeVideo } from '@vidspec/core/internal'
 import { countingFfmpeg, tempProject, type TempProject } from '../helpers/project.js'
 
 // The VIDSPEC_* switches come from the env a project is opened with: one process (a dev server, a
@@ -23,8 +23,9 @@ it("a project runs the ffmpeg and ffprobe of its own env, not the process's", as
   expect(process.env.VIDSPEC_FFMPEG).toBeUndefined()
   const counted = await fresh()
   const ffmpeg = await countingFfmpeg(counted.root, ffmpegPath())
-  // A plain MP4 is read without ffprobe (media/mp4-shape.ts); a WebM needs it.
-  const broken = await fresh({ 'clip.video.ts': spec, 'web.video.ts': spec.replace("seed: 3", "seed: 4, output_format: 'WEBM'") })
+  // A plain MP4, with AAC sound or without, is read without ffprobe (media/mp4-shape.ts); a WebM needs it.
+  const sound = spec.replace("'minimax/hailuo-02'", "'google/veo-3.0-audio'").replace('seed: 3', 'seed: 5, generate_audio: true')
+  const broken = await fresh({ 'clip.video.ts': spec, 'sound.video.ts': sound, 'web.video.ts': spec.replace("seed: 3", "seed: 4, output_format: 'WEBM'") })
   const base = { ...process.env, VIDSPEC_NO_MEMO: '1' }
 
   const a = await Vidspec.open({ root: counted.root, env: { ...base, VIDSPEC_FFMPEG: ffmpeg.path }, overrides: { provider: 'offline' } })
@@ -37,7 +38,11 @@ it("a project runs the ffmpeg and ffprobe of its own env, not the process's", as
 
   // The other project's probe of its rendered WebM runs the ffprobe its env names, and fails on it.
   const failed = await b.build({ lockfile: false })
-  expect(failed.counts).toMatchObject({ failed: 1, generated: 1 })
+  expect(failed.counts).toMatchObject({ failed: 1, generated: 2 })
+  const withSound = failed.items.find((i) => i.file.endsWith('sound.video.ts'))?.entry
+  expect(withSound).toMatchObject({ ext: 'mp4', width: 64, height: 64, fps: 8 })
+  const probed = await probeVideo(b.objectPath(withSound!))
+  expect(probed).toMatchObject({ hasAudio: true, audioCodec: 'aac', duration: withSound!.duration })
   const web = failed.items.find((i) => i.file.endsWith('web.video.ts'))
   expect(String(web?.error?.message)).toContain('/nonexistent/ffprobe')
   expect(await ffmpeg.count()).toBe(1)
