@@ -3,8 +3,9 @@
 // specs evaluated beforehand, then `vidspec build` of every spec) once with each checkout's CLI,
 // alternating, with which goes first swapped every round. The figures are what a change did to the
 // client's CPU per job (the process, and its main thread) and to the wall time, where
-// throughput.ts's own figures drift more between minutes than a change moves them.
-// Usage: tsx benchmarks/compare-throughput.ts <other checkout> [specs, default 200] [job ms, default 100] [--rounds N]
+// throughput.ts's own figures drift more between minutes than a change moves them. With --sound,
+// every spec asks an audio-generating model for sound and every clip has an AAC track.
+// Usage: tsx benchmarks/compare-throughput.ts <other checkout> [specs, default 200] [job ms, default 100] [--rounds N] [--sound]
 import { join, resolve } from 'node:path'
 import { benchArgs } from './lib/args.js'
 import { generationRound, type Round } from './lib/generation.js'
@@ -12,11 +13,12 @@ import { cliPath, fail, fmt, median, ratio, report } from './lib/measure.js'
 
 const args = benchArgs()
 const other = args.positional[0]
-if (!other) fail('usage: tsx benchmarks/compare-throughput.ts <other checkout> [specs] [job ms] [--rounds N]')
+if (!other) fail('usage: tsx benchmarks/compare-throughput.ts <other checkout> [specs] [job ms] [--rounds N] [--sound]')
 const otherCli = join(resolve(other), 'packages/watcher/bin/vidspec.js')
 const specs = Number(args.positional[1] ?? 200)
 const jobMs = Number(args.positional[2] ?? 100)
 const rounds = args.number('--rounds', 5)
+const sound = args.has('--sound')
 
 const theirs: Round[] = []
 const ours: Round[] = []
@@ -26,19 +28,21 @@ for (let i = 0; i < rounds; i++) {
     [ours, cliPath],
   ]
   for (const [into, cli] of i % 2 === 0 ? pair : pair.reverse()) {
-    const round = await generationRound(specs, jobMs, cli)
+    const round = await generationRound(specs, jobMs, cli, { sound })
     if (round.duplicates > 0) fail(`${cli}: ${round.duplicates} key(s) created more than once`)
     into.push(round)
   }
 }
-const med = (rs: Round[], k: 'wall' | 'clientCpu' | 'mainCpu') => median(rs.map((r) => r[k]))
-const row = (label: string, k: 'wall' | 'clientCpu' | 'mainCpu', perJob: boolean): [string, string] => {
+type Measure = 'wall' | 'clientCpu' | 'mainCpu' | 'childCpu'
+const med = (rs: Round[], k: Measure) => median(rs.map((r) => r[k]))
+const row = (label: string, k: Measure, perJob: boolean): [string, string] => {
   const [a, b] = [med(theirs, k), med(ours, k)]
   const per = (ms: number) => (perJob ? ` (${(ms / specs).toFixed(1)} ms/job)` : '')
-  return [label, `other ${fmt(a)}${per(a)}, this ${fmt(b)}${per(b)}  = ${ratio(b, a)}`]
+  return [label, `other ${fmt(a)}${per(a)}, this ${fmt(b)}${per(b)}  = ${a > 0 ? ratio(b, a) : '—'}`]
 }
-report(`vidspec build of ${specs} paid jobs of ${jobMs} ms against the fake server (medians of ${rounds} rounds each, alternating; other = ${other})`, [
+report(`vidspec build of ${specs} paid jobs of ${jobMs} ms${sound ? ', clips with sound,' : ''} against the fake server (medians of ${rounds} rounds each, alternating; other = ${other})`, [
   row('wall time', 'wall', false),
   row('CPU of the vidspec process', 'clientCpu', true),
   row('  of which its main thread', 'mainCpu', true),
+  row('CPU of its children (ffprobe)', 'childCpu', true),
 ])

@@ -41,10 +41,13 @@ export interface Round {
   maxInFlight: number
 }
 
-/** `cli`: the vidspec bin to run (another checkout's, to compare two). */
-export async function generationRound(specs: number, jobMs: number, cli: string = cliPath): Promise<Round> {
+/**
+ * `cli`: the vidspec bin to run (another checkout's, to compare two). `sound`: the specs ask an
+ * audio-generating model for sound, and every clip has an AAC track.
+ */
+export async function generationRound(specs: number, jobMs: number, cli: string = cliPath, opts: { sound?: boolean } = {}): Promise<Round> {
   const fake = await startFakeTogether({ apiKey: KEY, jobDurationMs: jobMs, maxConcurrentJobs: LIMIT })
-  const project = await generateProject(specs, config(jobMs))
+  const project = await generateProject(specs, config(jobMs), opts)
   try {
     const wrapper = await writeStatsWrapper(project.root, cli)
     const statsFile = join(project.root, 'stats.json')

@@ -17,7 +17,12 @@ export interface BenchProject {
  * `count` specs in one folder (`src/clips/`), each importing one shared module (`src/brand.ts`): the
  * project issue 17 measures. Every spec differs (its prompt and seed), so every spec has its own key.
  */
-export async function generateProject(count: number, config = `export default { provider: 'offline', include: ['src/**/*.video.ts'] }\n`): Promise<BenchProject> {
+/** `sound`: every spec asks an audio-generating model for sound (its clip then has an AAC track). */
+export async function generateProject(
+  count: number,
+  config = `export default { provider: 'offline', include: ['src/**/*.video.ts'] }\n`,
+  opts: { sound?: boolean } = {},
+): Promise<BenchProject> {
   const root = await mkdtemp(join(tmpdir(), `vidspec-bench-${count}-`))
   const shared = join(root, 'src/brand.ts')
   const specDir = join(root, 'src/clips')
@@ -28,17 +33,17 @@ export async function generateProject(count: number, config = `export default { 
   for (let i = 0; i < count; i++) {
     const file = join(specDir, `clip-${i}.video.ts`)
     specFiles.push(file)
-    await writeFile(file, specSource(i, '../brand'))
+    await writeFile(file, opts.sound ? specSource(i, '../brand', '\n  generate_audio: true,', 'google/veo-3.0-audio') : specSource(i, '../brand'))
   }
   return { root, specDir, specFiles, shared, dispose: () => rm(root, { recursive: true, force: true }) }
 }
 
-export function specSource(i: number, brandImport: string, extra = ''): string {
+export function specSource(i: number, brandImport: string, extra = '', model = 'minimax/hailuo-02'): string {
   return `import { defineVideo } from '@vidspec/core'
 import { brand } from '${brandImport}'
 
 export default defineVideo({
-  model: 'minimax/hailuo-02',
+  model: '${model}',
   prompt: \`Shot ${i}: a slow pan across a quiet harbour, \${brand.look}\`,
   seconds: 1,
   width: 1366,

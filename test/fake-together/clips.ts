@@ -32,20 +32,23 @@ export function ffprobePath(): string {
   return process.env.VIDSPEC_FFPROBE || (require('@ffprobe-installer/ffprobe') as { path: string }).path
 }
 
-/** A real, playable clip (a moving test pattern) of the given geometry and format. */
-export function clip(geometry: ClipGeometry, format: ClipFormat): Promise<Buffer> {
+/**
+ * A real, playable clip (a moving test pattern) of the given geometry and format; with `sound`, a
+ * tone of the same length too (AAC in MP4, Opus in WebM), as audio-generating models send.
+ */
+export function clip(geometry: ClipGeometry, format: ClipFormat, sound = false): Promise<Buffer> {
   const { width, height, seconds, fps } = geometry
-  const name = `${width}x${height}-${seconds}s-${fps}fps.${format === 'WEBM' ? 'webm' : 'mp4'}`
+  const name = `${width}x${height}-${seconds}s-${fps}fps${sound ? '-sound' : ''}.${format === 'WEBM' ? 'webm' : 'mp4'}`
   let pending = memory.get(name)
   if (!pending) {
-    pending = load(name, geometry, format)
+    pending = load(name, geometry, format, sound)
     memory.set(name, pending)
     pending.catch(() => memory.delete(name))
   }
   return pending
 }
 
-async function load(name: string, g: ClipGeometry, format: ClipFormat): Promise<Buffer> {
+async function load(name: string, g: ClipGeometry, format: ClipFormat, sound: boolean): Promise<Buffer> {
   const file = join(CACHE_DIR, name)
   try {
     return await readFile(file)
@@ -62,6 +65,7 @@ async function load(name: string, g: ClipGeometry, format: ClipFormat): Promise<
     await run(ffmpegPath(), [
       '-v', 'error', '-y', '-f', 'lavfi',
       '-i', `testsrc2=size=${g.width}x${g.height}:rate=${g.fps}:duration=${g.seconds}`,
+      ...(sound ? ['-f', 'lavfi', '-i', `sine=duration=${g.seconds}`, '-c:a', format === 'WEBM' ? 'libopus' : 'aac'] : []),
       ...codec, tmp,
     ])
     await rename(tmp, file)

@@ -378,7 +378,8 @@ export class FakeTogether implements AsyncDisposable {
       this.bytesServed += await sendResult(req, res, resultBody(special.bytes), special.contentType, fault, special)
       return
     }
-    const bytes = await clip(geometry, job.format)
+    // Audio-generating models send sound when asked for it.
+    const bytes = await clip(geometry, job.format, job.body.generate_audio === true)
     const large = fault?.kind === 'download-large' ? fault.bytes : job.format === 'MP4' ? this.options.largeResultBytes : undefined
     const body = resultBody(bytes, large)
     this.#record(req, path, route, 200, fault)

@@ -183,6 +183,17 @@ describe('results', () => {
     expect(await probe(await save(res, 'clip.webm'))).toMatchObject({ codec_name: 'vp8' })
   })
 
+  it('sends sound when a create asks for generate_audio (AAC in MP4, Opus in WebM), and none otherwise', async () => {
+    const codecs = async (body: Record<string, unknown>, name: string) => {
+      const file = await save(await fetch((await completedUrl({ model: 'm', prompt: 'p', ...body })).url), name)
+      const { stdout } = await run(ffprobePath(), ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name', '-of', 'json', file])
+      return (JSON.parse(stdout) as { streams: Array<{ codec_type: string; codec_name: string }> }).streams.map((s) => `${s.codec_type}:${s.codec_name}`)
+    }
+    expect(await codecs({ generate_audio: true }, 'sound.mp4')).toEqual(['video:h264', 'audio:aac'])
+    expect(await codecs({ generate_audio: true, output_format: 'WEBM' }, 'sound.webm')).toEqual(['video:vp8', 'audio:opus'])
+    expect(await codecs({ generate_audio: false }, 'silent.mp4')).toEqual(['video:h264'])
+  })
+
   it('expires result URLs, and a new poll hands out a fresh one', async () => {
     const { id, url } = await completedUrl()
     clock += 1001
