@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { BuildFailure, BuildResult, Loader, Message, Metafile, OutputFile, Plugin } from 'esbuild'
 import { textReadsEnvironment } from './purity.js'
 import { toPosix } from '../paths.js'
+import { sameStamp, statStamp, type Stamp } from '../store/stamp.js'
 
 /*
  * How a spec is bundled, and why:
@@ -18,6 +19,8 @@ import { toPosix } from '../paths.js'
  * - Every local file is read by our own plugin, once per build, and hashed from the very bytes that
  *   went into the bundle: the memo and the build record then describe what was evaluated, never what
  *   a file holds a moment later (a save during an evaluation must not pair old text with new hashes).
+ *   Its stamp is taken before the read and kept when the file still has it after: the memo may then
+ *   vouch for the file by its stamp, and the plan after a cold one reads nothing again.
  * - `import.meta.url` of a bundled file would name the temp file, so each local file that uses
  *   `import.meta` gets its own path defined in.
  * - Many specs are one build with many entry points: esbuild reads a shared module once for all.
@@ -43,6 +46,8 @@ export interface Bundled {
   deps: string[]
   /** sha256 of each dep's bytes exactly as the bundle read them. */
   inputs: Record<string, string>
+  /** Each dep's stamp when it did not change while the bundle read it (see `inputs`). */
+  stamps: Record<string, Stamp>
   /** Some dep reads the environment, the clock or randomness (see purity.ts). */
   impure: boolean
   /** The code imports nothing (no package, no builtin, not even dynamically): it may run as a script. */
@@ -137,6 +142,8 @@ const LOADERS: Record<string, Loader> = {
 
 interface Captured {
   sha256: string
+  /** The file's stamp, when the read saw it unchanged from before to after. */
+  stamp?: Stamp | undefined
   impure: boolean
   /** For a JSON file: its text, which the bundle does not contain. */
   json?: string
@@ -153,11 +160,13 @@ function capturePlugin(captured: Map<string, Captured>): Plugin {
       b.onLoad({ filter: /.*/, namespace: 'file' }, async (args) => {
         if (inNodeModules(args.path)) return undefined
         // Synchronous: a module of a few KB reads faster than a promise round trip.
+        const before = statStamp(args.path)
         const bytes = readFileSync(args.path)
         const loader = LOADERS[extname(args.path)]
         const text = loader ? bytes.toString('utf8') : undefined
         captured.set(args.path, {
           sha256: createHash('sha256').update(bytes).digest('hex'),
+          stamp: sameStamp(before, statStamp(args.path)) ? before : undefined,
           impure: text !== undefined && textReadsEnvironment(text),
         })
         if (extname(args.path) === '.json') {
@@ -322,18 +331,20 @@ function pick(built: BuildOutputs, index: number, definePath: string, captured: 
     ),
   ].sort()
   const inputs: Record<string, string> = {}
+  const stamps: Record<string, Stamp> = {}
   const json: Record<string, string> = {}
   let impure = false
   for (const dep of deps) {
     const text = captured.get(dep)?.json
     if (text !== undefined) json[dep] = text
     // Every local file passes the capture plugin; the fallback only guards against a loader we skip.
-    const got = captured.get(dep) ?? { sha256: createHash('sha256').update(readFileSync(dep)).digest('hex'), impure: true }
+    const got: Captured = captured.get(dep) ?? { sha256: createHash('sha256').update(readFileSync(dep)).digest('hex'), impure: true }
     inputs[dep] = got.sha256
+    if (got.stamp) stamps[dep] = got.stamp
     impure ||= got.impure
   }
   const code = map ? withAbsoluteMap(output.text, map.text, parse(codePath).dir) : { code: output.text }
-  return { ...code, deps, inputs, impure, json, importFree: meta.imports.length === 0 }
+  return { ...code, deps, inputs, stamps, impure, json, importFree: meta.imports.length === 0 }
 }
 
 /**

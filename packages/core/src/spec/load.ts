@@ -7,6 +7,7 @@ import pLimit from 'p-limit'
 import { SPEC_BRAND } from '../define.js'
 import { VidspecError, showValue } from '../errors.js'
 import { hashFile } from '../store/atomic.js'
+import type { Stamp } from '../store/stamp.js'
 import { defaultExportProblem } from './default-export.js'
 import { JSON_REGISTRY, ModuleLoadError, bundleModule, bundleModules, type Bundled } from './bundle.js'
 import { mapBundleFrames } from './bundle-stack.js'
@@ -37,6 +38,8 @@ export interface EvaluatedSpec {
   deps: string[]
   /** sha256 of each dep exactly as this evaluation read it: what a memo may record. */
   inputs: Record<string, string>
+  /** Each dep's stamp when the read saw it unchanged: the memo may vouch for the file by it. */
+  stamps?: Record<string, Stamp> | undefined
   /** Some dep reads the environment, the clock or randomness: never memoized. */
   impure: boolean
 }
@@ -200,7 +203,7 @@ function toSpec(file: string, bundled: Bundled, outcome: EvaluationOutcome, time
   if (problem) throw specError(file, problem)
   // The brand is a symbol, which a structured clone drops: put it back.
   if (outcome.branded) Object.defineProperty(value, SPEC_BRAND, { value: true, enumerable: false })
-  return { raw: value, deps: bundled.deps, inputs: bundled.inputs, impure: bundled.impure }
+  return { raw: value, deps: bundled.deps, inputs: bundled.inputs, stamps: bundled.stamps, impure: bundled.impure }
 }
 
 type Evaluation = Promise<EvaluatedSpec | VidspecError>

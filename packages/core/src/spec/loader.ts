@@ -178,7 +178,7 @@ export class SpecLoader {
                 warnings: spec.warnings,
                 ...(spec.renditions ? { renditions: spec.renditions } : {}),
               },
-              { inputs: spec.depHashes, impure: result.impure },
+              { inputs: spec.depHashes, stamps: result.stamps, impure: result.impure },
             )
             return { file, spec }
           } catch (err) {

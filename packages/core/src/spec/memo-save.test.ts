@@ -90,11 +90,12 @@ describe('a dev server loading specs one by one', () => {
       await writeFile(file, `import { defineVideo } from '@vidspec/core'\nexport default defineVideo({ model: 'minimax/hailuo-02', prompt: 'shot ${i}', seconds: 6, width: 160, height: 90 })\n`)
     }
     await writeFile(join(dir, 'vidspec.config.ts'), "export default { provider: 'offline' }\n")
-    // Settled inputs get stamped by the loads below: a change a dev server writes once, not 30 times.
-    await new Promise((r) => setTimeout(r, 2100))
+    // Evaluated while too fresh to be vouched for by their stamps; settled, they get stamped by the
+    // loads below: a change a dev server writes once, not 30 times.
     const first = await Vidspec.open({ root: dir })
     await first.ensureStore()
     expect((await first.loadAll()).every((l) => l.spec)).toBe(true)
+    await new Promise((r) => setTimeout(r, 2100))
     const before = writes()
     const dev = await Vidspec.open({ root: dir })
     await Promise.all(files.map((f) => dev.loadMemoized(f)))

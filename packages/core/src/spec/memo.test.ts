@@ -65,6 +65,24 @@ describe('the spec memo', () => {
     expect(second['b.video.ts']).toBe(first['b.video.ts'])
   })
 
+  it('vouches for the settled modules an evaluation read by their stamps at once: the load after a cold one reads none of them', async () => {
+    await new Promise((r) => setTimeout(r, 2100))
+    const memoFile = join(root, '.vidspec/memo/specs-offline.json')
+    const memo = async () => JSON.parse(await readFile(memoFile, 'utf8')) as { stamps?: Record<string, [string, string]> }
+    const first = await keys()
+    const learned = (await memo()).stamps ?? {}
+    // The spec files and the module they import, as their bundle read them; the image (hashed by
+    // the media resolver, not the bundle) is learned by the next load.
+    expect(Object.keys(learned).sort()).toEqual(['a.video.ts', 'b.video.ts', 'shared.ts'].map((f) => join(root, f)))
+    for (const [file, [stamp]] of Object.entries(learned)) {
+      const st = await stat(file, { bigint: true })
+      expect(stamp).toBe(`${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`)
+    }
+    expect(await keys()).toEqual(first)
+    expect(Object.keys((await memo()).stamps ?? {})).toHaveLength(4)
+    expect(await evaluations()).toBe(2)
+  })
+
   it('keeps the stamps a load of some files learned, as a Vite build loads its specs', async () => {
     // Loaded at once, while the files are too fresh to be vouched for by their stamps.
     await keys()

@@ -23,6 +23,8 @@ export interface MemoizedSpec {
 /** What the evaluation that produced a spec read: its deps' hashes as read, and whether it is pure. */
 export interface EvaluationInputs {
   inputs: Record<string, string>
+  /** The deps' stamps where the read saw them unchanged: learned as #hash learns them. */
+  stamps?: Record<string, Stamp> | undefined
   impure: boolean
 }
 
@@ -114,6 +116,23 @@ export class SpecMemo {
     const { inputs: _, ...rest } = spec
     this.#specs[id] = { inputs, spec: rest }
     this.#dirty = true
+    const settled = Date.now() - RACY_MS
+    for (const [dep, stamp] of Object.entries(read.stamps ?? {})) {
+      const sha = inputs[dep]
+      const known = this.#stamps[dep]
+      if (sha && !(known?.[1] === sha && known[0] === packStamp(stamp))) this.#learn(dep, stamp, sha, settled)
+    }
+  }
+
+  /**
+   * Vouches for a file by its stamp from now on: only when the stamp was taken before the bytes that
+   * hashed to `sha` were read and the file still had it after (the caller's part), and the file had
+   * not changed just before (see RACY_MS).
+   */
+  #learn(file: string, stamp: Stamp, sha: string, settled: number): void {
+    if (Number(stamp.mtimeNs) / 1e6 >= settled || Number(stamp.ctimeNs) / 1e6 >= settled) return
+    this.#stamps[file] = [packStamp(stamp) as string, sha]
+    this.#stampsChanged = true
   }
 
   /**
@@ -194,10 +213,7 @@ export class SpecMemo {
       out[file] = sha
       const stamp = before.get(file)
       // Vouched for later only when the file did not change while it was read, and not just now.
-      if (stamp && Number(stamp.mtimeNs) / 1e6 < settled && Number(stamp.ctimeNs) / 1e6 < settled && sameStamp(stamp, statStamp(file))) {
-        this.#stamps[file] = [packStamp(stamp) as string, sha]
-        this.#stampsChanged = true
-      }
+      if (stamp && sameStamp(stamp, statStamp(file))) this.#learn(file, stamp, sha, settled)
     }
     return out
   }
