@@ -16,8 +16,8 @@ export interface BenchProject {
 /**
  * `count` specs in one folder (`src/clips/`), each importing one shared module (`src/brand.ts`): the
  * project issue 17 measures. Every spec differs (its prompt and seed), so every spec has its own key.
+ * With `sound`, every spec asks an audio-generating model for sound (its clip then has a sound track).
  */
-/** `sound`: every spec asks an audio-generating model for sound (its clip then has an AAC track). */
 export async function generateProject(
   count: number,
   config = `export default { provider: 'offline', include: ['src/**/*.video.ts'] }\n`,
