@@ -123,13 +123,17 @@ interface Track {
 
 /**
  * The track's one sample entry. For H.264 its size must be what the SPS in its avcC declares (where
- * ffprobe reads it) and what the track header says, so no single wrong byte goes unnoticed.
+ * ffprobe reads it) and what the track header says, so no single wrong byte goes unnoticed; a
+ * sound track's `mp4a` must hold plain AAC LC (checkSoundEntry).
  */
-function sampleEntry(buf: Buffer, stsd: Box, tkhd: Box): { fourcc: string; width: number; height: number; nalLength: number } {
+function sampleEntry(buf: Buffer, stsd: Box, tkhd: Box, handler: string): { fourcc: string; width: number; height: number; nalLength: number } {
   if (u32(buf, stsd.start + 4, stsd.end) !== 1) doubt()
   const [entry] = boxes(buf, stsd.start + 8, stsd.end)
   if (!entry) return doubt()
-  if (!(entry.type in CODECS)) return { fourcc: entry.type, width: 0, height: 0, nalLength: 0 }
+  if (!(entry.type in CODECS)) {
+    if (handler === 'soun' && entry.type === SOUND) checkSoundEntry(buf, entry)
+    return { fourcc: entry.type, width: 0, height: 0, nalLength: 0 }
+  }
   // A visual sample entry: 6 reserved bytes, the data reference (the one there is), 16 more reserved
   // bytes, then width and height, then 50 more.
   if (u16(buf, entry.start + 6, entry.end) !== 1) doubt()
@@ -165,9 +169,7 @@ function sampleEntry(buf: Buffer, stsd: Box, tkhd: Box): { fourcc: string; width
  * one there is), a version, 6 more bytes, a channel count, a sample size, 4 bytes and a sample rate
  * (16.16); then its boxes, one of them the `esds` holding plain AAC LC.
  */
-function checkSoundEntry(buf: Buffer, stsd: Box): void {
-  const [entry] = boxes(buf, stsd.start + 8, stsd.end)
-  if (!entry) return doubt()
+function checkSoundEntry(buf: Buffer, entry: Box): void {
   if (u16(buf, entry.start + 6, entry.end) !== 1 || u16(buf, entry.start + 8, entry.end) !== 0) doubt()
   if (u16(buf, entry.start + 16, entry.end) === 0 || u32(buf, entry.start + 24, entry.end) === 0) doubt()
   const esds = only(boxes(buf, entry.start + 28, entry.end), 'esds')
@@ -187,9 +189,7 @@ function track(buf: Buffer, trak: Box, mdats: Box[]): Track {
   selfContained(buf, only(inMinf, 'dinf'))
   const stbl = only(inMinf, 'stbl')
   const tables = boxes(buf, stbl.start, stbl.end)
-  const stsd = only(tables, 'stsd')
-  const entry = sampleEntry(buf, stsd, only(inTrak, 'tkhd'))
-  if (handler === 'soun' && entry.fourcc === SOUND) checkSoundEntry(buf, stsd)
+  const entry = sampleEntry(buf, only(tables, 'stsd'), only(inTrak, 'tkhd'), handler)
 
   const stts = only(tables, 'stts')
   let samples = 0
