@@ -177,7 +177,7 @@ export class Runner {
   async #settled(entry: Entry): Promise<Entry> {
     if (entry.jobId === undefined) return entry
     const journal = await this.#opts.store.readJournal(entry.key)
-    if (journal?.jobId === entry.jobId) await this.#opts.store.deleteJournal(entry.key)
+    if (journal?.jobId === entry.jobId) await this.#opts.store.deleteJournal(entry.key, { durable: false })
     return entry
   }
 
@@ -360,7 +360,8 @@ export class Runner {
       { signal: opts.signal, onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs) },
     )
     crashPoint('after-commit')
-    await this.#opts.store.deleteJournal(journal.key)
+    // The entry is durable and names this job: a journal a power cut brings back goes in #settled.
+    await this.#opts.store.deleteJournal(journal.key, { durable: false })
     return entry
   }
 

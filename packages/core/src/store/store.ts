@@ -323,8 +323,13 @@ export class Store {
     await writeJsonAtomic(this.#layout.tmp, this.#layout.journalPath(rec.key), rec)
   }
 
-  async deleteJournal(key: string): Promise<void> {
-    if (await removeFile(this.#layout.journalPath(key))) await fsyncDir(this.#layout.jobs)
+  /**
+   * `durable: false` where a journal that comes back after a power cut is harmless: once the key's
+   * entry (durable, naming the job) is committed, a leftover journal is dropped by the next run
+   * that reads the entry, and a paid build saves one directory fsync a job.
+   */
+  async deleteJournal(key: string, opts: { durable?: boolean } = {}): Promise<void> {
+    if ((await removeFile(this.#layout.journalPath(key))) && opts.durable !== false) await fsyncDir(this.#layout.jobs)
   }
 
   /** Every journal record, intents (no job id yet) included. */
