@@ -147,6 +147,51 @@ describe('vite dev', () => {
   })
 })
 
+describe('vite dev: renditions outlive no server', () => {
+  let other: TempProject | undefined
+  const servers: DevServer[] = []
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close()
+    await other?.dispose()
+    other = undefined
+  })
+
+  // Rendition keys are shared by the dev servers of one process (a framework lists a rendition in
+  // one server and serves it from another); a closed server's project must not stay behind there.
+  it('a closed server\'s renditions pass to a live server of the same store, and to no other project', async () => {
+    const first = await startDev(project.root, { provider: 'offline' })
+    servers.push(first)
+    const asset = await until('c stored', async () => {
+      const a = await fetchAsset(`${first.url}/c.video.ts?w=64`)
+      return !a.pending && a
+    })
+    const url = asset.sources![0]!.src.split('#')[0]!
+    await until('the rendition made', async () => {
+      const res = await fetch(`${first.url}${url}`)
+      await res.arrayBuffer()
+      return /immutable/.test(res.headers.get('cache-control') ?? '')
+    })
+
+    // A second server over the same project (as Nuxt runs two) still answers once the first closes.
+    const twin = await startDev(project.root, { provider: 'offline' })
+    servers.push(twin)
+    await first.close()
+    servers.splice(servers.indexOf(first), 1)
+    const kept = await fetch(`${twin.url}${url}`)
+    expect(kept.status).toBe(200)
+    expect(kept.headers.get('cache-control')).toMatch(/immutable/)
+    await kept.arrayBuffer()
+
+    // Once no server of that project is left, a server of another project does not answer it.
+    other = await tempProject({ 'index.html': '<!doctype html>' })
+    const stranger = await startDev(other.root, { provider: 'offline' })
+    servers.push(stranger)
+    await twin.close()
+    servers.splice(servers.indexOf(twin), 1)
+    expect((await fetch(`${stranger.url}${url}`)).status).toBe(404)
+  })
+})
+
 describe('vite dev: two specs with the same clip', () => {
   afterEach(async () => {
     await dev?.close()

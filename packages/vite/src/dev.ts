@@ -100,6 +100,30 @@ export function pendingAsset(base: string, spec: LoadedSpec): VideoAsset {
  */
 const plannedRenditions = new Map<string, { project: Vidspec; item: RenditionItem; master: Entry; made?: Promise<Rendition> | undefined }>()
 
+/** The dev servers of this process that are still open. */
+const liveSessions = new Set<DevSession>()
+
+/**
+ * After a server closes or changes project: a planned rendition whose project no open server works
+ * with passes to one that works with the same store (the key means the same there), or is dropped.
+ * Otherwise the map would keep closed projects alive, and a later server of another project would
+ * answer their URLs from their store.
+ */
+function handOverPlanned(): void {
+  const live = new Set<Vidspec>()
+  const byStore = new Map<string, Vidspec>()
+  for (const { project } of liveSessions) {
+    live.add(project)
+    byStore.set(project.config.cacheDir, project)
+  }
+  for (const [key, planned] of plannedRenditions) {
+    if (live.has(planned.project)) continue
+    const heir = byStore.get(planned.project.config.cacheDir)
+    if (heir) planned.project = heir
+    else plannedRenditions.delete(key)
+  }
+}
+
 /**
  * One dev server's side of the plugin: spec modules resolve at once (to the clip when it is stored,
  * else to a pending stand-in), missing clips are generated in the background by core's spec jobs
@@ -130,6 +154,7 @@ export class DevSession {
     this.#posters = posters
     this.#presence = new EditorPresence('vite dev', opts.settleMs)
     void this.#presence.at(project)
+    liveSessions.add(this)
     this.#jobs = specJobs({
       settleMs: opts.settleMs,
       onDone: (key, specs, result, by) => {
@@ -167,6 +192,12 @@ export class DevSession {
   swap(project: Vidspec): void {
     this.#project = project
     void this.#presence.at(project)
+    handOverPlanned()
+  }
+
+  /** The project specs load with now. */
+  get project(): Vidspec {
+    return this.#project
   }
 
   /** Files of the specs this session has served: what a config change must load again. */
@@ -251,6 +282,8 @@ export class DevSession {
   }
 
   async close(): Promise<void> {
+    liveSessions.delete(this)
+    handOverPlanned()
     for (const t of this.#rechecks) clearTimeout(t)
     this.#rechecks.clear()
     await this.#jobs.jobs.close()
