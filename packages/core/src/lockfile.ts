@@ -1,8 +1,10 @@
+import { statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { VidspecError } from './errors.js'
 import { canonicalJson } from './key/canonical.js'
 import { writeFileAtomic } from './store/atomic.js'
+import { RACY_MS, isSettled, packStamp, statStamp } from './store/stamp.js'
 import type { Entry, NormalizedRequest } from './types.js'
 
 export const LOCKFILE_NAME = 'vidspec.lock.json'
@@ -61,6 +63,50 @@ export async function readLockfile(root: string): Promise<Lockfile> {
     throw new VidspecError('CONFIG_INVALID', `${LOCKFILE_NAME}: expected { "version": 1, "specs": {...} }`, { file: path })
   }
   return { version: 1, specs: lock.specs as Record<string, LockedClip> }
+}
+
+/** Each lockfile's clips by key, built once per lockfile object (a plan passes one to every lookup). */
+const byKeyOf = new WeakMap<Lockfile, Map<string, LockedClip>>()
+function clipsByKey(lock: Lockfile): Map<string, LockedClip> {
+  let byKey = byKeyOf.get(lock)
+  if (!byKey) {
+    byKey = new Map()
+    // The first spec's pin, as a scan in file order would find it.
+    for (const clip of Object.values(lock.specs)) if (!byKey.has(clip.key)) byKey.set(clip.key, clip)
+    byKeyOf.set(lock, byKey)
+  }
+  return byKey
+}
+
+/** The last lockfile read at each path, with its stamp then: reused while the stamp holds. */
+const lastRead = new Map<string, { stamp: string; lock: Lockfile }>()
+
+/**
+ * The clip the lockfile pins for `key`, if any. A build asks this for every key it may pay for, so
+ * the file is read again only when its stamp changed (a git pull, another run's write) or it had
+ * changed just before it was read (see RACY_MS): not once per key, nor parsed and scanned whole
+ * each time. A missing lockfile (a project before its first paid clip) costs one stat, no error.
+ */
+export async function pinnedClip(root: string, key: string, settled = Date.now() - RACY_MS): Promise<LockedClip | undefined> {
+  const path = lockfilePath(root)
+  if (statSync(path, { throwIfNoEntry: false }) === undefined) {
+    lastRead.delete(path)
+    return undefined
+  }
+  const before = statStamp(path)
+  const known = lastRead.get(path)
+  if (known && before && known.stamp === packStamp(before)) return clipsByKey(known.lock).get(key)
+  const lock = await readLockfile(root)
+  const after = statStamp(path)
+  // Kept only when the bytes read are the ones the stamp stands for, and not from a racy write.
+  if (before && packStamp(before) === packStamp(after) && isSettled(before, settled)) lastRead.set(path, { stamp: packStamp(before) as string, lock })
+  else lastRead.delete(path)
+  return clipsByKey(lock).get(key)
+}
+
+/** The clip `lock` pins for `key` (a lockfile the caller has read already). */
+export function pinnedIn(lock: Lockfile, key: string): LockedClip | undefined {
+  return clipsByKey(lock).get(key)
 }
 
 export function lockedClip(entry: Entry, media: Record<string, string>, deps: Record<string, string>): LockedClip {

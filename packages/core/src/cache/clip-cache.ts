@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import type { Logger } from '../logger.js'
-import { readLockfile, type LockedClip, type Lockfile } from '../lockfile.js'
+import { pinnedClip, pinnedIn, type LockedClip, type Lockfile } from '../lockfile.js'
 import type { RemoteCache } from '../remote/cache.js'
 import type { ProbeFn } from '../runner/runner.js'
 import { clipEntry } from '../store/entry.js'
@@ -119,9 +119,7 @@ export class ClipCache {
 
   async #pin(key: string, opts: ClipLookup): Promise<LockedClip | undefined> {
     if (this.#opts.pinned === false) return undefined
-    const lock = opts.lockfile ?? (await readLockfile(this.#opts.root))
-    for (const clip of Object.values(lock.specs)) if (clip.key === key) return clip
-    return undefined
+    return opts.lockfile ? pinnedIn(opts.lockfile, key) : pinnedClip(this.#opts.root, key)
   }
 
   async #pinnedObjectPresent(pin: LockedClip): Promise<boolean> {

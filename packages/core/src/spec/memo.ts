@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { KEY_VERSION } from '../key/key.js'
 import { readJson, writeFileAtomic } from '../store/atomic.js'
-import { RACY_MS, packStamp, sameStamp, statStamp, type Stamp } from '../store/stamp.js'
+import { RACY_MS, isSettled, packStamp, sameStamp, statStamp, type Stamp } from '../store/stamp.js'
 import type { RenditionsInput } from '../renditions/types.js'
 import type { NormalizedRequest, ResolvedMedia } from '../types.js'
 import { hashReadable } from './load.js'
@@ -130,7 +130,7 @@ export class SpecMemo {
    * not changed just before (see RACY_MS).
    */
   #learn(file: string, stamp: Stamp, sha: string, settled: number): void {
-    if (Number(stamp.mtimeNs) / 1e6 >= settled || Number(stamp.ctimeNs) / 1e6 >= settled) return
+    if (!isSettled(stamp, settled)) return
     this.#stamps[file] = [packStamp(stamp) as string, sha]
     this.#stampsChanged = true
   }
