@@ -33,7 +33,7 @@ for (let i = 0; i < rounds; i++) {
     into.push(round)
   }
 }
-type Measure = 'wall' | 'clientCpu' | 'mainCpu' | 'childCpu'
+type Measure = 'wall' | 'firstCreate' | 'window' | 'clientCpu' | 'mainCpu' | 'childCpu'
 const med = (rs: Round[], k: Measure) => median(rs.map((r) => r[k]))
 const row = (label: string, k: Measure, perJob: boolean): [string, string] => {
   const [a, b] = [med(theirs, k), med(ours, k)]
@@ -42,6 +42,8 @@ const row = (label: string, k: Measure, perJob: boolean): [string, string] => {
 }
 report(`vidspec build of ${specs} paid jobs of ${jobMs} ms${sound ? ', clips with sound,' : ''} against the fake server (medians of ${rounds} rounds each, alternating; other = ${other})`, [
   row('wall time', 'wall', false),
+  row('  spawn to the first create', 'firstCreate', false),
+  row('  first create to last job done', 'window', false),
   row('CPU of the vidspec process', 'clientCpu', true),
   row('  of which its main thread', 'mainCpu', true),
   row('CPU of its children (ffprobe)', 'childCpu', true),

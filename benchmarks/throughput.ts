@@ -32,6 +32,7 @@ report(`Generation throughput: ${SPECS} specs, server limit ${LIMIT} jobs, ${JOB
   ['vidspec build, wall time', `${fmt(wall)}  = ${ratio(wall, ideal)} ideal (target ≤ 1.2×); rounds: ${rounds.map((r) => ratio(r.wall, ideal)).join(', ')}`],
   ['  for comparison: the same build with every clip cached', fmt(med('noopWall'))],
   ['  not in these figures: the plan beforehand that evaluated the specs', `${fmt(med('evalWall'))} wall, ${fmt(med('evalCpu'))} CPU`],
+  ['spawning the build to its first create', fmt(med('firstCreate'))],
   ['first create to last job done (the server-side window)', `${fmt(med('window'))}  = ${ratio(med('window'), ideal)} ideal; the ${LIMIT} server slots ${(((SPECS * JOB_MS) / (LIMIT * med('window'))) * 100).toFixed(0)}% busy in it`],
   ['duplicate creates (worst round)', `${duplicates} (target 0)`],
   ['429s answered to creates (then retried)', String(med('rejected'))],

@@ -34,6 +34,8 @@ export interface Round {
   noopCpu: number
   serverCpu: number
   window: number
+  /** From spawning the build to the server's first create. */
+  firstCreate: number
   duplicates: number
   rejected: number
   polls: number
@@ -62,6 +64,7 @@ export async function generationRound(specs: number, jobMs: number, cli: string 
     const memo = JSON.parse(await readFile(join(project.root, '.vidspec/memo/specs-together.json'), 'utf8')) as { specs: object }
     if (Object.keys(memo.specs).length !== specs) fail(`PRECONDITION FAILED: the plan remembered ${Object.keys(memo.specs).length} of ${specs} specs`)
     const serverCpuBefore = process.cpuUsage()
+    const spawnedAt = Date.now()
     const run = await timed(process.execPath, [wrapper, 'build', '--json', '--no-frozen'], { cwd: project.root, env })
     const serverCpu = process.cpuUsage(serverCpuBefore)
     if (run.code !== 0) fail(`build failed (${run.code}):\n${run.stderr.slice(-2000)}`)
@@ -84,6 +87,7 @@ export async function generationRound(specs: number, jobMs: number, cli: string 
       noopCpu: noopStats.cpuMs + noopStats.childCpuMs,
       serverCpu: (serverCpu.user + serverCpu.system) / 1000,
       window: (created.at(-1) ?? 0) + jobMs - (created[0] ?? 0),
+      firstCreate: (created[0] ?? spawnedAt) - spawnedAt,
       duplicates: [...fake.createsByPrompt.values()].filter((n) => n > 1).length,
       rejected: fake.log.filter((r) => r.route === 'POST /videos' && r.outcome === 429).length,
       polls: fake.polls,
