@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { hashFile, readJson, removeFile } from './atomic.js'
+import { createDurable, hashFile, readJson, removeFile } from './atomic.js'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -59,3 +59,18 @@ describe('readJson', () => {
     expect(await readJson(join(dir, 'folder.json'), opts)).toEqual({ ok: false, reason: 'missing' })
   })
 })
+
+describe('createDurable', () => {
+  it('creates a file in place with exactly the bytes, and never touches one that exists', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vidspec-create-'))
+    dirs.push(dir)
+    const target = join(dir, 'intent.json')
+    expect(await createDurable(target, '{"a":1}\n')).toBe(true)
+    expect(await readFile(target, 'utf8')).toBe('{"a":1}\n')
+    expect(await createDurable(target, '{"b":2}\n')).toBe(false)
+    expect(await readFile(target, 'utf8')).toBe('{"a":1}\n')
+    expect(await readdir(dir)).toEqual(['intent.json'])
+    await expect(createDurable(join(dir, 'missing', 'x.json'), 'x')).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+})
+

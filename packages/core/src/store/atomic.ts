@@ -106,8 +106,39 @@ export function writeRebuildableSync(tmpDir: string, target: string, data: strin
   }
 }
 
+/**
+ * Creates `target`, which must not exist yet, durably and in place: an exclusive create, the bytes,
+ * an fsync, and the folder's fsync. The file system commits the new name with the bytes (one journal
+ * commit), where a temp file and a rename take two. False, with nothing written, when `target` is
+ * already there. For a record whose half-written state is harmless only: a reader may see it empty
+ * or cut, and a failed write removes it. Folders are not made here (ENOENT is thrown).
+ */
+export async function createDurable(target: string, data: string): Promise<boolean> {
+  let fd: number
+  try {
+    fd = await openFd(target, 'wx')
+  } catch (err) {
+    if (errorCode(err) === 'EEXIST') return false
+    throw err
+  }
+  try {
+    writeFileSync(fd, data)
+    await fsyncFd(fd)
+  } catch (err) {
+    closeSync(fd)
+    await removeFile(target).catch(() => false)
+    throw err
+  }
+  closeSync(fd)
+  await fsyncDir(dirname(target))
+  return true
+}
+
+/** How the store writes a JSON record: indented, with a final newline. */
+export const jsonText = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
+
 export function writeJsonAtomic(tmpDir: string, target: string, value: unknown, opts: WriteOptions = {}): Promise<void> {
-  return writeFileAtomic(tmpDir, target, `${JSON.stringify(value, null, 2)}\n`, opts)
+  return writeFileAtomic(tmpDir, target, jsonText(value), opts)
 }
 
 async function writeAndSync(path: string, data: string | Uint8Array, sync: boolean): Promise<void> {

@@ -158,6 +158,25 @@ describe('Store journal and spec state', () => {
     expect(await store.listJournals()).toEqual([])
   })
 
+  it('writes an intent in place, replaces a half-written one, and puts the job id over the intent', async () => {
+    const store = await tempStore()
+    const path = join(store.dir, 'jobs', `${KEY_A}.json`)
+    const { jobId: _, ...intent } = rec
+    await store.writeJournal(intent)
+    expect(await readFile(path, 'utf8')).toBe(`${JSON.stringify(intent, null, 2)}\n`)
+    await store.writeJournal(rec)
+    expect(await store.readJournal(KEY_A)).toEqual(rec)
+    // A process stopped while creating the intent (its create never sent) leaves it empty or cut:
+    // no record to a reader, and the next intent takes its place.
+    await store.deleteJournal(KEY_A)
+    await writeFile(path, '{"version":1,"ke')
+    expect(await store.readJournal(KEY_A)).toBeUndefined()
+    expect(await store.listUncertain()).toEqual([])
+    await store.writeJournal(intent)
+    expect(await store.readJournal(KEY_A)).toEqual(intent)
+    expect(await readdir(join(store.dir, 'tmp'))).toEqual([])
+  })
+
   it('treats a garbled journal as absent and refuses to write a malformed one', async () => {
     const store = await tempStore()
     await writeFile(join(store.dir, 'jobs', `${KEY_A}.json`), 'not json')

@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path'
 import { VidspecError } from '../errors.js'
 import type { DerivedRecord } from '../renditions/types.js'
 import type { Entry, JournaledJob, JournalRecord, UncertainCreate } from '../types.js'
-import { errorCode, fsyncDir, fsyncFile, hashFile, readJson, removeFile, writeJsonAtomic } from './atomic.js'
+import { createDurable, errorCode, fsyncDir, fsyncFile, hashFile, jsonText, readJson, removeFile, writeJsonAtomic } from './atomic.js'
 import { runGc } from './gc.js'
 import { checkObject, copyChecked, readChecked, type Integrity, type ObjectRef, type Trust } from './integrity.js'
 import { StoreLayout, isExt } from './layout.js'
@@ -320,7 +320,12 @@ export class Store {
    */
   async writeJournal(rec: JournalRecord): Promise<void> {
     assertShape(isJournalRecord(rec), `journal record for ${String((rec as Partial<JournalRecord>).key)}`)
-    await writeJsonAtomic(this.#layout.tmp, this.#layout.journalPath(rec.key), rec)
+    const path = this.#layout.journalPath(rec.key)
+    // An intent with no journal before it is created in place: it stands before every create, and a
+    // half-written one is harmless (its create was never sent; a reader finds no record, and the next
+    // intent replaces it). Every other record replaces one (a job id over its intent): atomically.
+    if (rec.jobId === undefined && (await createDurable(path, jsonText(rec)).catch(() => false))) return
+    await writeJsonAtomic(this.#layout.tmp, path, rec)
   }
 
   /**
