@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, unlink, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, unlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -34,8 +34,10 @@ afterEach(async () => {
 })
 
 describe('pinnedClip', () => {
-  it('answers no pin, and no error, for a project without a lockfile', async () => {
+  it('answers no pin, and no error, for a project without a lockfile; a folder in its place is an error', async () => {
     expect(await pinnedClip(root, KEY_A)).toBeUndefined()
+    await mkdir(lockfilePath(root))
+    await expect(pinnedClip(root, KEY_A)).rejects.toMatchObject({ code: 'EISDIR' })
   })
 
   it("finds a key's pin, the first spec's when two specs share the key", async () => {

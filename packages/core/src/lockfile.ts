@@ -89,11 +89,11 @@ const lastRead = new Map<string, { stamp: string; lock: Lockfile }>()
  */
 export async function pinnedClip(root: string, key: string, settled = Date.now() - RACY_MS): Promise<LockedClip | undefined> {
   const path = lockfilePath(root)
-  if (statSync(path, { throwIfNoEntry: false }) === undefined) {
+  const before = statStamp(path)
+  if (!before && statSync(path, { throwIfNoEntry: false }) === undefined) {
     lastRead.delete(path)
     return undefined
   }
-  const before = statStamp(path)
   const known = lastRead.get(path)
   if (known && before && known.stamp === packStamp(before)) return clipsByKey(known.lock).get(key)
   const lock = await readLockfile(root)

@@ -73,4 +73,3 @@ describe('createDurable', () => {
     await expect(createDurable(join(dir, 'missing', 'x.json'), 'x')).rejects.toMatchObject({ code: 'ENOENT' })
   })
 })
-
