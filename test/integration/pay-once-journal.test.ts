@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
@@ -135,3 +136,27 @@ describe('a long poll', () => {
     }
   })
 })
+
+describe('an intent a stopped process left half-written', () => {
+  // The intent is created in place: a process stopped between creating it and its fsync leaves it
+  // empty or cut. Its create was never sent, so the key is not uncertain: one create, one clip.
+  it('is no record: the next build creates each key once, and nothing is uncertain', async () => {
+    project = await togetherProject(SPECS, FAST)
+    const planned = await runCli(['plan', '--json'], { cwd: project.root, env: envA() })
+    const keys = (JSON.parse(planned.stdout) as { specs: Array<{ key: string }> }).specs.map((s) => s.key)
+    expect(keys).toHaveLength(SPECS)
+    await mkdir(join(storeDir(), 'jobs'), { recursive: true })
+    await writeFile(join(storeDir(), 'jobs', `${keys[0]}.json`), '')
+    await writeFile(join(storeDir(), 'jobs', `${keys[1]}.json`), '{\n  "version": 1,\n  "key": "')
+
+    const r = await cliBuild(project.root, envA())
+    expect(r.code, r.stderr).toBe(0)
+    expect(fake.creates).toBe(SPECS)
+    expect(duplicateCreates(fake)).toBe(0)
+    expect(await journals(storeDir())).toEqual([])
+    expect((await expectValidClips(storeDir())).map((e) => e.key).sort()).toEqual([...keys].sort())
+    const status = await runCli(['status', '--json'], { cwd: project.root, env: envA() })
+    expect(JSON.parse(status.stdout)).toMatchObject({ inFlight: [], uncertain: [] })
+  })
+})
+
