@@ -1,9 +1,16 @@
 import { mkdir, mkdtemp, readFile, rm, unlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { isVidspecError } from './errors.js'
 import { lockfilePath, pinnedClip, pinnedIn, writeLockfile, type LockedClip, type Lockfile } from './lockfile.js'
+
+// Every read of a file counted: a build's lookups must share one read of the lockfile.
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fsp = await importOriginal<typeof import('node:fs/promises')>()
+  return { ...fsp, readFile: vi.fn(fsp.readFile) }
+})
+const readsOf = (path: string): number => vi.mocked(readFile).mock.calls.filter(([p]) => p === path).length
 
 const KEY_A = 'a'.repeat(64)
 const KEY_B = 'b'.repeat(64)
@@ -76,5 +83,31 @@ describe('pinnedClip', () => {
 
     await unlink(path)
     expect(await pinnedClip(root, KEY_A, SETTLED())).toBeUndefined()
+  })
+
+  it('reads the lockfile once for a build\'s lookups, all at once or one by one, and again once it changes', async () => {
+    const path = lockfilePath(root)
+    // Reads by the lookups alone (writeLockfile reads the file too, to leave an unchanged one alone).
+    const lookups = async (fn: () => Promise<unknown>): Promise<number> => {
+      const before = readsOf(path)
+      await fn()
+      return readsOf(path) - before
+    }
+    await writeLockfile(root, { version: 1, specs: { 'a.video.ts': clip(KEY_A, '1'.repeat(64)), 'b.video.ts': clip(KEY_B, '2'.repeat(64)) } })
+    let found: Array<LockedClip | undefined> = []
+    expect(await lookups(async () => (found = await Promise.all(Array.from({ length: 50 }, (_, i) => pinnedClip(root, i % 2 ? KEY_B : KEY_A, SETTLED())))))).toBe(1)
+    expect(found.map((c) => c?.digest[0])).toEqual(Array.from({ length: 50 }, (_, i) => (i % 2 ? '2' : '1')))
+    expect(await lookups(async () => {
+      for (let i = 0; i < 20; i++) expect((await pinnedClip(root, KEY_A, SETTLED()))?.key).toBe(KEY_A)
+    })).toBe(0)
+
+    await writeLockfile(root, { version: 1, specs: { 'a.video.ts': clip(KEY_A, '3'.repeat(64)) } })
+    expect(await lookups(() => Promise.all(Array.from({ length: 10 }, () => pinnedClip(root, KEY_A, SETTLED()))))).toBe(1)
+    expect((await pinnedClip(root, KEY_A, SETTLED()))?.digest).toBe('3'.repeat(64))
+
+    // Just written (racy): shared by the lookups that come during its read, read again after.
+    await writeLockfile(root, { version: 1, specs: { 'a.video.ts': clip(KEY_A, '4'.repeat(64)) } })
+    expect(await lookups(() => Promise.all(Array.from({ length: 10 }, () => pinnedClip(root, KEY_A))))).toBe(1)
+    expect(await lookups(async () => expect((await pinnedClip(root, KEY_A))?.digest).toBe('4'.repeat(64)))).toBe(1)
   })
 })

@@ -78,14 +78,15 @@ function clipsByKey(lock: Lockfile): Map<string, LockedClip> {
   return byKey
 }
 
-/** The last lockfile read at each path, with its stamp then: reused while the stamp holds. */
-const lastRead = new Map<string, { stamp: string; lock: Lockfile }>()
+/** The last lockfile read at each path (or the read under way), with its stamp: reused while the stamp holds. */
+const lastRead = new Map<string, { stamp: string; lock: Promise<Lockfile> }>()
 
 /**
- * The clip the lockfile pins for `key`, if any. A build asks this for every key it may pay for, so
- * the file is read again only when its stamp changed (a git pull, another run's write) or it had
- * changed just before it was read (see RACY_MS): not once per key, nor parsed and scanned whole
- * each time. A missing lockfile (a project before its first paid clip) costs one stat, no error.
+ * The clip the lockfile pins for `key`, if any. A build asks this for every key it may pay for, most
+ * of them at once as it starts, so one read serves them all: the file is read again only when its
+ * stamp changed (a git pull, another run's write) or it had changed just before it was read (see
+ * RACY_MS), not once per key. A missing lockfile (a project before its first paid clip) costs a
+ * stat, no error.
  */
 export async function pinnedClip(root: string, key: string, settled = Date.now() - RACY_MS): Promise<LockedClip | undefined> {
   const path = lockfilePath(root)
@@ -94,13 +95,22 @@ export async function pinnedClip(root: string, key: string, settled = Date.now()
     lastRead.delete(path)
     return undefined
   }
+  const stamp = packStamp(before)
   const known = lastRead.get(path)
-  if (known && before && known.stamp === packStamp(before)) return clipsByKey(known.lock).get(key)
-  const lock = await readLockfile(root)
-  const after = statStamp(path)
-  // Kept only when the bytes read are the ones the stamp stands for, and not from a racy write.
-  if (before && packStamp(before) === packStamp(after) && isSettled(before, settled)) lastRead.set(path, { stamp: packStamp(before) as string, lock })
-  else lastRead.delete(path)
+  if (known && known.stamp === stamp) return clipsByKey(await known.lock).get(key)
+  const read = readLockfile(root)
+  // Shared with the lookups that come while it reads: they would read the same bytes.
+  if (stamp !== undefined) lastRead.set(path, { stamp, lock: read })
+  const forget = () => lastRead.get(path)?.lock === read && lastRead.delete(path)
+  let lock: Lockfile
+  try {
+    lock = await read
+  } catch (err) {
+    forget()
+    throw err
+  }
+  // Kept for later lookups only when the bytes read are the ones the stamp stands for, and not from a racy write.
+  if (!(before && stamp === packStamp(statStamp(path)) && isSettled(before, settled))) forget()
   return clipsByKey(lock).get(key)
 }
 
