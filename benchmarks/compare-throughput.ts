@@ -4,8 +4,9 @@
 // alternating, with which goes first swapped every round. The figures are what a change did to the
 // client's CPU per job (the process, and its main thread) and to the wall time, where
 // throughput.ts's own figures drift more between minutes than a change moves them. With --sound,
-// every spec asks an audio-generating model for sound and every clip has an AAC track.
-// Usage: tsx benchmarks/compare-throughput.ts <other checkout> [specs, default 200] [job ms, default 100] [--rounds N] [--sound]
+// every spec asks an audio-generating model for sound and every clip has an AAC track; with
+// --lockfile N, the project's vidspec.lock.json pins N approved clips of other specs.
+// Usage: tsx benchmarks/compare-throughput.ts <other checkout> [specs, default 200] [job ms, default 100] [--rounds N] [--sound] [--lockfile N]
 import { join, resolve } from 'node:path'
 import { benchArgs } from './lib/args.js'
 import { generationRound, type Round } from './lib/generation.js'
@@ -13,12 +14,13 @@ import { cliPath, fail, fmt, median, ratio, report } from './lib/measure.js'
 
 const args = benchArgs()
 const other = args.positional[0]
-if (!other) fail('usage: tsx benchmarks/compare-throughput.ts <other checkout> [specs] [job ms] [--rounds N] [--sound]')
+if (!other) fail('usage: tsx benchmarks/compare-throughput.ts <other checkout> [specs] [job ms] [--rounds N] [--sound] [--lockfile N]')
 const otherCli = join(resolve(other), 'packages/watcher/bin/vidspec.js')
 const specs = Number(args.positional[1] ?? 200)
 const jobMs = Number(args.positional[2] ?? 100)
 const rounds = args.number('--rounds', 5)
 const sound = args.has('--sound')
+const lockfile = args.number('--lockfile', 0)
 
 const theirs: Round[] = []
 const ours: Round[] = []
@@ -28,7 +30,7 @@ for (let i = 0; i < rounds; i++) {
     [ours, cliPath],
   ]
   for (const [into, cli] of i % 2 === 0 ? pair : pair.reverse()) {
-    const round = await generationRound(specs, jobMs, cli, { sound })
+    const round = await generationRound(specs, jobMs, cli, { sound, lockfile })
     if (round.duplicates > 0) fail(`${cli}: ${round.duplicates} key(s) created more than once`)
     into.push(round)
   }
@@ -40,7 +42,7 @@ const row = (label: string, k: Measure, perJob: boolean): [string, string] => {
   const per = (ms: number) => (perJob ? ` (${(ms / specs).toFixed(1)} ms/job)` : '')
   return [label, `other ${fmt(a)}${per(a)}, this ${fmt(b)}${per(b)}  = ${a > 0 ? ratio(b, a) : '—'}`]
 }
-report(`vidspec build of ${specs} paid jobs of ${jobMs} ms${sound ? ', clips with sound,' : ''} against the fake server (medians of ${rounds} rounds each, alternating; other = ${other})`, [
+report(`vidspec build of ${specs} paid jobs of ${jobMs} ms${sound ? ', clips with sound,' : ''}${lockfile ? `, ${lockfile} approved clips in the lockfile,` : ''} against the fake server (medians of ${rounds} rounds each, alternating; other = ${other})`, [
   row('wall time', 'wall', false),
   row('  spawn to the first create', 'firstCreate', false),
   row('  first create to last job done', 'window', false),

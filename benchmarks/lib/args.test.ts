@@ -8,6 +8,9 @@ describe('benchArgs', () => {
       expect(args.positional).toEqual(['50'])
       expect(args.number('--rounds', 5)).toBe(9)
     }
+    const args = benchArgs(['/tmp/H', '200', '100', '--lockfile', '1000', '--rounds', '4'])
+    expect(args.positional).toEqual(['/tmp/H', '200', '100'])
+    expect(args.number('--lockfile', 0)).toBe(1000)
   })
 
   it('gives the fallback for an option not given, and tells switches apart', () => {

@@ -12,7 +12,7 @@ export interface BenchArgs {
 }
 
 /** Options that take a value; anything else starting with `--` is a switch. */
-const VALUED = new Set(['--rounds', '--cold-rounds'])
+const VALUED = new Set(['--rounds', '--cold-rounds', '--lockfile'])
 
 export function benchArgs(argv: string[] = process.argv.slice(2)): BenchArgs {
   const positional: string[] = []

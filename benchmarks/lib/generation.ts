@@ -2,7 +2,7 @@
 // Together server (jobs of `jobMs`, at most LIMIT at once, 429 with retry-after beyond) and a fresh
 // project of `specs` specs; a `vidspec plan` evaluates them first, so the build that follows pays
 // only for generating; then the same build again with every clip cached.
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startFakeTogether } from '../../test/fake-together/server.js'
 import { benchEnv, cliPath, fail, readStats, timed, writeStatsWrapper } from './measure.js'
@@ -45,12 +45,14 @@ export interface Round {
 
 /**
  * `cli`: the vidspec bin to run (another checkout's, to compare two). `sound`: the specs ask an
- * audio-generating model for sound, and every clip has an AAC track.
+ * audio-generating model for sound, and every clip has an AAC track. `lockfile`: the project has a
+ * vidspec.lock.json pinning that many approved clips of other specs (a site with a history).
  */
-export async function generationRound(specs: number, jobMs: number, cli: string = cliPath, opts: { sound?: boolean } = {}): Promise<Round> {
+export async function generationRound(specs: number, jobMs: number, cli: string = cliPath, opts: { sound?: boolean; lockfile?: number } = {}): Promise<Round> {
   const fake = await startFakeTogether({ apiKey: KEY, jobDurationMs: jobMs, maxConcurrentJobs: LIMIT })
-  const project = await generateProject(specs, config(jobMs), opts)
+  const project = await generateProject(specs, config(jobMs), { sound: opts.sound })
   try {
+    if (opts.lockfile) await writeFile(join(project.root, 'vidspec.lock.json'), approvedClips(opts.lockfile))
     const wrapper = await writeStatsWrapper(project.root, cli)
     const statsFile = join(project.root, 'stats.json')
     const env = benchEnv({ TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: fake.baseURL, STATS_FILE: statsFile })
@@ -100,3 +102,13 @@ export async function generationRound(specs: number, jobMs: number, cli: string 
   }
 }
 
+/** A lockfile of `n` approved clips, each the size a real one has (its request, deps). */
+function approvedClips(n: number): string {
+  const hex = (i: number, salt: number) => ((i * 2654435761 + salt) >>> 0).toString(16).padStart(8, '0').repeat(8)
+  const specs: Record<string, unknown> = {}
+  for (let i = 0; i < n; i++) {
+    const request = { model: 'minimax/hailuo-02', prompt: `approved clip ${i}: a slow pan over a harbour at dawn, fishing boats, gulls, soft light`, seconds: 6, width: 1366, height: 768, fps: 25, seed: i }
+    specs[`src/approved/clip-${i}.video.ts`] = { key: hex(i, 1), digest: hex(i, 2), ext: 'mp4', size: 2_000_000 + i, mime: 'video/mp4', provider: 'together', preview: false, model: request.model, jobId: `job-${hex(i, 3).slice(0, 24)}`, seed: i, request, media: {}, deps: { 'src/brand.ts': hex(0, 4) } }
+  }
+  return `${JSON.stringify({ version: 1, specs }, null, 2)}\n`
+}
