@@ -78,8 +78,11 @@ describe.skipIf(!canMeasure)('a large result', () => {
         `(tiny-clip baseline ${(small.peak / MiB).toFixed(1)} MiB, growth ${(growth / MiB).toFixed(1)} MiB)`,
     )
     // Buffering the download would add at least LARGE over the baseline. How far RSS rises before V8
-    // collects the streamed chunks depends on the Node version (growth about 9 MiB on Node 20, 24 on 22,
-    // 60 on 24 on this machine), so the bound is on the growth, not on an absolute peak.
-    expect(growth).toBeLessThan(LARGE / 8)
+    // collects the streamed chunks (each socket read is a fresh 64 KB buffer, collected once external
+    // memory has grown by tens of MB) depends on the Node version: growth 35-40 MiB on Node 20 and 22,
+    // 85-104 MiB on Node 24 on this machine (2026-12-05, whatever vidspec's own heap settings). So the
+    // bound is on the growth, not on an absolute peak, and a quarter of the file: far from buffering,
+    // clear of the collector's pacing.
+    expect(growth).toBeLessThan(LARGE / 4)
   })
 })
