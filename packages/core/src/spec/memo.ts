@@ -213,7 +213,7 @@ export class SpecMemo {
       out[file] = sha
       const stamp = before.get(file)
       // Vouched for later only when the file did not change while it was read, and not just now.
-      if (stamp && sameStamp(stamp, statStamp(file))) this.#learn(file, stamp, sha, settled)
+      if (stamp && isSettled(stamp, settled) && sameStamp(stamp, statStamp(file))) this.#learn(file, stamp, sha, settled)
     }
     return out
   }

@@ -114,22 +114,14 @@ export function writeRebuildableSync(tmpDir: string, target: string, data: strin
  * or cut, and a failed write removes it. Folders are not made here (ENOENT is thrown).
  */
 export async function createDurable(target: string, data: string): Promise<boolean> {
-  let fd: number
   try {
-    fd = await openFd(target, 'wx')
+    await writeAndSync(target, data, true)
   } catch (err) {
+    // Another's file, untouched; else ours, half-written, goes.
     if (errorCode(err) === 'EEXIST') return false
-    throw err
-  }
-  try {
-    writeFileSync(fd, data)
-    await fsyncFd(fd)
-  } catch (err) {
-    closeSync(fd)
     await removeFile(target).catch(() => false)
     throw err
   }
-  closeSync(fd)
   await fsyncDir(dirname(target))
   return true
 }
