@@ -43,3 +43,16 @@ await build({
   target: 'node20',
   logLevel: 'warning',
 })
+// The no-op plan's answer (src/plan-verdict.ts) as one file of its own, sharing no chunk with the
+// entry: the CLI loads it before anything else, and a shared chunk would load most of core with it.
+await build({
+  entryPoints: [join(dist, 'plan-verdict.js')],
+  outfile: join(dist, 'bundle', 'plan-verdict.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+})

@@ -41,6 +41,7 @@ export type { WarningGroup } from './warnings.js'
 export { describeChange } from './plan/diff.js'
 export type { FieldChange } from './plan/diff.js'
 export { explainPlan } from './plan/explain.js'
+export type { Verdict, VerdictOutput } from './plan/verdict.js'
 export { shownEndpoint } from './remote/config.js'
 export { specShard } from './remote/shard.js'
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { loadConfig } from './config/load.js'
 import type { ResolvedConfig } from './config/resolve.js'
 import { VidspecError, type SpecIssue } from './errors.js'
@@ -28,6 +29,8 @@ import { reprobeDerived } from './renditions/verify.js'
 import { RemoteRenditions } from './remote/derived.js'
 import type { DerivedRecord, Rendition, RenditionItem, RenditionPlan } from './renditions/types.js'
 import { planSpecs } from './project/plan.js'
+import { planWitness } from './project/verdict.js'
+import { writePlanVerdict, type Verdict } from './plan/verdict.js'
 import type { BuildOptions, BuildResult, LoadedSpec, OpenOptions, PlanItem } from './project/types.js'
 
 export type { BuildItem, BuildOptions, BuildResult, BuildStatus, LoadedSpec, OpenOptions, PlanItem, PlanStatus } from './project/types.js'
@@ -47,17 +50,21 @@ export class Vidspec {
   readonly logger: Logger
   /** Files the config itself was loaded from (a change means reopening). */
   readonly configDeps: string[]
+  readonly #configRemembered: boolean
   readonly #parts: ProjectParts & { remote: RemoteCache | undefined }
+  /** The answers of plans of the whole project (see `recordPlanVerdict`). */
+  readonly #wholePlans = new WeakSet<PlanItem[]>()
 
   private constructor(
     config: ResolvedConfig,
-    configDeps: string[],
+    configDeps: { deps: string[]; remembered: boolean },
     provider: Provider,
     logger: Logger,
     runnerOptions: { retryUncertain?: boolean | undefined } = {},
   ) {
     this.config = config
-    this.configDeps = configDeps
+    this.configDeps = configDeps.deps
+    this.#configRemembered = configDeps.remembered
     this.provider = provider
     this.logger = logger
     this.#parts = assembleParts(config, provider, logger, runnerOptions.retryUncertain ?? false)
@@ -73,7 +80,7 @@ export class Vidspec {
 
   static async open(opts: OpenOptions): Promise<Vidspec> {
     const env = opts.env ?? process.env
-    const { config, deps, deprecations } = await loadConfig(opts.root, {
+    const { config, deps, deprecations, remembered } = await loadConfig(opts.root, {
       ...(opts.configFile ? { configFile: opts.configFile } : {}),
       env,
       ...(opts.overrides ? { overrides: opts.overrides } : {}),
@@ -81,7 +88,7 @@ export class Vidspec {
     const name = opts.provider ? undefined : await resolveProvider(config)
     const resolved = name && name !== config.provider ? { ...config, provider: name } : config
     const provider = opts.provider ?? createProvider(resolved, env, opts.logger)
-    const project = new Vidspec(resolved, deps, provider, opts.logger ?? silentLogger, {
+    const project = new Vidspec(resolved, { deps, remembered }, provider, opts.logger ?? silentLogger, {
       retryUncertain: opts.retryUncertain,
     })
     for (const message of deprecations) project.logger.warn(`${config.configFile ? `${config.configFile}: ` : ''}${message}`)
@@ -145,8 +152,31 @@ export class Vidspec {
   plan(files?: string[], opts: { signal?: AbortSignal | undefined } = {}): Promise<PlanItem[]> {
     return fannedOut(opts.signal, async (signal) => {
       const [loaded, lock] = await Promise.all([this.loadAll(files, { signal }), readLockfile(this.config.root)])
-      return planSpecs(this.#parts, loaded, lock, signal)
+      const items = await planSpecs(this.#parts, loaded, lock, signal)
+      if (!files) this.#wholePlans.add(items)
+      return items
     })
+  }
+
+  /**
+   * Keeps what a plan of the whole project printed (`verdict`) for the next plan asked the same
+   * `query` (the CLI's arguments, environment and terminal), which `readPlanVerdict` answers without
+   * loading the project while every file and folder the answer rested on is unchanged (see
+   * plan/verdict.ts). Only a plan that found every spec cached and began (`startedAt`, ms) once those
+   * files had settled is kept; `code` names the files of the program that printed it. False when
+   * nothing was kept.
+   */
+  recordPlanVerdict(items: PlanItem[], opts: { query: string; startedAt: number; verdict: Verdict; code: string[] }): boolean {
+    // Never the one to create node_modules: a project without it has its cache elsewhere or none.
+    if (!this.#wholePlans.has(items) || !existsSync(join(this.config.root, 'node_modules'))) return false
+    const ctx = { parts: this.#parts, loader: this.#loader, configDeps: this.configDeps, configRemembered: this.#configRemembered, code: opts.code }
+    const witness = planWitness(ctx, items, opts.startedAt)
+    if ('refused' in witness) {
+      this.logger.debug(`plan verdict not kept: ${witness.refused}`)
+      return false
+    }
+    writePlanVerdict(this.config.root, opts.query, witness, opts.verdict)
+    return true
   }
 
   build(opts: BuildOptions = {}): Promise<BuildResult> {

@@ -1,10 +1,18 @@
 #!/usr/bin/env node
-import { keepYoungGenerationSmall } from '../dist/heap.js'
-
-// Before anything else is loaded: see src/heap.ts.
-keepYoungGenerationSmall()
-const { main } = await import('../dist/cli.js')
-
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code
-})
+// A no-op plan is answered before the CLI loads, when it can be: see src/plan-replay.ts.
+const argv = process.argv.slice(2)
+let code
+if (argv[0] === 'plan') {
+  const [{ replayPlan }, { defaultIo }] = await Promise.all([import('../dist/plan-replay.js'), import('../dist/output.js')])
+  code = replayPlan(argv.slice(1), defaultIo())
+}
+if (code !== undefined) process.exitCode = code
+else {
+  const { keepYoungGenerationSmall } = await import('../dist/heap.js')
+  // Before the CLI is loaded: see src/heap.ts.
+  keepYoungGenerationSmall()
+  const { main } = await import('../dist/cli.js')
+  main(argv).then((exit) => {
+    process.exitCode = exit
+  })
+}

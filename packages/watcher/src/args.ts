@@ -1,19 +1,12 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { parseArgs } from 'node:util'
 import { VidspecError } from '@vidspec/core'
+import { commonOptions, type Options } from './options.js'
 
-export type Options = NonNullable<ParseArgsConfig['options']>
+export { commonOptions, type Options }
 
 type Parsed<T extends Options> = ReturnType<
   typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true; allowNegative: true }>
 >
-
-/** Flags every command takes. */
-export const commonOptions = {
-  root: { type: 'string' },
-  config: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies Options
 
 /**
  * Parses a command's flags strictly: an unknown flag is a usage error (exit 2), not a silent no-op.

@@ -30,7 +30,14 @@ describe('adapter boundary', () => {
     const text = await readFile(file, 'utf8')
     const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '')
     const core = specifiers.filter((s) => s.includes('vidspec/core') || s.includes('core/src') || s.includes('core/dist'))
-    expect(core.filter((s) => s !== '@vidspec/core')).toEqual([])
+    expect(core.filter((s) => s !== '@vidspec/core' && s !== '@vidspec/core/plan-verdict')).toEqual([])
+  })
+
+  // The CLI's early answer to a no-op plan loads before anything else: it must not pull in core's entry.
+  it.each(['watcher/src/plan-replay.ts', 'watcher/src/root.ts', 'watcher/src/options.ts', 'watcher/src/output.ts'])('%s imports nothing of core but its plan-verdict entry', async (name) => {
+    const text = await readFile(join(packages, name), 'utf8')
+    const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '')
+    for (const s of specifiers) expect(s.startsWith('node:') || s.startsWith('./') || s === '@vidspec/core/plan-verdict', s).toBe(true)
   })
 
   it.each(files.map((f) => [relative(packages, f), f]))("%s never reaches into a project's store, runner or remote", async (_name, file) => {

@@ -1,35 +1,13 @@
-import { existsSync, statSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { CONFIG_FILE_NAMES, Vidspec, VidspecError, type Logger, type OpenOptions, type VidspecConfigInput } from '@vidspec/core'
+import { resolve } from 'node:path'
+import { Vidspec, VidspecError, type Logger, type OpenOptions, type VidspecConfigInput } from '@vidspec/core'
 import type { Io } from './output.js'
+import { locateRoot } from './root.js'
 
-/**
- * The project a command works on. `--root` wins (it must be an existing folder); otherwise, like
- * Vite and ESLint, the nearest folder from the working directory upward that holds a
- * `vidspec.config.*`, stopping at the repository root (a folder with `.git`); with none found, the
- * working directory.
- */
+/** The project a command works on (see `locateRoot`); a bad --root is a usage error. */
 export function findRoot(io: Io, values: { root?: string | undefined; config?: string | undefined }): string {
-  if (values.root !== undefined) {
-    const root = resolve(io.cwd, values.root)
-    if (!isDir(root)) {
-      throw new VidspecError('USAGE', `--root ${values.root}: ${existsSync(root) ? 'not a folder' : 'no such folder'} (${root})`)
-    }
-    return root
-  }
-  if (values.config !== undefined) return io.cwd
-  for (let dir = resolve(io.cwd); ; dir = dirname(dir)) {
-    if (CONFIG_FILE_NAMES.some((name) => existsSync(join(dir, name)))) return dir
-    if (existsSync(join(dir, '.git')) || dirname(dir) === dir) return resolve(io.cwd)
-  }
-}
-
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory()
-  } catch {
-    return false
-  }
+  const found = locateRoot(io.cwd, values)
+  if ('problem' in found) throw new VidspecError('USAGE', found.problem)
+  return found.root
 }
 
 /**

@@ -5,11 +5,11 @@ import { runtimeFlags } from '../flags.js'
 import { defaultExportProblem } from '../spec/default-export.js'
 import { ModuleLoadError, loadModuleFile } from '../spec/load.js'
 import { ConfigMemo } from './memo.js'
+import { CONFIG_FILE_NAMES } from './names.js'
 import { resolveConfig, type ResolvedConfig } from './resolve.js'
 import type { VidspecConfigInput } from './types.js'
 
-/** Looked for at the project root, in this order. */
-export const CONFIG_FILE_NAMES = ['vidspec.config.ts', 'vidspec.config.mts', 'vidspec.config.js', 'vidspec.config.mjs'] as const
+export { CONFIG_FILE_NAMES }
 
 const CONFIG_HINT = "export default defineConfig({ ... }) (import { defineConfig } from '@vidspec/core')"
 
@@ -40,11 +40,12 @@ async function findConfigFile(root: string): Promise<string | undefined> {
 /**
  * Finds and evaluates the project's config (or uses the defaults when there is none) and resolves
  * it. `deps` are the files the config was built from: a change to one means loading it again.
+ * `remembered`: the config memo answered, so the config is a function of those files alone.
  */
 export async function loadConfig(
   root: string,
   opts: LoadConfigOptions = {},
-): Promise<{ config: ResolvedConfig; deps: string[]; deprecations: string[] }> {
+): Promise<{ config: ResolvedConfig; deps: string[]; deprecations: string[]; remembered: boolean }> {
   const absRoot = resolve(root)
   const deprecations: string[] = []
   const resolveOpts = { root: absRoot, env: opts.env, overrides: opts.overrides, onDeprecated: (m: string) => void deprecations.push(m) }
@@ -57,7 +58,7 @@ export async function loadConfig(
   } else {
     file = await findConfigFile(absRoot)
   }
-  if (!file) return { config: resolveConfig({}, resolveOpts), deps: [], deprecations }
+  if (!file) return { config: resolveConfig({}, resolveOpts), deps: [], deprecations, remembered: false }
 
   const memo = runtimeFlags(opts.env ?? process.env).noMemo ? undefined : new ConfigMemo(absRoot)
   let loaded: { value: unknown; deps: string[] } | undefined = await memo?.get(file)
@@ -74,5 +75,5 @@ export async function loadConfig(
   const config = resolveConfig(value, { ...resolveOpts, file, checked: remembered })
   // Remembered only once it passed the check, so a memo hit may skip it.
   if (!remembered) await memo?.set(file, value, deps)
-  return { config, deps, deprecations }
+  return { config, deps, deprecations, remembered }
 }

@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { relativeInside, toPosix } from '../paths.js'
 import type { ResolvedConfig } from '../config/resolve.js'
-import { folderStamps, recalled, remember } from './discovery-memo.js'
+import { folderStamps, recalled, remember, type DiscoveryQuery } from './discovery-memo.js'
 
 /** Never searched or watched, whatever the config says: dependencies, build outputs and VCS internals. */
 export const IGNORED_DIRS = ['node_modules', 'dist', 'build', '.git'] as const
@@ -13,17 +13,18 @@ function cacheDirGlob(root: string, cacheDir: string, escapePath: (p: string) =>
   return rel === undefined ? undefined : `${escapePath(toPosix(rel))}/**`
 }
 
+type DiscoveryConfig = Pick<ResolvedConfig, 'root' | 'cacheDir' | 'include' | 'ignore'>
+
 /**
  * Absolute paths of every spec under the root that the config's globs match, sorted. With `memo`,
  * the last answer when no folder the globs could reach has changed since (spec/discovery-memo.ts),
  * and a new answer is remembered when `memo.write` (only into a store that exists).
  */
 export async function discoverSpecs(
-  config: Pick<ResolvedConfig, 'root' | 'cacheDir' | 'include' | 'ignore'>,
+  config: DiscoveryConfig,
   opts: { memo?: { write: boolean } } = {},
 ): Promise<string[]> {
-  const root = resolve(config.root)
-  const query = { root, cacheDir: resolve(root, config.cacheDir), include: config.include, ignore: config.ignore }
+  const query = discoveryQuery(config)
   if (opts.memo) {
     const files = recalled(query, IGNORED_DIRS)
     if (files) return files
@@ -34,7 +35,20 @@ export async function discoverSpecs(
   return files
 }
 
-async function globSpecs(config: Pick<ResolvedConfig, 'root' | 'cacheDir' | 'include' | 'ignore'>): Promise<string[]> {
+function discoveryQuery(config: DiscoveryConfig): DiscoveryQuery {
+  const root = resolve(config.root)
+  return { root, cacheDir: resolve(root, config.cacheDir), include: config.include, ignore: config.ignore }
+}
+
+/**
+ * The stamps of every folder discovery could find a spec in, when all of them changed before
+ * `settled` (ms): while they hold, discovery finds the same files. Undefined otherwise.
+ */
+export function discoveryFolders(config: DiscoveryConfig, settled: number): Record<string, string> | undefined {
+  return folderStamps(discoveryQuery(config), IGNORED_DIRS, settled)
+}
+
+async function globSpecs(config: DiscoveryConfig): Promise<string[]> {
   // Imported here, not with the module: the Vite plugin and a memo-only run never glob. tinyglobby
   // (fdir + picomatch, what Vite uses) loads in a fraction of fast-glob's time, which a no-op plan feels.
   const { glob, escapePath } = await import('tinyglobby')

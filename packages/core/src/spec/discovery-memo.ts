@@ -29,7 +29,7 @@ export interface DiscoveryQuery {
 const memoPath = (cacheDir: string) => join(cacheDir, 'memo', 'discovery.json')
 const queryOf = (q: DiscoveryQuery, ignoredDirs: readonly string[]) => JSON.stringify([q.root, q.cacheDir, q.include, q.ignore, ignoredDirs])
 
-function dirStamp(path: string): { packed: string; changedMs: number } | undefined {
+export function dirStamp(path: string): { packed: string; changedMs: number } | undefined {
   try {
     const st = statSync(path, { bigint: true })
     if (!st.isDirectory()) return undefined
@@ -72,14 +72,13 @@ export function recalled(q: DiscoveryQuery, ignoredDirs: readonly string[]): str
  * The stamps of every folder the include globs could find a spec in (a superset of what the glob
  * walks: ignore globs are not applied, symlinked folders are not followed, like the glob). Taken
  * before the glob runs, so a change during it makes the next run glob again. Undefined when a glob
- * cannot be memoized or the tree is too fresh to vouch for.
+ * cannot be memoized or some folder changed after `settled` (ms): too fresh to vouch for.
  */
-export function folderStamps(q: DiscoveryQuery, ignoredDirs: readonly string[]): Record<string, string> | undefined {
+export function folderStamps(q: DiscoveryQuery, ignoredDirs: readonly string[], settled = Date.now() - RACY_MS): Record<string, string> | undefined {
   const bases = q.include.map(globBase)
   if (bases.some((b) => b === undefined)) return undefined
   const skip = new Set(ignoredDirs)
   const cacheDir = resolve(q.root, q.cacheDir)
-  const settled = Date.now() - RACY_MS
   const dirs: Record<string, string> = {}
   let fresh = false
   const walk = (dir: string): void => {

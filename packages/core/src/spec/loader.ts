@@ -54,6 +54,8 @@ export interface SpecLoaderOptions {
 export class SpecLoader {
   readonly #opts: SpecLoaderOptions
   readonly #warned = new Set<string>()
+  /** Specs answered by the memo (see `isMemoized`). */
+  readonly #memoized = new WeakSet<LoadedSpec>()
   #memo: Promise<SpecMemo | undefined> | undefined
   /** The one-spec loads gathered this turn (see #batched). */
   #batch: { files: string[]; loaded: Promise<LoadResult[] | undefined>; results: Map<string, Promise<LoadResult | undefined>> } | undefined
@@ -243,9 +245,14 @@ export class SpecLoader {
     return (this.#memo ??= SpecMemo.open(this.#config.cacheDir, this.#opts.provider.id).catch(() => undefined))
   }
 
+  /** Whether `spec` came from the memo, not from an evaluation: a function of its files alone. */
+  isMemoized(spec: LoadedSpec): boolean {
+    return this.#memoized.has(spec)
+  }
+
   #fromMemo(file: string, id: string, m: MemoizedSpec): LoadedSpec {
     const media = new Map(m.media)
-    return {
+    const spec: LoadedSpec = {
       file,
       id,
       name: specName(this.#config.root, file),
@@ -259,6 +266,8 @@ export class SpecLoader {
       warnings: m.warnings,
       ...(m.renditions ? { renditions: m.renditions } : {}),
     }
+    this.#memoized.add(spec)
+    return spec
   }
 }
 

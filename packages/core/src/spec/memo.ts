@@ -48,8 +48,13 @@ export class SpecMemo {
   #queued: Promise<void> | undefined
   #queuedStamps = false
 
+  /** The memo's file: one per provider (keys differ per provider). */
+  static path(cacheDir: string, provider: string): string {
+    return join(cacheDir, 'memo', `specs-${provider}.json`)
+  }
+
   private constructor(cacheDir: string, provider: string) {
-    this.#path = join(cacheDir, 'memo', `specs-${provider}.json`)
+    this.#path = SpecMemo.path(cacheDir, provider)
     this.#tmp = join(cacheDir, 'tmp')
     this.#provider = provider
   }

@@ -155,6 +155,13 @@ export class RecordIndex<T extends ObjectRecord> {
     return object !== undefined && object.size === String(size) && pack(object) === o
   }
 
+  /** The key's record file and object, when both are untouched since they checked out. */
+  files(key: string, layout: StoreLayout): [record: string, object: string] | undefined {
+    if (!this.has(key, layout)) return undefined
+    const [, , digest, ext] = this.#records[key] as IndexRecord
+    return [this.#kind.recordPath(layout, key), layout.objectPath(digest, ext)]
+  }
+
   /** The key's record when both its record file and its object are untouched since they checked out. */
   lookup(key: string, layout: StoreLayout): T | undefined {
     if (!this.has(key, layout)) return undefined

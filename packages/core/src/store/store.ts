@@ -97,6 +97,14 @@ export class Store {
   }
 
   /**
+   * The key's entry file and object, when the index vouches for both (they are untouched since they
+   * checked out): what a plan that found the key cached rested on.
+   */
+  indexedEntryFiles(key: string): [entry: string, object: string] | undefined {
+    return this.#entryIndex.files(key, this.#layout)
+  }
+
+  /**
    * The path of an object that was just proven whole (hashed now, or by this process on a file
    * unchanged since with `trust: 'process'`). Throws CACHE_CORRUPT after quarantining a bad one.
    */

@@ -1,7 +1,9 @@
 import { ExitCode, describeChange, explainPlan, type PlanItem } from '@vidspec/core'
-import { commonOptions, parse, providerFlag } from '../args.js'
+import { parse, providerFlag } from '../args.js'
+import { planOptions } from '../options.js'
 import { printJson, type Io } from '../output.js'
 import { noSpecsMessage, openProject } from '../project.js'
+import { cliFiles, planQuery, recordingIo } from '../plan-replay.js'
 import { Reporter } from '../reporter.js'
 
 export const planHelp = `Usage: vidspec plan [options]
@@ -23,12 +25,15 @@ Options:
 
 Exit codes: 0 ok, 2 some spec is invalid.`
 
-export async function plan(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
-  const { values } = parse('plan', argv, { ...commonOptions, provider: { type: 'string' }, explain: { type: 'boolean' } })
+export async function plan(argv: string[], given: Io, signal?: AbortSignal): Promise<number> {
+  const startedAt = Date.now()
+  const { values } = parse('plan', argv, planOptions)
   if (values.help) {
-    io.stdout.write(`${planHelp}\n`)
+    given.stdout.write(`${planHelp}\n`)
     return ExitCode.ok
   }
+  // What this plan prints is kept for the next one (plan-replay.ts), when core finds it may be.
+  const { io, output } = recordingIo(given)
   const provider = providerFlag('plan', values.provider)
   const reporter = new Reporter(io, { quiet: true })
   const project = await openProject(io, values, reporter, provider ? { provider } : {})
@@ -36,7 +41,9 @@ export async function plan(argv: string[], io: Io, signal?: AbortSignal): Promis
   if (items.length === 0) io.stderr.write(`vidspec plan: ${noSpecsMessage(project)}\n`)
   if (values.json) printJson(io, { provider: project.provider.id, specs: items.map(planJson) })
   else io.stdout.write(values.explain ? `${explainPlan(items)}${planSummary(items)}\n` : planText(items))
-  return items.some((i) => i.status === 'invalid') ? ExitCode.badInput : ExitCode.ok
+  const exitCode = items.some((i) => i.status === 'invalid') ? ExitCode.badInput : ExitCode.ok
+  project.recordPlanVerdict(items, { query: planQuery(argv, given), startedAt, verdict: { output, exitCode }, code: cliFiles() })
+  return exitCode
 }
 
 function planJson(item: PlanItem) {

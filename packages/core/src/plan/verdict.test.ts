@@ -1,0 +1,69 @@
+import { mkdir, mkdtemp, readFile, realpath, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { dirStamp } from '../spec/discovery-memo.js'
+import { readPlanVerdict, verdictPath, witnessFile, writePlanVerdict, type Verdict } from './verdict.js'
+
+let root: string
+beforeEach(async () => {
+  root = await realpath(await mkdtemp(join(tmpdir(), 'vidspec-verdict-')))
+})
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+const verdict: Verdict = { output: [[2, 'warning: w\n'], [1, 'cached   a.video.ts\n']], exitCode: 0 }
+const later = () => Date.now() + 10_000
+
+/** A verdict over `a.video.ts`, the absent `lock.json` and the root folder. */
+async function recorded(): Promise<void> {
+  // The verdict lives under node_modules, which a plan never creates (and discovery never stamps).
+  await mkdir(join(root, 'node_modules'), { recursive: true })
+  await writeFile(join(root, 'a.video.ts'), 'a')
+  const files = { [join(root, 'a.video.ts')]: witnessFile(join(root, 'a.video.ts'), later()) as string, [join(root, 'lock.json')]: witnessFile(join(root, 'lock.json'), later()) as string }
+  writePlanVerdict(root, 'q', { files, dirs: { [root]: dirStamp(root)?.packed as string } }, verdict)
+}
+
+describe('plan verdict', () => {
+  it('answers the same query while every file and folder is as recorded', async () => {
+    await recorded()
+    expect(readPlanVerdict(root, 'q')).toEqual(verdict)
+    expect(readPlanVerdict(root, 'q2')).toBeUndefined()
+  })
+
+  it('a file rewritten with its size and mtime kept, an absent file created, a folder changed: no answer', async () => {
+    await recorded()
+    const a = join(root, 'a.video.ts')
+    const { atime, mtime } = await stat(a)
+    await writeFile(a, 'b')
+    await utimes(a, atime, mtime)
+    expect(readPlanVerdict(root, 'q')).toBeUndefined()
+
+    await recorded()
+    await writeFile(join(root, 'lock.json'), '{}')
+    expect(readPlanVerdict(root, 'q')).toBeUndefined()
+
+    await rm(join(root, 'lock.json'))
+    await recorded()
+    await mkdir(join(root, 'sub'))
+    expect(readPlanVerdict(root, 'q')).toBeUndefined()
+  })
+
+  it('a file changed after the time given is not vouched for; a missing one is recorded as absent', async () => {
+    await writeFile(join(root, 'a.video.ts'), 'a')
+    expect(witnessFile(join(root, 'a.video.ts'), Date.now() - 2000)).toBeUndefined()
+    expect(witnessFile(join(root, 'a.video.ts'), later())).toMatch(/^1:\d+:\d+:\d+:\d+$/)
+    expect(witnessFile(join(root, 'missing'), Date.now() - 2000)).toBe('-')
+  })
+
+  it('no file, a torn one, or one of another shape: no answer', async () => {
+    expect(readPlanVerdict(root, 'q')).toBeUndefined()
+    await recorded()
+    const text = await readFile(verdictPath(root), 'utf8')
+    for (const bad of [text.slice(0, text.length >> 1), text.replace('"exitCode":0', '"exitCode":"0"'), text.replace('[2,', '[3,'), 'null']) {
+      await writeFile(verdictPath(root), bad)
+      expect(readPlanVerdict(root, 'q')).toBeUndefined()
+    }
+  })
+})
