@@ -1,11 +1,14 @@
 // Issue 17, rows 1–3: `vidspec plan` in a fresh process, every spec cached and unchanged, against the
 // tight floor (lib/floor.mjs: a fresh `node` reading and sha256-ing the specs and the shared module
 // synchronously), at several project sizes, with the memo warm and cold (memos deleted, store
-// present: a fresh CI checkout with a restored cache). Floor, warm and cold plans alternate round by
-// round and each figure is a median, so drift on a shared machine hits all three alike.
+// present: a fresh CI checkout with a restored cache). Warm twice: answered from the answer the
+// plan before kept (what a no-op plan does), and in full with no kept answer (the memos' work).
+// Floor, warm and cold plans alternate round by round and each figure is a median, so drift on a
+// shared machine hits them all alike.
 // Every plan's output is checked: a run where some spec is not cached, or is invalid, is not a
 // no-op and the benchmark stops with a message instead of printing a ratio.
 // Usage: tsx benchmarks/plan.ts [sizes, default 100,1000,10000] [--rounds N] [--cold-rounds N]
+import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { benchArgs } from './lib/args.js'
@@ -36,6 +39,17 @@ async function floor(project: BenchProject, size: number): Promise<number> {
   return run.ms
 }
 
+const verdictFile = (project: BenchProject) => join(project.root, 'node_modules/.cache/vidspec/plan-verdict.json')
+
+/** A no-op plan that cannot repeat the last one's answer (none is kept): the memos do all the work. */
+async function fullPlan(project: BenchProject, size: number): Promise<number> {
+  await rm(verdictFile(project), { force: true })
+  const ms = await plan(project, size, 'a warm plan in full')
+  // It kept its answer for the next plan, which the replayed round measures.
+  if (!existsSync(verdictFile(project))) fail(`PRECONDITION FAILED: a warm plan in full at ${size} specs kept no answer (set VIDSPEC_DEBUG=1 to see why)`)
+  return ms
+}
+
 /** What a fresh checkout with a restored `.vidspec/` lacks: the spec memo and the config memo. */
 async function dropMemos(project: BenchProject): Promise<void> {
   await rm(join(project.root, '.vidspec/memo'), { recursive: true, force: true })
@@ -46,6 +60,7 @@ interface Sized {
   size: number
   floor: number
   warm: number
+  full: number
   cold: number
   coldRounds: number
 }
@@ -55,10 +70,13 @@ for (const size of sizes) {
   try {
     await fillStore(project.root)
     await plan(project, size, 'the first plan after filling the store')
+    // A plan keeps its answer only over files that settled 2 s before it began (RACY_MS).
+    await new Promise((r) => setTimeout(r, 2100))
     // A cold plan of 10,000 specs takes seconds: fewer of those rounds, interleaved all the same.
     const coldRounds = args.number('--cold-rounds', size >= 10_000 ? Math.min(3, rounds) : rounds)
-    const [f, w, c] = await interleaveAll(rounds, [
+    const [f, u, w, c] = await interleaveAll(rounds, [
       () => floor(project, size),
+      () => fullPlan(project, size),
       () => plan(project, size, 'a warm plan'),
       async (round) => {
         if (round >= coldRounds) return undefined
@@ -66,7 +84,7 @@ for (const size of sizes) {
         return plan(project, size, 'a cold plan')
       },
     ])
-    results.push({ size, floor: median(f ?? []), warm: median(w ?? []), cold: median(c ?? []), coldRounds })
+    results.push({ size, floor: median(f ?? []), warm: median(w ?? []), full: median(u ?? []), cold: median(c ?? []), coldRounds })
   } finally {
     await project.dispose()
   }
@@ -78,19 +96,20 @@ report(
   results.flatMap((r) => [
     [`${r.size} specs: tight floor (sync read + sha256, fresh node)`, fmt(r.floor)],
     [`${r.size} specs: no-op plan, memo warm`, `${fmt(r.warm)}  = ${x(r.warm / r.floor)} the floor (target ≤ ${WARM_TARGET}×)`],
+    [`${r.size} specs: the same in full (no kept answer)`, `${fmt(r.full)}  = ${x(r.full / r.floor)} the floor`],
     [`${r.size} specs: plan, memo cold (median of ${r.coldRounds})`, `${fmt(r.cold)}  = ${x(r.cold / r.floor)} the floor (target ≤ ${COLD_TARGET}×)`],
   ]),
 )
 // Linear means the cost of each added spec stays flat as the project grows: the marginal cost
 // between two sizes, for the plan and for the floor (whose own cost per file is the yardstick).
-const marginal = (a: Sized, b: Sized, k: 'floor' | 'warm' | 'cold') => ((b[k] - a[k]) / (b.size - a.size)) * 1000
+const marginal = (a: Sized, b: Sized, k: 'floor' | 'warm' | 'full' | 'cold') => ((b[k] - a[k]) / (b.size - a.size)) * 1000
 report(
   'Scale: marginal cost per added spec (µs)',
   results.slice(1).map((b, i) => {
     const a = results[i] as Sized
     return [
       `${a.size} → ${b.size}`,
-      `floor ${marginal(a, b, 'floor').toFixed(0)}, warm ${marginal(a, b, 'warm').toFixed(0)}, cold ${marginal(a, b, 'cold').toFixed(0)} µs/spec`,
+      `floor ${marginal(a, b, 'floor').toFixed(0)}, warm ${marginal(a, b, 'warm').toFixed(0)} (in full ${marginal(a, b, 'full').toFixed(0)}), cold ${marginal(a, b, 'cold').toFixed(0)} µs/spec`,
     ]
   }),
 )
@@ -104,6 +123,14 @@ for (const r of results) {
     value: x(r.warm / r.floor),
     target: `≤ ${WARM_TARGET}×`,
     met: r.size >= 1000 ? r.warm / r.floor <= WARM_TARGET : undefined,
+  })
+  await summarize({
+    order: 15 + results.indexOf(r),
+    measure: `no-op plan in full (no kept answer), ${n} specs`,
+    figure: `${fmt(r.full)} vs tight floor ${fmt(r.floor)}`,
+    value: x(r.full / r.floor),
+    target: '(reported)',
+    met: undefined,
   })
   await summarize({
     order: 20 + results.indexOf(r),
