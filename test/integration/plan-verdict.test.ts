@@ -188,6 +188,10 @@ describe('the no-op plan answered from its verdict', () => {
     expect((await plan([], { VIDSPEC_NO_MEMO: '1' })).code).toBe(0)
     expect((await plan([], { VIDSPEC_NO_MEMO: '1' })).code).toBe(0)
     expect(await exists(verdictFile)).toBe(false)
+    // Nor in CI, where a checkout is planned once.
+    expect((await plan([], { CI: 'true' })).code).toBe(0)
+    expect((await plan([], { CI: 'true' })).code).toBe(0)
+    expect(await exists(verdictFile)).toBe(false)
     // And without it, now that every file settled, a plan keeps one.
     expect((await plan()).code).toBe(0)
     expect((await plan()).code).toBe(0)

@@ -166,11 +166,11 @@ export class Vidspec {
    * files had settled is kept; `code` names the files of the program that printed it. False when
    * nothing was kept.
    */
-  recordPlanVerdict(items: PlanItem[], opts: { query: string; startedAt: number; verdict: Verdict; code: string[] }): boolean {
+  async recordPlanVerdict(items: PlanItem[], opts: { query: string; startedAt: number; verdict: Verdict; code: string[] }): Promise<boolean> {
     // Never the one to create node_modules: a project without it has its cache elsewhere or none.
     if (!this.#wholePlans.has(items) || !existsSync(join(this.config.root, 'node_modules'))) return false
     const ctx = { parts: this.#parts, loader: this.#loader, configDeps: this.configDeps, configRemembered: this.#configRemembered, code: opts.code }
-    const witness = planWitness(ctx, items, opts.startedAt)
+    const witness = await planWitness(ctx, items, opts.startedAt)
     if ('refused' in witness) {
       this.logger.debug(`plan verdict not kept: ${witness.refused}`)
       return false

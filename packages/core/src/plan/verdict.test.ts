@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { dirStamp } from '../spec/discovery-memo.js'
+import { isPackedSettled, isSettled, packStamp, statStamp, type Stamp } from '../store/stamp.js'
 import { readPlanVerdict, verdictPath, witnessFile, writePlanVerdict, type Verdict } from './verdict.js'
 
 let root: string
@@ -55,6 +56,12 @@ describe('plan verdict', () => {
     expect(witnessFile(join(root, 'a.video.ts'), Date.now() - 2000)).toBeUndefined()
     expect(witnessFile(join(root, 'a.video.ts'), later())).toMatch(/^1:\d+:\d+:\d+:\d+$/)
     expect(witnessFile(join(root, 'missing'), Date.now() - 2000)).toBe('-')
+    // A packed stamp (the memo's, the index's) is judged the same way as the stamp it was packed from.
+    const stamp = statStamp(join(root, 'a.video.ts')) as Stamp
+    const changed = Math.max(Number(stamp.mtimeNs), Number(stamp.ctimeNs)) / 1e6
+    for (const settled of [changed - 1, changed, changed + 1, later()]) {
+      expect(isPackedSettled(packStamp(stamp) as string, settled)).toBe(isSettled(stamp, settled))
+    }
   })
 
   it('no file, a torn one, or one of another shape: no answer', async () => {

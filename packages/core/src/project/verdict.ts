@@ -7,7 +7,7 @@ import { witnessFile, witnessPresence, type Witness } from '../plan/verdict.js'
 import { discoveryFolders } from '../spec/discover.js'
 import type { SpecLoader } from '../spec/loader.js'
 import { SpecMemo } from '../spec/memo.js'
-import { RACY_MS } from '../store/stamp.js'
+import { RACY_MS, isPackedSettled } from '../store/stamp.js'
 import type { ProjectParts } from './parts.js'
 import type { PlanItem } from './types.js'
 
@@ -27,7 +27,7 @@ export interface WitnessContext {
  * randomness), the config came from its memo or there is none, and no remote cache takes part.
  * Otherwise why not: the next plan then runs in full.
  */
-export function planWitness(ctx: WitnessContext, items: PlanItem[], startedAt: number): Witness | { refused: string } {
+export async function planWitness(ctx: WitnessContext, items: PlanItem[], startedAt: number): Promise<Witness | { refused: string }> {
   const { config, store } = ctx.parts
   if (config.flags.noMemo) return { refused: 'VIDSPEC_NO_MEMO is set' }
   if (ctx.parts.remote !== undefined) return { refused: 'a remote cache takes part' }
@@ -42,9 +42,11 @@ export function planWitness(ctx: WitnessContext, items: PlanItem[], startedAt: n
   if (!dirs) return { refused: 'a folder specs are searched in changed in the last 2 s (or a glob reaches outside the root)' }
   const files: Record<string, string> = {}
   let fresh: string | undefined
-  const add = (path: string): boolean => {
+  // A stamp this plan already checked (the memo's for specs' inputs, the index's for entries and
+  // objects) is taken as it is rather than stat'ed again, when it had settled.
+  const add = (path: string, checked?: string): boolean => {
     if (path in files) return true
-    const stamp = witnessFile(path, settled)
+    const stamp = checked !== undefined && isPackedSettled(checked, settled) ? checked : witnessFile(path, settled)
     if (stamp === undefined) fresh = path
     else files[path] = stamp
     return stamp !== undefined
@@ -59,10 +61,12 @@ export function planWitness(ctx: WitnessContext, items: PlanItem[], startedAt: n
   const present = witnessPresence(memo)
   if (!present) return { refused: `${memo} is missing` }
   files[memo] = present
+  const vouched = await ctx.loader.vouchedStamps()
   for (const { spec } of items) {
     const entry = spec && store.indexedEntryFiles(spec.key)
     if (!spec || !entry) return refused()
-    for (const path of [...spec.inputs, ...entry]) if (!add(path)) return refused()
+    for (const path of spec.inputs) if (!add(path, vouched(path))) return refused()
+    for (const [path, packed] of entry) if (!add(path, packed)) return refused()
   }
   return { files, dirs }
 }

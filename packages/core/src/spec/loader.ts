@@ -245,6 +245,12 @@ export class SpecLoader {
     return (this.#memo ??= SpecMemo.open(this.#config.cacheDir, this.#opts.provider.id).catch(() => undefined))
   }
 
+  /** The packed stamp the spec memo vouches for a file by, when there is a memo and it does. */
+  async vouchedStamps(): Promise<(file: string) => string | undefined> {
+    const memo = await this.#specMemo()
+    return (file) => memo?.vouchedStamp(file)
+  }
+
   /** Whether `spec` came from the memo, not from an evaluation: a function of its files alone. */
   isMemoized(spec: LoadedSpec): boolean {
     return this.#memoized.has(spec)

@@ -41,6 +41,8 @@ export class SpecMemo {
   readonly #provider: string
   #specs: Record<string, MemoRecord> = {}
   #stamps: Record<string, [string, string]> = {}
+  /** The packed stamps this process found files to have, where they vouched for the file's hash. */
+  readonly #seen = new Map<string, string>()
   #dirty = false
   /** Stamps recorded since the last write (see save). */
   #stampsChanged = false
@@ -95,6 +97,14 @@ export class SpecMemo {
   }
 
   /**
+   * The packed stamp `file` had when this process last found it to vouch for the file's hash (a
+   * lookup that matched it, or a stamp learned), or undefined.
+   */
+  vouchedStamp(file: string): string | undefined {
+    return this.#seen.get(file)
+  }
+
+  /**
    * Records a spec under the hashes of what its evaluation read: the deps as the bundle read them
    * and the media as the resolver hashed them (the same hashes that went into its key). Never the
    * files' hashes now: a save during the evaluation must make the next lookup a miss, not pair the
@@ -136,7 +146,9 @@ export class SpecMemo {
    */
   #learn(file: string, stamp: Stamp, sha: string, settled: number): void {
     if (!isSettled(stamp, settled)) return
-    this.#stamps[file] = [packStamp(stamp) as string, sha]
+    const packed = packStamp(stamp) as string
+    this.#stamps[file] = [packed, sha]
+    this.#seen.set(file, packed)
     this.#stampsChanged = true
   }
 
@@ -204,8 +216,11 @@ export class SpecMemo {
         continue
       }
       const known = this.#stamps[file]
-      if (known && known[0] === packStamp(stamp)) out[file] = known[1]
-      else {
+      if (known && known[0] === packStamp(stamp)) {
+        out[file] = known[1]
+        this.#seen.set(file, known[0])
+      } else {
+        this.#seen.delete(file)
         stale.push(file)
         before.set(file, stamp)
       }

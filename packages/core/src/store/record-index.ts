@@ -155,11 +155,18 @@ export class RecordIndex<T extends ObjectRecord> {
     return object !== undefined && object.size === String(size) && pack(object) === o
   }
 
-  /** The key's record file and object, when both are untouched since they checked out. */
-  files(key: string, layout: StoreLayout): [record: string, object: string] | undefined {
-    if (!this.has(key, layout)) return undefined
-    const [, , digest, ext] = this.#records[key] as IndexRecord
-    return [this.#kind.recordPath(layout, key), layout.objectPath(digest, ext)]
+  /**
+   * The key's record file and object with the packed stamps they had when they checked out: while
+   * both still have them, `has` holds (not stat'ed here: the caller compares them later).
+   */
+  files(key: string, layout: StoreLayout): Array<[path: string, packed: string]> | undefined {
+    const rec = this.#records[key]
+    if (!isIndexRecord(rec)) return undefined
+    const [e, o, digest, ext] = rec
+    return [
+      [this.#kind.recordPath(layout, key), e],
+      [layout.objectPath(digest, ext), o],
+    ]
   }
 
   /** The key's record when both its record file and its object are untouched since they checked out. */

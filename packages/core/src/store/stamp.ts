@@ -45,6 +45,13 @@ export const RACY_MS = 2000
 /** Whether the file had last changed before `settled` (a time in ms) when `stamp` was taken. */
 export const isSettled = (stamp: Stamp, settled: number): boolean => Number(stamp.mtimeNs) / 1e6 < settled && Number(stamp.ctimeNs) / 1e6 < settled
 
+/** `isSettled` for a packed stamp (`packStamp`). */
+export function isPackedSettled(packed: string, settled: number): boolean {
+  const m = packed.indexOf(':') + 1
+  const c = packed.indexOf(':', m) + 1
+  return Number(packed.slice(m, c - 1)) / 1e6 < settled && Number(packed.slice(c, packed.indexOf(':', c))) / 1e6 < settled
+}
+
 /** A stamp as one short string, for files parsed whole by every run (indexes), so kept small. */
 export const packStamp = (s: Stamp | undefined): string | undefined => (s ? `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}:${s.dev}` : undefined)
 

@@ -97,10 +97,11 @@ export class Store {
   }
 
   /**
-   * The key's entry file and object, when the index vouches for both (they are untouched since they
-   * checked out): what a plan that found the key cached rested on.
+   * The key's entry file and object with the packed stamps the index vouches for them by (those
+   * they had when they checked out), when it has the key: what a plan that found it cached rested
+   * on, for as long as both keep them.
    */
-  indexedEntryFiles(key: string): [entry: string, object: string] | undefined {
+  indexedEntryFiles(key: string): Array<[path: string, packed: string]> | undefined {
     return this.#entryIndex.files(key, this.#layout)
   }
 

@@ -42,7 +42,11 @@ export async function plan(argv: string[], given: Io, signal?: AbortSignal): Pro
   if (values.json) printJson(io, { provider: project.provider.id, specs: items.map(planJson) })
   else io.stdout.write(values.explain ? `${explainPlan(items)}${planSummary(items)}\n` : planText(items))
   const exitCode = items.some((i) => i.status === 'invalid') ? ExitCode.badInput : ExitCode.ok
-  project.recordPlanVerdict(items, { query: planQuery(argv, given), startedAt, verdict: { output, exitCode }, code: cliFiles() })
+  // A CI job plans once per checkout, and its files' stamps are new each time: nothing would repeat
+  // the answer, and keeping it costs a full plan ~8 % (1,000 or 10,000 specs).
+  if (given.env.CI !== 'true') {
+    await project.recordPlanVerdict(items, { query: planQuery(argv, given), startedAt, verdict: { output, exitCode }, code: cliFiles() })
+  }
   return exitCode
 }
 
