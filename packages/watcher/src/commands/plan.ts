@@ -44,7 +44,7 @@ export async function plan(argv: string[], given: Io, signal?: AbortSignal): Pro
   const exitCode = items.some((i) => i.status === 'invalid') ? ExitCode.badInput : ExitCode.ok
   // A CI job plans once per checkout, and its files' stamps are new each time: nothing would repeat
   // the answer, and keeping it costs a full plan ~8 % (1,000 or 10,000 specs).
-  if (given.env.CI !== 'true') {
+  if (given.env.CI !== 'true' && !signal?.aborted) {
     await project.recordPlanVerdict(items, { query: planQuery(argv, given), startedAt, verdict: { output, exitCode }, code: cliFiles() })
   }
   return exitCode
