@@ -57,14 +57,14 @@ export class Vidspec {
 
   private constructor(
     config: ResolvedConfig,
-    configDeps: { deps: string[]; remembered: boolean },
+    configFrom: { deps: string[]; remembered: boolean },
     provider: Provider,
     logger: Logger,
     runnerOptions: { retryUncertain?: boolean | undefined } = {},
   ) {
     this.config = config
-    this.configDeps = configDeps.deps
-    this.#configRemembered = configDeps.remembered
+    this.configDeps = configFrom.deps
+    this.#configRemembered = configFrom.remembered
     this.provider = provider
     this.logger = logger
     this.#parts = assembleParts(config, provider, logger, runnerOptions.retryUncertain ?? false)

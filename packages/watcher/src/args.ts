@@ -1,12 +1,7 @@
-import { parseArgs } from 'node:util'
 import { VidspecError } from '@vidspec/core'
-import { commonOptions, type Options } from './options.js'
+import { commonOptions, parseFlags, type Options, type Parsed } from './options.js'
 
 export { commonOptions, type Options }
-
-type Parsed<T extends Options> = ReturnType<
-  typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true; allowNegative: true }>
->
 
 /**
  * Parses a command's flags strictly: an unknown flag is a usage error (exit 2), not a silent no-op.
@@ -15,7 +10,7 @@ type Parsed<T extends Options> = ReturnType<
  */
 export function parse<T extends Options>(command: string, argv: string[], options: T): Parsed<T> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: false, strict: true, allowNegative: true })
+    return parseFlags(argv, options)
   } catch (err) {
     const problem = usageProblem(err, options)
     throw new VidspecError('USAGE', `${problem}${problem.endsWith('?') ? '' : '.'} Run "vidspec ${command} --help" for its options.`)

@@ -1,6 +1,15 @@
-import type { ParseArgsConfig } from 'node:util'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 
 export type Options = NonNullable<ParseArgsConfig['options']>
+
+export type Parsed<T extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true; allowNegative: true }>
+>
+
+/** A command's flags, strictly: an unknown flag, a stray argument or a missing value throws Node's error. */
+export function parseFlags<T extends Options>(argv: string[], options: T): Parsed<T> {
+  return parseArgs({ args: argv, options, allowPositionals: false, strict: true, allowNegative: true })
+}
 
 /** Flags every command takes. */
 export const commonOptions = {

@@ -1,9 +1,8 @@
 import { readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { readPlanVerdict, type VerdictOutput } from '@vidspec/core/plan-verdict'
-import { planOptions } from './options.js'
+import { parseFlags, planOptions } from './options.js'
 import type { Io } from './output.js'
 import { locateRoot } from './root.js'
 
@@ -34,7 +33,7 @@ export function planQuery(argv: string[], io: Io): string {
 export function replayPlan(argv: string[], io: Io): number | undefined {
   let values
   try {
-    values = parseArgs({ args: argv, options: planOptions, allowPositionals: false, strict: true, allowNegative: true }).values
+    values = parseFlags(argv, planOptions).values
   } catch {
     return undefined
   }
