@@ -44,7 +44,7 @@ export interface CliResult {
 /** Runs the real `vidspec` bin in a child process (the built dist), with a clean environment. */
 export function runCli(
   args: string[],
-  opts: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number },
+  opts: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number; close?: Array<'stdout' | 'stderr'> },
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
@@ -54,6 +54,8 @@ export function runCli(
     })
     let stdout = ''
     let stderr = ''
+    // A reader that goes away at once, before the CLI has written anything (`vidspec plan | head -0`).
+    for (const name of opts.close ?? []) child[name].destroy()
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000)

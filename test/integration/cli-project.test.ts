@@ -162,3 +162,36 @@ describe('--max-cost with a configured price', () => {
     expect(fake.creates).toBe(2)
   })
 })
+
+describe('a reader that goes away early (`vidspec plan | head -1`)', () => {
+  it('drops the output and ends as it would have, the build with its clips stored', async () => {
+    await using p = await tempProject({
+      'vidspec.config.ts': "export default { provider: 'offline' }\n",
+      'src/a.video.ts': offlineSpec('a'),
+      'src/b.video.ts': offlineSpec('b'),
+    })
+    // A store, so plans keep memos, and node_modules, so a plan keeps its answer (see plan-verdict.test.ts).
+    await mkdir(p.path('.vidspec'))
+    await mkdir(p.path('node_modules'))
+    const gone = (args: string[], close: Array<'stdout' | 'stderr'> = ['stdout']) => runCli(args, { cwd: p.root, env: { CI: undefined }, close })
+
+    // Output on both streams while it works, and its JSON at the end: neither reader is there.
+    const build = await gone(['build', '--json'], ['stdout', 'stderr'])
+    expect(build.code).toBe(0)
+    const after = await cli(p.root, ['plan', '--json'])
+    expect(JSON.parse(after.stdout).specs.map((s: { status: string }) => s.status)).toEqual(['cached', 'cached'])
+
+    for (const args of [['plan'], ['plan', '--json'], ['status'], ['status', '--json'], ['--help']]) {
+      const r = await gone(args)
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
+      expect(r.stderr, args.join(' ')).not.toMatch(/EPIPE|Unhandled|\n\s+at /)
+    }
+    // The early answer of a repeated plan (kept over files settled for 2 s) writes through the same streams.
+    await new Promise((r) => setTimeout(r, 2100))
+    await cli(p.root, ['plan'])
+    expect(await readdir(p.path('node_modules/.cache/vidspec'))).toContain('plan-verdict.json')
+    const replayed = await gone(['plan'])
+    expect(replayed.code, replayed.stderr).toBe(0)
+    expect(replayed.stderr).not.toMatch(/EPIPE|Unhandled|\n\s+at /)
+  })
+})

@@ -8,7 +8,25 @@ export interface Io {
 }
 
 export function defaultIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }
+  return { stdout: readerMayLeave(process.stdout), stderr: readerMayLeave(process.stderr), env: process.env, cwd: process.cwd() }
+}
+
+const tolerant = new WeakSet<Writable>()
+
+/**
+ * A stream whose reader may go away before the command ends (`vidspec plan | head -1`): what is
+ * written after that is dropped, and the command goes on to its own end and exit code. A build must:
+ * a paid job in flight is finished and stored whoever reads its output. Left to Node, the EPIPE is an
+ * unhandled 'error' event: a stack trace and exit code 1 for a reader that only wanted the first line.
+ * Any other error of the stream is thrown, as Node would.
+ */
+function readerMayLeave<S extends Writable>(stream: S): S {
+  if (tolerant.has(stream)) return stream
+  tolerant.add(stream)
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+  })
+  return stream
 }
 
 export function printJson(io: Io, value: unknown): void {
