@@ -13,7 +13,7 @@ const spec = (prompt: string) =>
   `export default defineVideo({ model: 'minimax/hailuo-02', prompt: ${JSON.stringify(prompt)} + look, seconds: 6, width: 160, height: 90, fps: 25 })\n`
 
 const MARKER = 'REPLAYED FROM THE VERDICT\n'
-const verdictFile = 'node_modules/.cache/vidspec/plan-verdict.json'
+const cacheDir = 'node_modules/.cache/vidspec'
 /** Files changed in the last 2 s are never vouched for (RACY_MS): wait until they have settled. */
 const settle = () => new Promise((r) => setTimeout(r, 2100))
 
@@ -35,24 +35,37 @@ async function rewriteKeepingMtime(path: string, text: string): Promise<void> {
  * then prints it.
  */
 async function arm(args: string[] = []): Promise<CliResult> {
-  await rm(p.path(verdictFile), { force: true })
+  await dropVerdicts()
   await settle()
   let full = await plan(args)
-  if (!(await exists(verdictFile))) full = await plan(args)
+  if ((await verdicts()).length === 0) full = await plan(args)
   expect(full.code, full.stderr).toBe(0)
-  const verdict = JSON.parse(await p.read(verdictFile)) as { output: Array<[number, string]> }
+  const file = await theVerdict()
+  const verdict = JSON.parse(await p.read(file)) as { output: Array<[number, string]> }
   verdict.output.push([1, MARKER])
-  await p.write(verdictFile, JSON.stringify(verdict))
+  await p.write(file, JSON.stringify(verdict))
   const replayed = await plan(args)
   expect(replayed.stdout).toBe(full.stdout + MARKER)
   expect(replayed.stderr).toBe(full.stderr)
   return full
 }
 
-const exists = (path: string) => stat(p.path(path)).then(
-  () => true,
-  () => false,
-)
+/** The kept answers' files, one per query (relative to the project). */
+async function verdicts(): Promise<string[]> {
+  const names = await readdir(p.path(cacheDir)).catch(() => [] as string[])
+  return names.filter((n) => n.startsWith('plan-verdict-')).map((n) => `${cacheDir}/${n}`)
+}
+
+async function dropVerdicts(): Promise<void> {
+  for (const file of await verdicts()) await rm(p.path(file))
+}
+
+/** The one answer kept (these tests plan one query at a time). */
+async function theVerdict(): Promise<string> {
+  const files = await verdicts()
+  expect(files).toHaveLength(1)
+  return files[0] as string
+}
 
 beforeAll(async () => {
   p = await tempProject({
@@ -77,16 +90,24 @@ describe('the no-op plan answered from its verdict', () => {
     expect(full.code).toBe(0)
     expect(full.stdout).toBe('cached   src/a.video.ts\ncached   src/b.video.ts\n0 new, 0 changed, 2 cached, 0 invalid\n')
     expect(full.stderr).toMatch(/^warning: 2 specs \(src\/a\.video\.ts, src\/b\.video\.ts\): width\/height: 160x90/)
-    const recorded = await stat(p.path(verdictFile))
+    const file = await theVerdict()
+    const recorded = await stat(p.path(file))
     const again = await plan()
     expect(again).toEqual(full)
     // Not written again: the second answer came from it, not from a plan that recorded it anew.
-    const after = await stat(p.path(verdictFile))
-    expect([after.ino, after.mtimeMs]).toEqual([recorded.ino, recorded.mtimeMs])
+    const unchanged = async () => {
+      const after = await stat(p.path(file))
+      expect([after.ino, after.mtimeMs]).toEqual([recorded.ino, recorded.mtimeMs])
+    }
+    await unchanged()
 
+    // Another query keeps its own answer beside it: the two in turn are both answered.
     const json = await plan(['--json'])
     expect(JSON.parse(json.stdout).specs.map((s: { status: string }) => s.status)).toEqual(['cached', 'cached'])
+    expect(await verdicts()).toHaveLength(2)
     expect(await plan(['--json'])).toEqual(json)
+    expect(await plan()).toEqual(full)
+    await unchanged()
   })
 
   it('sees an edit of a shared module that kept its size and mtime', async () => {
@@ -178,32 +199,33 @@ describe('the no-op plan answered from its verdict', () => {
 
   it('is never recorded over files that changed less than 2 s before the plan, nor with VIDSPEC_NO_MEMO', async () => {
     await settle()
-    await rm(p.path(verdictFile), { force: true })
+    await dropVerdicts()
     await rewriteKeepingMtime('src/a.video.ts', spec('alpha'))
     expect((await plan()).code).toBe(0)
     expect((await plan()).code).toBe(0)
-    expect(await exists(verdictFile)).toBe(false)
+    expect(await verdicts()).toEqual([])
 
     await settle()
     expect((await plan([], { VIDSPEC_NO_MEMO: '1' })).code).toBe(0)
     expect((await plan([], { VIDSPEC_NO_MEMO: '1' })).code).toBe(0)
-    expect(await exists(verdictFile)).toBe(false)
+    expect(await verdicts()).toEqual([])
     // Nor in CI, where a checkout is planned once.
     expect((await plan([], { CI: 'true' })).code).toBe(0)
     expect((await plan([], { CI: 'true' })).code).toBe(0)
-    expect(await exists(verdictFile)).toBe(false)
+    expect(await verdicts()).toEqual([])
     // And without it, now that every file settled, a plan keeps one.
     expect((await plan()).code).toBe(0)
     expect((await plan()).code).toBe(0)
-    expect(await exists(verdictFile)).toBe(true)
+    expect(await verdicts()).toHaveLength(1)
   })
 
   it('a torn or garbled verdict is a full plan', async () => {
     const full = await arm()
-    const text = await p.read(verdictFile)
-    await p.write(verdictFile, text.slice(0, text.length >> 1))
+    const file = await theVerdict()
+    const text = await p.read(file)
+    await p.write(file, text.slice(0, text.length >> 1))
     expect(await plan()).toEqual(full)
-    await p.write(verdictFile, text.replace(/"exitCode":0/, '"exitCode":"0"'))
+    await p.write(file, text.replace(/"exitCode":0/, '"exitCode":"0"'))
     expect(await plan()).toEqual(full)
   })
 })

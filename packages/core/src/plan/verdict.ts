@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { writeRebuildableSync } from '../store/atomic.js'
 import { isSettled, packStamp, statStamp } from '../store/stamp.js'
@@ -20,8 +20,21 @@ import { dirStamp } from '../spec/discovery-memo.js'
 
 const VERSION = 1
 
-/** Lives with the config memo: under node_modules/.cache/vidspec, found from the root alone. */
-export const verdictPath = (root: string): string => join(root, 'node_modules', '.cache', 'vidspec', 'plan-verdict.json')
+/**
+ * Answers kept, one per query, each in a file of its own: `plan` and `plan --json` (or a plan from
+ * another folder) in turn each find theirs, and a repeated plan reads one answer, not all of them.
+ * Past this many, the oldest recorded goes.
+ */
+const KEPT = 8
+
+/** Where the answers live: with the config memo, under node_modules/.cache/vidspec, found from the root alone. */
+export const verdictFolder = (root: string): string => join(root, 'node_modules', '.cache', 'vidspec')
+
+const VERDICT_NAME = /^plan-verdict-[0-9a-f]{16}\.json$/
+const pathOf = (root: string, queryDigest: string): string => join(verdictFolder(root), `plan-verdict-${queryDigest.slice(0, 16)}.json`)
+
+/** The file of the answer kept for `query`. */
+export const verdictPath = (root: string, query: string): string => pathOf(root, digest(query))
 
 /** What the command wrote, in order: to stdout (1) or stderr (2). */
 export type VerdictOutput = Array<[1 | 2, string]>
@@ -69,13 +82,14 @@ function holds(path: string, recorded: string | undefined): boolean {
 
 /** The output of the last plan for `query`, when every file and folder it rested on is as it was. */
 export function readPlanVerdict(root: string, query: string): Verdict | undefined {
+  const queryDigest = digest(query)
   let file: Partial<VerdictFile> | null
   try {
-    file = JSON.parse(readFileSync(verdictPath(root), 'utf8')) as Partial<VerdictFile> | null
+    file = JSON.parse(readFileSync(pathOf(root, queryDigest), 'utf8')) as Partial<VerdictFile> | null
   } catch {
     return undefined
   }
-  if (typeof file !== 'object' || file === null || file.version !== VERSION || file.query !== digest(query) || !isOutput(file.output) || typeof file.exitCode !== 'number') return undefined
+  if (typeof file !== 'object' || file === null || file.version !== VERSION || file.query !== queryDigest || !isOutput(file.output) || typeof file.exitCode !== 'number') return undefined
   if (typeof file.files !== 'object' || file.files === null || typeof file.dirs !== 'object' || file.dirs === null) return undefined
   for (const path in file.files) if (!holds(path, file.files[path])) return undefined
   for (const path in file.dirs) if (dirStamp(path)?.packed !== file.dirs[path]) return undefined
@@ -85,8 +99,26 @@ export function readPlanVerdict(root: string, query: string): Verdict | undefine
 /** Keeps the verdict for the next plan (atomic, not durable: losing it costs one full plan). */
 export function writePlanVerdict(root: string, query: string, witness: Witness, verdict: Verdict): void {
   const file: VerdictFile = { version: VERSION, query: digest(query), ...verdict, ...witness }
-  const path = verdictPath(root)
+  const path = pathOf(root, file.query)
   writeRebuildableSync(dirname(path), path, JSON.stringify(file), { mkdir: true })
+  dropOldest(dirname(path), path)
+}
+
+/** Keeps the newest KEPT answers (`kept` among them). Best effort, as the answers are: each costs one full plan. */
+function dropOldest(folder: string, kept: string): void {
+  let names: string[]
+  try {
+    names = readdirSync(folder).filter((name) => VERDICT_NAME.test(name))
+  } catch {
+    return
+  }
+  if (names.length <= KEPT) return
+  const others = names
+    .map((name) => join(folder, name))
+    .filter((path) => path !== kept)
+    .map((path) => ({ path, recorded: statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+    .sort((a, b) => a.recorded - b.recorded)
+  for (const { path } of others.slice(0, names.length - KEPT)) rmSync(path, { force: true })
 }
 
 function isOutput(v: unknown): v is VerdictOutput {
