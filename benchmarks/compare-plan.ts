@@ -2,7 +2,9 @@
 // installed and built): each CLI plans its own copy of one generated project (every clip cached;
 // its own copy, so a change to a cache's format never makes either side rebuild the other's),
 // alternating, with which goes first swapped every round, each in a fresh process, with the memo
-// warm or, with --cold, removed before every plan (a fresh CI checkout with a restored store). What
+// warm or, with --cold, removed before every plan (a fresh CI checkout with a restored store). Warm
+// plans run in full: the answer a plan keeps is removed before each one (this checkout would repeat
+// it, an older one has none), so both sides do the memos' work, the plan's work after an edit. What
 // a change did to a plan, where plan.ts's ratios to the floor move too much between runs on a
 // shared machine to show it.
 // Every plan's output is checked: a run that is not a no-op stops the comparison.
@@ -11,7 +13,7 @@ import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { benchArgs } from './lib/args.js'
 import { cliPath, fail, fmt, median, ratio, report, timed } from './lib/measure.js'
-import { fillStore, generateProject, type BenchProject } from './lib/project.js'
+import { dropPlanAnswers, fillStore, generateProject, type BenchProject } from './lib/project.js'
 
 const args = benchArgs()
 const other = args.positional[0]
@@ -26,6 +28,7 @@ async function plan(project: BenchProject, cli: string): Promise<number> {
     await rm(join(project.root, '.vidspec/memo'), { recursive: true, force: true })
     await rm(join(project.root, 'node_modules/.cache/vidspec'), { recursive: true, force: true })
   }
+  await dropPlanAnswers(project.root)
   const run = await timed(process.execPath, [cli, 'plan'], { cwd: project.root })
   const summary = run.stdout.trim().split('\n').at(-1) ?? ''
   const expected = `0 new, 0 changed, ${size} cached, 0 invalid`

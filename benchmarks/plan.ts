@@ -8,12 +8,11 @@
 // Every plan's output is checked: a run where some spec is not cached, or is invalid, is not a
 // no-op and the benchmark stops with a message instead of printing a ratio.
 // Usage: tsx benchmarks/plan.ts [sizes, default 100,1000,10000] [--rounds N] [--cold-rounds N]
-import { existsSync, readdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { benchArgs } from './lib/args.js'
 import { cliPath, fail, fmt, interleaveAll, median, report, summarize, timed } from './lib/measure.js'
-import { fillStore, generateProject, type BenchProject } from './lib/project.js'
+import { dropPlanAnswers, fillStore, generateProject, planAnswers, type BenchProject } from './lib/project.js'
 
 const args = benchArgs()
 const rounds = args.number('--rounds', 7)
@@ -39,18 +38,12 @@ async function floor(project: BenchProject, size: number): Promise<number> {
   return run.ms
 }
 
-/** The answers kept by plans (one per query; the benchmark asks one). */
-const verdicts = (project: BenchProject): string[] => {
-  const dir = join(project.root, 'node_modules/.cache/vidspec')
-  return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('plan-verdict-')).map((n) => join(dir, n)) : []
-}
-
 /** A no-op plan that cannot repeat the last one's answer (none is kept): the memos do all the work. */
 async function fullPlan(project: BenchProject, size: number): Promise<number> {
-  for (const file of verdicts(project)) await rm(file)
+  await dropPlanAnswers(project.root)
   const ms = await plan(project, size, 'a warm plan in full')
   // It kept its answer for the next plan, which the replayed round measures.
-  if (verdicts(project).length === 0) fail(`PRECONDITION FAILED: a warm plan in full at ${size} specs kept no answer (set VIDSPEC_DEBUG=1 to see why)`)
+  if ((await planAnswers(project.root)).length === 0) fail(`PRECONDITION FAILED: a warm plan in full at ${size} specs kept no answer (set VIDSPEC_DEBUG=1 to see why)`)
   return ms
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Vidspec } from '@vidspec/core'
@@ -69,4 +69,15 @@ export async function fillStore(root: string): Promise<void> {
   for (const spec of specs.slice(1)) {
     await store.putEntry({ ...entry, key: spec.key, request: spec.request, spec: spec.id })
   }
+}
+
+/** The answers plans kept (`node_modules/.cache/vidspec/plan-verdict-*.json`, one per query; `plan-verdict.json` before). */
+export async function planAnswers(root: string): Promise<string[]> {
+  const dir = join(root, 'node_modules/.cache/vidspec')
+  return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('plan-verdict')).map((n) => join(dir, n))
+}
+
+/** Removes them: the next plan runs in full, its memos doing the work. */
+export async function dropPlanAnswers(root: string): Promise<void> {
+  for (const file of await planAnswers(root)) await rm(file, { force: true })
 }
