@@ -14,7 +14,7 @@ export * from './errors.js'
 
 // The project facade and what its methods take and give.
 export { Vidspec } from './project.js'
-export type { BuildItem, BuildOptions, BuildResult, BuildStatus, LoadedSpec, OpenOptions, PlanItem, PlanStatus, SharedCache } from './project.js'
+export type { BuildItem, BuildOptions, BuildResult, BuildStatus, LoadedSpec, MasterOption, OpenOptions, PlanItem, PlanStatus, SharedCache } from './project.js'
 export type { RunResult } from './runner/runner.js'
 export type { ManifestItem, ManifestRendition, OutputItem } from './output.js'
 export type { LockedClip, Lockfile } from './lockfile.js'

@@ -64,7 +64,7 @@ export class BuildSession {
       }
     }
     if (entry.preview) this.previews.add(spec.id)
-    const made = await project.obtainRenditions(spec, query)
+    const made = await project.obtainRenditions(spec, query, { master: entry })
     if (made.sources.length > 0) return this.#withRenditions(ctx, spec, entry, made)
     const refs = await this.#emit(ctx, spec, entry)
     return buildModuleCode({

@@ -228,7 +228,7 @@ export class DevSession {
    * leaves the page on the clip itself.
    */
   async #plan(project: Vidspec, spec: LoadedSpec, master: Entry, query: string): Promise<RenditionPlan | undefined> {
-    const plan = await project.renditionPlan(spec, query)
+    const plan = await project.renditionPlan(spec, query, { master })
     for (const item of [...plan.sources, ...plan.posters]) {
       if (!this.#renditionItems.has(item.key)) this.#renditionItems.set(item.key, { project, item, master })
     }
