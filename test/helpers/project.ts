@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,6 +32,16 @@ export async function tempProject(files: Record<string, string | Buffer> = {}): 
   }
   for (const [path, content] of Object.entries(files)) await project.write(path, content)
   return project
+}
+
+/**
+ * The answers `vidspec plan` kept in a project (one file per query, under node_modules/.cache/vidspec),
+ * as paths relative to its root.
+ */
+export async function keptPlanAnswers(project: TempProject): Promise<string[]> {
+  const dir = 'node_modules/.cache/vidspec'
+  const names = await readdir(project.path(dir)).catch(() => [] as string[])
+  return names.filter((n) => n.startsWith('plan-verdict-')).map((n) => `${dir}/${n}`)
 }
 
 export interface CliResult {

@@ -1,8 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeTogether, type FakeTogether } from '../fake-together/server.js'
-import { runCli, tempProject, type TempProject } from '../helpers/project.js'
+import { keptPlanAnswers, runCli, tempProject, type TempProject } from '../helpers/project.js'
 import { FAST, togetherSpec } from '../helpers/together.js'
 
 // The CLI finds its project like Vite and ESLint do, never creates a store it was not asked to
@@ -189,12 +188,10 @@ describe('a reader that goes away early (`vidspec plan | head -1`)', () => {
     }
     // The early answer of a repeated plan (kept over files settled for 2 s) writes through the same
     // streams. Only this query's answer is kept: the plans above may have kept theirs, on a slow machine.
-    const cache = p.path('node_modules/.cache/vidspec')
-    const answers = async () => (await readdir(cache)).filter((n) => n.startsWith('plan-verdict-'))
-    for (const name of await answers()) await rm(join(cache, name))
+    for (const file of await keptPlanAnswers(p)) await rm(p.path(file))
     await new Promise((r) => setTimeout(r, 2100))
     await cli(p.root, ['plan'])
-    expect(await answers()).toHaveLength(1)
+    expect(await keptPlanAnswers(p)).toHaveLength(1)
     const replayed = await gone(['plan'])
     expect(replayed.code, replayed.stderr).toBe(0)
     expect(replayed.stderr).not.toMatch(/EPIPE|Unhandled|\n\s+at /)

@@ -1,6 +1,6 @@
 import { readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli, tempProject, type CliResult, type TempProject } from '../helpers/project.js'
+import { keptPlanAnswers, runCli, tempProject, type CliResult, type TempProject } from '../helpers/project.js'
 
 // A no-op `vidspec plan` is answered from the last plan's output while every file and folder that
 // answer rested on is unchanged (packages/core/src/plan/verdict.ts), before the CLI loads. Hostile:
@@ -13,7 +13,6 @@ const spec = (prompt: string) =>
   `export default defineVideo({ model: 'minimax/hailuo-02', prompt: ${JSON.stringify(prompt)} + look, seconds: 6, width: 160, height: 90, fps: 25 })\n`
 
 const MARKER = 'REPLAYED FROM THE VERDICT\n'
-const cacheDir = 'node_modules/.cache/vidspec'
 /** Files changed in the last 2 s are never vouched for (RACY_MS): wait until they have settled. */
 const settle = () => new Promise((r) => setTimeout(r, 2100))
 
@@ -51,10 +50,7 @@ async function arm(args: string[] = []): Promise<CliResult> {
 }
 
 /** The kept answers' files, one per query (relative to the project). */
-async function verdicts(): Promise<string[]> {
-  const names = await readdir(p.path(cacheDir)).catch(() => [] as string[])
-  return names.filter((n) => n.startsWith('plan-verdict-')).map((n) => `${cacheDir}/${n}`)
-}
+const verdicts = (): Promise<string[]> => keptPlanAnswers(p)
 
 async function dropVerdicts(): Promise<void> {
   for (const file of await verdicts()) await rm(p.path(file))
