@@ -149,6 +149,26 @@ describe('vidspec watch', () => {
     expect(fake.creates).toBe(3)
     expect((await journals(p.path('.vidspec'))).length).toBe(0)
   })
+
+  it('a reader that goes away (`vidspec watch 2>&1 | head`) stops it as Ctrl-C does; nothing paid for is bought again', async () => {
+    const p = await project()
+    await p.write('vidspec.config.ts', `export default ${JSON.stringify({ ...FAST, concurrency: 1 })}\n`)
+    fake.options.jobDurationMs = 800
+    const w = watchCli(p)
+    await waitFor('first job created', () => fake.creates === 1)
+    // Mid-job, with two specs still queued: the next line watch writes meets a closed pipe.
+    w.child.stderr.destroy()
+    await waitFor('watch stopped on its own', () => w.child.exitCode !== null || w.child.signalCode !== null)
+    const stopped = await w.done
+    expect([stopped.code, stopped.signal]).toEqual([0, null])
+    // What it had paid for is stored or journaled: the next run buys only what was never created.
+    const again = watchCli(p)
+    await waitFor('every spec stored', async () => (await readdir(p.path('.vidspec', 'entries'))).filter((n) => n.endsWith('.json')).length === 3, 30_000)
+    await waitFor('journals settled', async () => (await journals(p.path('.vidspec'))).length === 0)
+    expect(fake.creates).toBe(3)
+    expect([...fake.createsByBody.values()]).toEqual([1, 1, 1])
+    await again.stop()
+  })
 })
 
 // Issue 19 and issue 15's SpecTracker: creates are counted by the fake per prompt and per

@@ -5,18 +5,34 @@ export interface Io {
   stderr: Writable & { isTTY?: boolean; columns?: number; rows?: number }
   env: NodeJS.ProcessEnv
   cwd: string
+  /**
+   * Aborted once the reader of `stdout` or `stderr` has gone (the first write after it left failed
+   * with EPIPE). A command that runs until stopped (`watch`) stops then, as on Ctrl-C; the others
+   * go on to their end.
+   */
+  readerGone?: AbortSignal | undefined
 }
 
+/** One per process, like the two streams it listens to. */
+const readerLeft = new AbortController()
+
 export function defaultIo(): Io {
-  return { stdout: readerMayLeave(process.stdout), stderr: readerMayLeave(process.stderr), env: process.env, cwd: process.cwd() }
+  return {
+    stdout: readerMayLeave(process.stdout),
+    stderr: readerMayLeave(process.stderr),
+    env: process.env,
+    cwd: process.cwd(),
+    readerGone: readerLeft.signal,
+  }
 }
 
 const tolerant = new WeakSet<Writable>()
 
 /**
  * A stream whose reader may go away before the command ends (`vidspec plan | head -1`): what is
- * written after that is dropped, and the command goes on to its own end and exit code. A build must:
- * a paid job in flight is finished and stored whoever reads its output. Left to Node, the EPIPE is an
+ * written after that is dropped, and the command goes on to its own end and exit code (one that only
+ * ends when stopped hears of it through `readerGone`). A build must: a paid job in flight is finished
+ * and stored whoever reads its output. Left to Node, the EPIPE is an
  * unhandled 'error' event: a stack trace and exit code 1 for a reader that only wanted the first line.
  * Any other error of the stream is thrown, as Node would.
  */
@@ -25,6 +41,7 @@ function readerMayLeave<S extends Writable>(stream: S): S {
   tolerant.add(stream)
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err
+    readerLeft.abort()
   })
   return stream
 }

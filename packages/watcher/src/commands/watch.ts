@@ -11,7 +11,8 @@ it uses, re-evaluates exactly the specs it affects, and only a changed key start
 A spec edited again while its generation is still queued drops the queued one; a generation already
 started (and paid for) is finished and kept, also when its spec is deleted or the config changes.
 A config edit reloads the project in place. Ctrl-C stops; paid jobs stay in the journal and resume
-on the next run.
+on the next run. A reader of its output that goes away (vidspec watch 2>&1 | head) stops it the same
+way, at the next line it writes.
 
 Options:
   --root DIR            project root (default: the nearest folder upward with a vidspec.config.*)
@@ -65,9 +66,13 @@ export async function watchCommand(argv: string[], io: Io, signal: AbortSignal):
   })
   await watcher.start()
   reporter.info(`watching ${project.config.root} (provider ${project.provider.id}, debounce ${debounceMs} ms); Ctrl-C to stop`, true)
+  // Until Ctrl-C, or until nobody reads its lines (`vidspec watch 2>&1 | head`): that shows at the
+  // first line written after the reader left. Either way, paid jobs in flight stay in the journal.
   await new Promise<void>((resolve) => {
-    if (signal.aborted) resolve()
-    else signal.addEventListener('abort', () => resolve(), { once: true })
+    for (const stop of [signal, io.readerGone]) {
+      if (stop?.aborted) resolve()
+      else stop?.addEventListener('abort', () => resolve(), { once: true })
+    }
   })
   await watcher.close()
   reporter.close()
