@@ -65,7 +65,7 @@ describe('plan verdict', () => {
     }
   })
 
-  it('keeps an answer per query, the newest eight: two queries in turn both find theirs', async () => {
+  it('keeps an answer per query, the newest eight: two queries in turn both find theirs; an earlier version\'s answer goes', async () => {
     await recorded('plan')
     await recorded('plan --json')
     expect(readPlanVerdict(root, 'plan')).toEqual(verdict)
@@ -83,7 +83,10 @@ describe('plan verdict', () => {
       await utimes(verdictPath(root, q), (t += 1), t)
     }
     await writeFile(join(verdictFolder(root), 'unrelated.json'), '{}')
+    // The one answer an earlier version kept goes with the first answer recorded after it.
+    await writeFile(join(verdictFolder(root), 'plan-verdict.json'), '{}')
     await recorded('last')
+    expect(await readdir(verdictFolder(root))).not.toContain('plan-verdict.json')
     const names = (await readdir(verdictFolder(root))).filter((n) => n.startsWith('plan-verdict-'))
     expect(names).toHaveLength(8)
     const kept = ['last', ...queries.slice(-7)]

@@ -104,11 +104,19 @@ export function writePlanVerdict(root: string, query: string, witness: Witness, 
   dropOldest(dirname(path), path)
 }
 
-/** Keeps the newest KEPT answers (`kept` among them). Best effort, as the answers are: each costs one full plan. */
+/** The one answer an earlier version kept, for whichever query ran last: never read again. */
+const LEGACY_NAME = 'plan-verdict.json'
+
+/**
+ * Keeps the newest KEPT answers (`kept` among them), and removes an earlier version's answer. Best
+ * effort, as the answers are: each costs one full plan.
+ */
 function dropOldest(folder: string, kept: string): void {
   let names: string[]
   try {
-    names = readdirSync(folder).filter((name) => VERDICT_NAME.test(name))
+    const all = readdirSync(folder)
+    if (all.includes(LEGACY_NAME)) rmSync(join(folder, LEGACY_NAME), { force: true })
+    names = all.filter((name) => VERDICT_NAME.test(name))
   } catch {
     return
   }
