@@ -32,9 +32,9 @@ const tolerant = new WeakSet<Writable>()
  * A stream whose reader may go away before the command ends (`vidspec plan | head -1`): what is
  * written after that is dropped, and the command goes on to its own end and exit code (one that only
  * ends when stopped hears of it through `readerGone`). A build must: a paid job in flight is finished
- * and stored whoever reads its output. Left to Node, the EPIPE is an
- * unhandled 'error' event: a stack trace and exit code 1 for a reader that only wanted the first line.
- * Any other error of the stream is thrown, as Node would.
+ * and stored whoever reads its output. Left to Node, the EPIPE is an unhandled 'error' event: a stack
+ * trace and exit code 1 for a reader that only wanted the first line. Any other error of the stream
+ * is thrown, as Node would.
  */
 function readerMayLeave<S extends Writable>(stream: S): S {
   if (tolerant.has(stream)) return stream
