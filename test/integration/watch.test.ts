@@ -163,7 +163,7 @@ describe('vidspec watch', () => {
     expect([stopped.code, stopped.signal]).toEqual([0, null])
     // What it had paid for is stored or journaled: the next run buys only what was never created.
     const again = watchCli(p)
-    await waitFor('every spec stored', async () => (await readdir(p.path('.vidspec', 'entries'))).filter((n) => n.endsWith('.json')).length === 3, 30_000)
+    await waitFor('every spec stored', async () => (await entries(p)).length === 3, 30_000)
     await waitFor('journals settled', async () => (await journals(p.path('.vidspec'))).length === 0)
     expect(fake.creates).toBe(3)
     expect([...fake.createsByBody.values()]).toEqual([1, 1, 1])
