@@ -1,4 +1,4 @@
-import { readFile, rm, stat, truncate } from 'node:fs/promises'
+import { readdir, readFile, rm, stat, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ffmpegPath, probeVideo, Store } from '@vidspec/core/internal'
@@ -26,6 +26,17 @@ async function build(...args: string[]) {
   const result = await runCli(['build', '--json', ...args], { cwd: project.root, env })
   const json = result.stdout ? JSON.parse(result.stdout) : undefined
   return { ...result, json, renders: (await ffmpeg.count()) - before }
+}
+
+/** Every file in the project's store, with what a rewrite would change. */
+async function storeFiles(): Promise<Record<string, string>> {
+  const dir = project.path('.vidspec')
+  const out: Record<string, string> = {}
+  for (const rel of await readdir(dir, { recursive: true })) {
+    const s = await stat(join(dir, rel))
+    if (s.isFile()) out[rel] = `ino ${s.ino} size ${s.size} mtime ${s.mtimeMs}`
+  }
+  return out
 }
 
 async function plan() {
@@ -88,11 +99,16 @@ describe('vidspec build (offline) end to end', () => {
     }
   })
 
-  it('does no work on a second build', async () => {
+  it('does no work on a second build, and writes nothing to the store', async () => {
     const r = await build()
     expect(r.code).toBe(0)
     expect(r.renders).toBe(0)
     expect(r.json.counts).toEqual({ generated: 0, cached: 5, failed: 0, invalid: 0, blocked: 0 })
+    // Once the memo and the index have caught up with the first build (the build above), a build
+    // leaves every file as it was (inode, size, mtime): no record per spec rewritten with nothing new.
+    const before = await storeFiles()
+    expect((await build()).code).toBe(0)
+    expect(await storeFiles()).toEqual(before)
     const { bySpec } = await plan()
     expect(Object.values(bySpec).every((s) => s.status === 'cached')).toBe(true)
     const status = await runCli(['status', '--json'], { cwd: project.root, env })

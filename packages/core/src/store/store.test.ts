@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { access, readFile, readdir, truncate, unlink, writeFile } from 'node:fs/promises'
+import { access, readFile, readdir, stat, truncate, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { isVidspecError } from '../errors.js'
@@ -199,6 +199,31 @@ describe('Store journal and spec state', () => {
     await store.writeSpecState(state)
     expect(await store.readSpecState(state.spec)).toEqual(state)
     expect(await store.readSpecState('src/other.video.ts')).toBeUndefined()
+  })
+
+  it('keeps the record of a build from the same inputs, and replaces one from others or a garbled one', async () => {
+    const store = await tempStore()
+    const first = {
+      spec: 'src/pages/hero.video.ts',
+      key: KEY_A,
+      request: { model: 'minimax/hailuo-02', prompt: 'a forest', seed: 1 },
+      media: {},
+      deps: { 'src/brand.ts': sha('brand') },
+      builtAt: '2025-01-01T00:00:00.000Z',
+    }
+    const path = join(store.dir, 'specs', `${sha(first.spec)}.json`)
+    await store.writeSpecState(first)
+    const written = await stat(path)
+    // The same inputs, the request's members in another order: the file is not touched.
+    await store.writeSpecState({ ...first, request: { seed: 1, prompt: 'a forest', model: 'minimax/hailuo-02' }, builtAt: '2025-02-01T00:00:00.000Z' })
+    expect(await store.readSpecState(first.spec)).toEqual(first)
+    expect((await stat(path)).ino).toBe(written.ino)
+    const edited = { ...first, deps: { 'src/brand.ts': sha('brand, edited') }, builtAt: '2025-03-01T00:00:00.000Z' }
+    await store.writeSpecState(edited)
+    expect(await store.readSpecState(first.spec)).toEqual(edited)
+    await writeFile(path, '{ garbled')
+    await store.writeSpecState(edited)
+    expect(await store.readSpecState(first.spec)).toEqual(edited)
   })
 
   it('writes even when the store directory was never initialised', async () => {

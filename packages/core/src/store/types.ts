@@ -10,6 +10,7 @@ export interface SpecState {
   media: Record<string, string>
   /** Project-relative dependency file -> sha256 of its content. */
   deps: Record<string, string>
+  /** When a build first recorded these inputs: a later build from the same ones keeps the record as it is. */
   builtAt: string
 }
 
