@@ -11,6 +11,7 @@ import { provenance } from './provenance.js'
 import type { BuildItem, BuildOptions, BuildResult, BuildStatus, LoadedSpec } from './types.js'
 
 type Loaded = Array<{ file: string; spec?: LoadedSpec; error?: VidspecError }>
+type Found = Awaited<ReturnType<ClipCache['obtain']>>
 
 /**
  * Makes sure one spec's clip is in the store: the clip cache's tiers, and only then a generation.
@@ -20,9 +21,11 @@ type Loaded = Array<{ file: string; spec?: LoadedSpec; error?: VidspecError }>
 export async function obtainClip(
   parts: ProjectParts,
   spec: LoadedSpec,
-  opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined; lockfile?: Lockfile | undefined },
+  opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined; lockfile?: Lockfile | undefined; found?: Found | undefined },
 ): Promise<RunResult> {
   const { store, cache, provider, runner, config } = parts
+  // The caller has just asked every tier (a build's first pass): not asked again, and no run for it.
+  if (opts.found) return runner.fromCache(opts.found)
   const run = () => runner.run(providerRequest(spec), opts.signal ? { signal: opts.signal } : {})
   const frozen = opts.frozen ?? false
   // The runner asks the cache itself; only a run that may not pay must know the answer first.
@@ -93,7 +96,7 @@ export async function buildSpecs(parts: ProjectParts, loaded: Loaded, lock: Lock
     if (!(err instanceof VidspecError)) throw err
     return blocked(parts, loaded, new Set(misses.map((m) => m.spec)), err)
   }
-  const items = await Promise.all(loaded.map((item) => buildOne(parts, item, { signal: opts.signal, frozen, lockfile: lock })))
+  const items = await Promise.all(loaded.map((item, i) => buildOne(parts, item, { signal: opts.signal, frozen, lockfile: lock, found: found[i] })))
   const lockfileUpdated = opts.lockfile === false ? false : await updateLockfile(parts, lock, loaded, items, !opts.files)
   return { items, counts: countItems(items), lockfileUpdated }
 }
@@ -101,7 +104,7 @@ export async function buildSpecs(parts: ProjectParts, loaded: Loaded, lock: Lock
 async function buildOne(
   parts: ProjectParts,
   { file, spec, error }: Loaded[number],
-  opts: { signal?: AbortSignal | undefined; frozen: boolean; lockfile: Lockfile },
+  opts: { signal?: AbortSignal | undefined; frozen: boolean; lockfile: Lockfile; found: Found | undefined },
 ): Promise<BuildItem> {
   const { config, logger } = parts
   const id = specId(config.root, file)

@@ -2,7 +2,7 @@ import { VidspecError, isVidspecError } from '../errors.js'
 import type { Logger, VidspecEvent } from '../logger.js'
 import { outputExt } from '../media/geometry.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
-import type { ClipCache } from '../cache/clip-cache.js'
+import type { ClipCache, ClipTier } from '../cache/clip-cache.js'
 import { removeFile } from '../store/atomic.js'
 import { clipEntry, type ClipShape } from '../store/entry.js'
 import type { Store } from '../store/index.js'
@@ -119,8 +119,7 @@ export class Runner {
   async #run(req: ProviderRequest, opts: RunOptions): Promise<RunResult> {
     const { store, cache } = this.#opts
     const found = await cache.obtain({ key: req.key, spec: req.spec, request: req.request }, { signal: opts.signal })
-    // A stored clip may still have a journal a crash left behind: settled here, not resumed.
-    if (found) return { entry: found.tier === 'local' ? await this.#settled(found.entry) : found.entry, generated: false }
+    if (found) return this.fromCache(found)
     this.#emit({ type: 'spec:queued', spec: req.spec, key: req.key })
     const release = await this.#slots.take(opts.signal)
     try {
@@ -168,6 +167,15 @@ export class Runner {
     } finally {
       release()
     }
+  }
+
+  /**
+   * What a run answers for a clip the cache found, for a caller that has just asked the cache itself
+   * (a build's first pass over every spec): a stored clip may still have a journal a crash left
+   * behind, settled here, not resumed.
+   */
+  async fromCache(found: { entry: Entry; tier: ClipTier }): Promise<RunResult> {
+    return { entry: found.tier === 'local' ? await this.#settled(found.entry) : found.entry, generated: false }
   }
 
   /**
