@@ -10,6 +10,12 @@ import type { Entry, NormalizedRequest } from '../types.js'
 /** Where a key's clip was found: this store, the lockfile's approved object in it, or the shared bucket. */
 export type ClipTier = 'local' | 'lockfile' | 'remote'
 
+/** A clip the cache has, and the tier it came from. */
+export interface FoundClip {
+  entry: Entry
+  tier: ClipTier
+}
+
 /** What the cache needs to know about a key to look for it. */
 export interface ClipWant {
   key: string
@@ -93,7 +99,7 @@ export class ClipCache {
    * lockfile object is hashed against its pin before it gets an entry; a remote object is hashed
    * while it streams in and committed only when it matches.
    */
-  async obtain(want: ClipWant, opts: ClipLookup = {}): Promise<{ entry: Entry; tier: ClipTier } | undefined> {
+  async obtain(want: ClipWant, opts: ClipLookup = {}): Promise<FoundClip | undefined> {
     const local = await this.local(want.key)
     if (local) return { entry: local, tier: 'local' }
     const pin = await this.#pin(want.key, opts)

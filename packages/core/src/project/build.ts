@@ -1,5 +1,5 @@
 import pLimit from 'p-limit'
-import type { ClipCache } from '../cache/clip-cache.js'
+import type { ClipCache, FoundClip } from '../cache/clip-cache.js'
 import { VidspecError, isVidspecError } from '../errors.js'
 import { checkSpend, type Miss } from '../guards.js'
 import { lockedClip, writeLockfile, type LockedClip, type Lockfile } from '../lockfile.js'
@@ -11,7 +11,6 @@ import { provenance } from './provenance.js'
 import type { BuildItem, BuildOptions, BuildResult, BuildStatus, LoadedSpec } from './types.js'
 
 type Loaded = Array<{ file: string; spec?: LoadedSpec; error?: VidspecError }>
-type Found = Awaited<ReturnType<ClipCache['obtain']>>
 
 /**
  * Makes sure one spec's clip is in the store: the clip cache's tiers, and only then a generation.
@@ -21,11 +20,9 @@ type Found = Awaited<ReturnType<ClipCache['obtain']>>
 export async function obtainClip(
   parts: ProjectParts,
   spec: LoadedSpec,
-  opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined; lockfile?: Lockfile | undefined; found?: Found | undefined },
+  opts: { signal?: AbortSignal | undefined; frozen?: boolean | undefined; lockfile?: Lockfile | undefined },
 ): Promise<RunResult> {
   const { store, cache, provider, runner, config } = parts
-  // The caller has just asked every tier (a build's first pass): not asked again, and no run for it.
-  if (opts.found) return runner.fromCache(opts.found)
   const run = () => runner.run(providerRequest(spec), opts.signal ? { signal: opts.signal } : {})
   const frozen = opts.frozen ?? false
   // The runner asks the cache itself; only a run that may not pay must know the answer first.
@@ -104,7 +101,7 @@ export async function buildSpecs(parts: ProjectParts, loaded: Loaded, lock: Lock
 async function buildOne(
   parts: ProjectParts,
   { file, spec, error }: Loaded[number],
-  opts: { signal?: AbortSignal | undefined; frozen: boolean; lockfile: Lockfile; found: Found | undefined },
+  opts: { signal?: AbortSignal | undefined; frozen: boolean; lockfile: Lockfile; found: FoundClip | undefined },
 ): Promise<BuildItem> {
   const { config, logger } = parts
   const id = specId(config.root, file)
@@ -119,7 +116,8 @@ async function buildOne(
   }
   const started = performance.now()
   try {
-    const { entry, generated } = await obtainClip(parts, spec, opts)
+    // Found by the first pass, which asked every tier: not asked again, and no run for it.
+    const { entry, generated } = opts.found ? await parts.runner.fromCache(opts.found) : await obtainClip(parts, spec, opts)
     await recordBuild(parts, spec)
     const durationMs = performance.now() - started
     if (generated) logger.event?.({ type: 'spec:done', spec: id, key: spec.key, generated, durationMs, cost: entry.cost })

@@ -2,7 +2,7 @@ import { VidspecError, isVidspecError } from '../errors.js'
 import type { Logger, VidspecEvent } from '../logger.js'
 import { outputExt } from '../media/geometry.js'
 import type { JobState, LocalProvider, Provider, ProviderRequest, RemoteProvider } from '../providers/types.js'
-import type { ClipCache, ClipTier } from '../cache/clip-cache.js'
+import type { ClipCache, FoundClip } from '../cache/clip-cache.js'
 import { removeFile } from '../store/atomic.js'
 import { clipEntry, type ClipShape } from '../store/entry.js'
 import type { Store } from '../store/index.js'
@@ -174,7 +174,7 @@ export class Runner {
    * (a build's first pass over every spec): a stored clip may still have a journal a crash left
    * behind, settled here, not resumed.
    */
-  async fromCache(found: { entry: Entry; tier: ClipTier }): Promise<RunResult> {
+  async fromCache(found: FoundClip): Promise<RunResult> {
     return { entry: found.tier === 'local' ? await this.#settled(found.entry) : found.entry, generated: false }
   }
 
