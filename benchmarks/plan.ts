@@ -84,9 +84,9 @@ for (const size of sizes) {
     await build(project, size, 'the first build after filling the store')
     // A plan keeps its answer only over files that settled 2 s before it began (RACY_MS).
     await new Promise((r) => setTimeout(r, 2100))
-    // A cold plan of 10,000 specs takes seconds: fewer of those rounds, interleaved all the same.
-    const coldRounds = args.number('--cold-rounds', size >= 10_000 ? Math.min(3, rounds) : rounds)
+    // A cold plan or a build of 10,000 specs takes seconds: fewer of those rounds, interleaved all the same.
     const buildRounds = size >= 10_000 ? Math.min(3, rounds) : rounds
+    const coldRounds = args.number('--cold-rounds', buildRounds)
     const [f, u, w, b, c] = await interleaveAll(rounds, [
       () => floor(project, size),
       () => fullPlan(project, size),
