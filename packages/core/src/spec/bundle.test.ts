@@ -3,12 +3,19 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import * as esbuild from 'esbuild'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ModuleLoadError, bundleModules, type Bundled } from './bundle.js'
+
+vi.mock('esbuild', async (original) => {
+  const real = await original<typeof import('esbuild')>()
+  return { ...real, build: vi.fn(real.build) }
+})
 
 let dir: string
 
 beforeEach(async () => {
+  vi.mocked(esbuild.build).mockClear()
   dir = await realpath(await mkdtemp(join(tmpdir(), 'vidspec-bundle-test-')))
 })
 
@@ -93,5 +100,20 @@ describe('bundleModules', () => {
     const file = join(dir, 'imports.video.ts')
     await writeFile(file, body)
     expect((await bundleOne(file)).importFree).toBe(false)
+  })
+
+  it('splits the builds of specs bundled without a source map, and stops splitting once a batch could mostly not be linked', async () => {
+    await writeFile(join(dir, 'shared.ts'), 'export const look = "teal"\n')
+    const splitOf = () => vi.mocked(esbuild.build).mock.calls.map(([options]) => options.splitting === true)
+    const linkable = await writeSpecs(230, (i) => `import { look } from './shared'\nexport default { n: ${i}, look }\n`)
+    const linked = await bundleModules(linkable, { sourcemap: false })
+    expect([...linked.values()].every((r) => !(r instanceof ModuleLoadError) && r.linked && r.importFree)).toBe(true)
+    expect(splitOf()).toEqual([true, true, true])
+    vi.mocked(esbuild.build).mockClear()
+    // A builtin is an import a linked script cannot make: each batch would be built twice.
+    const importing = await writeSpecs(230, (i) => `import { sep } from 'node:path'\nimport { look } from './shared'\nexport default { n: ${i}, look, sep }\n`)
+    const alone = await bundleModules(importing, { sourcemap: false })
+    expect([...alone.values()].some((r) => r instanceof ModuleLoadError || r.linked)).toBe(false)
+    expect(splitOf()).toEqual([true, false, false, false])
   })
 })

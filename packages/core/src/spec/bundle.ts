@@ -5,6 +5,7 @@ import { dirname, extname, isAbsolute, join, parse, relative, resolve, sep } fro
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { BuildFailure, BuildResult, Loader, Message, Metafile, OutputFile, Plugin } from 'esbuild'
 import { textReadsEnvironment } from './purity.js'
+import { linkSpec, readPiece, type Piece } from './split-link.js'
 import { toPosix } from '../paths.js'
 import { sameStamp, statStamp, type Stamp } from '../store/stamp.js'
 
@@ -24,6 +25,7 @@ import { sameStamp, statStamp, type Stamp } from '../store/stamp.js'
  * - `import.meta.url` of a bundled file would name the temp file, so each local file that uses
  *   `import.meta` gets its own path defined in.
  * - Many specs are one build with many entry points: esbuild reads a shared module once for all.
+ *   Without a source map the build splits, and prints a shared module once too (split-link.ts).
  */
 
 /** A module that could not be bundled or threw while evaluating; `detail` is ready for a message. */
@@ -56,6 +58,11 @@ export interface Bundled {
   json: Record<string, string>
   /** Bundled with a source map: the code without it, and the map (sources absolute). */
   mapped?: { body: string; map: SourceMapPayload } | undefined
+  /**
+   * Linked from a split build's outputs (split-link.ts), not bundled alone: the code is not what a
+   * build of this module alone prints, so a source map of one does not describe it.
+   */
+  linked?: boolean
 }
 
 export interface BundleOptions {
@@ -274,9 +281,14 @@ function failure(err: BuildFailure, cwd: string): ModuleLoadError {
   return new ModuleLoadError('bundle', `could not be compiled:\n  ${shown.join('\n  ')}${more}`, err)
 }
 
-async function runBuild(files: string[], cwd: string, definePath: string, captured: Map<string, Captured>, sourcemap: boolean) {
+/** Where a build's outputs would go: never written, but their names and imports are relative to it. */
+const OUT_DIR = '.vidspec-bundle'
+
+async function runBuild(files: string[], cwd: string, definePath: string, captured: Map<string, Captured>, sourcemap: boolean, splitting: boolean) {
   const { build } = await esbuild()
   return build({
+    splitting,
+    chunkNames: 'chunk-[hash]',
     entryPoints: files.map((file, i) => ({ in: file, out: `spec-${i}` })),
     absWorkingDir: cwd,
     bundle: true,
@@ -286,7 +298,7 @@ async function runBuild(files: string[], cwd: string, definePath: string, captur
     write: false,
     metafile: true,
     // Never written: it only makes esbuild express map sources relative to a known folder.
-    outdir: join(cwd, '.vidspec-bundle'),
+    outdir: join(cwd, OUT_DIR),
     outExtension: { '.js': '.mjs' },
     sourcemap: sourcemap ? 'external' : false,
     sourcesContent: false,
@@ -317,20 +329,10 @@ class BuildOutputs {
   }
 }
 
-function pick(built: BuildOutputs, index: number, definePath: string, captured: Map<string, Captured>, sourcemap: boolean): Bundled {
-  const codePath = join(built.cwd, '.vidspec-bundle', `spec-${index}.mjs`)
-  const output = built.file(codePath)
-  const map = built.file(`${codePath}.map`)
-  const meta = built.meta(codePath)
-  if (!output || (sourcemap && !map) || !meta) throw new Error(`esbuild produced no output for entry ${index}`)
-  const deps = [
-    ...new Set(
-      Object.keys(meta.inputs)
-        .map((input) => resolve(built.cwd, input))
-        .filter((abs) => abs !== definePath && !inNodeModules(abs)),
-    ),
-  ].sort()
-  const inputs: Record<string, string> = {}
+/** What a spec's code was made from: its local files, their hashes and stamps, and what they need. */
+function described(inputs: Iterable<string>, cwd: string, definePath: string, captured: Map<string, Captured>): Omit<Bundled, 'code' | 'importFree'> {
+  const deps = [...new Set([...inputs].map((input) => resolve(cwd, input)).filter((abs) => abs !== definePath && !inNodeModules(abs)))].sort()
+  const hashes: Record<string, string> = {}
   const stamps: Record<string, Stamp> = {}
   const json: Record<string, string> = {}
   let impure = false
@@ -339,12 +341,43 @@ function pick(built: BuildOutputs, index: number, definePath: string, captured: 
     if (text !== undefined) json[dep] = text
     // Every local file passes the capture plugin; the fallback only guards against a loader we skip.
     const got: Captured = captured.get(dep) ?? { sha256: createHash('sha256').update(readFileSync(dep)).digest('hex'), impure: true }
-    inputs[dep] = got.sha256
+    hashes[dep] = got.sha256
     if (got.stamp) stamps[dep] = got.stamp
     impure ||= got.impure
   }
+  return { deps, inputs: hashes, stamps, impure, json }
+}
+
+function pick(built: BuildOutputs, index: number, definePath: string, captured: Map<string, Captured>, sourcemap: boolean): Bundled {
+  const codePath = join(built.cwd, OUT_DIR, `spec-${index}.mjs`)
+  const output = built.file(codePath)
+  const map = built.file(`${codePath}.map`)
+  const meta = built.meta(codePath)
+  if (!output || (sourcemap && !map) || !meta) throw new Error(`esbuild produced no output for entry ${index}`)
   const code = map ? withAbsoluteMap(output.text, map.text, parse(codePath).dir) : { code: output.text }
-  return { ...code, deps, inputs, stamps, impure, json, importFree: meta.imports.length === 0 }
+  return { ...code, ...described(Object.keys(meta.inputs), built.cwd, definePath, captured), importFree: meta.imports.length === 0 }
+}
+
+/**
+ * A spec's output of a split build linked with its chunks into one import-free script, or undefined
+ * when it cannot be (split-link.ts): it imports a package, imports dynamically, or a chunk it reads
+ * may change an export after it ran.
+ */
+function pickLinked(built: BuildOutputs, index: number, definePath: string, captured: Map<string, Captured>, pieces: Map<string, Piece | undefined>): Bundled | undefined {
+  const outDir = join(built.cwd, OUT_DIR)
+  const inputs: string[] = []
+  const piece = (path: string): Piece | undefined => {
+    const meta = built.meta(path)
+    const output = built.file(path)
+    if (!meta || !output || meta.imports.some((im) => im.kind !== 'import-statement' || im.external)) return undefined
+    inputs.push(...Object.keys(meta.inputs))
+    if (!pieces.has(path)) pieces.set(path, readPiece(output.text))
+    return pieces.get(path)
+  }
+  const entry = piece(join(outDir, `spec-${index}.mjs`))
+  const code = entry && linkSpec(entry, (from) => piece(join(outDir, from)))
+  if (code === undefined) return undefined
+  return { code, ...described(inputs, built.cwd, definePath, captured), importFree: true, linked: true }
 }
 
 /**
@@ -366,14 +399,47 @@ export async function bundleModules(
 ): Promise<Map<string, Bundled | ModuleLoadError>> {
   const options = { sourcemap: opts.sourcemap ?? true, definePath: opts.definePath ?? defineModulePath() }
   const out = new Map<string, Bundled | ModuleLoadError>()
+  // Split and linked (split-link.ts) while that works: a project whose specs import packages would
+  // pay for a split build and then for each spec's own again, so after a batch of which most could
+  // not be linked, the rest are bundled alone straight away. Never with a source map: a linked
+  // spec's code is not what the map of a bundle of it alone describes.
+  let split = !options.sourcemap
   // One after the other: esbuild already uses every core for one build.
   for (let i = 0; i < files.length && !opts.signal?.aborted; i += BUILD_BATCH) {
-    for (const [file, result] of await bundleBatch(files.slice(i, i + BUILD_BATCH), options)) {
+    const batch = files.slice(i, i + BUILD_BATCH)
+    const splitting = split && batch.length > 1
+    const results = splitting ? await bundleSplit(batch, options) : await bundleBatch(batch, options)
+    if (splitting) split = [...results.values()].filter((r) => !(r instanceof ModuleLoadError) && r.linked).length * 2 >= batch.length
+    for (const [file, result] of results) {
       out.set(file, result)
       opts.onBundled?.(file, result)
     }
   }
   return out
+}
+
+/** One split build for a batch, each spec linked from it; those that cannot be, and a batch that fails, bundled as before. */
+async function bundleSplit(files: string[], options: Required<BundleOptions>): Promise<Map<string, Bundled | ModuleLoadError>> {
+  const cwd = commonDir(files)
+  const captured = new Map<string, Captured>()
+  let built: BuildOutputs
+  try {
+    built = new BuildOutputs(await runBuild(files, cwd, options.definePath, captured, false, true), cwd)
+  } catch (err) {
+    if (!isBuildFailure(err)) throw err
+    return bundleBatch(files, options)
+  }
+  const out = new Map<string, Bundled | ModuleLoadError>()
+  const pieces = new Map<string, Piece | undefined>()
+  const alone: string[] = []
+  files.forEach((file, i) => {
+    const linked = pickLinked(built, i, options.definePath, captured, pieces)
+    if (linked) out.set(file, linked)
+    else alone.push(file)
+  })
+  if (alone.length === 0) return out
+  const rest = await bundleBatch(alone, options)
+  return new Map(files.map((file) => [file, (out.get(file) ?? rest.get(file)) as Bundled | ModuleLoadError]))
 }
 
 async function bundleBatch(files: string[], options: Required<BundleOptions>): Promise<Map<string, Bundled | ModuleLoadError>> {
@@ -382,7 +448,7 @@ async function bundleBatch(files: string[], options: Required<BundleOptions>): P
   const captured = new Map<string, Captured>()
   const { definePath, sourcemap } = options
   try {
-    const built = new BuildOutputs(await runBuild(files, cwd, definePath, captured, sourcemap), cwd)
+    const built = new BuildOutputs(await runBuild(files, cwd, definePath, captured, sourcemap, false), cwd)
     files.forEach((file, i) => out.set(file, pick(built, i, definePath, captured, sourcemap)))
     return out
   } catch (err) {

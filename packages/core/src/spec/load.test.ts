@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isBrandedSpec } from '../define.js'
 import { VidspecError } from '../errors.js'
+import { ModuleLoadError, bundleModules } from './bundle.js'
 import { hashFiles, loadModuleFile, loadSpecFile, loadSpecFiles } from './load.js'
 
 let dir: string
@@ -153,6 +154,41 @@ describe('loadSpecFile', () => {
     expect(stack).toContain(`${join(dir, 'brand.ts')}:3:`)
     expect(stack).toContain(`${files[117]}:3:`)
     expect(stack).not.toMatch(/vidspec-load-.*\.mjs/)
+  })
+
+  it('evaluates specs that share modules in one split build, each to what it gives alone; one that reads a binding a call changes, or imports a package, is bundled alone', async () => {
+    await write('brand.ts', `export const brand = { look: 'teal' }\nexport let count = 0\nexport function bump() {\n  count++\n  return count\n}\n`)
+    await write('util.cjs', `let calls = 0\nmodule.exports = { twice: (x) => x * 2 + ++calls }\n`)
+    await write('data.json', `{ "fps": 8, "tags": ["a"] }\n`)
+    await write('slow.ts', `export const ready = await Promise.resolve('ready')\n`)
+    await write('re.ts', `export { brand as palette } from './brand'\nexport * from './slow'\n`)
+    await write('node_modules/pkg/package.json', JSON.stringify({ name: 'pkg', type: 'module', main: 'index.js' }))
+    await write('node_modules/pkg/index.js', `export const fromPkg = 'pkg'\n`)
+    const shared = (i: number) =>
+      `import util from './util.cjs'\nimport data from './data.json'\nimport { palette, ready } from './re'\nimport { bump } from './brand'\nconst brand = 'own ' + ${i}\nexport default { i: ${i}, brand, look: palette.look, twice: util.twice(${i}), fps: data.fps, tags: data.tags, ready, bumped: bump() }\n`
+    const files = [
+      ...(await Promise.all([0, 1, 2].map((i) => write(`s${i}.video.ts`, shared(i))))),
+      await write('live.video.ts', `import { bump, count } from './brand'\nbump()\nexport default { count }\n`),
+      await write('pkg.video.ts', `import { fromPkg } from 'pkg'\nimport { brand } from './brand'\nexport default { fromPkg, look: brand.look }\n`),
+    ]
+    const bundled = await bundleModules(files, { sourcemap: false })
+    const linked = files.map((f) => {
+      const b = bundled.get(f)
+      if (!b || b instanceof ModuleLoadError) throw new Error(`${f}: not bundled`)
+      return b.linked === true
+    })
+    expect(linked).toEqual([true, true, true, false, false])
+    const together = await loadSpecFiles(files)
+    for (const file of files) {
+      const alone = await loadSpecFile(file)
+      const inBatch = together.get(file)
+      if (!inBatch || inBatch instanceof Error) throw new Error(`${file}: ${inBatch?.message ?? 'no result'}`)
+      expect(inBatch.raw, file).toEqual(alone.raw)
+      expect(inBatch.deps, file).toEqual(alone.deps)
+      expect(inBatch.inputs, file).toEqual(alone.inputs)
+    }
+    expect((together.get(files[0] as string) as { raw: unknown }).raw).toEqual({ i: 0, brand: 'own 0', look: 'teal', twice: 1, fps: 8, tags: ['a'], ready: 'ready', bumped: 1 })
+    expect((together.get(files[3] as string) as { raw: unknown }).raw).toEqual({ count: 1 })
   })
 
   it("gives each spec its own copy of a shared module: one spec's change to it is not another's", async () => {

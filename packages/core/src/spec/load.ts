@@ -262,6 +262,11 @@ function evaluateSpecFiles(files: string[], opts: EvaluateOptions): Map<string, 
       if (opts.signal?.aborted) return aborted(file)
       throw err
     }
+    // A linked spec that threw runs again as its own bundle, whose frames a source map can place.
+    if (bundled.linked && (outcome.error?.reason === 'threw' || outcome.error?.reason === 'threw-later')) {
+      const alone = (await bundleModules([abs], { sourcemap: false, signal: opts.signal })).get(abs)
+      if (alone) return evaluate(file, abs, alone)
+    }
     if (outcome.error) outcome.error = await located(abs, bundled, outcome.error)
     try {
       return toSpec(file, bundled, outcome, timeoutMs)
