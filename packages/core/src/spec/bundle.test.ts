@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -6,6 +7,7 @@ import { pathToFileURL } from 'node:url'
 import * as esbuild from 'esbuild'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ModuleLoadError, bundleModules, type Bundled } from './bundle.js'
+import { settle } from './test-helpers.js'
 
 vi.mock('esbuild', async (original) => {
   const real = await original<typeof import('esbuild')>()
@@ -106,14 +108,31 @@ describe('bundleModules', () => {
     await writeFile(join(dir, 'shared.ts'), 'export const look = "teal"\n')
     const splitOf = () => vi.mocked(esbuild.build).mock.calls.map(([options]) => options.splitting === true)
     const linkable = await writeSpecs(230, (i) => `import { look } from './shared'\nexport default { n: ${i}, look }\n`)
+    const importing = Array.from({ length: 230 }, (_, i) => join(dir, `pkg${i}.video.ts`))
+    // A builtin is an import a linked script cannot make.
+    await Promise.all(importing.map((file, i) => writeFile(file, `import { sep } from 'node:path'\nimport { look } from './shared'\nexport default { n: ${i}, look, sep }\n`)))
+    await settle()
     const linked = await bundleModules(linkable, { sourcemap: false })
     expect([...linked.values()].every((r) => !(r instanceof ModuleLoadError) && r.linked && r.importFree)).toBe(true)
     expect(splitOf()).toEqual([true, true, true])
     vi.mocked(esbuild.build).mockClear()
-    // A builtin is an import a linked script cannot make: each batch would be built twice.
-    const importing = await writeSpecs(230, (i) => `import { sep } from 'node:path'\nimport { look } from './shared'\nexport default { n: ${i}, look, sep }\n`)
     const alone = await bundleModules(importing, { sourcemap: false })
     expect([...alone.values()].some((r) => r instanceof ModuleLoadError || r.linked)).toBe(false)
-    expect(splitOf()).toEqual([true, false, false, false])
+    // The second batch's split build started while the first was linked; the third never split.
+    expect(splitOf()).toEqual([true, true, false, false, false])
+  })
+
+  it('does not take what esbuild read of a file changed within RACY_MS of a split build for its own: those specs are bundled alone', async () => {
+    await writeFile(join(dir, 'old.ts'), 'export const look = "teal"\n')
+    const files = await writeSpecs(6, (i) => `import { look } from './${i < 3 ? 'old' : 'fresh'}'\nexport default { n: ${i}, look }\n`)
+    await settle()
+    await writeFile(join(dir, 'fresh.ts'), 'export const look = "new"\n')
+    const out = await bundleModules(files, { sourcemap: false })
+    const results = files.map((f) => out.get(f) as Bundled)
+    expect(results.map((r) => r.linked === true)).toEqual([true, true, true, false, false, false])
+    expect(results.map((r) => r.code.includes('"new"'))).toEqual([false, false, false, true, true, true])
+    // What the linked ones were made from is vouched for by a stamp; the fresh file has none yet.
+    expect(Object.keys(results[0]?.stamps ?? {}).sort()).toEqual([join(dir, 'old.ts'), files[0]].sort())
+    expect(results[3]?.inputs[join(dir, 'fresh.ts')]).toBe(createHash('sha256').update('export const look = "new"\n').digest('hex'))
   })
 })

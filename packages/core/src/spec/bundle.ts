@@ -7,7 +7,7 @@ import type { BuildFailure, BuildResult, Loader, Message, Metafile, OutputFile, 
 import { textReadsEnvironment } from './purity.js'
 import { linkSpec, readPiece, type Piece } from './split-link.js'
 import { toPosix } from '../paths.js'
-import { sameStamp, statStamp, type Stamp } from '../store/stamp.js'
+import { RACY_MS, isSettled, sameStamp, statStamp, type Stamp } from '../store/stamp.js'
 
 /*
  * How a spec is bundled, and why:
@@ -157,14 +157,15 @@ interface Captured {
 }
 
 /**
- * Reads every local file of the build itself (see the note at the top): records the hash of the
- * bytes handed to esbuild, and gives each code file that reads `import.meta` its own url/filename/dirname.
+ * Reads every local file of the build (or those `filter` matches) itself (see the note at the top):
+ * records the hash of the bytes handed to esbuild, and gives each code file that reads `import.meta`
+ * its own url/filename/dirname.
  */
-function capturePlugin(captured: Map<string, Captured>): Plugin {
+function capturePlugin(captured: Map<string, Captured>, filter = /.*/): Plugin {
   return {
     name: 'vidspec-capture',
     setup(b) {
-      b.onLoad({ filter: /.*/, namespace: 'file' }, async (args) => {
+      b.onLoad({ filter, namespace: 'file' }, async (args) => {
         if (inNodeModules(args.path)) return undefined
         // Synchronous: a module of a few KB reads faster than a promise round trip.
         const before = statStamp(args.path)
@@ -304,7 +305,8 @@ async function runBuild(files: string[], cwd: string, definePath: string, captur
     sourcesContent: false,
     logLevel: 'silent',
     alias: { [CORE]: definePath },
-    plugins: [externalPackagesPlugin(), capturePlugin(captured)],
+    // A split build leaves reading code to esbuild (see `readSettled`); JSON it cannot.
+    plugins: [externalPackagesPlugin(), capturePlugin(captured, splitting ? /\.json$/ : /.*/)],
   })
 }
 
@@ -327,11 +329,22 @@ class BuildOutputs {
   meta(path: string): Metafile['outputs'][string] | undefined {
     return this.#result.metafile.outputs[toPosix(relative(this.cwd, path))]
   }
+
+  /** An output by its file name (every output is in OUT_DIR itself), without working out a relative path. */
+  named(name: string): { file: OutputFile; meta: Metafile['outputs'][string] } | undefined {
+    const file = this.#files.get(join(this.cwd, OUT_DIR, name))
+    const meta = this.#result.metafile.outputs[`${OUT_DIR}/${name}`]
+    return file && meta ? { file, meta } : undefined
+  }
 }
 
-/** What a spec's code was made from: its local files, their hashes and stamps, and what they need. */
-function described(inputs: Iterable<string>, cwd: string, definePath: string, captured: Map<string, Captured>): Omit<Bundled, 'code' | 'importFree'> {
-  const deps = [...new Set([...inputs].map((input) => resolve(cwd, input)).filter((abs) => abs !== definePath && !inNodeModules(abs)))].sort()
+/** The local files of a build's inputs (as its metafile names them), absolute and sorted. */
+function localDeps(inputs: Iterable<string>, cwd: string, definePath: string): string[] {
+  return [...new Set([...inputs].map((input) => resolve(cwd, input)).filter((abs) => abs !== definePath && !inNodeModules(abs)))].sort()
+}
+
+/** What a spec's code was made from: its local files' hashes and stamps, and what they need. */
+function described(deps: string[], captured: Map<string, Captured>): Omit<Bundled, 'code' | 'importFree'> {
   const hashes: Record<string, string> = {}
   const stamps: Record<string, Stamp> = {}
   const json: Record<string, string> = {}
@@ -355,29 +368,85 @@ function pick(built: BuildOutputs, index: number, definePath: string, captured: 
   const meta = built.meta(codePath)
   if (!output || (sourcemap && !map) || !meta) throw new Error(`esbuild produced no output for entry ${index}`)
   const code = map ? withAbsoluteMap(output.text, map.text, parse(codePath).dir) : { code: output.text }
-  return { ...code, ...described(Object.keys(meta.inputs), built.cwd, definePath, captured), importFree: meta.imports.length === 0 }
+  return { ...code, ...described(localDeps(Object.keys(meta.inputs), built.cwd, definePath), captured), importFree: meta.imports.length === 0 }
+}
+
+/**
+ * A file esbuild read itself in a split build, read again after it: a build's every local file
+ * passing through the capture plugin costs this thread a round trip each (~0.2 ms: a request, two
+ * stats, a read, a reply written to esbuild), and this thread is what a cold plan waits on. The bytes
+ * read now are the ones esbuild read only when nothing wrote to the file since well before the build
+ * began (RACY_MS: ctime, which no tool sets back, is older than that after this read); otherwise
+ * undefined, and so is a file that reads `import.meta` (the plugin gives it its own path).
+ */
+function readSettled(path: string, settled: number): Captured | undefined {
+  try {
+    const bytes = readFileSync(path)
+    const stamp = statStamp(path)
+    if (!stamp || !isSettled(stamp, settled)) return undefined
+    const text = LOADERS[extname(path)] ? bytes.toString('utf8') : undefined
+    if (text?.includes('import.meta')) return undefined
+    return { sha256: createHash('sha256').update(bytes).digest('hex'), stamp, impure: text !== undefined && textReadsEnvironment(text) }
+  } catch {
+    // Gone since the build read it: not what was built.
+    return undefined
+  }
+}
+
+/** A batch's split build, and what linking its specs has learnt so far. */
+interface SplitBuild {
+  built: BuildOutputs
+  definePath: string
+  /** Files the capture plugin read (JSON), and those read after the build (`readSettled`). */
+  captured: Map<string, Captured>
+  /** Files `readSettled` refused. */
+  refused: Set<string>
+  /**
+   * Each output by name, read into parts (split-link.ts) with its local files; null when it imports
+   * what a script cannot, and no piece when it is in no shape known.
+   */
+  outputs: Map<string, { piece: Piece | undefined; deps: string[] } | null>
+  /** Files older than this (ms) were read by esbuild as they are now. */
+  settled: number
 }
 
 /**
  * A spec's output of a split build linked with its chunks into one import-free script, or undefined
- * when it cannot be (split-link.ts): it imports a package, imports dynamically, or a chunk it reads
- * may change an export after it ran.
+ * when it cannot be (split-link.ts): it imports a package, imports dynamically, a chunk it reads
+ * may change an export after it ran, or a file of it changed too lately to tell what esbuild read.
  */
-function pickLinked(built: BuildOutputs, index: number, definePath: string, captured: Map<string, Captured>, pieces: Map<string, Piece | undefined>): Bundled | undefined {
-  const outDir = join(built.cwd, OUT_DIR)
-  const inputs: string[] = []
-  const piece = (path: string): Piece | undefined => {
-    const meta = built.meta(path)
-    const output = built.file(path)
-    if (!meta || !output || meta.imports.some((im) => im.kind !== 'import-statement' || im.external)) return undefined
-    inputs.push(...Object.keys(meta.inputs))
-    if (!pieces.has(path)) pieces.set(path, readPiece(output.text))
-    return pieces.get(path)
+function pickLinked(split: SplitBuild, index: number): Bundled | undefined {
+  const { built, captured } = split
+  const files = new Set<string>()
+  const piece = (name: string): Piece | undefined => {
+    let known = split.outputs.get(name)
+    if (known === undefined) {
+      const out = built.named(name)
+      known =
+        out && !out.meta.imports.some((im) => im.kind !== 'import-statement' || im.external)
+          ? { piece: readPiece(out.file.text, split.outputs.size), deps: localDeps(Object.keys(out.meta.inputs), built.cwd, split.definePath) }
+          : null
+      split.outputs.set(name, known)
+    }
+    if (!known?.piece) return undefined
+    for (const dep of known.deps) files.add(dep)
+    return known.piece
   }
-  const entry = piece(join(outDir, `spec-${index}.mjs`))
-  const code = entry && linkSpec(entry, (from) => piece(join(outDir, from)))
+  const entry = piece(`spec-${index}.mjs`)
+  // Imports name chunks as `./chunk-X.mjs`, beside the spec's own output.
+  const code = entry && linkSpec(entry, (from) => piece(from.slice(2)))
   if (code === undefined) return undefined
-  return { code, ...described(inputs, built.cwd, definePath, captured), importFree: true, linked: true }
+  const deps = [...files].sort()
+  for (const dep of deps) {
+    if (captured.has(dep)) continue
+    const got = split.refused.has(dep) ? undefined : readSettled(dep, split.settled)
+    if (!got) {
+      split.refused.add(dep)
+      return undefined
+    }
+    captured.set(dep, got)
+  }
+  return { code, ...described(deps, captured), importFree: true, linked: true }
 }
 
 /**
@@ -404,12 +473,25 @@ export async function bundleModules(
   // not be linked, the rest are bundled alone straight away. Never with a source map: a linked
   // spec's code is not what the map of a bundle of it alone describes.
   let split = !options.sourcemap
-  // One after the other: esbuild already uses every core for one build.
+  let ahead: { at: number; build: Promise<SplitBuild | undefined> } | undefined
+  // One build at a time: esbuild already uses every core for one. But the next split build starts
+  // before this thread links the last one's specs: without the capture plugin's calls it needs
+  // nothing from this thread, which would otherwise keep esbuild idle while it links.
   for (let i = 0; i < files.length && !opts.signal?.aborted; i += BUILD_BATCH) {
     const batch = files.slice(i, i + BUILD_BATCH)
-    const splitting = split && batch.length > 1
-    const results = splitting ? await bundleSplit(batch, options) : await bundleBatch(batch, options)
-    if (splitting) split = [...results.values()].filter((r) => !(r instanceof ModuleLoadError) && r.linked).length * 2 >= batch.length
+    let results: Map<string, Bundled | ModuleLoadError>
+    if (ahead?.at === i || (split && batch.length > 1)) {
+      const building = ahead?.at === i ? ahead.build : buildSplit(batch, options)
+      const next = files.slice(i + BUILD_BATCH, i + 2 * BUILD_BATCH)
+      ahead = split && next.length > 1 && !opts.signal?.aborted ? { at: i + BUILD_BATCH, build: buildSplit(next, options) } : undefined
+      // Left unawaited when an abort ends the loop first: its failure is then nobody's.
+      ahead?.build.catch(() => {})
+      const built = await building
+      results = built ? await linkSplit(batch, built, options) : await bundleBatch(batch, options)
+      split = [...results.values()].filter((r) => !(r instanceof ModuleLoadError) && r.linked).length * 2 >= batch.length
+    } else {
+      results = await bundleBatch(batch, options)
+    }
     for (const [file, result] of results) {
       out.set(file, result)
       opts.onBundled?.(file, result)
@@ -418,22 +500,26 @@ export async function bundleModules(
   return out
 }
 
-/** One split build for a batch, each spec linked from it; those that cannot be, and a batch that fails, bundled as before. */
-async function bundleSplit(files: string[], options: Required<BundleOptions>): Promise<Map<string, Bundled | ModuleLoadError>> {
+/** One split build for a batch, or undefined when it failed (the batch is then bundled as before, which tells each spec's error). */
+async function buildSplit(files: string[], options: Required<BundleOptions>): Promise<SplitBuild | undefined> {
   const cwd = commonDir(files)
   const captured = new Map<string, Captured>()
-  let built: BuildOutputs
+  const settled = Date.now() - RACY_MS
   try {
-    built = new BuildOutputs(await runBuild(files, cwd, options.definePath, captured, false, true), cwd)
+    const built = new BuildOutputs(await runBuild(files, cwd, options.definePath, captured, false, true), cwd)
+    return { built, definePath: options.definePath, captured, refused: new Set(), outputs: new Map(), settled }
   } catch (err) {
     if (!isBuildFailure(err)) throw err
-    return bundleBatch(files, options)
+    return undefined
   }
+}
+
+/** Each spec of a split build linked from it; those that cannot be are bundled as before. */
+async function linkSplit(files: string[], split: SplitBuild, options: Required<BundleOptions>): Promise<Map<string, Bundled | ModuleLoadError>> {
   const out = new Map<string, Bundled | ModuleLoadError>()
-  const pieces = new Map<string, Piece | undefined>()
   const alone: string[] = []
   files.forEach((file, i) => {
-    const linked = pickLinked(built, i, options.definePath, captured, pieces)
+    const linked = pickLinked(split, i)
     if (linked) out.set(file, linked)
     else alone.push(file)
   })

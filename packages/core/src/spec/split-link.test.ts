@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest'
 import { linkSpec, mayReassign, readPiece, type Piece } from './split-link.js'
 
-const piece = (text: string): Piece => {
-  const p = readPiece(text)
+const piece = (text: string, id = 0): Piece => {
+  const p = readPiece(text, id)
   if (!p) throw new Error(`not a piece:\n${text}`)
   return p
+}
+
+/** The chunks of one build, each read once and named apart, as bundle.ts keeps them. */
+function build(texts: Record<string, string>): (from: string) => Piece | undefined {
+  const read = new Map<string, Piece>()
+  return (from) => {
+    const text = texts[from]
+    if (text === undefined) return undefined
+    if (!read.has(from)) read.set(from, piece(text, read.size + 1))
+    return read.get(from)
+  }
 }
 
 /** Runs a linked script as the evaluator does (its export clause turned into a return). */
@@ -68,7 +79,7 @@ describe('linkSpec', () => {
     './chunk-base.mjs': '// base.ts\nvar log = [];\nfunction note(s) {\n  log.push(s);\n  return log.length;\n}\nnote("base");\nexport {\n  log,\n  note\n};\n',
     './chunk-mid.mjs': 'import {\n  note\n} from "./chunk-base.mjs";\n\n// mid.ts\nvar mid = note("mid");\nexport {\n  mid as middle\n};\n',
   }
-  const chunk = (from: string) => (chunks[from] === undefined ? undefined : piece(chunks[from]))
+  const chunk = build(chunks)
 
   it("runs each chunk once, before what imports it, in ESM's order, and binds each import to what the chunk exported", () => {
     const entry = piece('import {\n  middle\n} from "./chunk-mid.mjs";\nimport {\n  log as seen\n} from "./chunk-base.mjs";\n\n// spec.ts\nvar spec_default = { middle, seen: seen.join(",") };\nexport {\n  spec_default as default\n};\n')
@@ -81,7 +92,7 @@ describe('linkSpec', () => {
 
   it('links nothing whose chunk may change a binding it imports, or a chunk it cannot read', () => {
     const counting = { './chunk-c.mjs': '// c.ts\nvar count = 0;\nfunction bump() {\n  count++;\n}\nexport {\n  bump,\n  count\n};\n' }
-    const read = (from: string) => (from in counting ? piece(counting[from as keyof typeof counting]) : undefined)
+    const read = build(counting)
     const reads = piece('import {\n  bump,\n  count\n} from "./chunk-c.mjs";\nbump();\nvar d = count;\nexport {\n  d as default\n};\n')
     expect(linkSpec(reads, read)).toBeUndefined()
     // Only the bindings a spec imports matter: `bump` alone is never reassigned.
@@ -96,7 +107,7 @@ describe('linkSpec', () => {
       './chunk-a.mjs': '// a.ts\nvar v = await Promise.resolve(7);\nvar p = { odd: true };\nexport {\n  p as __proto__,\n  v\n};\n',
     }
     const entry = piece('import {\n  __proto__ as p,\n  v\n} from "./chunk-a.mjs";\nvar d = { v, odd: p.odd };\nexport {\n  d as default\n};\n')
-    const script = linkSpec(entry, (from) => (from in own ? piece(own[from as keyof typeof own]) : undefined)) as string
+    const script = linkSpec(entry, build(own)) as string
     const clause = /\nexport\s*\{([^{}]*)\};?\s*$/.exec(script) as RegExpExecArray
     const fn = new Function(`'use strict'; return (async () => {\n${script.slice(0, clause.index)}\nreturn d\n})()`) as () => Promise<unknown>
     expect(await fn()).toEqual({ v: 7, odd: true })

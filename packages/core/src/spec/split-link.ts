@@ -25,8 +25,12 @@ export interface Piece {
   exports: Map<string, string>
   /** The export clause as printed (kept on a spec's own output: the evaluator reads it). */
   clause: string
+  /** The name a script binds this chunk's exports to: its own within the build (`readPiece`). */
+  name: string
   /** `mayReassign` of the body, by local name, as asked: a chunk is shared by a whole batch. */
   reassigned: Map<string, boolean>
+  /** This chunk as a script's part, once written (the same in every spec's script). */
+  part?: string
 }
 
 const IDENT = '[A-Za-z_$][\\w$]*'
@@ -50,8 +54,11 @@ function names(list: string): Array<{ name: string; alias: string }> | undefined
   return out
 }
 
-/** An output's text in parts, or undefined when it is not in the shape esbuild prints for a split build. */
-export function readPiece(text: string): Piece | undefined {
+/**
+ * An output's text in parts, or undefined when it is not in the shape esbuild prints for a split
+ * build. `id` tells the outputs of one build apart (the name of its exports in a script).
+ */
+export function readPiece(text: string, id = 0): Piece | undefined {
   const imports: Piece['imports'] = []
   IMPORT.lastIndex = 0
   let at = 0
@@ -67,7 +74,7 @@ export function readPiece(text: string): Piece | undefined {
   if (!exported) return undefined
   const body = clause ? rest.slice(0, clause.index) : rest
   if (STATEMENT.test(body) || body.includes(CHUNK_PREFIX)) return undefined
-  return { imports, body, exports: new Map(exported.map(({ name, alias }) => [alias, name])), clause: clause ? rest.slice(clause.index) : '', reassigned: new Map() }
+  return { imports, body, exports: new Map(exported.map(({ name, alias }) => [alias, name])), clause: clause ? rest.slice(clause.index) : '', name: `${CHUNK_PREFIX}${id}`, reassigned: new Map() }
 }
 
 const escape = (name: string) => name.replace(/\$/g, '\\$')
@@ -100,7 +107,7 @@ export function mayReassign(body: string, name: string): boolean {
  * undefined when it cannot be. `chunk` gives the piece an import names (`./chunk-X.mjs`).
  */
 export function linkSpec(entry: Piece, chunk: (from: string) => Piece | undefined): string | undefined {
-  const order: string[] = []
+  const order: Piece[] = []
   const pieces = new Map<string, Piece>()
   // Depth first, in the order of the imports: the order ESM evaluates them. Chunks never import a
   // spec's output, and never each other in a cycle (a chunk imports only chunks shared more widely).
@@ -113,7 +120,7 @@ export function linkSpec(entry: Piece, chunk: (from: string) => Piece | undefine
         if (!got) return false
         pieces.set(from, got)
         if (!visit(got, new Set([...stack, from]))) return false
-        order.push(from)
+        order.push(got)
       }
       for (const { imported } of wanted) {
         const local = got.exports.get(imported)
@@ -126,20 +133,18 @@ export function linkSpec(entry: Piece, chunk: (from: string) => Piece | undefine
     return true
   }
   if (!visit(entry, new Set())) return undefined
-  const index = new Map(order.map((from, i) => [from, `${CHUNK_PREFIX}${i}`]))
   const bindings = (piece: Piece) =>
     piece.imports
       .filter((im) => im.names.length > 0)
-      .map((im) => `const { ${im.names.map((n) => `${JSON.stringify(n.imported)}: ${n.local}`).join(', ')} } = ${index.get(im.from) as string};\n`)
+      .map((im) => `const { ${im.names.map((n) => `${JSON.stringify(n.imported)}: ${n.local}`).join(', ')} } = ${(pieces.get(im.from) as Piece).name};\n`)
       .join('')
-  const parts = order.map((from) => {
-    const piece = pieces.get(from) as Piece
+  const part = (piece: Piece) => {
     // Keys quoted and computed: an export named `__proto__` stays a property.
     const result = `return { ${[...piece.exports].map(([name, local]) => `[${JSON.stringify(name)}]: ${local}`).join(', ')} };`
     // Only a chunk that may await runs as an async function: a synchronous module finishes in the
     // same turn, and so does this.
     const run = piece.body.includes('await') ? ['await (async () => {', '})()'] : ['(() => {', '})()']
-    return `const ${index.get(from) as string} = ${run[0]}\n${bindings(piece)}${piece.body}\n${result}\n${run[1]};\n`
-  })
-  return `${parts.join('')}${bindings(entry)}${entry.body}${entry.clause}`
+    return `const ${piece.name} = ${run[0]}\n${bindings(piece)}${piece.body}\n${result}\n${run[1]};\n`
+  }
+  return `${order.map((piece) => (piece.part ??= part(piece))).join('')}${bindings(entry)}${entry.body}${entry.clause}`
 }
