@@ -21,7 +21,9 @@ import { RACY_MS, isSettled, sameStamp, statStamp, type Stamp } from '../store/s
  *   went into the bundle: the memo and the build record then describe what was evaluated, never what
  *   a file holds a moment later (a save during an evaluation must not pair old text with new hashes).
  *   Its stamp is taken before the read and kept when the file still has it after: the memo may then
- *   vouch for the file by its stamp, and the plan after a cold one reads nothing again.
+ *   vouch for the file by its stamp, and the plan after a cold one reads nothing again. A split
+ *   build (below) lets esbuild read code itself and reads each file after it: the same bytes only
+ *   when the file had settled before the build began (`readSettled`), else through the plugin.
  * - `import.meta.url` of a bundled file would name the temp file, so each local file that uses
  *   `import.meta` gets its own path defined in.
  * - Many specs are one build with many entry points: esbuild reads a shared module once for all.
