@@ -171,13 +171,16 @@ describe('loadSpecFile', () => {
     const shared = (i: number) =>
       `import util from './util.cjs'\nimport data from './data.json'\nimport { palette, ready } from './re'\nimport { bump } from './brand'\nconst brand = 'own ' + ${i}\nexport default { i: ${i}, brand, look: palette.look, twice: util.twice(${i}), fps: data.fps, tags: data.tags, ready, bumped: bump() }\n`
     const files = [
-      ...(await Promise.all([0, 1, 2].map((i) => write(`s${i}.video.ts`, shared(i))))),
+      ...(await Promise.all([0, 1].map((i) => write(`s${i}.video.ts`, shared(i))))),
+      // Reads the environment through a shared module: evaluated every time, linked or not.
+      await write('s2.video.ts', `import { home } from './env'\n${shared(2)}export const seen = home\n`),
       await write('live.video.ts', `import { bump, count } from './brand'\nbump()\nexport default { count }\n`),
       await write('pkg.video.ts', `import { fromPkg } from 'pkg'\nimport { brand } from './brand'\nexport default { fromPkg, look: brand.look }\n`),
       // import.meta names each file's own path: the capture plugin's job, which a linked spec skips.
       await write('meta.video.ts', `import { here } from './here'\nexport default { here, look: 'x' }\n`),
     ]
     await write('here.ts', `export const here = import.meta.url\n`)
+    await write('env.ts', `export const home = typeof process.env.HOME\n`)
     await settle()
     const bundled = await bundleModules(files, { sourcemap: false })
     const linked = files.map((f) => {
@@ -194,9 +197,14 @@ describe('loadSpecFile', () => {
       expect(inBatch.raw, file).toEqual(alone.raw)
       expect(inBatch.deps, file).toEqual(alone.deps)
       expect(inBatch.inputs, file).toEqual(alone.inputs)
+      expect(inBatch.stamps, file).toEqual(alone.stamps)
+      expect(inBatch.impure, file).toBe(alone.impure)
     }
     expect((together.get(files[0] as string) as { raw: unknown }).raw).toEqual({ i: 0, brand: 'own 0', look: 'teal', twice: 1, fps: 8, tags: ['a'], ready: 'ready', bumped: 1 })
     expect((together.get(files[3] as string) as { raw: unknown }).raw).toEqual({ count: 1 })
+    expect(files.map((f) => (together.get(f) as { impure: boolean }).impure)).toEqual([false, false, true, false, false, false])
+    // Settled files are vouched for by their stamps, linked or not: the plan after reads none again.
+    expect(Object.keys((together.get(files[0] as string) as { stamps: object }).stamps).length).toBe(6)
     expect((together.get(files[5] as string) as { raw: unknown }).raw).toEqual({ here: pathToFileURL(join(dir, 'here.ts')).href, look: 'x' })
   })
 

@@ -64,12 +64,14 @@ describe('mayReassign', () => {
       'function n() {}\nn = 2;',
       'var n = 0;\nfunction f(s) { eval(s) }',
       'var n = 0;\nfunction f(a) { n ??= a }',
+      'var n = [];\nfunction f(a) { [...n] = a }',
+      'var n = {};\nfunction f(a) { ({ ...n } = a) }',
     ])
       expect(mayReassign(body, 'n'), body).toBe(true)
   })
 
   it('says no to reads, property writes, and names that only contain it', () => {
-    for (const body of ['var n = { a: 1 };\nn.a = 2;\nvar m = n.a + n["a"];', 'var n = 1;\nvar nn = 2;\nnn = 3;\nvar f = (n2) => n2 === n;', 'var n = (x) => x;\nvar k = n(1) == 2;', 'function n(a) { return a }'])
+    for (const body of ['var n = { a: 1 };\nn.a = 2;\nvar m = n.a + n["a"] + m?.n;\nm.n = 3;', 'var n = 1;\nvar nn = 2;\nnn = 3;\nvar f = (n2) => n2 === n;', 'var n = (x) => x;\nvar k = n(1) == 2;', 'function n(a) { return a }'])
       expect(mayReassign(body, 'n'), body).toBe(false)
   })
 })

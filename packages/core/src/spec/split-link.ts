@@ -87,10 +87,12 @@ const escape = (name: string) => name.replace(/\$/g, '\\$')
  */
 export function mayReassign(body: string, name: string): boolean {
   if (/\beval\s*\(/.test(body)) return true
-  const use = new RegExp(`(?<![\\w$.])${escape(name)}(?![\\w$])`, 'g')
+  const use = new RegExp(`(?<![\\w$])${escape(name)}(?![\\w$])`, 'g')
   let declarations = 0
   for (let m = use.exec(body); m; m = use.exec(body)) {
     const before = body.slice(Math.max(0, m.index - 16), m.index)
+    // A property (`a.name`, `a?.name`), not the binding; a rest element (`[...name] = a`) is.
+    if (before.endsWith('.') && !before.endsWith('...')) continue
     const after = body.slice(m.index + name.length, m.index + name.length + 8)
     if (/(?:\b(?:var|let|const|function\*?|class)\s+|\bfunction\s*\*\s*)$/.test(before)) {
       if (++declarations > 1) return true
