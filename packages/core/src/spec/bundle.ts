@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { isBuiltin, type SourceMapPayload } from 'node:module'
-import { dirname, extname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path'
+import { dirname, extname, isAbsolute, join, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { BuildFailure, BuildResult, Loader, Message, Metafile, OutputFile, Plugin } from 'esbuild'
 import { textReadsEnvironment } from './purity.js'
 import { linkSpec, readPiece, type Piece } from './split-link.js'
-import { toPosix } from '../paths.js'
 import { RACY_MS, isSettled, sameStamp, statStamp, type Stamp } from '../store/stamp.js'
 
 /*
@@ -158,6 +157,12 @@ interface Captured {
   json?: string
 }
 
+/** What a local file's bytes tell: their hash, and whether its code reads the environment or the clock. */
+function capture(path: string, bytes: Buffer, stamp: Stamp | undefined): Captured & { text: string | undefined } {
+  const text = LOADERS[extname(path)] ? bytes.toString('utf8') : undefined
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), stamp, impure: text !== undefined && textReadsEnvironment(text), text }
+}
+
 /**
  * Reads every local file of the build (or those `filter` matches) itself (see the note at the top):
  * records the hash of the bytes handed to esbuild, and gives each code file that reads `import.meta`
@@ -173,12 +178,8 @@ function capturePlugin(captured: Map<string, Captured>, filter = /.*/): Plugin {
         const before = statStamp(args.path)
         const bytes = readFileSync(args.path)
         const loader = LOADERS[extname(args.path)]
-        const text = loader ? bytes.toString('utf8') : undefined
-        captured.set(args.path, {
-          sha256: createHash('sha256').update(bytes).digest('hex'),
-          stamp: sameStamp(before, statStamp(args.path)) ? before : undefined,
-          impure: text !== undefined && textReadsEnvironment(text),
-        })
+        const { text, ...got } = capture(args.path, bytes, sameStamp(before, statStamp(args.path)) ? before : undefined)
+        captured.set(args.path, got)
         if (extname(args.path) === '.json') {
           const json = jsonModule(args.path, bytes)
           if (json.text !== undefined) (captured.get(args.path) as Captured).json = json.text
@@ -328,10 +329,6 @@ class BuildOutputs {
     return this.#files.get(path)
   }
 
-  meta(path: string): Metafile['outputs'][string] | undefined {
-    return this.#result.metafile.outputs[toPosix(relative(this.cwd, path))]
-  }
-
   /** An output by its file name (every output is in OUT_DIR itself), without working out a relative path. */
   named(name: string): { file: OutputFile; meta: Metafile['outputs'][string] } | undefined {
     const file = this.#files.get(join(this.cwd, OUT_DIR, name))
@@ -364,13 +361,12 @@ function described(deps: string[], captured: Map<string, Captured>): Omit<Bundle
 }
 
 function pick(built: BuildOutputs, index: number, definePath: string, captured: Map<string, Captured>, sourcemap: boolean): Bundled {
-  const codePath = join(built.cwd, OUT_DIR, `spec-${index}.mjs`)
-  const output = built.file(codePath)
-  const map = built.file(`${codePath}.map`)
-  const meta = built.meta(codePath)
-  if (!output || (sourcemap && !map) || !meta) throw new Error(`esbuild produced no output for entry ${index}`)
-  const code = map ? withAbsoluteMap(output.text, map.text, parse(codePath).dir) : { code: output.text }
-  return { ...code, ...described(localDeps(Object.keys(meta.inputs), built.cwd, definePath), captured), importFree: meta.imports.length === 0 }
+  const name = `spec-${index}.mjs`
+  const out = built.named(name)
+  const map = built.file(join(built.cwd, OUT_DIR, `${name}.map`))
+  if (!out || (sourcemap && !map)) throw new Error(`esbuild produced no output for entry ${index}`)
+  const code = map ? withAbsoluteMap(out.file.text, map.text, join(built.cwd, OUT_DIR)) : { code: out.file.text }
+  return { ...code, ...described(localDeps(Object.keys(out.meta.inputs), built.cwd, definePath), captured), importFree: out.meta.imports.length === 0 }
 }
 
 /**
@@ -386,9 +382,8 @@ function readSettled(path: string, settled: number): Captured | undefined {
     const bytes = readFileSync(path)
     const stamp = statStamp(path)
     if (!stamp || !isSettled(stamp, settled)) return undefined
-    const text = LOADERS[extname(path)] ? bytes.toString('utf8') : undefined
-    if (text?.includes('import.meta')) return undefined
-    return { sha256: createHash('sha256').update(bytes).digest('hex'), stamp, impure: text !== undefined && textReadsEnvironment(text) }
+    const { text, ...got } = capture(path, bytes, stamp)
+    return text?.includes('import.meta') ? undefined : got
   } catch {
     // Gone since the build read it: not what was built.
     return undefined
