@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { discoverSpecs } from './discover.js'
 import { globBase } from './discovery-memo.js'
+import { settle } from './test-helpers.js'
 
 describe('globBase', () => {
   it('is the folder part before the first magic character, and undefined for globs that may leave the root', () => {
@@ -29,7 +30,6 @@ describe('discoverSpecs with its memo', () => {
       await writeFile(join(root, rel), 'export default {}\n')
     }
   }
-  const settle = () => new Promise((r) => setTimeout(r, 2100))
 
   beforeAll(async () => {
     root = await realpath(await mkdtemp(join(tmpdir(), 'vidspec-discovery-memo-')))

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import * as atomic from '../store/atomic.js'
 import { SpecMemo, type MemoizedSpec } from './memo.js'
+import { settle } from './test-helpers.js'
 
 vi.mock('../store/atomic.js', async (original) => {
   const real = await original<typeof import('../store/atomic.js')>()
@@ -66,7 +67,7 @@ describe('SpecMemo.save', () => {
     const file = join(dir, 's1.video.ts')
     await writeFile(file, 'export default {}\n')
     // Only a file settled for 2 s is stamped (see #hash).
-    await new Promise((r) => setTimeout(r, 2100))
+    await settle()
     const memo = await SpecMemo.open(dir, 'offline')
     await memo.remember('s1.video.ts', spec(1), { inputs: { [file]: 'x' }, impure: false })
     await memo.save()
@@ -95,7 +96,7 @@ describe('a dev server loading specs one by one', () => {
     const first = await Vidspec.open({ root: dir })
     await first.ensureStore()
     expect((await first.loadAll()).every((l) => l.spec)).toBe(true)
-    await new Promise((r) => setTimeout(r, 2100))
+    await settle()
     const before = writes()
     const dev = await Vidspec.open({ root: dir })
     await Promise.all(files.map((f) => dev.loadMemoized(f)))

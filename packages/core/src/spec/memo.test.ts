@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Vidspec } from '../project.js'
-import { PNG_SIGNATURE as PNG, writeTwoSpecs } from './test-helpers.js'
+import { PNG_SIGNATURE as PNG, settle, writeTwoSpecs } from './test-helpers.js'
 
 let root: string
 
@@ -47,7 +47,7 @@ describe('the spec memo', () => {
   it('vouches for settled files by their stamp, and still sees an in-place edit that kept the size and the mtime', async () => {
     // Files changed in the last 2 s are always hashed (a second write in the same clock tick could
     // leave the stamp as it was); wait until these have settled.
-    await new Promise((r) => setTimeout(r, 2100))
+    await settle()
     const first = await keys()
     expect(await keys()).toEqual(first)
     const memoFile = join(root, '.vidspec/memo/specs-offline.json')
@@ -66,7 +66,7 @@ describe('the spec memo', () => {
   })
 
   it('vouches for the settled modules an evaluation read by their stamps at once: the load after a cold one reads none of them', async () => {
-    await new Promise((r) => setTimeout(r, 2100))
+    await settle()
     const memoFile = join(root, '.vidspec/memo/specs-offline.json')
     const memo = async () => JSON.parse(await readFile(memoFile, 'utf8')) as { stamps?: Record<string, [string, string]> }
     const first = await keys()
@@ -89,7 +89,7 @@ describe('the spec memo', () => {
     const memoFile = join(root, '.vidspec/memo/specs-offline.json')
     const stamps = async () => Object.keys((JSON.parse(await readFile(memoFile, 'utf8')) as { stamps?: Record<string, unknown> }).stamps ?? {}).sort()
     expect(await stamps()).toEqual([])
-    await new Promise((r) => setTimeout(r, 2100))
+    await settle()
     const vs = await Vidspec.open({ root })
     await Promise.all(['a.video.ts', 'b.video.ts'].map((f) => vs.loadMemoized(join(root, f))))
     expect(await evaluations()).toBe(2)
