@@ -35,7 +35,7 @@ for (let i = 0; i < rounds; i++) {
     into.push(round)
   }
 }
-type Measure = 'wall' | 'firstCreate' | 'window' | 'clientCpu' | 'mainCpu' | 'childCpu'
+type Measure = 'wall' | 'firstCreate' | 'window' | 'lateMs' | 'seenToCreateMs' | 'clientCpu' | 'mainCpu' | 'childCpu'
 const med = (rs: Round[], k: Measure) => median(rs.map((r) => r[k]))
 const row = (label: string, k: Measure, perJob: boolean): [string, string] => {
   const [a, b] = [med(theirs, k), med(ours, k)]
@@ -46,6 +46,8 @@ report(`vidspec build of ${specs} paid jobs of ${jobMs} ms${sound ? ', clips wit
   row('wall time', 'wall', false),
   row('  spawn to the first create', 'firstCreate', false),
   row('  first create to last job done', 'window', false),
+  row('    per job, its end to the poll that saw it', 'lateMs', false),
+  row('    per job, that poll to the next create', 'seenToCreateMs', false),
   row('CPU of the vidspec process', 'clientCpu', true),
   row('  of which its main thread', 'mainCpu', true),
   row('CPU of its children (ffprobe)', 'childCpu', true),

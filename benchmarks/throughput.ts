@@ -34,6 +34,7 @@ report(`Generation throughput: ${SPECS} specs, server limit ${LIMIT} jobs, ${JOB
   ['  not in these figures: the plan beforehand that evaluated the specs', `${fmt(med('evalWall'))} wall, ${fmt(med('evalCpu'))} CPU`],
   ['spawning the build to its first create', fmt(med('firstCreate'))],
   ['first create to last job done (the server-side window)', `${fmt(med('window'))}  = ${ratio(med('window'), ideal)} ideal; the ${LIMIT} server slots ${(((SPECS * JOB_MS) / (LIMIT * med('window'))) * 100).toFixed(0)}% busy in it`],
+  ['  a slot idle between jobs: the polls seeing a job done late, then on to the next create', `${med('lateMs').toFixed(1)} ms + ${med('seenToCreateMs').toFixed(1)} ms per job`],
   ['duplicate creates (worst round)', `${duplicates} (target 0)`],
   ['429s answered to creates (then retried)', String(med('rejected'))],
   ['most jobs in flight on the server', String(med('maxInFlight'))],

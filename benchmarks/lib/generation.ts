@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { startFakeTogether } from '../../test/fake-together/server.js'
 import { benchEnv, cliPath, fail, readStats, timed, writeStatsWrapper } from './measure.js'
 import { generateProject } from './project.js'
+import { slotGaps } from './slot-gaps.js'
 
 export const LIMIT = 8
 const KEY = 'tg-bench-0123456789abcdef'
@@ -36,6 +37,9 @@ export interface Round {
   window: number
   /** From spawning the build to the server's first create. */
   firstCreate: number
+  /** Per job, how late the polls saw it done; per slot freed, from that poll to the next create (see slot-gaps.ts). */
+  lateMs: number
+  seenToCreateMs: number
   duplicates: number
   rejected: number
   polls: number
@@ -78,6 +82,7 @@ export async function generationRound(specs: number, jobMs: number, cli: string 
     if (noop.code !== 0) fail(`the cached build failed (${noop.code}):\n${noop.stderr.slice(-2000)}`)
     const noopStats = await readStats(statsFile)
     const created = fake.jobs.map((j) => j.createdAt).sort((a, b) => a - b)
+    const gaps = slotGaps(fake.jobs, fake.log, LIMIT)
     return {
       wall: run.ms,
       evalWall: plan.ms,
@@ -90,6 +95,8 @@ export async function generationRound(specs: number, jobMs: number, cli: string 
       serverCpu: (serverCpu.user + serverCpu.system) / 1000,
       window: (created.at(-1) ?? 0) + jobMs - (created[0] ?? 0),
       firstCreate: (created[0] ?? spawnedAt) - spawnedAt,
+      lateMs: gaps.lateMs,
+      seenToCreateMs: gaps.seenToCreateMs,
       duplicates: [...fake.createsByPrompt.values()].filter((n) => n > 1).length,
       rejected: fake.log.filter((r) => r.route === 'POST /videos' && r.outcome === 429).length,
       polls: fake.polls,
