@@ -8,9 +8,10 @@ if (argv[0] === 'plan') {
 }
 if (code !== undefined) process.exitCode = code
 else {
-  const { keepYoungGenerationSmall } = await import('../dist/heap.js')
-  // Before the CLI is loaded: see src/heap.ts.
+  const { keepYoungGenerationSmall, skipOptimizingCompiler } = await import('../dist/v8-flags.js')
+  // Before the CLI is loaded: see src/v8-flags.ts.
   keepYoungGenerationSmall()
+  skipOptimizingCompiler(argv[0])
   const { main } = await import('../dist/cli.js')
   main(argv).then((exit) => {
     process.exitCode = exit
