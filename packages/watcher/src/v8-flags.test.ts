@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest'
 import { keepYoungGenerationSmall, skipOptimizingCompiler } from './v8-flags.js'
 
-it('sets the flag only on the V8 versions it was measured on (Node 20, 22, 24)', () => {
+it('keeps the young generation small only on the V8 versions it was measured on (Node 20, 22, 24)', () => {
   const set: string[] = []
   const tune = (v8: string) => keepYoungGenerationSmall(v8, (flags) => set.push(flags))
   expect([tune('11.3.244.8-node.33'), tune('12.4.254.21-node.33'), tune('13.6.233.17-node.37')]).toEqual([true, true, true])

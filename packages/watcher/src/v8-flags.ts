@@ -29,10 +29,10 @@ export function keepYoungGenerationSmall(v8Version: string = process.versions.v8
  *
  * Why: a command runs for a second or a few, and in that time TurboFan compiles some 90 functions
  * on V8's helper threads (a cold plan's `#finish`, the esbuild protocol's `visit`, the linker's
- * `piece`: 10-80 ms each), competing for the two cores with esbuild and the spec workers, and
+ * `piece`: up to 80 ms each), competing for the two cores with esbuild and the spec workers, and
  * little of what it makes runs long enough to pay it back. Measured (benchmarks/README.md,
- * eighteenth session): a cold plan of 1,000 specs 0.89x the time, a plan in full 0.90x, a paid
- * build 0.85x the process's CPU; a cold plan of 10,000 specs unchanged. Code that is mostly
+ * eighteenth session): a cold plan of 1,000 specs 0.89x the time, a plan in full 0.90-0.95x, a paid
+ * build 0.85-0.90x the process's CPU; a cold plan of 10,000 specs 1.00-1.03x. Code that is mostly
  * builtins (strings, arrays, maps, JSON) runs as fast without it; a tight numeric loop ~3x slower,
  * which a spec's evaluation (a few ms) never notices. `watch` keeps it: it lives for hours, and its
  * hot paths run again and again. Node 24's V8 tiers up through Maglev first, and there turning
