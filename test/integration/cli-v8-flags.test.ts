@@ -51,38 +51,38 @@ afterAll(async () => {
   await dir.dispose()
 })
 
-async function youngBytes(args: string[]): Promise<number> {
-  const { stdout, stderr } = await run(process.execPath, ['--import', pathToFileURL(probe).href, ...args], { cwd: dir.root })
-  expect(stdout).toMatch(/^\d+\.\d+\.\d+/)
-  const found = /YOUNG (\d+) 400000/.exec(stderr)
+/** A process that loads the CLI's module and runs `--version` through it, without the bin. */
+const loadingCli = () => {
+  const cli = pathToFileURL(`${repoRoot}/packages/watcher/dist/cli.js`).href
+  return ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(cli)}); await main(['--version'])`]
+}
+
+/** Runs `node` with `file` preloaded; what the probe's report on exit matched, and the stdout. */
+async function probed(file: string, args: string[], report: RegExp, nodeArgs: string[] = []): Promise<{ stdout: string; value: string | undefined }> {
+  const { stdout, stderr } = await run(process.execPath, [...nodeArgs, '--import', pathToFileURL(file).href, ...args], { cwd: dir.root })
+  const found = report.exec(stderr)
   expect(found, stderr).not.toBeNull()
-  return Number(found?.[1])
+  return { stdout, value: found?.[1] }
+}
+
+async function youngBytes(args: string[]): Promise<number> {
+  const { stdout, value } = await probed(probe, args, /YOUNG (\d+) 400000/)
+  expect(stdout).toMatch(/^\d+\.\d+\.\d+/)
+  return Number(value)
 }
 
 it('the vidspec process keeps the young generation small; a process that loads its CLI module does not', async () => {
-  const cli = pathToFileURL(`${repoRoot}/packages/watcher/dist/cli.js`).href
-  const [own, loaded] = await Promise.all([
-    youngBytes([cliPath, '--version']),
-    youngBytes(['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(cli)}); await main(['--version'])`]),
-  ])
+  const [own, loaded] = await Promise.all([youngBytes([cliPath, '--version']), youngBytes(loadingCli())])
   expect(own).toBeLessThanOrEqual(4 << 20)
   expect(loaded).toBeGreaterThanOrEqual(4 * own)
 })
 
 async function turbofan(args: string[]): Promise<boolean> {
-  const { stderr } = await run(process.execPath, ['--allow-natives-syntax', '--import', pathToFileURL(jitProbe).href, ...args], { cwd: dir.root })
-  const found = /TURBOFAN (true|false)/.exec(stderr)
-  expect(found, stderr).not.toBeNull()
-  return found?.[1] === 'true'
+  return (await probed(jitProbe, args, /TURBOFAN (true|false)/, ['--allow-natives-syntax'])).value === 'true'
 }
 
 it('the vidspec process runs without TurboFan on Node 20 and 22, except in watch; a process that loads its CLI module keeps it', async () => {
-  const cli = pathToFileURL(`${repoRoot}/packages/watcher/dist/cli.js`).href
-  const [command, watch, loaded] = await Promise.all([
-    turbofan([cliPath, '--version']),
-    turbofan([cliPath, 'watch', '--help']),
-    turbofan(['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(cli)}); await main(['--version'])`]),
-  ])
+  const [command, watch, loaded] = await Promise.all([turbofan([cliPath, '--version']), turbofan([cliPath, 'watch', '--help']), turbofan(loadingCli())])
   const major = Number(process.versions.v8.split('.')[0])
   expect(command).toBe(!(major >= 11 && major <= 12))
   expect(watch).toBe(true)

@@ -1,5 +1,8 @@
 import { setFlagsFromString } from 'node:v8'
 
+/** V8's major version (11 on Node 20, 12 on 22, 13 on 24): what each setting was measured on. */
+const v8Major = (version: string): number => Number(version.split('.')[0])
+
 /**
  * Keeps V8's young generation at its first size, in the `vidspec` process only (a process that
  * merely loads vidspec, such as Vite's, keeps its own settings).
@@ -17,7 +20,7 @@ import { setFlagsFromString } from 'node:v8'
  * error on every run.
  */
 export function keepYoungGenerationSmall(v8Version: string = process.versions.v8, setFlags: (flags: string) => void = setFlagsFromString): boolean {
-  const major = Number(v8Version.split('.')[0])
+  const major = v8Major(v8Version)
   if (!(major >= 11 && major <= 13)) return false
   setFlags('--semi-space-growth-factor=1')
   return true
@@ -43,7 +46,7 @@ export function skipOptimizingCompiler(
   v8Version: string = process.versions.v8,
   setFlags: (flags: string) => void = setFlagsFromString,
 ): boolean {
-  const major = Number(v8Version.split('.')[0])
+  const major = v8Major(v8Version)
   if (command === 'watch' || !(major >= 11 && major <= 12)) return false
   setFlags('--no-turbofan')
   return true
