@@ -82,7 +82,8 @@ export interface VidspecConfigInput {
     /**
      * First poll interval; it backs off up to `maxPollIntervalMs`. A job like ones already seen
      * finishing in this process (same provider, model, size, length, steps) is first polled at 80% of
-     * the shortest of their times, then from this interval again.
+     * the shortest of their times (later, up to one interval before it, once three or more took alike
+     * times), then from this interval again.
      * @default 2000
      */
     pollIntervalMs?: number

@@ -2,8 +2,10 @@ import type { ProviderRequest } from '../providers/types.js'
 
 /** The last few jobs of a kind are what a new one is judged by: a model's speed drifts over a day. */
 const KEEP = 8
-/** A new job is left alone for this share of the shortest of them: they vary, and a miss costs a late look. */
+/** A new job is left alone for at least this share of the shortest of them: they vary, and a miss costs a late look. */
 const SHARE = 0.8
+/** Fewer seen than this, and how much they vary is not known yet: the share alone holds. */
+const SPREAD_FROM = 3
 
 /**
  * How long jobs of one kind (provider, model, size, length, steps) took in this process, from the
@@ -25,10 +27,23 @@ export class JobDurations {
     this.#seen.set(kind, list)
   }
 
-  /** How long after its create's answer a job of this kind may be left alone (0 when none has finished). */
-  quietMs(provider: string, req: ProviderRequest): number {
+  /**
+   * How long after its create's answer a job of this kind may be left alone (0 when none has
+   * finished): SHARE of the shortest time seen, or longer once a few times seen say how much they
+   * vary. A time seen is the job's own plus up to one interval (`intervalMs`) before the poll that
+   * saw it done, and a new job that beats the shortest of them does so by about the gap between one
+   * time seen and the next: the shortest less the larger of the two is a time few jobs of the kind
+   * are done by. Jobs that take alike times are then asked about about twice each instead of three
+   * times or more; a kind whose times vary widely keeps SHARE.
+   */
+  quietMs(provider: string, req: ProviderRequest, intervalMs: number): number {
     const list = this.#seen.get(jobKind(provider, req))
-    return list && list.length > 0 ? Math.floor(Math.min(...list) * SHARE) : 0
+    if (!list || list.length === 0) return 0
+    const shortest = Math.min(...list)
+    const share = shortest * SHARE
+    if (list.length < SPREAD_FROM) return Math.floor(share)
+    const gap = (Math.max(...list) - shortest) / (list.length - 1)
+    return Math.floor(Math.max(share, shortest - Math.max(intervalMs, gap)))
   }
 }
 

@@ -294,7 +294,7 @@ export class Runner {
     const started = Date.now()
     // A job just created, of a kind seen finishing here, is not asked about before it can be done
     // (see JobDurations); its progress is still told at every interval.
-    const quietUntil = opts.fresh ? started + this.#durations.quietMs(provider.id, req) : started
+    const quietUntil = opts.fresh ? started + this.#durations.quietMs(provider.id, req, poll.intervalMs) : started
     let quiet = quietUntil > started
     let job = first
     let interval = poll.intervalMs
