@@ -216,8 +216,10 @@ type Evaluation = Promise<EvaluatedSpec | VidspecError>
  *
  * All at once, not each as it comes: validating specs on this thread while esbuild builds the next
  * batch took longer, first because it delayed esbuild's calls into the capture plugin here, and
- * still with split builds, which make none (a cold plan of 1,000 specs: 1,238 against 1,180 ms):
- * the two cores are busy either way.
+ * still with split builds, which make none (a cold plan of 1,000 specs: 1,238 against 1,180 ms).
+ * This thread links every batch and hands each spec to a worker: it is what a cold plan waits on,
+ * and work put in its gaps delays the last evaluation by as much (measured again with TurboFan off,
+ * benchmarks/README.md, nineteenth session: 1,120 against 1,135 ms).
  */
 export async function loadSpecFiles(files: string[], opts: EvaluateOptions = {}): Promise<Map<string, EvaluatedSpec | VidspecError>> {
   const started = evaluateSpecFiles(files, opts)
