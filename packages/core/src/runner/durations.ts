@@ -30,11 +30,11 @@ export class JobDurations {
   /**
    * How long after its create's answer a job of this kind may be left alone (0 when none has
    * finished): SHARE of the shortest time seen, or longer once a few times seen say how much they
-   * vary. A time seen is the job's own plus up to one interval (`intervalMs`) before the poll that
-   * saw it done, and a new job that beats the shortest of them does so by about the gap between one
+   * vary. A time seen is the job's own and the wait for the poll that saw it done (about an interval,
+   * `intervalMs`), and a new job that beats the shortest of them does so by about the gap between one
    * time seen and the next: the shortest less the larger of the two is a time few jobs of the kind
-   * are done by. Jobs that take alike times are then asked about about twice each instead of three
-   * times or more; a kind whose times vary widely keeps SHARE.
+   * are done by. Jobs that take alike times are then polled some twice each instead of three times
+   * or more; a kind whose times vary widely keeps SHARE.
    */
   quietMs(provider: string, req: ProviderRequest, intervalMs: number): number {
     const list = this.#seen.get(jobKind(provider, req))
