@@ -1,7 +1,7 @@
 import type { Agent, IncomingMessage, OutgoingHttpHeaders, request as plainRequest } from 'node:http'
 
 /**
- * The requests a paid job makes, on Node's own HTTP client: its create, its polls (about ten per
+ * The requests a paid job makes, on Node's own HTTP client: its create, its polls (a few per
  * job) and its result's download. `fetch` costs about three times the CPU per request on loopback
  * (its WHATWG streams, Headers, Request and Response objects, and the JIT warming all of it up), and
  * a run of many short jobs is bound by the client's CPU. Sockets are kept alive per origin, as fetch
