@@ -10,6 +10,7 @@ import type { StoreLock } from '../store/types.js'
 import type { Entry, JournaledJob } from '../types.js'
 import { checkWholeClip } from './clip-check.js'
 import { crashPoint } from './crash-points.js'
+import { CreatesFirst } from './creates-first.js'
 import { downloadToFile, type DownloadResult } from './download.js'
 import { JobDurations } from './durations.js'
 import { Flight } from './flight.js'
@@ -72,7 +73,12 @@ interface RunContext extends RunOptions {
   releaseSlot(): void
   /** The key's store lock: re-checked right before a create is sent. */
   lock: StoreLock
+  /** This run's create was answered, or it will make none: finished jobs may download (see CreatesFirst). */
+  created(): void
 }
+
+/** The longest a finished job's download waits for the creates of the runs that took slots (see CreatesFirst). */
+const CREATES_FIRST_MAX_MS = 1_000
 
 /**
  * Turns a request into a stored clip, paying at most once per key: in-process single-flight, a
@@ -88,6 +94,7 @@ export class Runner {
   readonly #inflight = new Map<string, Flight<RunResult>>()
   readonly #started = new Set<string>()
   readonly #durations = new JobDurations()
+  readonly #createsFirst = new CreatesFirst(CREATES_FIRST_MAX_MS)
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts
@@ -122,6 +129,7 @@ export class Runner {
     if (found) return this.fromCache(found)
     this.#emit({ type: 'spec:queued', spec: req.spec, key: req.key })
     const release = await this.#slots.take(opts.signal)
+    const created = this.#createsFirst.begin()
     try {
       throwIfAborted(opts.signal)
       const lock = await store.lock(req.key, {
@@ -129,6 +137,8 @@ export class Runner {
         staleMs: this.#opts.lockStaleMs,
         otherHostStaleMs: this.#opts.lockOtherHostStaleMs,
         onWait: (holder) => {
+          // Another process holds the key, maybe for long: downloads here do not wait for it.
+          created()
           this.#emit({ type: 'job:waiting', spec: req.spec, key: req.key, reason: 'lock' })
           if (holder && !holder.sameHost) {
             // Waiting may be long: say why, and what would end it.
@@ -152,7 +162,8 @@ export class Runner {
         this.#started.add(req.key)
         try {
           this.#emit({ type: 'spec:generating', spec: req.spec, key: req.key, provider: provider.id })
-          const ctx: RunContext = { ...opts, releaseSlot: release, lock }
+          const ctx: RunContext = { ...opts, releaseSlot: release, lock, created }
+          if (provider.kind === 'local') created()
           const entry =
             provider.kind === 'local' ? await this.#render(provider, req, ctx) : await this.#remote(provider, req, ctx)
           await cache.share(entry)
@@ -165,6 +176,7 @@ export class Runner {
         await lock.release()
       }
     } finally {
+      created()
       release()
     }
   }
@@ -248,6 +260,7 @@ export class Runner {
     if (resumed) {
       journal = resumed
       this.#emit({ type: 'job:resumed', spec: req.spec, key: req.key, jobId: journal.jobId })
+      opts.created()
       job = await this.#poll(provider, req, journal, opts)
     } else {
       ;({ job, journal } = await createOnce(provider, req, opts, {
@@ -257,10 +270,12 @@ export class Runner {
         onRetry: (err, attempt, delayMs) => this.#retried(req, err, attempt, delayMs),
         onCreated: (jobId) => this.#emit({ type: 'job:created', spec: req.spec, key: req.key, jobId }),
       }))
+      opts.created()
     }
     job = await this.#waitForCompletion(provider, req, job, journal, { ...opts, fresh: !resumed })
-    // The provider is done with it: the next job may start while this one downloads.
+    // The provider is done with it: the next job may start while this one downloads, and its create goes first.
     opts.releaseSlot()
+    await this.#createsFirst.yieldTo(opts.signal)
     const done = await this.#finishing.take()
     try {
       return await this.#downloadAndCommit(provider, req, job, journal, opts)
