@@ -163,6 +163,7 @@ export class Runner {
         try {
           this.#emit({ type: 'spec:generating', spec: req.spec, key: req.key, provider: provider.id })
           const ctx: RunContext = { ...opts, releaseSlot: release, lock, created }
+          // A local render makes no create, and no download waits for it.
           if (provider.kind === 'local') created()
           const entry =
             provider.kind === 'local' ? await this.#render(provider, req, ctx) : await this.#remote(provider, req, ctx)
