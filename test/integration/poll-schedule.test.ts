@@ -6,7 +6,8 @@ import type { TempProject } from '../helpers/project.js'
 
 // A build of many alike paid jobs learns how long they take and stops asking about each one before
 // it can be done: counted per job over real HTTP against the fake, and a slower job than the ones
-// before it is still seen done.
+// before it is still seen done. And a job seen done gives its slot to the next spec, whose create
+// goes before the finished job's download: the order the fake received them in.
 
 const API_KEY = 'tg-poll-schedule-3a9c0e51d7b2f468'
 const JOB_MS = 400
@@ -79,5 +80,25 @@ describe('the poll schedule of a build of alike jobs', () => {
     expect(fake.creates).toBe(3)
     // Left alone for 80% of the others' time, then asked every interval until done.
     expect(pollsPerJob()[2]).toBeGreaterThanOrEqual(Math.floor((2 * JOB_MS - 0.8 * JOB_MS) / POLL_MS / 2))
+  })
+})
+
+describe('a finished paid job and the next create', () => {
+  it("sends the next spec's create, and has it answered, before the finished job downloads", async () => {
+    const jobs = 5
+    fake.options.jobDurationMs = 60
+    const { vs } = await open(jobs)
+    const { items } = await vs.build()
+    expect(items.map((i) => i.status)).toEqual(Array(jobs).fill('generated'))
+    expect(fake.creates).toBe(jobs)
+    const at = (route: string) => fake.log.flatMap((r, i) => (r.route === route ? [i] : []))
+    const creates = at('POST /videos')
+    const downloads = at('GET /shrt/:token')
+    expect(creates).toHaveLength(jobs)
+    expect(downloads).toHaveLength(jobs)
+    // One slot: job k's download comes after job k+1's create, and as soon as that is answered, not
+    // after the longest wait: before job k+1 is done and job k+2 created (60 ms later at least).
+    for (let k = 0; k < jobs - 1; k++) expect(downloads[k]).toBeGreaterThan(creates[k + 1] as number)
+    for (let k = 0; k < jobs - 2; k++) expect(downloads[k]).toBeLessThan(creates[k + 2] as number)
   })
 })
