@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeTogether, type Fault, type FakeTogether } from '../fake-together/server.js'
 import type { TempProject } from '../helpers/project.js'
 import { cliBuild, duplicateCreates, expectValidClips } from '../helpers/pay-once.js'
-import { journalFiles, spawnCli, storeShape, togetherProject, togetherSpec, type CliChild } from '../helpers/together.js'
+import { FAST, journalFiles, spawnCli, storeShape, togetherProject, togetherSpec, type CliChild } from '../helpers/together.js'
 import { waitFor } from '../helpers/wait.js'
 
 // The CLI is SIGKILLed at every step of a paid job, then run again: exactly one create per key, every
@@ -148,6 +148,46 @@ describe('crash sweep: SIGKILL at every step of a paid job, then run again', () 
       // Every job the fake ran for this key is the stored clip's: no paid job id lost.
       expect(entries.map((e) => e.jobId)).toEqual(counts(prompt).jobs)
     }
+  })
+
+  it("killed while a finished job's download waits for the next spec's create (the server holds it)", async () => {
+    // One slot: A is done and has handed its slot to B, whose create the fake holds; A's download
+    // waits for B's answer (runner/creates-first.ts). Killed right there: A's paid job is resumed,
+    // never created again, and B's sent create is uncertain.
+    const [a, b] = ['held download A', 'held download B']
+    const project = await togetherProject(0, { ...FAST, concurrency: 1 })
+    projects.push(project)
+    await project.write('a.video.ts', togetherSpec(a))
+    await project.write('b.video.ts', togetherSpec(b))
+    const storeDir = join(project.root, '.vidspec')
+    fake.fault({ kind: 'hang', op: 'create', match: { prompt: b } } as Fault)
+    // This test's requests: the fake's log also holds the points' before it.
+    const from = fake.log.length
+    const ours = () => fake.log.slice(from)
+    const running = spawnCli(['build', '--json'], { cwd: project.root, env: env() })
+    children.push(running)
+    await waitFor("B's create held", () => {
+      if (running.child.exitCode !== null) throw new Error(`vidspec exited early: ${running.output().stderr}`)
+      return ours().some((r) => r.outcome === 'hung' && r.fault === 'hang')
+    })
+    running.child.kill('SIGKILL')
+    expect((await running.done).signal).toBe('SIGKILL')
+    const [jobA] = counts(a).jobs
+    expect(counts(a).creates).toBe(1)
+    // Killed inside the wait: A's result was never asked for.
+    expect(ours().filter((r) => r.route === 'GET /shrt/:token')).toEqual([])
+    const left = await journalFiles(storeDir)
+    expect(left.map((j) => j.jobId).sort()).toEqual([jobA, undefined].sort())
+    const postsB = counts(b).posts
+
+    const rerun = await cliBuild(project.root, env())
+    const status = Object.fromEntries((rerun.json?.specs ?? []).map((sp) => [sp.spec, sp]))
+    expect(status['a.video.ts']?.status, rerun.stderr).toBe('generated')
+    expect(status['b.video.ts']?.error?.code, rerun.stderr).toBe('PROVIDER_CREATE_UNCERTAIN')
+    expect(counts(a).creates).toBe(1)
+    expect(counts(b)).toMatchObject({ posts: postsB, creates: 0 })
+    const entries = await expectValidClips(storeDir)
+    expect(entries.map((e) => e.jobId)).toEqual([jobA])
   })
 
   it('paid for nothing twice across the whole sweep', () => {
