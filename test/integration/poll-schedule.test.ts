@@ -81,6 +81,23 @@ describe('the poll schedule of a build of alike jobs', () => {
     // Left alone for 80% of the others' time, then asked every interval until done.
     expect(pollsPerJob()[2]).toBeGreaterThanOrEqual(Math.floor((2 * JOB_MS - 0.8 * JOB_MS) / POLL_MS / 2))
   })
+
+  it('sees alike jobs done within a few ms of their end once the span of their ends is known, not half an interval later', async () => {
+    fake.options.jobDurationMs = 150
+    const { vs } = await open(12)
+    const { items } = await vs.build()
+    expect(items.map((i) => i.status)).toEqual(Array(12).fill('generated'))
+    // On the fake's clock, each job's polls: the first few are asked every interval, then from 80%
+    // of the shortest; the rest in the middle and at the end of the span the ends seen lie in.
+    const polls = fake.jobs.map((job) => fake.log.filter((r) => r.route === 'GET /videos/:id' && r.path.endsWith(`/${job.id}`)).map((r) => r.at))
+    const late = fake.jobs.map((job, i) => Math.min(...(polls[i] ?? []).filter((at) => at >= job.createdAt + job.durationMs)) - job.createdAt - job.durationMs)
+    const pinned = late.slice(4).sort((a, b) => a - b)
+    expect(pinned[Math.floor(pinned.length / 2)]).toBeLessThanOrEqual(POLL_MS / 4)
+    expect(Math.max(...pollsPerJob().slice(4))).toBeLessThanOrEqual(4)
+    // Two asks in a span narrower than an interval: an interval schedule waits an interval after every answer.
+    const closest = polls.slice(4).flatMap((at) => at.slice(1).map((t, k) => t - (at[k] ?? 0)))
+    expect(Math.min(...closest)).toBeLessThan(POLL_MS / 2)
+  })
 })
 
 describe('a finished paid job and the next create', () => {

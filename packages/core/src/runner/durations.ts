@@ -8,42 +8,67 @@ const SHARE = 0.8
 const SPREAD_FROM = 3
 
 /**
- * How long jobs of one kind (provider, model, size, length, steps) took in this process, from the
- * create's answer to the poll that saw them done. A job like them is not polled while it cannot be
- * done yet: a build of many alike jobs then asks about each a few times near its end instead of
- * every interval from the start (requests, and CPU on both sides of them), and near that end it is
- * polled at the first interval again instead of a backed-off one, so it is seen done sooner.
- * Jobs resumed from the journal teach nothing (their start is not this process's) and wait as
- * before.
+ * What the polls of one finished job said, in ms after its create was sent: when the poll that saw it
+ * done was sent, and when the last one that saw it still running was (none when the first poll saw
+ * it done). Its end lies between the two.
+ */
+export interface PollsSeen {
+  doneMs: number
+  runningMs?: number | undefined
+}
+
+/**
+ * How long jobs of one kind (provider, model, size, length, steps) took in this process, as their
+ * polls saw it. A job like them is not polled while it cannot be done yet: a build of many alike jobs
+ * then asks about each a few times near its end instead of every interval from the start (requests,
+ * and CPU on both sides of them), and near that end it is polled at the first interval again instead
+ * of a backed-off one, so it is seen done sooner. Jobs resumed from the journal teach nothing (their
+ * start is not this process's) and wait as before.
  */
 export class JobDurations {
-  readonly #seen = new Map<string, number[]>()
+  readonly #seen = new Map<string, PollsSeen[]>()
 
-  record(provider: string, req: ProviderRequest, ms: number): void {
+  record(provider: string, req: ProviderRequest, seen: PollsSeen): void {
     const kind = jobKind(provider, req)
     const list = this.#seen.get(kind) ?? []
-    list.push(ms)
+    list.push(seen)
     if (list.length > KEEP) list.shift()
     this.#seen.set(kind, list)
   }
 
   /**
-   * How long after its create's answer a job of this kind may be left alone (0 when none has
-   * finished): SHARE of the shortest time seen, or longer once a few times seen say how much they
-   * vary. A time seen is the job's own and the wait for the poll that saw it done (about an interval,
-   * `intervalMs`), and a new job that beats the shortest of them does so by about the gap between one
-   * time seen and the next: the shortest less the larger of the two is a time few jobs of the kind
-   * are done by. Jobs that take alike times are then polled some twice each instead of three times
-   * or more; a kind whose times vary widely keeps SHARE.
+   * When to ask about a new job of this kind, in ms after its create was sent, before asking every
+   * interval from the last of them: nothing when none has finished.
+   *
+   * Where the jobs seen all ended within one interval of each other (each was seen running at some
+   * moment and done at a later one, and those moments pin every end to one short span), the job is
+   * asked about once in the middle of that span and once at its end: jobs that take the same time
+   * are seen done within a few ms of their end, not half an interval on average, and every answer
+   * halves the span the next job is asked in (the middle ask is what notices a kind getting faster).
+   *
+   * Otherwise it is left alone for SHARE of the shortest time seen, or longer once a few times seen
+   * say how much they vary: a new job that beats the shortest of them does so by about the gap between
+   * one time seen and the next, so the shortest less the larger of that gap and an interval is a time
+   * few jobs of the kind are done by. A kind whose times vary widely keeps SHARE.
    */
-  quietMs(provider: string, req: ProviderRequest, intervalMs: number): number {
+  asks(provider: string, req: ProviderRequest, intervalMs: number): number[] {
     const list = this.#seen.get(jobKind(provider, req))
-    if (!list || list.length === 0) return 0
-    const shortest = Math.min(...list)
+    if (!list || list.length === 0) return []
+    const done = list.map((s) => s.doneMs)
+    const shortest = Math.min(...done)
     const share = shortest * SHARE
-    if (list.length < SPREAD_FROM) return Math.floor(share)
-    const gap = (Math.max(...list) - shortest) / (list.length - 1)
-    return Math.floor(Math.max(share, shortest - Math.max(intervalMs, gap)))
+    if (list.length < SPREAD_FROM) return [Math.floor(share)]
+    const running = list.flatMap((s) => (s.runningMs === undefined ? [] : [s.runningMs]))
+    if (running.length > 0) {
+      // Every end seen lies after the latest moment one was still running and by the earliest one
+      // was done, in whichever order those two came (a little jitter puts them either way round).
+      const latestRunning = Math.max(...running)
+      const from = Math.min(latestRunning, shortest)
+      const to = Math.max(latestRunning + 1, shortest)
+      if (to - from <= intervalMs) return [Math.floor((from + to) / 2), to]
+    }
+    const gap = (Math.max(...done) - shortest) / (list.length - 1)
+    return [Math.floor(Math.max(share, shortest - Math.max(intervalMs, gap)))]
   }
 }
 

@@ -31,7 +31,7 @@ export async function createOnce(
   req: ProviderRequest,
   opts: CreateOptions,
   deps: CreateDeps,
-): Promise<{ job: JobState; journal: JournaledJob }> {
+): Promise<{ job: JobState; journal: JournaledJob; sentAt: number | undefined }> {
   const { store } = deps
   const earlier = await store.readUncertain(req.key)
   if (earlier && !deps.retryUncertain) {
@@ -51,6 +51,8 @@ export async function createOnce(
     ...(provider.origin ? { origin: provider.origin } : {}),
   }
   let sent = false
+  /** When the create that was answered left (Date.now()): the job's running time counts from there. */
+  let sentAt: number | undefined
   let wroteIntent = false
   let uncertain = false
   const beforeSend = async (): Promise<void> => {
@@ -72,6 +74,7 @@ export async function createOnce(
     wroteIntent = true
     crashPoint('after-intent')
     sent = true
+    sentAt = Date.now()
   }
   let job: JobState
   try {
@@ -117,7 +120,7 @@ export async function createOnce(
   crashPoint('after-journal')
   deps.onCreated(job.id)
   throwIfAborted(opts.signal)
-  return { job, journal }
+  return { job, journal, sentAt }
 }
 
 /** Records that a sent create's answer was lost; the intent goes only once the marker is on disk. */

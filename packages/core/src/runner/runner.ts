@@ -258,13 +258,14 @@ export class Runner {
     const resumed: JournaledJob | undefined = found?.jobId !== undefined && found.provider === provider.id ? { ...found, jobId: found.jobId } : undefined
     let journal: JournaledJob
     let job: JobState
+    let sentAt: number | undefined
     if (resumed) {
       journal = resumed
       this.#emit({ type: 'job:resumed', spec: req.spec, key: req.key, jobId: journal.jobId })
       opts.created()
       job = await this.#poll(provider, req, journal, opts)
     } else {
-      ;({ job, journal } = await createOnce(provider, req, opts, {
+      ;({ job, journal, sentAt } = await createOnce(provider, req, opts, {
         store,
         retry: this.#opts.retry,
         retryUncertain: this.#opts.retryUncertain ?? false,
@@ -273,7 +274,7 @@ export class Runner {
       }))
       opts.created()
     }
-    job = await this.#waitForCompletion(provider, req, job, journal, { ...opts, fresh: !resumed })
+    job = await this.#waitForCompletion(provider, req, job, journal, { ...opts, fresh: !resumed, sentAt })
     // The provider is done with it: the next job may start while this one downloads, and its create goes first.
     opts.releaseSlot()
     await this.#createsFirst.yieldTo(opts.signal)
@@ -304,16 +305,18 @@ export class Runner {
     req: ProviderRequest,
     first: JobState,
     journal: JournaledJob,
-    opts: RunOptions & { fresh: boolean },
+    opts: RunOptions & { fresh: boolean; sentAt?: number | undefined },
   ): Promise<JobState> {
     const { poll } = this.#opts
-    const started = Date.now()
+    const started = opts.sentAt ?? Date.now()
     // A job just created, of a kind seen finishing here, is not asked about before it can be done
-    // (see JobDurations); its progress is still told at every interval.
-    const quietUntil = opts.fresh ? started + this.#durations.quietMs(provider.id, req, poll.intervalMs) : started
-    let quiet = quietUntil > started
+    // (see JobDurations), then at the moments its kind's times point to; its progress is still told
+    // at every interval.
+    const asks = opts.fresh ? this.#durations.asks(provider.id, req, poll.intervalMs).map((ms) => started + ms) : []
     let job = first
     let interval = poll.intervalMs
+    let askedAt = started
+    let runningAt: number | undefined
     while (job.status === 'queued' || job.status === 'in_progress') {
       const elapsedMs = Date.now() - started
       if (elapsedMs > poll.jobTimeoutMs) {
@@ -323,17 +326,24 @@ export class Runner {
         )
       }
       this.#emit({ type: 'job:progress', spec: req.spec, key: req.key, status: job.status, elapsedMs })
-      await sleep(quiet ? Math.min(interval, Math.max(0, quietUntil - Date.now())) : interval, opts.signal)
+      // Asks the wait overran (a slow answer or a busy thread) are skipped, never sent back to back.
+      while (asks.length > 1 && (asks[1] ?? 0) <= Date.now()) asks.shift()
+      const at = asks[0]
+      await sleep(at === undefined ? interval : Math.min(interval, Math.max(0, at - Date.now())), opts.signal)
       interval = Math.min(poll.maxIntervalMs, Math.round(interval * 1.5))
-      if (quiet) {
-        if (Date.now() < quietUntil) continue
+      if (at !== undefined) {
+        if (Date.now() < at) continue
+        asks.shift()
         // Near its likely end: asked about at the first interval again, not a backed-off one.
-        quiet = false
         interval = poll.intervalMs
       }
+      askedAt = Date.now()
       job = await this.#poll(provider, req, journal, opts)
+      if (job.status === 'queued' || job.status === 'in_progress') runningAt = askedAt
     }
-    if (opts.fresh && job.status === 'completed') this.#durations.record(provider.id, req, Date.now() - started)
+    if (opts.fresh && job.status === 'completed') {
+      this.#durations.record(provider.id, req, { doneMs: askedAt - started, runningMs: runningAt === undefined ? undefined : runningAt - started })
+    }
     if (job.status !== 'completed') {
       // A failed or cancelled job is final: nothing left to resume.
       await this.#opts.store.deleteJournal(req.key)
