@@ -28,7 +28,7 @@ afterEach(async () => {
   fake.options.jobDurationMs = JOB_MS
 })
 
-async function open(count: number): Promise<{ vs: Vidspec; events: VidspecEvent[] }> {
+async function open(count: number, pollMs = POLL_MS): Promise<{ vs: Vidspec; events: VidspecEvent[] }> {
   project = await togetherProject(count)
   const events: VidspecEvent[] = []
   const logger: Logger = { debug() {}, info() {}, warn() {}, error() {}, event: (e) => void events.push(e) }
@@ -39,7 +39,7 @@ async function open(count: number): Promise<{ vs: Vidspec; events: VidspecEvent[
       provider: 'together',
       concurrency: 1,
       retry: { retries: 4, minDelayMs: 5, maxDelayMs: 50 },
-      jobs: { pollIntervalMs: POLL_MS, maxPollIntervalMs: POLL_MS },
+      jobs: { pollIntervalMs: pollMs, maxPollIntervalMs: pollMs },
     },
     logger,
   })
@@ -83,20 +83,26 @@ describe('the poll schedule of a build of alike jobs', () => {
   })
 
   it('sees alike jobs done within a few ms of their end once the span of their ends is known, not half an interval later', async () => {
-    fake.options.jobDurationMs = 150
-    const { vs } = await open(12)
+    // An interval long enough that a busy test machine's late timers do not blur it.
+    const pollMs = 40
+    const jobs = 10
+    fake.options.jobDurationMs = 300
+    const { vs } = await open(jobs, pollMs)
     const { items } = await vs.build()
-    expect(items.map((i) => i.status)).toEqual(Array(12).fill('generated'))
+    expect(items.map((i) => i.status)).toEqual(Array(jobs).fill('generated'))
     // On the fake's clock, each job's polls: the first few are asked every interval, then from 80%
     // of the shortest; the rest in the middle and at the end of the span the ends seen lie in.
     const polls = fake.jobs.map((job) => fake.log.filter((r) => r.route === 'GET /videos/:id' && r.path.endsWith(`/${job.id}`)).map((r) => r.at))
     const late = fake.jobs.map((job, i) => Math.min(...(polls[i] ?? []).filter((at) => at >= job.createdAt + job.durationMs)) - job.createdAt - job.durationMs)
     const pinned = late.slice(4).sort((a, b) => a - b)
-    expect(pinned[Math.floor(pinned.length / 2)]).toBeLessThanOrEqual(POLL_MS / 4)
+    // Half an interval late on average when asked every interval; a quarter is rare even for the median of six.
+    expect(pinned[Math.floor(pinned.length / 2)]).toBeLessThanOrEqual(pollMs / 4)
     expect(Math.max(...pollsPerJob().slice(4))).toBeLessThanOrEqual(4)
-    // Two asks in a span narrower than an interval: an interval schedule waits an interval after every answer.
-    const closest = polls.slice(4).flatMap((at) => at.slice(1).map((t, k) => t - (at[k] ?? 0)))
-    expect(Math.min(...closest)).toBeLessThan(POLL_MS / 2)
+    // A later job is seen done at its first ask, or asked twice in a span narrower than an interval:
+    // asked every interval from 80% of the shortest time, none is done at its first ask, and every
+    // two asks are an interval apart.
+    const gaps = polls.slice(4).flatMap((at) => at.slice(1).map((t, k) => t - (at[k] ?? 0)))
+    expect(gaps.length === 0 || Math.min(...gaps) < pollMs / 2).toBe(true)
   })
 })
 
