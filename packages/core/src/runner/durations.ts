@@ -43,8 +43,9 @@ export class JobDurations {
    * Where the jobs seen all ended within one interval of each other (each was seen running at some
    * moment and done at a later one, and those moments pin every end to one short span), the job is
    * asked about once in the middle of that span and once at its end: jobs that take the same time
-   * are seen done within a few ms of their end, not half an interval on average, and every answer
-   * halves the span the next job is asked in (the middle ask is what notices a kind getting faster).
+   * are seen done within a few ms of their end, not half an interval on average, and an answer at
+   * the middle narrows the span the next job is asked in. A kind that gets faster or slower is asked
+   * at its old span until its old times leave the last KEEP, and seen done late meanwhile.
    *
    * Otherwise it is left alone for SHARE of the shortest time seen, or longer once a few times seen
    * say how much they vary: a new job that beats the shortest of them does so by about the gap between
