@@ -98,11 +98,12 @@ describe('the poll schedule of a build of alike jobs', () => {
     // Half an interval late on average when asked every interval; a quarter is rare even for the median of six.
     expect(pinned[Math.floor(pinned.length / 2)]).toBeLessThanOrEqual(pollMs / 4)
     expect(Math.max(...pollsPerJob().slice(4))).toBeLessThanOrEqual(4)
-    // A later job is seen done at its first ask, or asked twice in a span narrower than an interval:
-    // asked every interval from 80% of the shortest time, none is done at its first ask, and every
-    // two asks are an interval apart.
-    const gaps = polls.slice(4).flatMap((at) => at.slice(1).map((t, k) => t - (at[k] ?? 0)))
-    expect(gaps.length === 0 || Math.min(...gaps) < pollMs / 2).toBe(true)
+    // Most later jobs are seen done at their first ask, or by a second ask in a span narrower than an
+    // interval (the rest: asked from one interval before the shortest, after three in a row were done
+    // at their first ask). Asked every interval from before the shortest time, none is done at its
+    // first ask, and every two asks are an interval apart.
+    const inSpan = polls.slice(4).filter((at) => at.length === 1 || (at.at(-1) ?? 0) - (at.at(-2) ?? 0) < pollMs / 2)
+    expect(inSpan.length).toBeGreaterThanOrEqual((jobs - 4) / 2)
   })
 })
 

@@ -44,8 +44,11 @@ export class JobDurations {
    * moment and done at a later one, and those moments pin every end to one short span), the job is
    * asked about once in the middle of that span and once at its end: jobs that take the same time
    * are seen done within a few ms of their end, not half an interval on average, and an answer at
-   * the middle narrows the span the next job is asked in. A kind that gets faster or slower is asked
-   * at its old span until its old times leave the last KEEP, and seen done late meanwhile.
+   * the middle narrows the span the next job is asked in. A kind that gets slower is asked at its old
+   * span, and seen done late, until its old times leave the last KEEP. One that gets faster is seen
+   * done at every first ask; once the last SPREAD_FROM were, the next job is asked by the rule below,
+   * which asks before the span and walks down to the new times (in steady times a few jobs in a row
+   * are done at their first ask now and then, and pay one more poll for it).
    *
    * Otherwise it is left alone for SHARE of the shortest time seen, or longer once a few times seen
    * say how much they vary: a new job that beats the shortest of them does so by about the gap between
@@ -60,7 +63,10 @@ export class JobDurations {
     const share = shortest * SHARE
     if (list.length < SPREAD_FROM) return [Math.floor(share)]
     const running = list.flatMap((s) => (s.runningMs === undefined ? [] : [s.runningMs]))
-    if (running.length > 0) {
+    // The last few all seen done at their first ask: the kind may have got faster than its span says,
+    // which only an ask before the span can tell.
+    const allFirst = list.slice(-SPREAD_FROM).every((s) => s.runningMs === undefined)
+    if (running.length > 0 && !allFirst) {
       // Every end seen lies after the latest moment one was still running and by the earliest one
       // was done, in whichever order those two came (a little jitter puts them either way round).
       const latestRunning = Math.max(...running)
