@@ -315,7 +315,8 @@ export class Runner {
     const asks = opts.fresh ? this.#durations.asks(provider.id, req, poll.intervalMs).map((ms) => started + ms) : []
     let job = first
     let interval = poll.intervalMs
-    let askedAt = started
+    /** When the last poll was sent, and the one before it, which saw the job still running (else none was sent). */
+    let askedAt: number | undefined
     let runningAt: number | undefined
     while (job.status === 'queued' || job.status === 'in_progress') {
       const elapsedMs = Date.now() - started
@@ -337,12 +338,12 @@ export class Runner {
         // Near its likely end: asked about at the first interval again, not a backed-off one.
         interval = poll.intervalMs
       }
+      runningAt = askedAt
       askedAt = Date.now()
       job = await this.#poll(provider, req, journal, opts)
-      if (job.status === 'queued' || job.status === 'in_progress') runningAt = askedAt
     }
     if (opts.fresh && job.status === 'completed') {
-      this.#durations.record(provider.id, req, { doneMs: askedAt - started, runningMs: runningAt === undefined ? undefined : runningAt - started })
+      this.#durations.record(provider.id, req, { doneMs: (askedAt ?? started) - started, runningMs: runningAt === undefined ? undefined : runningAt - started })
     }
     if (job.status !== 'completed') {
       // A failed or cancelled job is final: nothing left to resume.
